@@ -1,0 +1,148 @@
+"""The compile stage: nvcc builds the answer into a shared library, with a timeout and a cache.
+
+The cache key covers the source, the flags and nvcc's version, so a rerun skips unchanged builds and a toolkit
+upgrade rebuilds everything.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .errors import ConfigError, StageFailure
+
+DEFAULT_ARCH = "sm_80"
+SOURCE_NAME = "answer.cu"
+LIBRARY_NAME = "libanswer.so"
+BASE_FLAGS = ("-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared",
+              "-Xlinker", "-z,defs", "-lineinfo")
+
+
+@dataclass(frozen=True)
+class CompileResult:
+    library: str  # path of the shared library
+    log: str  # compiler output (warnings)
+    command: list[str]
+    duration_s: float
+    cached: bool
+    key: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def find_nvcc() -> Path:
+    """nvcc from CUDA_HOME, then PATH, then the nvidia-cuda-nvcc wheel. Raises ConfigError when there is none."""
+    candidates = []
+    for var in ("CUDA_HOME", "CUDA_PATH"):
+        if os.environ.get(var):
+            candidates.append(Path(os.environ[var]) / "bin" / "nvcc")
+    on_path = shutil.which("nvcc")
+    if on_path:
+        candidates.append(Path(on_path))
+    try:
+        import nvidia.cuda_nvcc  # type: ignore[import-not-found]
+
+        for base in nvidia.cuda_nvcc.__path__:
+            candidates.append(Path(base) / "bin" / "nvcc")
+    except ImportError:
+        pass
+    for candidate in candidates:
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    raise ConfigError("nvcc not found: set CUDA_HOME to a CUDA toolkit, put nvcc on PATH, or "
+                      "`pip install pytest-cudabench[nvcc]` for the nvidia-cuda-nvcc wheel")
+
+
+@functools.lru_cache(maxsize=None)
+def nvcc_version(nvcc: str) -> str:
+    out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60)
+    lines = [line for line in out.stdout.splitlines() if line.strip()]
+    return lines[-1] if lines else "unknown"
+
+
+def nvcc_flags(arch: str, extra: tuple[str, ...] = ()) -> list[str]:
+    if not re.fullmatch(r"(sm|compute)_\d+[a-z]?", arch):
+        raise ConfigError(f"--cudabench-arch={arch}: expected an nvcc architecture such as sm_80 or sm_90a")
+    return [*BASE_FLAGS, f"-arch={arch}", *extra]
+
+
+def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, extra_flags: tuple[str, ...] = (),
+                    timeout_s: float = 180.0) -> CompileResult:
+    """Compiles `source` to a shared library; raises StageFailure('compile') with the compiler's errors."""
+    nvcc = str(find_nvcc())
+    flags = nvcc_flags(arch, extra_flags)
+    key = hashlib.sha256(json.dumps([source, flags, nvcc_version(nvcc)]).encode()).hexdigest()[:24]
+    entry = Path(cache_dir) / "compile" / key
+    meta_path = entry / "result.json"
+    if meta_path.is_file() and (entry / LIBRARY_NAME).is_file():
+        meta = json.loads(meta_path.read_text())
+        if meta.get("ok"):
+            return CompileResult(library=str(entry / LIBRARY_NAME), log=meta["log"], command=meta["command"],
+                                 duration_s=meta["duration_s"], cached=True, key=key)
+        raise StageFailure("compile", meta["message"], meta["log"])
+
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=entry.parent))
+    (work / SOURCE_NAME).write_text(source)
+    command = [nvcc, *flags, "-o", LIBRARY_NAME, SOURCE_NAME]
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=timeout_s,
+                              stdin=subprocess.DEVNULL)
+        log = (proc.stdout + proc.stderr).strip()
+        ok = proc.returncode == 0
+        message = "" if ok else summarize_errors(log, proc.returncode)
+    except subprocess.TimeoutExpired:
+        ok, log, message = False, "", f"nvcc did not finish within {timeout_s:.0f} s"
+    duration = time.perf_counter() - start
+    # A timeout may be the machine's load, not the answer: cache only definite verdicts.
+    if ok or log:
+        meta = {"ok": ok, "log": log, "message": message, "command": command, "duration_s": duration}
+        (work / "result.json").write_text(json.dumps(meta))
+        _publish(work, entry)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    if not ok:
+        raise StageFailure("compile", message, log)
+    return CompileResult(library=str(entry / LIBRARY_NAME), log=log, command=command, duration_s=duration,
+                         cached=False, key=key)
+
+
+def _publish(work: Path, entry: Path) -> None:
+    """Moves a finished build into place atomically; a concurrent identical build may have won the race."""
+    try:
+        os.replace(work, entry)
+    except OSError:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+_ERROR_LINE = re.compile(r"^(?P<file>[^\s(]+)\((?P<line>\d+)\): (?P<kind>error|catastrophic error)", re.MULTILINE)
+
+
+def summarize_errors(log: str, returncode: int) -> str:
+    """The first compiler errors, with line numbers, as a short message."""
+    errors = []
+    lines = log.splitlines()
+    for i, line in enumerate(lines):
+        if _ERROR_LINE.match(line) or ": error:" in line or line.startswith("error"):
+            errors.append(line.strip())
+            # nvcc prints the offending source line and a caret after the message
+            errors.extend(s.rstrip() for s in lines[i + 1:i + 3] if s.startswith(" "))
+        if len(errors) >= 12:
+            break
+    count = sum(1 for line in lines if _ERROR_LINE.match(line) or ": error:" in line)
+    head = f"nvcc failed (exit {returncode}) with {count} error(s)" if count else f"nvcc failed (exit {returncode})"
+    body = "\n".join(errors) if errors else "\n".join(lines[-15:])
+    return f"{head}:\n{body}"
+
+

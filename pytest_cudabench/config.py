@@ -1,0 +1,113 @@
+"""Run settings: command-line options, ini keys and [tool.cudabench] merged into one frozen value.
+
+The controller decides everything that must be identical across xdist workers (seed, run id) and hands it to them
+through `workerinput`, so every worker collects and evaluates the same way.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .tasks import LEVELS
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11
+    import tomli as tomllib  # type: ignore[no-redef]
+
+RUNTIMES = ("auto", "gpu", "cpu")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    model: str
+    levels: tuple[int, ...] = LEVELS
+    samples: int = 1
+    report_dir: str = "reports"
+    cache_dir: str = ".cudabench_cache"
+    seed: int = 0
+    run_id: str = ""
+    arch: str | None = None  # None: from the GPU when there is one, else compiler.DEFAULT_ARCH
+    runtime: str = "auto"
+    cases: int = 5
+    timeout_s: float | None = None  # overrides each task's timeout when set
+    sanitize: bool = False
+    rootdir: str = "."
+    project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
+
+    def serialized(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_serialized(cls, data: dict[str, Any]) -> "Settings":
+        data = dict(data)
+        data["levels"] = tuple(data["levels"])
+        return cls(**data)
+
+    @property
+    def cache_path(self) -> Path:
+        return _resolve(self.rootdir, self.cache_dir)
+
+    @property
+    def report_path(self) -> Path:
+        return _resolve(self.rootdir, self.report_dir)
+
+
+def _resolve(root: str, path: str) -> Path:
+    p = Path(os.path.expanduser(path))
+    return p if p.is_absolute() else Path(root) / p
+
+
+def parse_levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(sorted({int(part) for part in str(text).replace(" ", "").split(",") if part}))
+    except ValueError:
+        raise ConfigError(f"--cudabench-levels={text}: expected a comma-separated list of levels, e.g. 1,2,3") from None
+    if not levels or any(level not in LEVELS for level in levels):
+        raise ConfigError(f"--cudabench-levels={text}: levels are 1 (guided), 2 (algorithmic) and 3 (name only)")
+    return levels
+
+
+def positive_int(name: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name}={value}: expected a positive integer") from None
+    if number < 1:
+        raise ConfigError(f"{name}={value}: expected a positive integer")
+    return number
+
+
+def read_project_table(rootdir: Path) -> dict[str, Any]:
+    """[tool.cudabench] of pyproject.toml, or the top level of cudabench.toml, at the rootdir (the latter wins)."""
+    table: dict[str, Any] = {}
+    pyproject = rootdir / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            table.update(tomllib.loads(pyproject.read_text()).get("tool", {}).get("cudabench", {}))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
+    own = rootdir / "cudabench.toml"
+    if own.is_file():
+        try:
+            table.update(tomllib.loads(own.read_text()))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{own}: not valid TOML: {exc}") from None
+    return table
+
+
+def new_run_id(model: str) -> str:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    safe_model = "".join(c if c.isalnum() or c in "-_." else "-" for c in model.split("/")[-1])[:40]
+    return f"{stamp}-{safe_model}-{secrets.token_hex(3)}"
+
+
+def new_seed() -> int:
+    return secrets.randbelow(2**31)

@@ -1,0 +1,110 @@
+"""Models: what answers a prompt. Offline models (`reference`, `replay:PATH`) and remote ones behind one interface."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from .errors import ConfigError, ModelError
+from .tasks import Task
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    task: Task
+    level: int
+    sample: int
+    messages: list[dict[str, str]] = field(hash=False)
+    prompt_hash: str
+
+
+@dataclass
+class Generation:
+    """One answer of a model. Plain data: it is cached as JSON and copied into the item's result."""
+
+    content: str
+    model: str
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    latency_s: float | None = None
+    cost_usd: float | None = None
+    cached: bool = False
+    finish_reason: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Model(Protocol):
+    name: str
+
+    def generate(self, request: GenerationRequest) -> Generation: ...
+
+
+class NoAnswer(ModelError):
+    """The model has no answer for this item (e.g. not recorded in a replay file): the item is skipped."""
+
+
+class ReferenceModel:
+    """Answers with the task's own solution.cu, inside a markdown fence so that extraction is exercised."""
+
+    name = "reference"
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        start = time.perf_counter()
+        source = request.task.solution_source()
+        content = f"Here is the reference solution.\n\n```cuda\n{source.rstrip()}\n```\n"
+        return Generation(content=content, model=self.name, latency_s=time.perf_counter() - start)
+
+
+class ReplayModel:
+    """Answers recorded earlier: a JSONL file, one {"task", "level", "sample", "content"} object per line."""
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        self.name = f"replay:{self.path}"
+        if not self.path.is_file():
+            raise ConfigError(f"--cudabench-model=replay:{path}: file not found")
+        self.records: dict[tuple[str, int, int], dict] = {}
+        for lineno, line in enumerate(self.path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{self.path}:{lineno}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{where}: not valid JSON ({exc.msg})") from None
+            if not isinstance(record, dict):
+                raise ConfigError(f"{where}: each line must be a JSON object")
+            for key, kind in (("task", str), ("level", int), ("sample", int), ("content", str)):
+                if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
+                    raise ConfigError(f"{where}: '{key}' must be {'a string' if kind is str else 'an integer'}")
+            self.records[(record["task"].strip("/"), record["level"], record["sample"])] = record
+
+    def generate(self, request: GenerationRequest) -> Generation:
+        key = (request.task.id, request.level, request.sample)
+        record = self.records.get(key)
+        if record is None:
+            raise NoAnswer(f"no recorded answer for task {key[0]} level {key[1]} sample {key[2]} in {self.path}")
+        return Generation(
+            content=record["content"], model=record.get("model", self.name),
+            tokens_in=record.get("tokens_in"), tokens_out=record.get("tokens_out"),
+            latency_s=record.get("latency_s"), cost_usd=record.get("cost_usd"), cached=True,
+        )
+
+
+def create_model(spec: str) -> Model:
+    """Builds the model named on the command line. Remote models are configured in `remote.py` (issue 5)."""
+    if spec == "reference":
+        return ReferenceModel()
+    if spec.startswith("replay:"):
+        return ReplayModel(spec.removeprefix("replay:"))
+    try:
+        from .remote import create_remote_model
+    except ImportError:
+        raise ConfigError(f"--cudabench-model={spec}: unknown model; offline models are 'reference' and "
+                          "'replay:PATH'") from None
+    return create_remote_model(spec)

@@ -1,0 +1,322 @@
+"""The pytest layer: options, collection of task directories, items, and report plumbing. Thin by design:
+all the work is in the domain modules (tasks, models, pipeline, report)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import report as report_mod
+from .config import RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int, read_project_table
+from .errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
+from .models import GenerationRequest, Model, NoAnswer, create_model
+from .pipeline import Evaluation
+from .prompts import messages, prompt_hash
+from .tasks import Task, find_suite_root, is_task_dir, load_task
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+MODEL_KEY = pytest.StashKey[Model]()
+WORKERINPUT_KEY = "cudabench_settings"
+
+# (option, ini key, help, default as a string or None)
+_OPTIONS = [
+    ("model", "Model that answers: reference, replay:PATH, or a configured/remote model. Enables the benchmark.", None),
+    ("levels", "Prompt levels to run, comma-separated: 1 guided, 2 algorithmic, 3 name only (default 1,2,3).", "1,2,3"),
+    ("samples", "Answers drawn per task and level (default 1).", "1"),
+    ("report-dir", "Where JSON/HTML reports go (default reports/).", "reports"),
+    ("cache-dir", "Generation and compile cache (default .cudabench_cache/).", ".cudabench_cache"),
+    ("seed", "Seed of the randomized inputs (default: a new one per run, recorded in the report).", None),
+    ("arch", "nvcc target architecture, e.g. sm_90 (default: the GPU's, else sm_80).", None),
+    ("runtime", "Where answers run: auto (GPU if usable, else CPU runtime), gpu, cpu.", "auto"),
+    ("cases", "Randomized correctness cases per item (default 5).", "5"),
+    ("timeout", "Wall-time limit per answer run in seconds (default: the task's).", None),
+]
+
+
+def _ini_name(option: str) -> str:
+    return "cudabench_" + option.replace("-", "_")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("cudabench", "text-to-CUDA benchmark (pytest-cudabench)")
+    for option, help_text, _default in _OPTIONS:
+        group.addoption(f"--cudabench-{option}", dest=_ini_name(option), default=None, help=help_text)
+        parser.addini(_ini_name(option), help_text, default=None)
+    group.addoption("--cudabench-sanitize", dest="cudabench_sanitize", action="store_true", default=False,
+                    help="Run answers under AddressSanitizer (CPU runtime) or compute-sanitizer (GPU).")
+
+
+def _setting(config: pytest.Config, project: dict[str, Any], option: str) -> Any:
+    """Command line, then ini, then [tool.cudabench], then the built-in default."""
+    name = _ini_name(option)
+    value = config.getoption(name)
+    if value is None:
+        value = config.getini(name)
+    if value in (None, ""):
+        value = project.get(option.replace("-", "_"), project.get(option))
+    if value is None:
+        value = next(default for opt, _h, default in _OPTIONS if opt == option)
+    return value
+
+
+def build_settings(config: pytest.Config) -> Settings | None:
+    rootdir = Path(config.rootpath)
+    project = read_project_table(rootdir)
+    model = _setting(config, project, "model")
+    if not model:
+        return None
+    runtime = str(_setting(config, project, "runtime"))
+    if runtime not in RUNTIMES:
+        raise ConfigError(f"--cudabench-runtime={runtime}: use one of {', '.join(RUNTIMES)}")
+    seed = _setting(config, project, "seed")
+    timeout = _setting(config, project, "timeout")
+    try:
+        timeout_s = float(timeout) if timeout is not None else None
+    except ValueError:
+        raise ConfigError(f"--cudabench-timeout={timeout}: expected seconds") from None
+    return Settings(
+        model=str(model),
+        levels=parse_levels(_setting(config, project, "levels")),
+        samples=positive_int("--cudabench-samples", _setting(config, project, "samples")),
+        report_dir=str(_setting(config, project, "report-dir")),
+        cache_dir=str(_setting(config, project, "cache-dir")),
+        seed=int(seed) if seed is not None else new_seed(),
+        run_id=new_run_id(str(model)),
+        arch=_setting(config, project, "arch"),
+        runtime=runtime,
+        cases=positive_int("--cudabench-cases", _setting(config, project, "cases")),
+        timeout_s=timeout_s,
+        sanitize=bool(config.getoption("cudabench_sanitize") or project.get("sanitize", False)),
+        rootdir=str(rootdir),
+        project=project,
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    try:
+        if hasattr(config, "workerinput"):
+            serialized = config.workerinput.get(WORKERINPUT_KEY)
+            settings = Settings.from_serialized(serialized) if serialized else None
+        else:
+            settings = build_settings(config)
+        if settings is None:
+            return
+        model = create_model(settings.model)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
+    config.stash[SETTINGS_KEY] = settings
+    config.stash[MODEL_KEY] = model
+    # A broken task is an error for that task only; the rest of the suite still runs.
+    config.option.continue_on_collection_errors = True
+    config.addinivalue_line("markers", "cudabench: an item of the text-to-CUDA benchmark")
+    for level in (1, 2, 3):
+        config.addinivalue_line("markers", f"level{level}: prompt level {level}")
+    for tier in ("easy", "medium", "hard"):
+        config.addinivalue_line("markers", f"{tier}: task complexity tier {tier}")
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(Controller(config, settings), "cudabench-controller")
+
+
+def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if SETTINGS_KEY in parent.config.stash and is_task_dir(path):
+        return TaskDirectory.from_parent(parent, path=path)
+    return None
+
+
+class TaskDirectory(pytest.Directory):
+    """A task directory: one item per prompt level and sample."""
+
+    def collect(self):
+        settings = self.config.stash[SETTINGS_KEY]
+        task = load_task(self.path, find_suite_root(self.path))
+        self.config.addinivalue_line("markers", f"{task.domain}: tasks of domain {task.domain}")
+        for level in settings.levels:
+            for sample in range(settings.samples):
+                yield CudabenchItem.from_parent(self, name=f"level{level}[sample{sample}]", task=task,
+                                                level=level, sample=sample)
+
+    def repr_failure(self, excinfo):  # type: ignore[override]
+        if isinstance(excinfo.value, TaskError):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+
+class CudabenchItem(pytest.Item):
+    def __init__(self, *, task: Task, level: int, sample: int, **kwargs):
+        super().__init__(**kwargs)
+        self.task = task
+        self.level = level
+        self.sample = sample
+        for marker in ("cudabench", f"level{level}", task.tier, task.domain):
+            self.add_marker(marker)
+        self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
+        self.answer: str | None = None
+
+    def setup(self) -> None:
+        model = self.config.stash[MODEL_KEY]
+        msgs = messages(self.task, self.level)
+        request = GenerationRequest(task=self.task, level=self.level, sample=self.sample, messages=msgs,
+                                    prompt_hash=prompt_hash(msgs))
+        start = time.perf_counter()
+        try:
+            generation = model.generate(request)
+        except NoAnswer as exc:
+            self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start, skipped=True)
+            pytest.skip(str(exc))
+        except ModelError as exc:
+            self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start)
+            raise
+        self.evaluation.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
+        self.answer = generation.content
+
+    def runtest(self) -> None:
+        assert self.answer is not None
+        try:
+            self.evaluation.run(self.answer)
+        except StageSkip as exc:
+            pytest.skip(f"{exc.stage}: {exc.reason}")
+        except StageFailure as exc:
+            for key in ("log", "details"):
+                text = self.evaluation.result["stages"].get(exc.stage, {}).get(key) or (exc.details if key == "details" else "")
+                if text:
+                    self.add_report_section("call", f"{exc.stage} {key}", text)
+                    break
+            raise
+
+    def repr_failure(self, excinfo, style=None):  # type: ignore[override]
+        exc = excinfo.value
+        if isinstance(exc, StageFailure):
+            return f"stage '{exc.stage}' failed: {exc.message}"
+        if isinstance(exc, ModelError):
+            return f"stage 'generate' failed: {exc}"
+        if isinstance(exc, ConfigError):
+            return f"configuration: {exc}"
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path / "task.toml", None, f"{self.task.id} level {self.level} sample {self.sample}"
+
+
+_REPORT_OUTCOME = {("setup", "failed"): "error", ("setup", "skipped"): "skipped", ("call", "passed"): "passed",
+                   ("call", "failed"): "failed", ("call", "skipped"): "skipped"}
+
+# Properties shown per test case in JUnit XML (dashboards read them).
+_JUNIT_PROPERTIES = ("task", "domain", "tier", "level", "sample", "model", "stage_reached", "failed_stage",
+                     "compiled", "correct", "performance_score", "speedup", "runtime", "prompt_hash")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if isinstance(item, CudabenchItem):
+        outcome = _REPORT_OUTCOME.get((report.when, report.outcome))
+        if outcome is not None:
+            result = item.evaluation.result
+            result["outcome"] = outcome
+            if outcome in ("failed", "error") and result.get("message") is None:
+                result["message"] = str(call.excinfo.value) if call.excinfo else "failed"
+                result["failed_stage"] = result.get("failed_stage") or result.get("stage_reached")
+            report.cudabench = result  # plain builtins: travels through xdist
+            report.user_properties.extend(
+                (f"cudabench.{key}", "" if result.get(key) is None else str(result.get(key)))
+                for key in _JUNIT_PROPERTIES)
+            generation = result.get("generation") or {}
+            for key in ("tokens_in", "tokens_out"):
+                if generation.get(key) is not None:
+                    report.user_properties.append((f"cudabench.{key}", str(generation[key])))
+    return report
+
+
+class XdistHooks:
+    """Registered only when xdist is installed: hands the controller's settings (seed, run id) to each worker."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node) -> None:
+        node.workerinput[WORKERINPUT_KEY] = self.settings.serialized()
+
+
+class Controller:
+    """Runs in the controller only (or the single process): gathers item results and writes the reports."""
+
+    def __init__(self, config: pytest.Config, settings: Settings):
+        self.config = config
+        self.settings = settings
+        self.items: dict[str, dict[str, Any]] = {}
+        self.collection_errors: list[dict[str, str]] = []
+        self.started = time.time()
+        self.report_path: Path | None = None
+        self.report: dict[str, Any] | None = None
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append({"path": report.nodeid, "message": str(report.longrepr)})
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = getattr(report, "cudabench", None)
+        if result is not None:
+            self.items[report.nodeid] = result
+        elif report.failed and _looks_like_item(report.nodeid) and report.nodeid not in self.items:
+            # A crashed xdist worker: the report is synthesized without our data.
+            self.items[report.nodeid] = _crashed_item(report)
+
+    def run_metadata(self) -> dict[str, Any]:
+        s = self.settings
+        nvcc = None
+        try:
+            from .compiler import find_nvcc, nvcc_version
+
+            nvcc = nvcc_version(str(find_nvcc()))
+        except ConfigError:
+            pass
+        finished = time.time()
+        workers = getattr(self.config.option, "numprocesses", None)
+        return {
+            "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
+            "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
+            "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or "sm_80",
+            "cases": s.cases, "template_version": __import__("pytest_cudabench.prompts").prompts.TEMPLATE_VERSION,
+            "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
+            "machine": report_mod.machine(), "gpu": None,
+            "performance_measured": any(i.get("performance_score") is not None for i in self.items.values()),
+        }
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.report = report_mod.build_report(self.run_metadata(), list(self.items.values()), self.collection_errors)
+        self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.report is None:
+            return
+        terminalreporter.write_sep("=", f"cudabench: {self.settings.model}, seed {self.settings.seed}")
+        for line in report_mod.summary_lines(self.report):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"JSON report: {self.report_path}")
+
+
+def _looks_like_item(nodeid: str) -> bool:
+    return "::level" in nodeid and "[sample" in nodeid
+
+
+def _crashed_item(report: pytest.TestReport) -> dict[str, Any]:
+    path, _, name = report.nodeid.partition("::")
+    level = int(name[len("level"):name.index("[")]) if name.startswith("level") else None
+    sample = int(name[name.index("[sample") + 7:-1]) if "[sample" in name else None
+    message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "worker crashed"
+    return {"nodeid": report.nodeid, "task": "/".join(Path(path).parts[-2:]), "level": level, "sample": sample,
+            "outcome": "failed", "failed_stage": "crash", "stage_reached": None, "message": message, "stages": {},
+            "compiled": False, "correct": None, "performance_score": None, "speedup": None, "domain": Path(path).parts[-2] if len(Path(path).parts) >= 2 else None, "tier": None}
+
+
+def _iso(timestamp: float) -> str:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")

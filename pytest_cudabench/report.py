@@ -1,0 +1,157 @@
+"""Run reports: the JSON document (schema below), its aggregates, and the terminal summary table.
+
+JSON schema "pytest-cudabench/report/1":
+  run:         id, started, finished, duration_s, model, seed, levels, samples, runtime, arch, template_version,
+               command, workers, versions{...}, machine{...}, gpu (null without one), performance_measured
+  totals:      collected, passed, failed, skipped, error (collected = the sum of the others)
+  aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group: n_items, n_judged, n_skipped,
+               compile_rate, correct_rate, mean_performance_score, cudabench_score (null when not measured)
+  items:       one object per item, as built by pipeline.new_result (task, level, sample, outcome, stages, ...)
+  collection_errors: [{path, message}] for task directories that failed to load
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+SCHEMA = "pytest-cudabench/report/1"
+OUTCOMES = ("passed", "failed", "skipped", "error")
+
+
+def versions(nvcc_version: str | None = None) -> dict[str, str]:
+    import numpy
+    import pytest
+
+    from . import __version__
+
+    found = {"pytest_cudabench": __version__, "python": platform.python_version(), "pytest": pytest.__version__,
+             "numpy": numpy.__version__}
+    try:
+        import xdist
+
+        found["pytest_xdist"] = xdist.__version__
+    except ImportError:
+        pass
+    if nvcc_version:
+        found["nvcc"] = nvcc_version
+    return found
+
+
+def machine() -> dict[str, Any]:
+    return {"hostname": socket.gethostname(), "platform": platform.platform(), "machine": platform.machine(),
+            "cpu_count": os.cpu_count()}
+
+
+def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str, int]:
+    counts = Counter(item.get("outcome") or "error" for item in items)
+    result = {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
+    result["error"] += collection_errors
+    result["collected"] = sum(result[o] for o in OUTCOMES)
+    return result
+
+
+def aggregate_group(items: list[dict[str, Any]]) -> dict[str, Any]:
+    judged = [i for i in items if i.get("outcome") != "skipped"]
+    n = len(judged)
+    scores = [i["performance_score"] for i in judged if i.get("performance_score") is not None]
+    measured = bool(scores)
+
+    def rate(key: str) -> float | None:
+        return round(sum(1 for i in judged if i.get(key)) / n, 6) if n else None
+
+    return {
+        "n_items": len(items),
+        "n_judged": n,
+        "n_skipped": len(items) - n,
+        "compile_rate": rate("compiled"),
+        "correct_rate": rate("correct"),
+        "mean_performance_score": round(sum(scores) / len(scores), 6) if measured else None,
+        "cudabench_score": round(sum((i.get("performance_score") or 0.0) for i in judged
+                                     if i.get("compiled") and i.get("correct")) / n, 6) if measured and n else None,
+    }
+
+
+def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {"overall": aggregate_group(items)}
+    for key in ("level", "domain", "tier"):
+        groups: dict[str, list] = defaultdict(list)
+        for item in items:
+            groups[str(item.get(key))].append(item)
+        result[f"by_{key}"] = {name: aggregate_group(group) for name, group in sorted(groups.items())}
+    return result
+
+
+def build_report(run: dict[str, Any], items: list[dict[str, Any]],
+                 collection_errors: list[dict[str, str]]) -> dict[str, Any]:
+    items = sorted(items, key=lambda i: (i.get("task") or "", i.get("level") or 0, i.get("sample") or 0,
+                                         i.get("nodeid") or ""))
+    return {
+        "schema": SCHEMA,
+        "run": run,
+        "totals": totals(items, len(collection_errors)),
+        "aggregates": aggregates(items),
+        "items": items,
+        "collection_errors": collection_errors,
+    }
+
+
+def write_json(report: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
+    os.replace(tmp, path)
+    return path
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:5.1f}%"
+
+
+def _score(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:.3f}"
+
+
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """The terminal summary: one table per level and per domain, then the top failure reasons."""
+    lines = []
+    run, agg = report["run"], report["aggregates"]
+    header = f"{'':<22}{'items':>7}{'compiled':>10}{'correct':>10}{'perf-score':>14}"
+    for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
+        lines.append(f"by {title}:")
+        lines.append(header)
+        for name, group in agg[key].items():
+            label = f"level {name}" if key == "by_level" else name
+            lines.append(f"{label:<22}{group['n_items']:>7}{_pct(group['compile_rate']):>10}"
+                         f"{_pct(group['correct_rate']):>10}{_score(group['mean_performance_score']):>14}")
+        lines.append("")
+    overall = agg["overall"]
+    lines.append(f"overall: {overall['n_items']} items, compiled {_pct(overall['compile_rate']).strip()}, "
+                 f"correct {_pct(overall['correct_rate']).strip()}, CUDABench-Score "
+                 f"{_score(overall['cudabench_score'])}")
+    if not run.get("performance_measured"):
+        lines.append("performance: not measured (timing needs a GPU)")
+    reasons = Counter()
+    for item in report["items"]:
+        if item.get("outcome") in ("failed", "error"):
+            stage = item.get("failed_stage") or "?"
+            first_line = (item.get("message") or "").splitlines()[0][:90] if item.get("message") else ""
+            reasons[f"[{stage}] {first_line}"] += 1
+    if reasons:
+        lines.append("top failures:")
+        for reason, count in reasons.most_common(5):
+            lines.append(f"  {count:>4} x {reason}")
+    t = report["totals"]
+    lines.append(f"totals: {t['collected']} collected = {t['passed']} passed + {t['failed']} failed + "
+                 f"{t['skipped']} skipped + {t['error']} errors")
+    return lines
+
+
+def command_line() -> list[str]:
+    return list(sys.argv)

@@ -1,0 +1,162 @@
+"""Static checks of an answer: libraries the task does not allow, and calls a kernel answer has no business making.
+
+Two layers: the source's identifiers and includes (outside comments and strings) before compiling, and the symbols
+the compiled library imports after compiling, which macros and token pasting cannot hide.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from .cuda_source import find_identifier, identifiers, includes, strip_comments_and_strings
+from .errors import StageFailure
+
+
+@dataclass(frozen=True)
+class Library:
+    name: str
+    header_prefixes: tuple[str, ...]
+    identifier_prefixes: tuple[str, ...]
+    link: tuple[str, ...]  # linker flags when allowed
+
+
+LIBRARIES = {
+    lib.name: lib
+    for lib in (
+        Library("cublas", ("cublas",), ("cublas",), ("-lcublas", "-lcublasLt")),
+        Library("cublaslt", ("cublasLt",), ("cublasLt",), ("-lcublasLt",)),
+        Library("cudnn", ("cudnn",), ("cudnn",), ("-lcudnn",)),
+        Library("cufft", ("cufft",), ("cufft",), ("-lcufft",)),
+        Library("curand", ("curand",), ("curand",), ("-lcurand",)),
+        Library("cusparse", ("cusparse",), ("cusparse",), ("-lcusparse",)),
+        Library("cusolver", ("cusolver",), ("cusolver",), ("-lcusolver",)),
+        Library("thrust", ("thrust/",), ("thrust",), ()),
+        Library("cub", ("cub/",), ("cub",), ()),
+        Library("cutlass", ("cutlass/", "cute/"), ("cutlass", "cute"), ()),
+        Library("nccl", ("nccl",), ("nccl",), ("-lnccl",)),
+    )
+}
+
+# Process control, files, network, dynamic loading, background threads: none belongs in a kernel answer.
+FORBIDDEN_CALLS = {
+    "system": "runs a shell command", "popen": "runs a shell command", "fork": "creates a process",
+    "vfork": "creates a process", "clone": "creates a process", "posix_spawn": "creates a process",
+    "posix_spawnp": "creates a process", "execl": "replaces the process", "execlp": "replaces the process",
+    "execle": "replaces the process", "execv": "replaces the process", "execvp": "replaces the process",
+    "execvpe": "replaces the process", "execve": "replaces the process", "fexecve": "replaces the process",
+    "exit": "ends the process", "_exit": "ends the process", "_Exit": "ends the process",
+    "quick_exit": "ends the process", "atexit": "hooks process exit", "at_quick_exit": "hooks process exit",
+    "kill": "signals a process", "ptrace": "traces a process", "syscall": "makes a raw system call",
+    "fopen": "opens a file", "fopen64": "opens a file", "freopen": "opens a file", "open": "opens a file",
+    "open64": "opens a file", "openat": "opens a file", "creat": "creates a file", "remove": "deletes a file",
+    "unlink": "deletes a file", "rename": "renames a file", "mkdir": "creates a directory", "chdir": "changes directory",
+    "opendir": "reads a directory", "socket": "opens a network socket", "connect": "opens a network connection",
+    "bind": "listens on the network", "listen": "listens on the network", "accept": "accepts network connections",
+    "getaddrinfo": "resolves network names", "dlopen": "loads a library at run time", "dlsym": "looks up symbols at run time",
+    "pthread_create": "starts a background thread", "setenv": "changes the environment", "putenv": "changes the environment",
+}
+FORBIDDEN_HEADERS = {
+    "fstream": "file streams", "filesystem": "file system access", "thread": "background threads",
+    "future": "background threads", "sys/socket.h": "network sockets", "netinet/in.h": "network sockets",
+    "arpa/inet.h": "network sockets", "netdb.h": "network name lookup", "dlfcn.h": "dynamic loading",
+    "spawn.h": "process creation", "sys/ptrace.h": "process tracing", "sys/wait.h": "process control",
+    "cuda/std/thread": "background threads",
+}
+FORBIDDEN_QUALIFIED = {"std::thread": "starts a background thread", "std::async": "starts a background task",
+                       "std::ofstream": "writes a file", "std::ifstream": "reads a file",
+                       "std::fstream": "opens a file", "std::filesystem": "accesses the file system",
+                       "std::exit": "ends the process", "std::system": "runs a shell command"}
+
+
+def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
+    """Rejects forbidden calls and disallowed libraries in the source text. Raises StageFailure('static-check')."""
+    code = strip_comments_and_strings(source)
+    for header in includes(source):
+        header_name = header.strip()
+        if header_name in FORBIDDEN_HEADERS:
+            raise StageFailure("static-check", f"#include <{header_name}> is not allowed in an answer "
+                               f"({FORBIDDEN_HEADERS[header_name]})")
+        lib = _library_of_header(header_name)
+        if lib and lib.name not in allowed_libraries:
+            raise StageFailure("static-check", _library_message(lib.name, f"#include <{header_name}>",
+                                                                 allowed_libraries))
+    names = identifiers(code)
+    for qualified, why in FORBIDDEN_QUALIFIED.items():
+        match = re.search(r"\b" + qualified.replace("::", r"\s*::\s*") + r"\b", code)
+        if match:
+            line = code.count("\n", 0, match.start()) + 1
+            raise StageFailure("static-check", f"line {line}: `{qualified}` {why}; not allowed in an answer")
+    for name in sorted(names & FORBIDDEN_CALLS.keys()):
+        # `name(` as a call or a declaration; a variable merely named `open` or `remove` is fine.
+        match = re.search(rf"(?<![\w.>]){re.escape(name)}\s*\(", code)
+        if match:
+            line = code.count("\n", 0, match.start()) + 1
+            raise StageFailure("static-check", f"line {line}: call to `{name}` ({FORBIDDEN_CALLS[name]}) is not "
+                               "allowed in an answer")
+    for lib in LIBRARIES.values():
+        if lib.name in allowed_libraries:
+            continue
+        for prefix in lib.identifier_prefixes:
+            hit = next((n for n in sorted(names) if n == prefix or (n.startswith(prefix) and
+                                                                     _library_identifier(n, prefix))), None)
+            if hit:
+                line = find_identifier(code, hit)
+                raise StageFailure("static-check", _library_message(lib.name, f"line {line}: `{hit}`",
+                                                                     allowed_libraries))
+
+
+# nvcc's host stubs of __device__ functions call exit(): the import alone proves nothing (the source check
+# and the sandbox catch a real exit()).
+_IMPORTS_EXEMPT = {"exit"}
+
+
+def check_imports(library_path: Path) -> None:
+    """Rejects a compiled answer that imports a forbidden function, however the source spelled it (macros, token
+    pasting). Reported as a compile-stage failure: the build is what gets rejected."""
+    for symbol in imported_symbols(library_path):
+        if symbol in FORBIDDEN_CALLS and symbol not in _IMPORTS_EXEMPT:
+            raise StageFailure("compile", f"the compiled answer imports `{symbol}` ({FORBIDDEN_CALLS[symbol]}), "
+                               "which is not allowed in an answer")
+
+
+def imported_symbols(library_path: Path) -> list[str]:
+    nm = shutil.which("nm")
+    if nm is None:
+        return []
+    out = subprocess.run([nm, "-D", "--undefined-only", str(library_path)], capture_output=True, text=True,
+                         timeout=30)
+    return [line.split()[-1].split("@")[0] for line in out.stdout.splitlines() if line.strip()]
+
+
+def exports_solve(library_path: Path) -> bool:
+    nm = shutil.which("nm")
+    if nm is None:
+        return True
+    out = subprocess.run([nm, "-D", "--defined-only", str(library_path)], capture_output=True, text=True, timeout=30)
+    return any(line.split()[-1] == "solve" for line in out.stdout.splitlines() if line.strip())
+
+
+def link_flags(allowed_libraries: tuple[str, ...]) -> list[str]:
+    return [flag for name in allowed_libraries if name in LIBRARIES for flag in LIBRARIES[name].link]
+
+
+def _library_of_header(header: str) -> Library | None:
+    for lib in LIBRARIES.values():
+        if any(header.startswith(p) for p in lib.header_prefixes):
+            return lib
+    return None
+
+
+def _library_identifier(name: str, prefix: str) -> bool:
+    # cublasSgemm, cudnnCreate, curand_init, thrust / cub namespaces; not `cube` or `cutoff`.
+    rest = name[len(prefix):]
+    return bool(rest) and (rest[0].isupper() or rest[0] == "_") and prefix not in ("cub", "cute")
+
+
+def _library_message(lib: str, where: str, allowed: tuple[str, ...]) -> str:
+    permitted = ", ".join(allowed) if allowed else "none"
+    return f"{where} uses {lib}, which this task does not allow (allowed libraries: {permitted}); write the kernel yourself"

@@ -1,0 +1,5 @@
+import numpy as np
+
+
+def reference(x, n):
+    return np.maximum(x, np.float32(0))
