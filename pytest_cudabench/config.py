@@ -39,6 +39,9 @@ class Settings:
     cases: int = 5
     timeout_s: float | None = None  # overrides each task's timeout when set
     sanitize: bool = False
+    concurrency: int = 8
+    attempts: int = 1
+    regenerate: bool = False
     rootdir: str = "."
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 

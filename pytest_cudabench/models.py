@@ -96,8 +96,9 @@ class ReplayModel:
         )
 
 
-def create_model(spec: str) -> Model:
-    """Builds the model named on the command line. Remote models are configured in `remote.py` (issue 5)."""
+def create_model(spec: str, project: dict | None = None) -> Model:
+    """Builds the model named on the command line; `project` is the [tool.cudabench] table (model aliases).
+    Remote models live in remote.py."""
     if spec == "reference":
         return ReferenceModel()
     if spec.startswith("replay:"):
@@ -107,4 +108,4 @@ def create_model(spec: str) -> Model:
     except ImportError:
         raise ConfigError(f"--cudabench-model={spec}: unknown model; offline models are 'reference' and "
                           "'replay:PATH'") from None
-    return create_remote_model(spec)
+    return create_remote_model(spec, project or {})

@@ -12,13 +12,14 @@ import pytest
 from . import report as report_mod
 from .config import RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int, read_project_table
 from .errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
-from .models import GenerationRequest, Model, NoAnswer, create_model
+from .generation import GenerationService
+from .models import GenerationRequest, NoAnswer, create_model
 from .pipeline import Evaluation
 from .prompts import messages, prompt_hash
 from .tasks import Task, find_suite_root, is_task_dir, load_task
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
-MODEL_KEY = pytest.StashKey[Model]()
+GENERATOR_KEY = pytest.StashKey[GenerationService]()
 WORKERINPUT_KEY = "cudabench_settings"
 
 # (option, ini key, help, default as a string or None)
@@ -33,6 +34,8 @@ _OPTIONS = [
     ("runtime", "Where answers run: auto (GPU if usable, else CPU runtime), gpu, cpu.", "auto"),
     ("cases", "Randomized correctness cases per item (default 5).", "5"),
     ("timeout", "Wall-time limit per answer run in seconds (default: the task's).", None),
+    ("concurrency", "Model requests in flight at once per worker (default 8).", "8"),
+    ("attempts", "Attempts per item: >1 feeds compiler errors or mismatches back to the model (default 1).", "1"),
 ]
 
 
@@ -45,6 +48,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for option, help_text, _default in _OPTIONS:
         group.addoption(f"--cudabench-{option}", dest=_ini_name(option), default=None, help=help_text)
         parser.addini(_ini_name(option), help_text, default=None)
+    group.addoption("--cudabench-regenerate", dest="cudabench_regenerate", action="store_true", default=False,
+                    help="Ask the model again even where the generation cache has an answer.")
     group.addoption("--cudabench-sanitize", dest="cudabench_sanitize", action="store_true", default=False,
                     help="Run answers under AddressSanitizer (CPU runtime) or compute-sanitizer (GPU).")
 
@@ -90,6 +95,9 @@ def build_settings(config: pytest.Config) -> Settings | None:
         cases=positive_int("--cudabench-cases", _setting(config, project, "cases")),
         timeout_s=timeout_s,
         sanitize=bool(config.getoption("cudabench_sanitize") or project.get("sanitize", False)),
+        concurrency=positive_int("--cudabench-concurrency", _setting(config, project, "concurrency")),
+        attempts=positive_int("--cudabench-attempts", _setting(config, project, "attempts")),
+        regenerate=bool(config.getoption("cudabench_regenerate")),
         rootdir=str(rootdir),
         project=project,
     )
@@ -104,11 +112,11 @@ def pytest_configure(config: pytest.Config) -> None:
             settings = build_settings(config)
         if settings is None:
             return
-        model = create_model(settings.model)
+        model = create_model(settings.model, settings.project)
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
-    config.stash[MODEL_KEY] = model
+    config.stash[GENERATOR_KEY] = GenerationService(model, settings)
     # A broken task is an error for that task only; the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
     config.addinivalue_line("markers", "cudabench: an item of the text-to-CUDA benchmark")
@@ -120,6 +128,25 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Controller(config, settings), "cudabench-controller")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """At the first item of this process, start fetching the answers of every item it collected (model calls are
+    I/O-bound; items then find their answers ready). Cached answers are not requested again."""
+    if isinstance(item, CudabenchItem) and not item.config.stash.get(_PREFETCHED_KEY, False):
+        item.config.stash[_PREFETCHED_KEY] = True
+        requests = [i.generation_request() for i in item.session.items if isinstance(i, CudabenchItem)]
+        item.config.stash[GENERATOR_KEY].prefetch(requests)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if GENERATOR_KEY in config.stash:
+        config.stash[GENERATOR_KEY].close()
+
+
+_PREFETCHED_KEY = pytest.StashKey[bool]()
 
 
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -157,14 +184,17 @@ class CudabenchItem(pytest.Item):
         self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
         self.answer: str | None = None
 
-    def setup(self) -> None:
-        model = self.config.stash[MODEL_KEY]
+    def generation_request(self) -> GenerationRequest:
         msgs = messages(self.task, self.level)
-        request = GenerationRequest(task=self.task, level=self.level, sample=self.sample, messages=msgs,
-                                    prompt_hash=prompt_hash(msgs))
+        return GenerationRequest(task=self.task, level=self.level, sample=self.sample, messages=msgs,
+                                 prompt_hash=prompt_hash(msgs))
+
+    def setup(self) -> None:
+        generator = self.config.stash[GENERATOR_KEY]
+        request = self.generation_request()
         start = time.perf_counter()
         try:
-            generation = model.generate(request)
+            generation = generator.get(request)
         except NoAnswer as exc:
             self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start, skipped=True)
             pytest.skip(str(exc))

@@ -1,0 +1,152 @@
+"""Correctness cases: sizes and input data for one item, and the reference's expected outputs.
+
+Case sizes: the task's fixed edge cases, then random draws in the test ranges, always including the upper end of
+every range, preferring sizes that are not multiples of 32 (ragged tails). Data: the task's `generate` for the
+inputs it returns, random values for the rest. Everything derives from one seed, so a run is reproducible.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import TaskError
+from .tasks import Arg, Task
+
+DEFAULT_INT_RANGE = (-1000, 1000)
+DEFAULT_FLOAT_RANGE = (-1.0, 1.0)
+
+
+@dataclass
+class Case:
+    index: int
+    sizes: dict[str, int]
+    arrays: dict[str, np.ndarray]  # every pointer argument; outputs hold their expected values after `expect`
+    scalars: dict[str, int | float]
+    expected: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+
+
+def case_sizes(task: Task, rng: np.random.Generator, count: int) -> list[dict[str, int]]:
+    """At least `count` size choices: fixed cases, the top of every range, then ragged random draws."""
+    chosen: list[dict[str, int]] = [dict(c) for c in task.sizes.cases]
+    top = {name: high for name, (low, high) in task.sizes.test_ranges.items()}
+    chosen.append(top)
+    while len(chosen) < max(count, len(task.sizes.cases) + 1):
+        draw = {}
+        for name, (low, high) in task.sizes.test_ranges.items():
+            value = int(rng.integers(low, high + 1))
+            # Steer away from multiples of 32 where the range allows it: tails are where bugs live.
+            for _ in range(4):
+                if value % 32 != 0 or high - low < 32:
+                    break
+                value = int(rng.integers(low, high + 1))
+            draw[name] = value
+        chosen.append(draw)
+    unique = []
+    for sizes in chosen:
+        if sizes not in unique:
+            unique.append(sizes)
+    return [task.sizes.complete(s) for s in unique]
+
+
+def task_rng(task: Task, seed: int, salt: str = "") -> np.random.Generator:
+    # Stable across processes (unlike hash()): every xdist worker derives the same data.
+    return np.random.default_rng([seed, zlib.crc32(f"{task.id}:{salt}".encode())])
+
+
+def make_cases(task: Task, seed: int, count: int) -> list[Case]:
+    rng = task_rng(task, seed, "sizes")
+    cases = []
+    for index, sizes in enumerate(case_sizes(task, rng, count)):
+        cases.append(make_case(task, sizes, task_rng(task, seed, f"case{index}"), index))
+    return cases
+
+
+def make_case(task: Task, sizes: dict[str, int], rng: np.random.Generator, index: int = 0) -> Case:
+    generated: dict[str, Any] = {}
+    if task.generate is not None:
+        try:
+            generated = dict(task.generate(dict(sizes), rng) or {})
+        except Exception as exc:
+            raise TaskError(task.path / "reference.py", f"generate() failed at sizes {sizes}: "
+                            f"{type(exc).__name__}: {exc}", "generate") from exc
+    arrays: dict[str, np.ndarray] = {}
+    for arg in task.args:
+        if not arg.is_pointer:
+            continue
+        shape = arg.shape_for(sizes)
+        if arg.name in generated:
+            arrays[arg.name] = _coerce(task, arg, generated[arg.name], shape)
+        elif arg.is_read:
+            arrays[arg.name] = random_array(arg, shape, sizes, rng)
+        else:
+            arrays[arg.name] = np.zeros(shape, dtype=arg.dtype.numpy)
+    scalars = task.scalar_values(sizes)
+    for name in list(scalars):
+        if name in generated:  # a generator may pick data-dependent scalars (e.g. a threshold)
+            scalars[name] = generated[name]
+    return Case(index=index, sizes=dict(sizes), arrays=arrays, scalars=scalars)
+
+
+def random_array(arg: Arg, shape: tuple[int, ...], sizes: dict[str, int], rng: np.random.Generator) -> np.ndarray:
+    dtype = np.dtype(arg.dtype.numpy)
+    if arg.dtype.is_float:
+        low, high = DEFAULT_FLOAT_RANGE
+    else:
+        info = np.iinfo(dtype)
+        low, high = max(DEFAULT_INT_RANGE[0], int(info.min)), min(DEFAULT_INT_RANGE[1], int(info.max))
+    if arg.low is not None:
+        low = arg.low.evaluate(sizes)
+    if arg.high is not None:
+        high = arg.high.evaluate(sizes)
+    if arg.dtype.is_float:
+        return rng.uniform(low, high, size=shape).astype(dtype)
+    return rng.integers(int(low), int(high), size=shape, endpoint=True).astype(dtype)
+
+
+def _coerce(task: Task, arg: Arg, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    array = np.asarray(value)
+    if array.size != int(np.prod(shape)):
+        raise TaskError(task.path / "reference.py", f"generate() returned {arg.name} with {array.size} elements; "
+                        f"its shape {shape} needs {int(np.prod(shape))}", "generate")
+    return np.ascontiguousarray(array.reshape(shape), dtype=arg.dtype.numpy)
+
+
+def reference_kwargs(task: Task, case: Case) -> dict[str, Any]:
+    """What `reference` receives: copies of the inputs (and inout values) and the scalars, by name."""
+    kwargs: dict[str, Any] = {}
+    for arg in task.args:
+        if arg.role == "scalar":
+            kwargs[arg.name] = case.scalars[arg.name]
+        elif arg.is_read:
+            kwargs[arg.name] = case.arrays[arg.name].copy()
+    return kwargs
+
+
+def expect(task: Task, case: Case) -> dict[str, np.ndarray]:
+    """Runs the numpy reference on its own copies and stores the expected outputs in the case."""
+    try:
+        result = task.reference(**reference_kwargs(task, case))
+    except Exception as exc:
+        raise TaskError(task.path / "reference.py", f"reference() failed at sizes {case.sizes}: "
+                        f"{type(exc).__name__}: {exc}", "reference") from exc
+    outputs = task.outputs
+    if isinstance(result, dict):
+        values = [result.get(a.name) for a in outputs]
+    elif isinstance(result, (tuple, list)) and len(outputs) > 1:
+        values = list(result)
+    else:
+        values = [result]
+    if len(values) != len(outputs) or any(v is None for v in values):
+        raise TaskError(task.path / "reference.py", f"reference() must return {len(outputs)} output(s) "
+                        f"({', '.join(a.name for a in outputs)}): one array, a tuple in that order, or a dict",
+                        "reference")
+    for arg, value in zip(outputs, values):
+        case.expected[arg.name] = _coerce(task, arg, value, arg.shape_for(case.sizes))
+    return case.expected
