@@ -65,6 +65,10 @@ def make_cases(task: Task, seed: int, count: int) -> list[Case]:
     cases = []
     for index, sizes in enumerate(case_sizes(task, rng, count)):
         cases.append(make_case(task, sizes, task_rng(task, seed, f"case{index}"), index))
+    # The first shape again with new values (and, in the runner, the same buffer addresses): an answer that
+    # remembers results by pointer or shape fails here.
+    repeat = len(cases)
+    cases.append(make_case(task, cases[0].sizes, task_rng(task, seed, f"case{repeat}"), repeat))
     return cases
 
 

@@ -84,7 +84,7 @@ class Evaluation:
             self.result["message"] = exc.reason
             raise
         else:
-            record["status"] = "passed"
+            record["status"] = record.pop("status_override", "passed")
         finally:
             record["duration_s"] = round(time.perf_counter() - start, 6)
 
@@ -134,5 +134,27 @@ class Evaluation:
         return self.settings.arch or compiler.DEFAULT_ARCH
 
     def later_stages(self):
-        """Execution and timing, added by their own modules; empty until they exist."""
-        return []
+        return [("execute", self.execute), ("time", self.time)]
+
+    def execute(self, record: dict[str, Any]) -> None:
+        from . import execution, inputs
+
+        runtime = execution.choose_runtime(self.settings.runtime)
+        self.result["runtime"] = runtime
+        record["runtime"] = runtime
+        assert self.source is not None and self.library is not None
+        library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
+                                              self.settings.sanitize)
+        cases = inputs.make_cases(self.task, self.settings.seed, self.settings.cases)
+        for case in cases:
+            inputs.expect(self.task, case)
+        outcome = execution.run_cases(self.task, library, runtime, cases,
+                                      timeout_s=self.settings.timeout_s or self.task.timeout_s,
+                                      sanitize=self.settings.sanitize)
+        record.update(outcome.to_dict())
+        self.result["correct"] = True
+
+    def time(self, record: dict[str, Any]) -> None:
+        if self.result["runtime"] != "gpu":
+            record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
+            return

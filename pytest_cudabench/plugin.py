@@ -245,6 +245,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if isinstance(item, CudabenchItem):
         outcome = _REPORT_OUTCOME.get((report.when, report.outcome))
+        if outcome == "failed" and call.excinfo and not isinstance(call.excinfo.value, StageFailure):
+            outcome = "error"  # the harness or the task broke, not the answer: never counted as a wrong answer
         if outcome is not None:
             result = item.evaluation.result
             result["outcome"] = outcome

@@ -1,0 +1,250 @@
+"""The child process that runs an untrusted answer: `python -m pytest_cudabench.child JOB_DIR STATUS_FD`.
+
+It loads the answer's library, calls `solve` on every case twice (outputs pre-filled with two different sentinels)
+and saves what it got: the outputs and the inputs as they were after the call, plus the slack after every buffer.
+It judges nothing: the parent compares, so nothing the answer does in here can make a pass. Progress goes to the
+status pipe as JSON lines, so the parent knows which case was running when the child died.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import json
+import mmap
+import os
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+PAGE = mmap.PAGESIZE
+ALIGN = 256  # cudaMalloc alignment
+SLACK_MARKER = 0xA5
+
+C_SCALARS = {
+    "float32": ctypes.c_float, "float64": ctypes.c_double, "int8": ctypes.c_int8, "uint8": ctypes.c_uint8,
+    "int16": ctypes.c_int16, "int32": ctypes.c_int32, "uint32": ctypes.c_uint32, "int64": ctypes.c_int64,
+    "uint64": ctypes.c_uint64, "float16": ctypes.c_uint16,
+}
+
+
+class GuardedBuffer:
+    """Host memory standing in for a device buffer: inaccessible pages on both sides, the data placed at the end
+    (aligned) so that an overrun hits the guard page, and a marker pattern in the few bytes of slack."""
+
+    def __init__(self, nbytes: int, libc):
+        self.nbytes = nbytes
+        data_pages = (nbytes + ALIGN + PAGE - 1) // PAGE or 1
+        self.total = (data_pages + 2) * PAGE
+        self.map = mmap.mmap(-1, self.total, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        self.base = ctypes.addressof(ctypes.c_char.from_buffer(self.map))
+        end = self.base + (data_pages + 1) * PAGE
+        self.address = (end - nbytes) // ALIGN * ALIGN
+        self.slack = end - (self.address + nbytes)
+        ctypes.memset(self.address + nbytes, SLACK_MARKER, self.slack)
+        for page in (self.base, end):
+            if libc.mprotect(ctypes.c_void_p(page), PAGE, 0) != 0:
+                raise OSError("mprotect failed for a guard page")
+
+    def view(self, dtype, shape) -> np.ndarray:
+        array = np.ctypeslib.as_array((ctypes.c_ubyte * self.nbytes).from_address(self.address))
+        return array.view(dtype).reshape(shape)
+
+    def slack_intact(self) -> bool:
+        if not self.slack:
+            return True
+        tail = ctypes.string_at(self.address + self.nbytes, self.slack)
+        return tail == bytes([SLACK_MARKER]) * self.slack
+
+
+class CpuBackend:
+    name = "cpu"
+
+    def __init__(self, library: str, job: dict[str, Any]):
+        self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
+        self.libc = ctypes.CDLL(None)
+        self.libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        self.lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
+        self.lib.cudabench_cpu_register.argtypes = [ctypes.c_void_p, ctypes.c_ulonglong]
+        self.lib.cudabench_cpu_error.restype = ctypes.c_char_p
+        self.lib.cudabench_cpu_error_name.restype = ctypes.c_char_p
+        self.lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
+        self.buffers: dict[tuple, GuardedBuffer] = {}
+
+    def allocate(self, key: tuple, nbytes: int) -> GuardedBuffer:
+        # Same sizes reuse the same addresses: an answer caching results by pointer sees new values there.
+        if key not in self.buffers:
+            buffer = GuardedBuffer(max(nbytes, 1), self.libc)
+            self.lib.cudabench_cpu_register(ctypes.c_void_p(buffer.address), buffer.nbytes)
+            self.buffers[key] = buffer
+        return self.buffers[key]
+
+    def upload(self, buffer: GuardedBuffer, array: np.ndarray) -> None:
+        buffer.view(np.uint8, (buffer.nbytes,))[: array.nbytes] = np.frombuffer(array.tobytes(), np.uint8)
+
+    def fill(self, buffer: GuardedBuffer, byte: int) -> None:
+        ctypes.memset(buffer.address, byte, buffer.nbytes)
+
+    def download(self, buffer: GuardedBuffer, dtype, shape) -> np.ndarray:
+        return buffer.view(dtype, shape).copy()
+
+    def pointer(self, buffer: GuardedBuffer) -> int:
+        return buffer.address
+
+    def slack_intact(self, buffer: GuardedBuffer) -> bool:
+        return buffer.slack_intact()
+
+    def warm_up(self) -> None:
+        pass
+
+    def check_error(self) -> str | None:
+        message = self.lib.cudabench_cpu_error()
+        if message:
+            name = self.lib.cudabench_cpu_error_name()
+            suffix = f" ({name.decode()})" if name else ""
+            return message.decode(errors="replace") + suffix
+        return None
+
+
+class GpuBackend:
+    """Device buffers through pycuda on the primary context, which the answer's CUDA runtime calls share."""
+
+    name = "gpu"
+    SLACK = 4096
+
+    def __init__(self, library: str, job: dict[str, Any]):
+        import pycuda.autoprimaryctx  # noqa: F401  (creates and pushes the primary context)
+        import pycuda.driver as cuda
+
+        self.cuda = cuda
+        self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
+        self.cudart = _load_cudart()
+        self.buffers: dict[tuple, Any] = {}
+
+    def allocate(self, key: tuple, nbytes: int):
+        if key not in self.buffers:
+            allocation = self.cuda.mem_alloc(max(nbytes, 1) + self.SLACK)
+            self.buffers[key] = (allocation, nbytes)
+        return self.buffers[key]
+
+    def upload(self, buffer, array: np.ndarray) -> None:
+        self.cuda.memcpy_htod(int(buffer[0]), np.ascontiguousarray(array))
+
+    def fill(self, buffer, byte: int) -> None:
+        allocation, nbytes = buffer
+        self.cuda.memset_d8(int(allocation), byte, nbytes)
+        self.cuda.memset_d8(int(allocation) + nbytes, SLACK_MARKER, self.SLACK)
+
+    def download(self, buffer, dtype, shape) -> np.ndarray:
+        out = np.empty(shape, dtype=dtype)
+        self.cuda.memcpy_dtoh(out, int(buffer[0]))
+        return out
+
+    def pointer(self, buffer) -> int:
+        return int(buffer[0])
+
+    def slack_intact(self, buffer) -> bool:
+        allocation, nbytes = buffer
+        tail = np.empty(self.SLACK, np.uint8)
+        self.cuda.memcpy_dtoh(tail, int(allocation) + nbytes)
+        return bool((tail == SLACK_MARKER).all())
+
+    def warm_up(self) -> None:
+        # The driver opens device files and loads modules lazily: do that before the sandbox closes the door.
+        scratch = self.cuda.mem_alloc(1024)
+        self.cuda.memset_d8(int(scratch), 0, 1024)
+        self.cuda.Context.synchronize()
+
+    def check_error(self) -> str | None:
+        code = self.cudart.cudaDeviceSynchronize()
+        if code == 0:
+            code = self.cudart.cudaGetLastError()
+        if code == 0:
+            return None
+        name = self.cudart.cudaGetErrorName(code).decode()
+        text = self.cudart.cudaGetErrorString(code).decode()
+        return f"{name}: {text}"
+
+
+def _load_cudart():
+    for name in ("libcudart.so", "libcudart.so.13", "libcudart.so.12"):
+        try:
+            lib = ctypes.CDLL(name)
+            break
+        except OSError:
+            continue
+    else:
+        raise OSError("libcudart.so not found")
+    lib.cudaGetErrorName.restype = ctypes.c_char_p
+    lib.cudaGetErrorString.restype = ctypes.c_char_p
+    return lib
+
+
+def main(argv: list[str]) -> int:
+    job_dir, status_fd = argv[0], int(argv[1])
+    status = os.fdopen(status_fd, "w", buffering=1)
+
+    def say(**message: Any) -> None:
+        status.write(json.dumps(message) + "\n")
+
+    with open(os.path.join(job_dir, "job.json")) as f:
+        job = json.load(f)
+    data = np.load(os.path.join(job_dir, "inputs.npz"))
+    inputs = {key: data[key] for key in data.files}
+    results_file = open(os.path.join(job_dir, "results.npz"), "wb")
+    backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
+    solve = backend.lib.solve
+    solve.restype = None
+    solve.argtypes = [ctypes.c_void_p if a["role"] != "scalar" else C_SCALARS[a["dtype"]] for a in job["args"]]
+    backend.warm_up()
+    np.savez(io.BytesIO(), probe=np.zeros(1))  # imports what saving needs while files can still be opened
+    if job.get("seccomp"):
+        from .sandbox import install_seccomp
+
+        install_seccomp()
+    say(event="ready")
+
+    results: dict[str, np.ndarray] = {}
+    for case in job["cases"]:
+        index = case["index"]
+        for run, sentinel in enumerate(job["sentinels"]):
+            say(event="call", case=index, run=run)
+            buffers = {}
+            call_args = []
+            for arg in job["args"]:
+                if arg["role"] == "scalar":
+                    call_args.append(case["scalars"][arg["name"]])
+                    continue
+                shape = tuple(case["shapes"][arg["name"]])
+                dtype = np.dtype(arg["dtype"])
+                nbytes = int(np.prod(shape)) * dtype.itemsize
+                buffer = backend.allocate((arg["name"], case["size_key"]), nbytes)
+                backend.fill(buffer, sentinel)
+                if arg["role"] in ("input", "inout"):
+                    backend.upload(buffer, inputs[f"{index}:{arg['name']}"])
+                buffers[arg["name"]] = (buffer, dtype, shape)
+                call_args.append(backend.pointer(buffer))
+            start = time.perf_counter()
+            solve(*call_args)
+            error = backend.check_error()
+            elapsed = time.perf_counter() - start
+            if error:
+                say(event="error", case=index, run=run, message=error)
+                results_file.close()
+                return 3
+            overruns = []
+            for name, (buffer, dtype, shape) in buffers.items():
+                results[f"{index}:{run}:{name}"] = backend.download(buffer, dtype, shape)
+                if not backend.slack_intact(buffer):
+                    overruns.append(name)
+            say(event="done-call", case=index, run=run, seconds=elapsed, overruns=overruns)
+    np.savez(results_file, **results)
+    results_file.close()
+    say(event="finished")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,282 @@
+"""The execute stage: run the answer on randomized cases in an isolated child process and judge the outputs.
+
+The parent (this module) computes expected outputs with the numpy reference first, on its own copies; the child
+(child.py) only runs the answer and hands back raw buffers; every verdict is decided here. Checks, each against a
+known cheat (see the project's notes): fresh sentinel-filled outputs, two runs with different sentinels that must
+agree, inputs unchanged after the call, several cases at ragged sizes plus a repeat of the first shape with new
+values at the same addresses, guard pages and slack markers around buffers, a wall-time limit, an address-space
+limit, and a seccomp filter against process, file and network access.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import compare, inputs, sandbox
+from .errors import StageFailure, StageSkip
+from .tasks import Task
+
+SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
+CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
+CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
+STDERR_TAIL = 2000
+
+
+@dataclass
+class ExecutionResult:
+    runtime: str
+    cases: list[dict[str, Any]]
+    duration_s: float
+    sandbox: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"runtime": self.runtime, "cases": self.cases, "duration_s": round(self.duration_s, 4),
+                "sandbox": self.sandbox}
+
+
+def gpu_usable() -> bool:
+    try:
+        from .gpus import detect_cuda_devices
+    except ImportError:
+        return False
+    if detect_cuda_devices() <= 0:
+        return False
+    try:
+        import pycuda  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def choose_runtime(requested: str) -> str:
+    if requested == "cpu":
+        return "cpu"
+    if requested == "gpu":
+        if not gpu_usable():
+            raise StageSkip("execute", "--cudabench-runtime=gpu but no usable CUDA device (or pycuda is missing: "
+                            "pip install pytest-cudabench[gpu])")
+        return "gpu"
+    return "gpu" if gpu_usable() else "cpu"
+
+
+def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: Path, sanitize: bool) -> Path:
+    """The library the child loads: nvcc's build on a GPU, our g++ build against the shim on the CPU runtime."""
+    if runtime == "gpu":
+        return nvcc_library
+    from .cpu_runtime import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library
+
+    key = hashlib.sha256(json.dumps([source, sanitize, _cpu_runtime_version()]).encode()).hexdigest()[:24]
+    target = cache_dir / "cpu" / key / "libanswer_cpu.so"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.parent / f".build-{os.getpid()}.so"
+    try:
+        build_cpu_library(source, scratch, sanitize=sanitize)
+    except CpuRuntimeUnsupported as exc:
+        raise StageSkip("execute", str(exc)) from None
+    except CpuBuildError as exc:
+        log = getattr(exc, "log", "")
+        raise StageFailure("execute", f"the CPU runtime could not build this answer (nvcc accepted it): {exc}",
+                           log) from None
+    os.replace(scratch, target)
+    return target
+
+
+def _cpu_runtime_version() -> str:
+    header = Path(__file__).parent / "cpu_runtime" / "cuda_shim.h"
+    rewrite = Path(__file__).parent / "cpu_runtime" / "rewrite.py"
+    digest = hashlib.sha256()
+    for path in (header, rewrite):
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
+              sanitize: bool = False, workers: int | None = None) -> ExecutionResult:
+    """Runs every case in one child and judges the results. Raises StageFailure('execute') on the first problem."""
+    start = time.perf_counter()
+    job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
+    use_seccomp = sandbox.seccomp_available() and not sanitize
+    try:
+        job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers)
+        events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s)
+        verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
+    finally:
+        shutil.rmtree(job_dir, ignore_errors=True)
+    sandbox_note = "seccomp+rlimits" if use_seccomp else "rlimits only"
+    return ExecutionResult(runtime=runtime, cases=verdicts, duration_s=time.perf_counter() - start,
+                           sandbox=sandbox_note)
+
+
+def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,
+               use_seccomp: bool, workers: int | None) -> dict[str, Any]:
+    arrays = {}
+    job_cases = []
+    for case in cases:
+        for arg in task.inputs:
+            arrays[f"{case.index}:{arg.name}"] = case.arrays[arg.name]
+        job_cases.append({
+            "index": case.index,
+            "size_key": json.dumps(case.sizes, sort_keys=True),
+            "scalars": {k: (float(v) if isinstance(v, float) else int(v)) for k, v in case.scalars.items()},
+            "shapes": {a.name: list(case.arrays[a.name].shape) for a in task.args if a.is_pointer},
+        })
+    job = {
+        "library": str(library), "runtime": runtime, "seccomp": use_seccomp,
+        "workers": workers or max(1, min(4, os.cpu_count() or 1)), "memory_cap": CPU_MEMORY_CAP,
+        "sentinels": list(SENTINELS),
+        "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name} for a in task.args],
+        "cases": job_cases,
+    }
+    (job_dir / "job.json").write_text(json.dumps(job))
+    np.savez(job_dir / "inputs.npz", **arrays)
+    return job
+
+
+def _run_child(job_dir: Path, runtime: str, timeout_s: float) -> tuple[list[dict], int | None, str, bool]:
+    read_fd, write_fd = os.pipe()
+    stderr_path = job_dir / "child.log"
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
+    env["CUDA_MODULE_LOADING"] = "EAGER"
+    address_space = CHILD_ADDRESS_SPACE if runtime == "cpu" else None  # the CUDA driver maps huge ranges
+    with open(stderr_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pytest_cudabench.child", str(job_dir), str(write_fd)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+            close_fds=True, env=env, cwd=job_dir,
+            preexec_fn=lambda: sandbox.limit_resources(address_space, int(timeout_s) + 30),
+        )
+    os.close(write_fd)
+    timed_out = False
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        _kill_group(process)
+    with os.fdopen(read_fd) as status:
+        raw = status.read()
+    events = []
+    for line in raw.splitlines():
+        try:
+            events.append(json.loads(line))
+        except json.JSONDecodeError:
+            break  # the answer wrote garbage into the pipe: ignore the rest
+    tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
+    return events, process.returncode, tail, timed_out
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _case_label(cases: list[inputs.Case], index: int | None) -> str:
+    if index is None:
+        return "before the first call"
+    case = next((c for c in cases if c.index == index), None)
+    return f"case {index} ({case.describe()})" if case else f"case {index}"
+
+
+def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, events: list[dict],
+           returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float) -> list[dict[str, Any]]:
+    last_call = next((e for e in reversed(events) if e.get("event") == "call"), None)
+    where = _case_label(cases, last_call["case"] if last_call else None)
+    tail = f"\n--- child output (tail) ---\n{stderr_tail}" if stderr_tail.strip() else ""
+    if timed_out:
+        raise StageFailure("execute", f"did not finish within {timeout_s:g} s in {where} "
+                           "(an endless loop, a deadlock, or far too slow)", stderr_tail)
+    error = next((e for e in events if e.get("event") == "error"), None)
+    if error:
+        raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
+                           stderr_tail)
+    finished = any(e.get("event") == "finished" for e in events)
+    if returncode is not None and returncode < 0:
+        raise StageFailure("execute", f"the answer crashed with {_signal_name(-returncode)} in {where}"
+                           + _signal_hint(-returncode), stderr_tail)
+    if not finished:
+        raise StageFailure("execute", f"the process ended (exit code {returncode}) in {where} before reporting "
+                           "results; an answer must return from solve, not end the process" + tail, stderr_tail)
+    data = np.load(job_dir / "results.npz")
+    results = {key: data[key] for key in data.files}
+    done = {(e["case"], e["run"]): e for e in events if e.get("event") == "done-call"}
+    verdicts = []
+    for case in cases:
+        label = _case_label(cases, case.index)
+        for run in range(len(SENTINELS)):
+            overruns = done[(case.index, run)].get("overruns") or []
+            if overruns:
+                raise StageFailure("execute", f"{label}: wrote past the end of {', '.join(overruns)} "
+                                   "(out-of-bounds write)")
+            for arg in task.inputs:
+                if arg.role != "input":
+                    continue
+                after = results[f"{case.index}:{run}:{arg.name}"]
+                if not np.array_equal(after.view(np.uint8), case.arrays[arg.name].view(np.uint8)):
+                    changed = int((after != case.arrays[arg.name]).sum())
+                    raise StageFailure("execute", f"{label}: solve modified the input `{arg.name}` "
+                                       f"({changed} element(s) changed); inputs are read-only")
+        got = {a.name: results[f"{case.index}:0:{a.name}"] for a in task.outputs}
+        got_again = {a.name: results[f"{case.index}:1:{a.name}"] for a in task.outputs}
+        context = {**inputs.reference_kwargs(task, case), **case.sizes}
+        problem = compare.compare_outputs(task, case.expected, got, context)
+        if problem:
+            unwritten = _unwritten(task, got, SENTINELS[0])
+            raise StageFailure("execute", f"wrong result in {label}:\n{problem}{unwritten}")
+        for arg in task.outputs:
+            if not np.array_equal(got[arg.name].view(np.uint8), got_again[arg.name].view(np.uint8)) and \
+                    compare.compare_outputs(task, case.expected, got_again, context):
+                raise StageFailure("execute", f"{label}: `{arg.name}` differs between two calls whose output "
+                                   "buffers started with different contents: the answer reads output memory it "
+                                   "did not write, or races")
+        seconds = [done[(case.index, r)].get("seconds") for r in range(len(SENTINELS))]
+        verdicts.append({"index": case.index, "sizes": case.sizes, "passed": True,
+                         "seconds": [round(s, 6) for s in seconds if s is not None]})
+    return verdicts
+
+
+def _unwritten(task: Task, got: dict[str, np.ndarray], sentinel: int) -> str:
+    notes = []
+    for arg in task.outputs:
+        raw = got[arg.name].view(np.uint8).reshape(-1, got[arg.name].itemsize)
+        untouched = int((raw == sentinel).all(axis=1).sum())
+        if untouched:
+            notes.append(f"\n{untouched} element(s) of `{arg.name}` were never written (still hold the sentinel)")
+    return "".join(notes)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _signal_hint(number: int) -> str:
+    hints = {
+        signal.SIGSEGV: " (an invalid memory access, e.g. reading or writing out of bounds)",
+        signal.SIGBUS: " (an invalid memory access)",
+        signal.SIGSYS: " (a forbidden system call: starting programs, opening files or sockets, creating processes)",
+        signal.SIGKILL: " (killed: out of memory or a resource limit)",
+        signal.SIGXCPU: " (CPU time limit exceeded)",
+        signal.SIGABRT: " (aborted)",
+        signal.SIGFPE: " (an arithmetic error such as an integer division by zero)",
+    }
+    return hints.get(number, "")
