@@ -1,24 +1,496 @@
-"""Getting answers: the generation cache in front of a model, and concurrent prefetching.
+"""Getting answers: the generation cache in front of a model, concurrent prefetching, cross-worker dedupe, export.
 
-(Minimal version; extended by the remote-models work: concurrency, cross-worker dedupe, export.)
+Cache layout (under ``Settings.cache_path``, default ``.cudabench_cache/``)::
+
+    generations/<key[:2]>/<key>.json   one record per answer, written atomically as soon as it arrives
+    claims/<key>.claim                 "I am asking the model for this answer" (O_EXCL), heartbeated while held
+    claims/<key>.failed                "asking failed in run <run_id>": other workers of that run fail the same way
+
+``key`` hashes task, level, sample, attempt, the model (its request parameters: model, base URL, temperature...),
+the prompt hash and a hash of the exact messages (so repair turns are keys of their own).
+
+Under xdist every worker collects and prefetches every item; the claim makes exactly one of them ask, the others
+wait for the record. A claim whose owner died (same host, pid gone) or stopped heartbeating is stale and taken over.
 """
 
 from __future__ import annotations
 
+import argparse
+import concurrent.futures as cf
+import hashlib
+import json
+import os
+import socket
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterator
+
 from .config import Settings
-from .models import Generation, GenerationRequest, Model
+from .errors import ModelError
+from .models import Generation, GenerationRequest, Model, ReferenceModel, ReplayModel
+from .prompts import TEMPLATE_VERSION
+
+RECORD_VERSION = 1
+GENERATIONS_DIR = "generations"
+CLAIMS_DIR = "claims"
+
+
+def _sha(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def messages_hash(messages: list[dict[str, str]]) -> str:
+    return _sha(messages)[:16]
+
+
+def model_identity(model: Model) -> dict[str, Any]:
+    """What identifies a model's answers in the cache: its request parameters, else its name."""
+    identity = getattr(model, "cache_identity", None)
+    return dict(identity) if isinstance(identity, dict) else {"name": model.name}
+
+
+def is_cacheable(model: Model) -> bool:
+    flag = getattr(model, "cacheable", None)
+    if flag is not None:
+        return bool(flag)
+    return not isinstance(model, (ReferenceModel, ReplayModel))  # answers that are local already
+
+
+def record_key(request: GenerationRequest, identity: dict[str, Any]) -> str:
+    return _sha({
+        "task": request.task.id, "level": request.level, "sample": request.sample,
+        "attempt": getattr(request, "attempt", 0), "model": identity, "prompt_hash": request.prompt_hash,
+        "messages": messages_hash(request.messages),
+    })[:32]
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+class GenerationCache:
+    """Records on disk, one JSON file per answer. Safe for concurrent writers (atomic rename)."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self.generations = self.root / GENERATIONS_DIR
+        self.claims = self.root / CLAIMS_DIR
+
+    def path(self, key: str) -> Path:
+        return self.generations / key[:2] / f"{key}.json"
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        try:
+            record = json.loads(self.path(key).read_text())
+        except (OSError, ValueError):
+            return None  # absent, or corrupt (an atomic write cannot leave a partial file, but be lenient)
+        if not isinstance(record, dict) or not isinstance(record.get("generation"), dict):
+            return None
+        return record
+
+    def store(self, key: str, record: dict[str, Any]) -> None:
+        _atomic_write(self.path(key), json.dumps(record, sort_keys=True, indent=1))
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        if not self.generations.is_dir():
+            return
+        for path in sorted(self.generations.glob("*/*.json")):
+            try:
+                record = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            if isinstance(record, dict) and isinstance(record.get("generation"), dict):
+                yield record
+
+
+class _Deferred:
+    """Prefetch result: another worker holds the claim; `get` waits for its record."""
+
+
+_DEFERRED = _Deferred()
 
 
 class GenerationService:
-    def __init__(self, model: Model, settings: Settings):
+    """The model behind a cache. `prefetch` starts the requests of many items in a thread pool and returns at once;
+    `get` returns one item's answer (from the prefetch, the cache, another worker, or a call of its own)."""
+
+    def __init__(self, model: Model, settings: Settings, *, claim_stale_s: float = 30.0,
+                 heartbeat_s: float = 2.0, poll_s: float = 0.05):
         self.model = model
         self.settings = settings
+        self.cacheable = is_cacheable(model)
+        self.identity = model_identity(model)
+        self.cache = GenerationCache(settings.cache_path)
+        self.run_id = settings.run_id or uuid.uuid4().hex
+        self.claim_stale_s = claim_stale_s
+        self.heartbeat_s = heartbeat_s
+        self.poll_s = poll_s
+        self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.requests = 0  # model calls made by this service (not counting the model's own retries)
+        self._lock = threading.Lock()
+        self._futures: dict[str, cf.Future] = {}
+        self._key_locks: dict[str, threading.Lock] = {}
+        self._held: set[str] = set()
+        self._executor: cf.ThreadPoolExecutor | None = None
+        self._closed = threading.Event()
+        self._heartbeat: threading.Thread | None = None
+
+    # --------------------------------------------------------------- public API
 
     def prefetch(self, requests: list[GenerationRequest]) -> None:
         """Starts fetching answers for the items this worker will run; returns at once."""
+        if not self.cacheable or self._closed.is_set():
+            return
+        with self._lock:
+            if self._executor is None:
+                self._executor = cf.ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency),
+                                                       thread_name_prefix="cudabench-gen")
+            for request in requests:
+                key = self.key(request)
+                if key not in self._futures:
+                    self._futures[key] = self._executor.submit(self._fetch, request, key, True)
 
     def get(self, request: GenerationRequest) -> Generation:
-        return self.model.generate(request)
+        if not self.cacheable:
+            return self.model.generate(request)
+        key = self.key(request)
+        with self._lock:
+            future = self._futures.get(key)
+        if future is not None:
+            try:
+                result = future.result()
+            except cf.CancelledError:
+                result = _DEFERRED
+            if isinstance(result, Generation):
+                return result
+        return self._fetch(request, key, False)
 
     def close(self) -> None:
-        pass
+        """Cancels prefetches not yet started and releases this process's claims. Requests in flight finish and are
+        cached (they are not interrupted)."""
+        self._closed.set()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        close_model = getattr(self.model, "close", None)
+        if callable(close_model) and self._executor is None:
+            close_model()
+
+    def key(self, request: GenerationRequest) -> str:
+        return record_key(request, self.identity)
+
+    # --------------------------------------------------------------- fetching
+
+    def _key_lock(self, key: str) -> threading.Lock:
+        with self._lock:
+            return self._key_locks.setdefault(key, threading.Lock())
+
+    def _cached(self, key: str) -> Generation | None:
+        record = self.cache.load(key)
+        if record is None:
+            return None
+        if self.settings.regenerate and record.get("run_id") != self.run_id:
+            return None  # --cudabench-regenerate: only answers of this very run count
+        data = dict(record["generation"])
+        data["cached"] = True
+        fields = Generation.__dataclass_fields__
+        return Generation(**{k: v for k, v in data.items() if k in fields})
+
+    def _fetch(self, request: GenerationRequest, key: str, prefetching: bool) -> Generation | _Deferred:
+        """The answer for `key`. When prefetching, an answer claimed by another worker is left to `get`."""
+        with self._key_lock(key):
+            while True:
+                cached = self._cached(key)
+                if cached is not None:
+                    return cached
+                self._check_failed(key)
+                if self._closed.is_set() and prefetching:
+                    return _DEFERRED
+                if self._claim(key):
+                    break
+                if prefetching:
+                    return _DEFERRED
+                self._wait_for_other(key)
+            try:
+                cached = self._cached(key)  # written between our look and our claim
+                if cached is not None:
+                    return cached
+                return self._call(request, key)
+            finally:
+                self._release(key)
+
+    def _call(self, request: GenerationRequest, key: str) -> Generation:
+        with self._lock:
+            self.requests += 1
+        scrub = getattr(self.model, "scrub", None) or (lambda text: text)
+        try:
+            generation = self.model.generate(request)
+        except ModelError as exc:
+            message = scrub(str(exc))
+            self._write_failed(key, message)
+            raise type(exc)(message) from None
+        generation.cached = False
+        generation.content = scrub(generation.content)
+        record = {
+            "version": RECORD_VERSION, "key": key, "task": request.task.id, "level": request.level,
+            "sample": request.sample, "attempt": getattr(request, "attempt", 0), "model_name": self.model.name,
+            "model_identity": self.identity, "prompt_hash": request.prompt_hash,
+            "messages_hash": messages_hash(request.messages), "template_version": TEMPLATE_VERSION,
+            "run_id": self.run_id, "created": time.time(), "generation": generation.to_dict(),
+        }
+        self.cache.store(key, record)  # before anything evaluates it
+        return generation
+
+    # --------------------------------------------------------------- claims (cross-process dedupe)
+
+    def _claim_path(self, key: str) -> Path:
+        return self.cache.claims / f"{key}.claim"
+
+    def _claim(self, key: str) -> bool:
+        path = self._claim_path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"owner": self.token, "host": socket.gethostname(), "pid": os.getpid(),
+                              "run_id": self.run_id, "time": time.time()})
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            if self._take_over_if_stale(path):
+                return self._claim(key)
+            return False
+        with os.fdopen(fd, "w") as f:
+            f.write(payload)
+        with self._lock:
+            self._held.add(key)
+            self._start_heartbeat()
+        return True
+
+    def _release(self, key: str) -> None:
+        with self._lock:
+            self._held.discard(key)
+        path = self._claim_path(key)
+        owner = _read_claim(path)
+        if owner is not None and owner.get("owner") == self.token:
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+    def _start_heartbeat(self) -> None:
+        if self._heartbeat is None or not self._heartbeat.is_alive():
+            self._heartbeat = threading.Thread(target=self._beat, name="cudabench-claims", daemon=True)
+            self._heartbeat.start()
+
+    def _beat(self) -> None:
+        while True:
+            time.sleep(self.heartbeat_s)
+            with self._lock:
+                held = list(self._held)
+            if not held and self._closed.is_set():
+                return
+            for key in held:
+                try:
+                    os.utime(self._claim_path(key))
+                except OSError:
+                    pass
+
+    def _take_over_if_stale(self, path: Path) -> bool:
+        """Removes `path` if its owner is gone; True if it did (the caller then claims again)."""
+        try:
+            age = time.time() - path.stat().st_mtime
+        except FileNotFoundError:
+            return True
+        info = _read_claim(path)
+        dead = False
+        if info is not None and info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int):
+            dead = not _pid_alive(info["pid"])
+        if info is None and age < self.claim_stale_s:
+            return False  # being written right now
+        if not dead and age < self.claim_stale_s:
+            return False
+        # Move it aside under a unique name so that two waiters cannot both remove it (and a fresh claim with it).
+        aside = path.with_name(f"{path.name}.stale.{uuid.uuid4().hex[:8]}")
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return True
+        moved = _read_claim(aside)
+        if info is not None and moved is not None and moved.get("owner") != info.get("owner"):
+            try:  # we moved a fresh claim by mistake: put it back unless someone claimed meanwhile
+                os.link(aside, path)
+            except OSError:
+                pass
+            os.unlink(aside)
+            return False
+        os.unlink(aside)
+        return True
+
+    def _wait_for_other(self, key: str) -> None:
+        """Waits until another worker's claim on `key` is gone (answered, failed, or stale)."""
+        path = self._claim_path(key)
+        delay = self.poll_s
+        while path.exists():
+            if self.cache.path(key).exists() or self._failed_path(key).exists():
+                return
+            if self._take_over_if_stale(path):
+                return
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.5)
+
+    def _failed_path(self, key: str) -> Path:
+        return self.cache.claims / f"{key}.failed"
+
+    def _write_failed(self, key: str, message: str) -> None:
+        _atomic_write(self._failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
+
+    def _check_failed(self, key: str) -> None:
+        """Another worker of this run asked and failed: fail the same way instead of asking again."""
+        path = self._failed_path(key)
+        info = _read_claim(path)
+        if info is None:
+            return
+        if info.get("run_id") == self.run_id:
+            raise ModelError(str(info.get("message", "model API failed")))
+        try:
+            path.unlink()  # a failure of an earlier run: try again
+        except OSError:
+            pass
+
+
+def _read_claim(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# ----------------------------------------------------------------------------- usage totals
+
+
+def usage_totals(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per model, sums of the items' "generation" fields: items, requests (answers not from cache), cached, tokens
+    in/out, latency and cost. `new_*` count only the answers generated in this run (what was spent now).
+    Cost is None for a model without prices."""
+    totals: dict[str, dict[str, Any]] = {}
+    for item in items:
+        generation = item.get("generation") if isinstance(item, dict) else None
+        if not isinstance(generation, dict):
+            continue
+        name = str(item.get("model") or generation.get("model") or "unknown")
+        t = totals.setdefault(name, {"items": 0, "requests": 0, "cached": 0, "tokens_in": 0, "tokens_out": 0,
+                                     "latency_s": 0.0, "cost_usd": None, "new_tokens_in": 0, "new_tokens_out": 0,
+                                     "new_cost_usd": None})
+        cached = bool(generation.get("cached"))
+        t["items"] += 1
+        t["cached" if cached else "requests"] += 1
+        for key in ("tokens_in", "tokens_out"):
+            value = generation.get(key)
+            if isinstance(value, (int, float)):
+                t[key] += int(value)
+                if not cached:
+                    t[f"new_{key}"] += int(value)
+        if isinstance(generation.get("latency_s"), (int, float)):
+            t["latency_s"] = round(t["latency_s"] + generation["latency_s"], 6)
+        cost = generation.get("cost_usd")
+        if isinstance(cost, (int, float)):
+            t["cost_usd"] = round((t["cost_usd"] or 0.0) + cost, 8)
+            if not cached:
+                t["new_cost_usd"] = round((t["new_cost_usd"] or 0.0) + cost, 8)
+    return totals
+
+
+# ----------------------------------------------------------------------------- replay export
+
+
+def _matches(record: dict[str, Any], model_name: str | None) -> bool:
+    if model_name is None:
+        return True
+    identity = record.get("model_identity") or {}
+    return model_name in (record.get("model_name"), identity.get("model"), (record.get("generation") or {}).get("model"))
+
+
+def cached_models(cache_dir: Path | str) -> list[str]:
+    return sorted({str(r.get("model_name")) for r in _cache_for(cache_dir).records()})
+
+
+def _cache_for(cache_dir: Path | str) -> GenerationCache:
+    root = Path(cache_dir)
+    return GenerationCache(root.parent if root.name == GENERATIONS_DIR else root)
+
+
+def export_replay(cache_dir: Path | str, model_name: str | None, out_path: Path | str) -> int:
+    """Writes the cached first-attempt answers of `model_name` (the name it was run under, e.g. `claude`, or the
+    provider's model id; None: every model) as a `replay:` JSONL file, one line per task/level/sample (the newest
+    answer where several prompt versions are cached). Returns the number of lines written."""
+    chosen: dict[tuple[str, int, int], dict[str, Any]] = {}
+    for record in _cache_for(cache_dir).records():
+        if record.get("attempt", 0) != 0 or not _matches(record, model_name):
+            continue
+        ident = (record["task"], record["level"], record["sample"])
+        if ident not in chosen or record.get("created", 0) > chosen[ident].get("created", 0):
+            chosen[ident] = record
+    lines = []
+    for (task, level, sample), record in sorted(chosen.items()):
+        g = record["generation"]
+        lines.append(json.dumps({
+            "task": task, "level": level, "sample": sample, "content": g.get("content", ""),
+            "model": g.get("model") or record.get("model_name"), "model_name": record.get("model_name"),
+            "tokens_in": g.get("tokens_in"), "tokens_out": g.get("tokens_out"), "latency_s": g.get("latency_s"),
+            "cost_usd": g.get("cost_usd"), "finish_reason": g.get("finish_reason"),
+            "prompt_hash": record.get("prompt_hash"), "template_version": record.get("template_version"),
+        }))
+    _atomic_write(Path(out_path), "".join(line + "\n" for line in lines))
+    return len(lines)
+
+
+def main_export(argv: list[str] | None = None) -> int:
+    """`python -m pytest_cudabench export-replay [--cache-dir DIR] [--model NAME] -o OUT.jsonl`."""
+    parser = argparse.ArgumentParser(prog="python -m pytest_cudabench export-replay",
+                                     description="Export cached generations as a replay: JSONL file.")
+    parser.add_argument("--cache-dir", default=".cudabench_cache", help="generation cache (default .cudabench_cache)")
+    parser.add_argument("--model", default=None,
+                        help="model to export, as run (e.g. claude) or its provider id; required if several")
+    parser.add_argument("-o", "--output", required=True, help="JSONL file to write")
+    args = parser.parse_args(argv)
+    models = cached_models(args.cache_dir)
+    if not models:
+        print(f"export-replay: no cached generations under {args.cache_dir}", file=sys.stderr)
+        return 1
+    model = args.model
+    if model is None and len(models) > 1:
+        print(f"export-replay: the cache holds several models ({', '.join(models)}); choose one with --model",
+              file=sys.stderr)
+        return 2
+    count = export_replay(args.cache_dir, model, args.output)
+    if count == 0:
+        print(f"export-replay: no cached generations of model {model!r} (cached: {', '.join(models)})",
+              file=sys.stderr)
+        return 1
+    print(f"wrote {count} answers to {args.output}; score them with --cudabench-model=replay:{args.output}")
+    return 0
