@@ -140,7 +140,7 @@ def test_missing_extern_c_is_reported(pytester, suite_copy, shared_cache):
 def test_broken_task_is_a_collection_error_for_that_task_only(pytester, suite_copy, shared_cache, mode):
     suite = suite_copy("basics/vector_add", "ai/relu")
     toml = suite / "ai/relu/task.toml"
-    toml.write_text(toml.read_text().replace('test = { n = [1, 100000] }', 'test = { n = [0, 100000] }'))
+    toml.write_text(toml.read_text().replace('test = { n = [1, 100003] }', 'test = { n = [0, 100003] }'))
     result = run(pytester, shared_cache, "--cudabench-model=reference", "--cudabench-levels=1",
                  *XDIST_MODES[mode], "task_suite")
     result.assert_outcomes(passed=1, errors=1)

@@ -1,0 +1,26 @@
+"""Command-line tools: `python -m pytest_cudabench <command> ...`."""
+
+from __future__ import annotations
+
+import sys
+
+COMMANDS = {
+    "validate": ("pytest_cudabench.validate", "main", "check tasks (format, reference, scales, solution)"),
+    "export-replay": ("pytest_cudabench.generation", "main_export", "export cached generations as a replay file"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print("usage: python -m pytest_cudabench <command> [args]\n\ncommands:")
+        for name, (_module, _function, help_text) in COMMANDS.items():
+            print(f"  {name:15} {help_text}")
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    module_name, function_name, _ = COMMANDS[argv[0]]
+    module = __import__(module_name, fromlist=[function_name])
+    return int(getattr(module, function_name)(argv[1:]) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

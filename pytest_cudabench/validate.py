@@ -1,0 +1,217 @@
+"""`python -m pytest_cudabench validate [PATH...]`: proves tasks, explaining every problem.
+
+Per task: it loads; the reference gives outputs that vary with the data, react to every input, and that a constant,
+zero or input-echo answer cannot match; scales span the benchmark's range; prompts follow the levels' rules; the
+roofline byte count agrees with the buffers; and the task's own solution.cu passes the whole pipeline (compile with
+nvcc, run on the CPU runtime).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import compare, inputs
+from .config import Settings
+from .errors import CudabenchError, StageFailure, StageSkip, TaskError
+from .models import ReferenceModel
+from .tasks import Task, find_suite_root, find_task_dirs, load_task
+
+MIN_BENCH_BYTES = 512  # "about 1 KB" at the smallest scale
+MAX_SMALLEST_BENCH_BYTES = 64 << 10
+MIN_LARGEST_BENCH_BYTES = 256 << 20  # "about 1 GB" at the largest
+MAX_BENCH_BYTES = 3 << 30
+HARDWARE_WORDS = ("shared memory", "__shared__", "__syncthreads", "warp", "thread block", "threadidx", "blockidx",
+                  "coalesc", "blockdim", "register")
+
+
+@dataclass
+class TaskReport:
+    path: str
+    task: Task | None = None
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def buffer_bytes(task: Task, sizes: dict[str, int]) -> int:
+    return sum(int(np.prod(a.shape_for(sizes))) * a.dtype.itemsize for a in task.args if a.is_pointer)
+
+
+def check_scales(task: Task, report: TaskReport) -> None:
+    totals = [buffer_bytes(task, task.sizes.complete(s)) for s in task.sizes.bench]
+    if totals != sorted(totals):
+        report.errors.append(f"[sizes.bench] scales must grow: data sizes are {_sizes(totals)}")
+    if totals[0] < MIN_BENCH_BYTES or totals[0] > MAX_SMALLEST_BENCH_BYTES:
+        report.warnings.append(f"[sizes.bench] the smallest scale moves {_bytes(totals[0])}; aim for about 1 KB")
+    if totals[-1] < MIN_LARGEST_BENCH_BYTES:
+        report.errors.append(f"[sizes.bench] the largest scale moves only {_bytes(totals[-1])}; aim for about 1 GB")
+    if totals[-1] > MAX_BENCH_BYTES:
+        report.errors.append(f"[sizes.bench] the largest scale needs {_bytes(totals[-1])}, more than a GPU "
+                             "benchmark should allocate")
+    for scale in task.sizes.bench:
+        sizes = task.sizes.complete(scale)
+        declared = task.roofline.dram_bytes.evaluate(sizes)
+        counted = buffer_bytes(task, sizes)
+        if declared > 0 and abs(declared - counted) / counted > 0.01:
+            report.warnings.append(f"[roofline] bytes = {task.roofline.dram_bytes.text} gives {_bytes(declared)} "
+                                   f"at {scale}, the buffers hold {_bytes(counted)}; explain the difference")
+            break
+
+
+def check_prompts(task: Task, report: TaskReport) -> None:
+    words3 = len(task.prompts[3].split())
+    if words3 > 16:
+        report.errors.append(f"[prompts] level3 is concept retrieval (the name only); it has {words3} words")
+    level2 = task.prompts[2].lower()
+    leaked = [w for w in HARDWARE_WORDS if w in level2]
+    if leaked:
+        report.errors.append(f"[prompts] level2 must not give hardware guidance; it mentions {', '.join(leaked)}")
+    level1 = task.prompts[1].lower()
+    if not any(w in level1 for w in HARDWARE_WORDS + ("thread", "block", "grid", "kernel")):
+        report.warnings.append("[prompts] level1 should give CUDA guidance (thread mapping, memory hierarchy)")
+    if len(level1.split()) <= len(level2.split()):
+        report.warnings.append("[prompts] level1 should be more detailed than level2")
+
+
+def check_sizes(task: Task, report: TaskReport) -> None:
+    ragged = any(high % 32 for _low, high in task.sizes.test_ranges.values())
+    if not ragged:
+        report.warnings.append("[sizes.test] every range ends on a multiple of 32; ragged tails catch bugs")
+
+
+def check_reference(task: Task, report: TaskReport, seed: int = 1234) -> None:
+    """Outputs vary, react to every input, and a degenerate answer cannot pass."""
+    sizes = max((task.sizes.complete(c) for c in task.sizes.cases), key=lambda s: buffer_bytes(task, s),
+                default=None) or task.sizes.complete({k: v[1] for k, v in task.sizes.test_ranges.items()})
+    base = inputs.make_case(task, sizes, inputs.task_rng(task, seed, "validate-a"))
+    other = inputs.make_case(task, sizes, inputs.task_rng(task, seed, "validate-b"))
+    expected = inputs.expect(task, base)
+    expected_other = inputs.expect(task, other)
+    for arg in task.outputs:
+        if np.array_equal(expected[arg.name], expected_other[arg.name]):
+            report.errors.append(f"[reference] output `{arg.name}` is the same for two different inputs")
+        values = expected[arg.name]
+        if values.size > 1 and np.all(values == values.flat[0]):
+            report.errors.append(f"[reference] output `{arg.name}` is constant ({values.flat[0]})")
+    for arg in task.inputs:
+        probe = inputs.Case(index=0, sizes=dict(sizes), arrays=dict(base.arrays), scalars=dict(base.scalars))
+        probe.arrays[arg.name] = other.arrays[arg.name]
+        try:
+            changed = inputs.expect(task, probe)
+        except TaskError:
+            continue  # coupled inputs (e.g. CSR offsets and indices) cannot be swapped one at a time
+        if all(np.array_equal(changed[o.name], expected[o.name]) for o in task.outputs):
+            report.errors.append(f"[reference] changing input `{arg.name}` does not change any output")
+    context = {**inputs.reference_kwargs(task, base), **sizes}
+    for label, fake in _degenerate_answers(task, base).items():
+        if compare.compare_outputs(task, expected, fake, context) is None:
+            report.errors.append(f"[reference] a {label} answer passes the comparison; make outputs vary more")
+
+
+def _degenerate_answers(task: Task, case: inputs.Case) -> dict[str, dict[str, np.ndarray]]:
+    answers: dict[str, dict[str, np.ndarray]] = {"zero": {}}
+    for arg in task.outputs:
+        answers["zero"][arg.name] = np.zeros_like(case.expected[arg.name])
+    if all(case.expected[a.name].size > 1 for a in task.outputs):  # a one-value output is its own mean
+        answers["constant"] = {}
+        for arg in task.outputs:
+            expected = case.expected[arg.name]
+            finite = expected[np.isfinite(expected)] if arg.dtype.is_float else expected
+            fill = np.mean(finite.astype(np.float64)) if finite.size else 0
+            answers["constant"][arg.name] = np.full_like(expected, fill)
+    echo = {}
+    for arg in task.outputs:
+        source = next((i for i in task.inputs if i.role == "input" and case.arrays[i.name].shape ==
+                       case.expected[arg.name].shape), None)
+        if source is None:
+            break
+        echo[arg.name] = case.arrays[source.name].astype(arg.dtype.numpy)
+    else:
+        answers["input-echo"] = echo
+    return answers
+
+
+def check_solution(task: Task, report: TaskReport, cache_dir: Path, seed: int) -> None:
+    from .pipeline import Evaluation
+    from .prompts import messages, prompt_hash
+    from .models import GenerationRequest
+
+    settings = Settings(model="reference", seed=seed, cache_dir=str(cache_dir), runtime="cpu", rootdir=".")
+    evaluation = Evaluation(task, 1, 0, settings)
+    msgs = messages(task, 1)
+    answer = ReferenceModel().generate(GenerationRequest(task, 1, 0, msgs, prompt_hash(msgs))).content
+    try:
+        evaluation.run(answer)
+    except StageFailure as exc:
+        report.errors.append(f"[solution.cu] fails stage '{exc.stage}': {exc.message}")
+    except StageSkip as exc:
+        report.errors.append(f"[solution.cu] cannot be proven here: {exc.reason}")
+
+
+def validate_task(path: Path, *, run_solution: bool = True, cache_dir: Path = Path(".cudabench_cache"),
+                  seed: int = 1234) -> TaskReport:
+    report = TaskReport(path=str(path))
+    try:
+        task = load_task(path, find_suite_root(path))
+    except TaskError as exc:
+        report.errors.append(str(exc))
+        return report
+    report.task = task
+    for check in (check_scales, check_prompts, check_sizes):
+        check(task, report)
+    try:
+        check_reference(task, report, seed)
+        if run_solution and not report.errors:
+            check_solution(task, report, cache_dir, seed)
+    except CudabenchError as exc:
+        report.errors.append(str(exc))
+    return report
+
+
+def _bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"
+
+
+def _sizes(values: list[int]) -> str:
+    return ", ".join(_bytes(v) for v in values)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_cudabench validate",
+                                     description="Check tasks: format, reference, scales, prompts, solution.")
+    parser.add_argument("paths", nargs="*", default=["task_suite"], help="task directories or suites")
+    parser.add_argument("--no-run", action="store_true", help="skip compiling and running solution.cu")
+    parser.add_argument("--cache-dir", default=".cudabench_cache")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only tasks with problems")
+    args = parser.parse_args(argv)
+    dirs = [d for p in args.paths for d in find_task_dirs(Path(p))]
+    if not dirs:
+        print(f"no task directories under {', '.join(args.paths)}", file=sys.stderr)
+        return 2
+    failed = 0
+    for path in dirs:
+        report = validate_task(path, run_solution=not args.no_run, cache_dir=Path(args.cache_dir), seed=args.seed)
+        failed += not report.ok
+        if report.ok and not report.warnings and args.quiet:
+            continue
+        status = "ok" if report.ok else "FAILED"
+        print(f"{status:6} {path}")
+        for line in report.errors:
+            print(f"  error: {line}")
+        for line in report.warnings:
+            print(f"  warning: {line}")
+    print(f"{len(dirs) - failed} of {len(dirs)} task(s) valid")
+    return 1 if failed else 0

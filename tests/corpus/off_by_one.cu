@@ -1,0 +1,8 @@
+// task: basics/vector_add   expect: out-of-bounds|SIGSEGV
+__global__ void add(const float* a, const float* b, float* c, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i <= n) c[i] = a[i] + b[i];
+}
+extern "C" void solve(const float* a, const float* b, float* c, int n) {
+    add<<<(n + 256) / 256, 256>>>(a, b, c, n);
+}

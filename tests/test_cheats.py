@@ -1,0 +1,60 @@
+"""A corpus of wrong and malicious answers (tests/corpus/*.cu): each must fail, or be skipped as unsupported, with the
+reason a user needs, and the session must survive all of them in one run, with and without xdist."""
+
+import json
+import re
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).parent / "corpus"
+HEADER = re.compile(r"^// task: (?P<task>\S+)\s+expect: (?P<expect>.+)$")
+
+
+def corpus():
+    entries = []
+    for path in sorted(CORPUS.glob("*.cu")):
+        match = HEADER.match(path.read_text().splitlines()[0])
+        assert match, f"{path.name}: first line must be '// task: <id>   expect: <regex>'"
+        entries.append((path.stem, match["task"], match["expect"].strip(), path.read_text()))
+    return entries
+
+
+@pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["no-xdist", "n2"])
+def test_corpus_fails_for_the_right_reasons(pytester, suite_copy, shared_cache, xdist):
+    entries = corpus()
+    suite_copy(*sorted({task for _, task, _, _ in entries}))
+    samples: dict[str, int] = defaultdict(int)
+    records, expected = [], {}
+    for name, task, expect, source in entries:
+        sample = samples[task]
+        samples[task] += 1
+        records.append({"task": task, "level": 1, "sample": sample, "content": f"```cuda\n{source}```"})
+        expected[(task, sample)] = (name, expect)
+    (pytester.path / "corpus.jsonl").write_text("\n".join(json.dumps(r) for r in records))
+    result = pytester.runpytest_subprocess(
+        "--cudabench-model=replay:corpus.jsonl", "--cudabench-levels=1", f"--cudabench-samples={max(samples.values())}",
+        f"--cudabench-cache-dir={shared_cache}", "--cudabench-report-dir=out", "--cudabench-timeout=20",
+        "--cudabench-seed=3", "-p", "no:cacheprovider", *xdist, "task_suite",
+    )
+    report = json.loads(next((pytester.path / "out").glob("*.json")).read_text())
+    by_key = {(i["task"], i["sample"]): i for i in report["items"]}
+    problems = []
+    for key, (name, expect) in expected.items():
+        item = by_key.get(key)
+        if item is None:
+            problems.append(f"{name}: no result (the session lost it)")
+            continue
+        message = item.get("message") or ""
+        if expect.startswith("SKIP "):
+            if item["outcome"] != "skipped" or not re.search(expect[5:], message):
+                problems.append(f"{name}: expected a skip matching {expect[5:]!r}, got {item['outcome']}: {message}")
+        elif item["outcome"] != "failed" or not re.search(expect, message):
+            problems.append(f"{name}: expected a failure matching {expect!r}, got {item['outcome']} "
+                            f"at {item.get('failed_stage')}: {message[:300]}")
+    assert not problems, "\n".join(problems)
+    assert not Path("/tmp/cudabench-pwned").exists()
+    totals = report["totals"]
+    assert totals["collected"] == totals["passed"] + totals["failed"] + totals["skipped"] + totals["error"]
+    assert totals["error"] == 0, [i for i in report["items"] if i["outcome"] == "error"]

@@ -1,0 +1,88 @@
+"""The execute stage below the plugin: child isolation and the verdicts that static checks cannot give."""
+
+from pathlib import Path
+
+import pytest
+
+from pytest_cudabench import inputs
+from pytest_cudabench.cpu_runtime import build_cpu_library
+from pytest_cudabench.errors import StageFailure
+from pytest_cudabench.execution import run_cases
+from pytest_cudabench.sandbox import seccomp_available
+from pytest_cudabench.tasks import load_task
+
+SUITE = Path(__file__).resolve().parent.parent / "task_suite"
+KERNEL = """
+__global__ void add(const float* a, const float* b, float* c, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) c[i] = a[i] + b[i];
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def vector_add():
+    task = load_task(SUITE / "basics" / "vector_add", SUITE)
+    cases = inputs.make_cases(task, seed=11, count=3)
+    for case in cases:
+        inputs.expect(task, case)
+    return task, cases
+
+
+def execute(tmp_path, vector_add, body: str, timeout_s: float = 20):
+    task, cases = vector_add
+    source = "#include <cstdio>\n#include <cstdlib>\n#include <unistd.h>\n" + KERNEL + \
+        'extern "C" void solve(const float* a, const float* b, float* c, int n) {\n' + body + "\n}\n"
+    library = build_cpu_library(source, tmp_path / "lib.so")
+    return run_cases(task, library, "cpu", cases, timeout_s=timeout_s)
+
+
+LAUNCH = "add<<<(n + 255) / 256, 256>>>(a, b, c, n);"
+
+
+def test_correct_answer_passes_every_case(tmp_path, vector_add):
+    result = execute(tmp_path, vector_add, LAUNCH)
+    assert result.runtime == "cpu"
+    assert len(result.cases) == len(vector_add[1]) and all(c["passed"] for c in result.cases)
+
+
+def test_exit_zero_is_never_a_pass(tmp_path, vector_add):
+    with pytest.raises(StageFailure, match=r"process ended \(exit code 0\).*before reporting"):
+        execute(tmp_path, vector_add, LAUNCH + " exit(0);")
+
+
+@pytest.mark.skipif(not seccomp_available(), reason="seccomp needs x86-64 Linux")
+def test_reading_a_file_is_killed(tmp_path, vector_add):
+    body = 'FILE* f = fopen("/etc/passwd", "r"); if (f) fclose(f);\n' + LAUNCH
+    with pytest.raises(StageFailure, match="SIGSYS.*forbidden system call"):
+        execute(tmp_path, vector_add, body)
+
+
+@pytest.mark.skipif(not seccomp_available(), reason="seccomp needs x86-64 Linux")
+def test_starting_a_program_is_killed(tmp_path, vector_add):
+    body = 'system("touch /tmp/cudabench-system-ran");\n' + LAUNCH
+    with pytest.raises(StageFailure, match="SIGSYS"):
+        execute(tmp_path, vector_add, body)
+    assert not Path("/tmp/cudabench-system-ran").exists()
+
+
+def test_endless_loop_times_out(tmp_path, vector_add):
+    with pytest.raises(StageFailure, match=r"did not finish within 3 s in case 0"):
+        execute(tmp_path, vector_add, "while (true) { usleep(1000); }", timeout_s=3)
+
+
+def test_deadlock_is_reported_not_hung(tmp_path, vector_add):
+    task, cases = vector_add
+    source = KERNEL.replace("if (i < n) c[i] = a[i] + b[i];",
+                            "float v = 1.0f; if (threadIdx.x == 0) v = __shfl_sync(0x3u, v, 1); else __syncthreads();"
+                            " if (i < n) c[i] = a[i] + b[i] * v;")
+    source += 'extern "C" void solve(const float* a, const float* b, float* c, int n) {' + LAUNCH + "}\n"
+    library = build_cpu_library(source, tmp_path / "lib.so")
+    with pytest.raises(StageFailure, match="(?i)deadlock"):
+        run_cases(task, library, "cpu", cases, timeout_s=20)
+
+
+def test_chatty_answer_does_not_block(tmp_path, vector_add):
+    body = 'for (int i = 0; i < 200000; ++i) printf("debug line %d of a very chatty answer\\n", i);\n' + LAUNCH
+    result = execute(tmp_path, vector_add, body)
+    assert all(c["passed"] for c in result.cases)
