@@ -4,10 +4,11 @@
         server.base_url            # http://127.0.0.1:<port>/v1
         server.faults.extend(["429", "500"])   # the next two requests fail, in that order
         ...
-        server.request_count, server.requests  # what the client sent (headers included)
+        server.request_count, server.requests  # what the client sent (headers included, names lowercased)
 
 Faults (strings, or dicts with "kind" and options), consumed one per request in arrival order:
-  "429"  (option retry_after: seconds, sent as Retry-After), "500", "503", "401", "400",
+  "429"  (option retry_after: seconds, sent as Retry-After), "500", "502", "503", "400", "401", "403", "404"
+  (option message: the error message),
   "timeout" (option sleep: seconds; the server stalls longer than the client waits),
   "length" (a truncated answer, finish_reason "length"), "nocode" (an answer without a code block),
   "empty" (content null).
@@ -120,7 +121,7 @@ class FakeOpenAIServer:
         except ValueError:
             return _send(handler, 400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
         with self.lock:
-            self.requests.append({"path": handler.path, "headers": dict(handler.headers.items()), "body": body})
+            self.requests.append({"path": handler.path, "headers": {k.lower(): v for k, v in handler.headers.items()}, "body": body})
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -149,7 +150,8 @@ class FakeOpenAIServer:
             return _send(handler, 429, {"error": {"message": "Rate limit reached", "type": "rate_limit"}},
                          {"Retry-After": str(options.get("retry_after", 0))})
         if kind in ("500", "502", "503", "400", "401", "403", "404"):
-            return _send(handler, int(kind), {"error": {"message": f"injected {kind}", "type": "server_error"}})
+            message = options.get("message", f"injected {kind}")
+            return _send(handler, int(kind), {"error": {"message": message, "type": "server_error"}})
         content: str | None = self.responder(messages)
         finish = "stop"
         if kind == "length":
@@ -182,6 +184,7 @@ def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],
             handler.send_header(name, value)
         handler.end_headers()
         handler.wfile.write(data)
+        handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
         pass  # the client gave up (timeouts)
 
@@ -189,6 +192,8 @@ def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body leave together: no delayed-ACK stalls
+        wbufsize = 1 << 16  # flushed by http.server after each request
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             server.handle(self)

@@ -1,0 +1,286 @@
+"""The generation service: cache, prefetch concurrency, cross-worker claims, failures, usage totals, replay export."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from pytest_cudabench.config import Settings
+from pytest_cudabench.errors import ModelError
+from pytest_cudabench.generation import (GenerationCache, GenerationService, export_replay, main_export,
+                                         usage_totals)
+from pytest_cudabench.models import GenerationRequest, ReferenceModel, ReplayModel
+from pytest_cudabench.prompts import messages, prompt_hash
+from pytest_cudabench.remote import create_remote_model
+from pytest_cudabench.tasks import load_task
+
+try:
+    from fake_openai_server import FAKE_KEY, fake_openai  # noqa: F401 - fixture
+except ImportError:
+    from tests.fake_openai_server import FAKE_KEY, fake_openai  # type: ignore[no-redef]  # noqa: F401
+
+from conftest import SUITE
+
+
+@pytest.fixture(scope="module")
+def task():
+    return load_task(SUITE / "basics" / "vector_add", SUITE)
+
+
+def req(task, sample=0, level=1, msgs=None):
+    msgs = msgs or messages(task, level)
+    return GenerationRequest(task=task, level=level, sample=sample, messages=msgs, prompt_hash=prompt_hash(msgs))
+
+
+@pytest.fixture
+def make(fake_openai, monkeypatch, tmp_path):
+    """make(**settings) -> GenerationService against the fake server, caching under tmp_path/cache."""
+    monkeypatch.setenv("FAKE_KEY_ENV", FAKE_KEY)
+    services = []
+
+    def factory(run_id="run-1", model_table=None, **kwargs):
+        table = {"base_url": fake_openai.base_url, "model": "fake-model", "api_key_env": "FAKE_KEY_ENV",
+                 "timeout": 2.0, "max_retries": 1, "retry_base_s": 0.01, "price_input": 1.0, "price_output": 2.0,
+                 **(model_table or {})}
+        project = {"models": {"fake": table}}
+        settings = Settings(model="fake", cache_dir=str(tmp_path / "cache"), run_id=run_id, project=project, **kwargs)
+        service = GenerationService(create_remote_model("fake", project), settings, claim_stale_s=1.0,
+                                    heartbeat_s=0.1)
+        services.append(service)
+        return service
+
+    yield factory
+    for service in services:
+        service.close()
+
+
+def test_answers_are_cached_and_reused(make, fake_openai, task, tmp_path):
+    first = make().get(req(task))
+    assert not first.cached and fake_openai.request_count == 1
+    records = list(GenerationCache(tmp_path / "cache").records())
+    assert len(records) == 1 and records[0]["generation"]["content"] == first.content
+    assert records[0]["task"] == "basics/vector_add" and records[0]["prompt_hash"] == prompt_hash(messages(task, 1))
+    again = make(run_id="run-2").get(req(task))
+    assert again.cached and again.content == first.content and fake_openai.request_count == 1
+    assert again.tokens_in == first.tokens_in and again.cost_usd == first.cost_usd
+
+
+def test_cache_key_covers_sample_level_messages_and_parameters(make, fake_openai, task):
+    service = make()
+    for request in (req(task), req(task, sample=1), req(task, level=2),
+                    req(task, msgs=messages(task, 1) + [{"role": "user", "content": "again"}])):
+        service.get(request)
+    assert fake_openai.request_count == 4
+    service.get(req(task, sample=1))
+    assert fake_openai.request_count == 4
+    make(model_table={"temperature": 0.9}).get(req(task))  # other parameters: another record
+    assert fake_openai.request_count == 5
+
+
+def test_regenerate_forces_new_calls_once_per_run(make, fake_openai, task):
+    make().get(req(task))
+    service = make(run_id="run-2", regenerate=True)
+    assert not service.get(req(task)).cached
+    assert service.get(req(task)).cached  # this run's own answer is reused
+    assert fake_openai.request_count == 2
+
+
+def test_no_temporary_files_are_left(make, task, tmp_path):
+    service = make()
+    service.prefetch([req(task, sample=i) for i in range(5)])
+    for i in range(5):
+        service.get(req(task, sample=i))
+    files = [p.name for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert len(files) == 5 and all(name.endswith(".json") for name in files)
+
+
+def test_prefetch_is_concurrent(make, fake_openai, task):
+    fake_openai.latency_s = 0.3
+    service = make(concurrency=8)
+    requests = [req(task, sample=i) for i in range(16)]
+    start = time.perf_counter()
+    service.prefetch(requests)
+    assert time.perf_counter() - start < 0.2  # returns at once
+    answers = [service.get(r) for r in requests]
+    elapsed = time.perf_counter() - start
+    assert len({a.content for a in answers}) == 1 and fake_openai.request_count == 16
+    assert fake_openai.max_in_flight == 8
+    assert elapsed < 0.6 * 1.5  # two rounds of 0.3 s
+
+
+def test_answers_are_written_as_they_arrive(make, fake_openai, task, tmp_path):
+    """An interrupted run keeps what had arrived: the next run only asks for the rest."""
+    fake_openai.latency_s = 0.2
+    service = make(concurrency=2)
+    service.prefetch([req(task, sample=i) for i in range(6)])
+    service.get(req(task, sample=0))
+    service.close()  # interrupted: queued prefetches are cancelled, the ones in flight finish and are cached
+    time.sleep(0.5)
+    cached = len(list(GenerationCache(tmp_path / "cache").records()))
+    assert 2 <= cached < 6
+    fake_openai.reset()
+    fake_openai.latency_s = 0.0
+    resumed = make(run_id="run-2")
+    resumed.prefetch([req(task, sample=i) for i in range(6)])
+    assert all(resumed.get(req(task, sample=i)) for i in range(6))
+    assert fake_openai.request_count == 6 - cached
+
+
+def test_two_workers_share_the_requests(make, fake_openai, task):
+    """Two services on one cache (as two xdist workers): every answer is requested once."""
+    fake_openai.latency_s = 0.1
+    requests = [req(task, sample=i) for i in range(20)]
+    workers = [make(concurrency=4), make(concurrency=4)]
+    results: dict[int, list] = {}
+
+    def work(index):
+        service = workers[index]
+        service.prefetch(requests)
+        mine = requests[index::2]
+        results[index] = [service.get(r) for r in mine] + [service.get(r) for r in requests[1 - index::2]]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert fake_openai.request_count == 20
+    assert workers[0].requests + workers[1].requests == 20
+    assert workers[0].requests > 0 and workers[1].requests > 0
+    assert all(len(r) == 20 for r in results.values())
+
+
+def test_waits_for_a_live_claim(make, fake_openai, task, tmp_path):
+    service = make()
+    key = service.key(req(task))
+    claim = tmp_path / "cache" / "claims" / f"{key}.claim"
+    claim.parent.mkdir(parents=True)
+    claim.write_text(json.dumps({"owner": "other", "host": socket.gethostname(), "pid": os.getpid()}))
+    other = make()  # the "other worker" writes its answer after a while, heartbeating meanwhile
+
+    def answer_later():
+        deadline = time.time() + 0.6
+        while time.time() < deadline:
+            os.utime(claim)
+            time.sleep(0.05)
+        other._call(req(task), key)
+        claim.unlink()
+
+    thread = threading.Thread(target=answer_later)
+    thread.start()
+    start = time.perf_counter()
+    generation = service.get(req(task))
+    thread.join()
+    assert time.perf_counter() - start >= 0.5
+    assert generation.cached and fake_openai.request_count == 1 and service.requests == 0
+
+
+def test_claim_of_a_dead_process_is_taken_over(make, fake_openai, task, tmp_path):
+    service = make()
+    key = service.key(req(task))
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    claim = tmp_path / "cache" / "claims" / f"{key}.claim"
+    claim.parent.mkdir(parents=True)
+    claim.write_text(json.dumps({"owner": "ghost", "host": socket.gethostname(), "pid": dead.pid}))
+    start = time.perf_counter()
+    assert not service.get(req(task)).cached
+    assert time.perf_counter() - start < 0.5 and service.requests == 1
+    assert not claim.exists()
+
+
+def test_claim_without_heartbeat_goes_stale(make, fake_openai, task, tmp_path):
+    service = make()  # claim_stale_s=1
+    key = service.key(req(task))
+    claim = tmp_path / "cache" / "claims" / f"{key}.claim"
+    claim.parent.mkdir(parents=True)
+    claim.write_text(json.dumps({"owner": "remote", "host": "another-host", "pid": 1}))
+    start = time.perf_counter()
+    assert not service.get(req(task)).cached
+    assert 0.9 <= time.perf_counter() - start < 3 and service.requests == 1
+
+
+def test_failure_is_reported_once_per_run(make, fake_openai, task):
+    fake_openai.faults.extend(["500"] * 2)  # max_retries=1: two tries
+    first = make()
+    with pytest.raises(ModelError, match="model API failed: 500 injected 500"):
+        first.get(req(task))
+    second = make()  # another worker of the same run: fails the same way without asking
+    with pytest.raises(ModelError, match="model API failed: 500"):
+        second.get(req(task))
+    assert fake_openai.request_count == 2
+    assert make(run_id="run-2").get(req(task)).content  # the next run tries again
+    assert fake_openai.request_count == 3
+
+
+def test_prefetched_failures_surface_in_get(make, fake_openai, task):
+    fake_openai.faults.extend(["401"])
+    service = make()
+    service.prefetch([req(task)])
+    with pytest.raises(ModelError, match="401"):
+        service.get(req(task))
+
+
+def test_offline_models_are_not_cached(task, tmp_path):
+    settings = Settings(model="reference", cache_dir=str(tmp_path / "cache"))
+    service = GenerationService(ReferenceModel(), settings)
+    service.prefetch([req(task)])
+    assert "```cuda" in service.get(req(task)).content
+    service.close()
+    assert not (tmp_path / "cache").exists()
+
+
+def test_usage_totals():
+    items = [
+        {"model": "claude", "generation": {"tokens_in": 100, "tokens_out": 50, "latency_s": 1.5, "cost_usd": 0.01,
+                                           "cached": False}},
+        {"model": "claude", "generation": {"tokens_in": 10, "tokens_out": 5, "latency_s": 0.5, "cost_usd": 0.001,
+                                           "cached": True}},
+        {"model": "local", "generation": {"tokens_in": None, "tokens_out": 7, "latency_s": None, "cost_usd": None}},
+        {"model": "claude", "generation": None},
+    ]
+    totals = usage_totals(items)
+    claude = totals["claude"]
+    assert (claude["items"], claude["requests"], claude["cached"]) == (2, 1, 1)
+    assert (claude["tokens_in"], claude["tokens_out"], claude["new_tokens_in"]) == (110, 55, 100)
+    assert claude["latency_s"] == pytest.approx(2.0) and claude["cost_usd"] == pytest.approx(0.011)
+    assert claude["new_cost_usd"] == pytest.approx(0.01)
+    assert totals["local"]["tokens_out"] == 7 and totals["local"]["cost_usd"] is None
+
+
+def test_export_replay_round_trip(make, fake_openai, task, tmp_path, capsys):
+    service = make()
+    for sample in range(3):
+        service.get(req(task, sample=sample))
+    service.get(req(task, msgs=messages(task, 1) + [{"role": "user", "content": "fix"}]))  # same item, other prompt
+    out = tmp_path / "replay.jsonl"
+    assert export_replay(tmp_path / "cache", "fake", out) == 3
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {(r["task"], r["level"], r["sample"]) for r in lines} == {("basics/vector_add", 1, s) for s in range(3)}
+    assert all(r["model"] == "fake-model" and r["tokens_out"] and "```" in r["content"] for r in lines)
+    assert FAKE_KEY not in out.read_text()
+    replay = ReplayModel(out)
+    assert replay.generate(req(task, sample=2)).content == lines[2]["content"]
+    assert export_replay(tmp_path / "cache", "fake-model", tmp_path / "by-id.jsonl") == 3
+    assert export_replay(tmp_path / "cache", "other", tmp_path / "none.jsonl") == 0
+
+    assert main_export(["--cache-dir", str(tmp_path / "cache"), "-o", str(tmp_path / "cli.jsonl")]) == 0
+    assert "wrote 3 answers" in capsys.readouterr().out
+    assert main_export(["--cache-dir", str(tmp_path / "cache"), "--model", "zzz", "-o", str(tmp_path / "x")]) == 1
+    assert main_export(["--cache-dir", str(tmp_path / "empty"), "-o", str(tmp_path / "x")]) == 1
+
+
+def test_no_key_in_cache_records(make, fake_openai, task, tmp_path):
+    fake_openai.responder = lambda msgs: f"leaking {FAKE_KEY}\n```cuda\nint x;\n```"
+    service = make()
+    assert FAKE_KEY not in service.get(req(task)).content
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            assert FAKE_KEY not in path.read_text()
