@@ -3,6 +3,7 @@ all the work is in the domain modules (tasks, models, pipeline, report)."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for option, help_text, _default in _OPTIONS:
         group.addoption(f"--cudabench-{option}", dest=_ini_name(option), default=None, help=help_text)
         parser.addini(_ini_name(option), help_text, default=None)
+    group.addoption("--cudabench-gpus", dest="cudabench_gpus", default=None,
+                    help="GPUs to spread xdist workers over, e.g. 0,2 (default: all visible).")
     group.addoption("--cudabench-regenerate", dest="cudabench_regenerate", action="store_true", default=False,
                     help="Ask the model again even where the generation cache has an answer.")
     group.addoption("--cudabench-sanitize", dest="cudabench_sanitize", action="store_true", default=False,
@@ -254,18 +257,47 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 result["message"] = str(call.excinfo.value) if call.excinfo else "failed"
                 result["failed_stage"] = result.get("failed_stage") or result.get("stage_reached")
             report.cudabench = result  # plain builtins: travels through xdist
-            report.user_properties.extend(
+            # junitxml reads the teardown report's properties, which are copied from the item's.
+            item.user_properties.extend(
                 (f"cudabench.{key}", "" if result.get(key) is None else str(result.get(key)))
                 for key in _JUNIT_PROPERTIES)
             generation = result.get("generation") or {}
             for key in ("tokens_in", "tokens_out"):
                 if generation.get(key) is not None:
-                    report.user_properties.append((f"cudabench.{key}", str(generation[key])))
+                    item.user_properties.append((f"cudabench.{key}", str(generation[key])))
     return report
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config: pytest.Config) -> None:
+    # Items of one task stay on one worker (its reference solution and caches are shared); only when the user
+    # chose no distribution mode of their own.
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", None) == "no" \
+            and (config.getoption("cudabench_model") or config.getini("cudabench_model")):
+        config.option.dist = "loadscope"
+
+
+def visible_gpus(config: pytest.Config) -> list[str]:
+    """The GPU ids workers are spread over: --cudabench-gpus, else an inherited CUDA_VISIBLE_DEVICES, else all."""
+    chosen = config.getoption("cudabench_gpus")
+    if chosen:
+        return [g.strip() for g in str(chosen).split(",") if g.strip()]
+    inherited = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if inherited is not None:
+        return [g.strip() for g in inherited.split(",") if g.strip() and g.strip() != "-1"]
+    from .gpus import detect_cuda_devices
+
+    return [str(i) for i in range(detect_cuda_devices())]
+
+
+def assign_gpus(gpus: list[str], workers: int) -> list[str]:
+    """Round-robin GPU per worker spec index: a crashed worker's replacement reuses its spec, so its GPU."""
+    return [gpus[i % len(gpus)] for i in range(workers)] if gpus else []
+
+
 class XdistHooks:
-    """Registered only when xdist is installed: hands the controller's settings (seed, run id) to each worker."""
+    """Registered only when xdist is installed: hands the controller's settings (seed, run id) to each worker and
+    pins each worker to one GPU."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -273,6 +305,25 @@ class XdistHooks:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node) -> None:
         node.workerinput[WORKERINPUT_KEY] = self.settings.serialized()
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_auto_num_workers(self, config: pytest.Config) -> int | None:
+        gpus = visible_gpus(config)
+        return len(gpus) or None  # without GPUs, xdist's default (CPU count) spreads the CPU runtime
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_setupnodes(self, config: pytest.Config, specs) -> None:
+        gpus = visible_gpus(config)
+        if not gpus:
+            return
+        if len(specs) > len(gpus):
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            message = (f"cudabench: {len(specs)} workers share {len(gpus)} GPU(s); timings will interfere "
+                       "(-n auto gives one worker per GPU)")
+            if reporter is not None:
+                reporter.write_line(f"WARNING {message}", yellow=True)
+        for spec, gpu in zip(specs, assign_gpus(gpus, len(specs))):
+            spec.env["CUDA_VISIBLE_DEVICES"] = gpu
 
 
 class Controller:
@@ -320,10 +371,20 @@ class Controller:
             "performance_measured": any(i.get("performance_score") is not None for i in self.items.values()),
         }
 
-    @pytest.hookimpl(trylast=True)
+    @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         self.report = report_mod.build_report(self.run_metadata(), list(self.items.values()), self.collection_errors)
         self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
+        self.add_junit_suite_properties()
+
+    def add_junit_suite_properties(self) -> None:
+        from _pytest.junitxml import xml_key
+
+        xml = self.config.stash.get(xml_key, None)
+        if xml is None or self.report is None:
+            return
+        for name, value in report_mod.suite_properties(self.report).items():
+            xml.add_global_property(f"cudabench.{name}", value)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.report is None:

@@ -153,5 +153,19 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
+def suite_properties(report: dict[str, Any]) -> dict[str, str]:
+    """Run-level facts for JUnit's <properties> (dashboards read them)."""
+    run, overall = report["run"], report["aggregates"]["overall"]
+    gpu = run.get("gpu") or {}
+    props = {
+        "run_id": run["id"], "model": run["model"], "seed": run["seed"], "runtime": run.get("runtime"),
+        "gpu": gpu.get("name", "none"), "compile_rate": overall["compile_rate"],
+        "correct_rate": overall["correct_rate"], "cudabench_score": overall["cudabench_score"],
+        "mean_performance_score": overall["mean_performance_score"],
+    }
+    props.update({f"version.{k}": v for k, v in run.get("versions", {}).items()})
+    return {k: "not measured" if v is None else str(v) for k, v in props.items()}
+
+
 def command_line() -> list[str]:
     return list(sys.argv)
