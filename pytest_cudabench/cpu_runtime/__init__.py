@@ -1,0 +1,42 @@
+"""CPU runtime: runs CUDA answers written by language models on a machine without a GPU.
+
+Design
+------
+* ``rewrite.py`` lexes the answer (comments and literals are never touched) and rewrites kernel launches
+  ``k<<<grid, block, smem, stream>>>(args)`` into calls of ``cudabench::Launcher`` and ``extern __shared__`` arrays
+  into pointers to per-worker dynamic shared memory; line numbers are kept (``#line``), so g++ errors point at the
+  original source. ``unsupported_features`` finds what cannot run here (cooperative groups, inline PTX, tensor
+  cores, textures, CUB, Thrust, dynamic parallelism, cuBLAS, ...).
+* ``cuda_shim.h`` is the whole runtime, force-included by g++: CUDA keywords, built-in variables, the runtime API
+  on host memory, atomics (GCC ``__atomic`` builtins), warp intrinsics, math intrinsics (mapped to libm), half and
+  bfloat16 (the toolkit's own ``cuda_fp16.h``/``cuda_bf16.h``, plus the functions they define for device code only).
+  Each CUDA thread is a fiber (x86-64 context switch, 256 KiB stack + guard page); a block runs on one OS worker
+  thread, so ``__shared__`` is ``thread_local``; blocks are spread over a pool of workers. ``__syncthreads`` is a
+  counting barrier (exited threads count as arrived, different ``__syncthreads`` call sites do not match: a
+  deadlock); warp operations are barriers over their mask's lanes; dynamic shared memory is filled with 0xFF bytes
+  (NaN / -1) at each block start. Kernels run synchronously at launch.
+* ``build.py`` compiles with ``g++ -std=c++17 -O2 -shared -fPIC -z defs`` (``-fsanitize=address`` on request).
+
+The shared library contract
+---------------------------
+Besides the answer's ``extern "C" void solve(...)``, the library exports:
+
+``void cudabench_cpu_configure(int workers, unsigned long long mem_cap_bytes)``
+    worker threads for blocks (call before ``solve``; nothing opens a file during ``solve``) and the simulated
+    device memory size (``cudaMalloc`` beyond it returns ``cudaErrorMemoryAllocation``; 0 keeps 16 GiB).
+``void cudabench_cpu_register(void* ptr, unsigned long long bytes)``
+    declares a buffer handed to ``solve`` as device memory; ``cudaMemcpy``/``cudaMemset`` outside registered or
+    ``cudaMalloc``'d ranges return ``cudaErrorInvalidValue`` without writing.
+``const char* cudabench_cpu_error(void)`` / ``const char* cudabench_cpu_error_name(void)``
+    NULL, or the first error of the process: deadlock, ``__trap()``, failed device ``assert``, invalid launch
+    configuration, too much shared memory, ... and its CUDA error name. Kernel faults are sticky: later launches
+    are no-ops and ``cudaGetLastError``/``cudaDeviceSynchronize`` return the error.
+``void cudabench_cpu_reset_error(void)``
+    clears the error state (for harnesses that call ``solve`` more than once in a process).
+"""
+
+from .build import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, find_cuda_include
+from .rewrite import rewrite_source, unsupported_features
+
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "find_cuda_include", "rewrite_source",
+           "unsupported_features"]

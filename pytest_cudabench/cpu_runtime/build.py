@@ -1,0 +1,106 @@
+"""Compiling an answer for the CPU runtime: rewrite, then g++ against cuda_shim.h into a shared library."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from pytest_cudabench.errors import CudabenchError
+
+from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features
+
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "find_cuda_include", "SHIM_HEADER"]
+
+SHIM_HEADER = Path(__file__).with_name("cuda_shim.h")
+
+# CUDA headers whose real content is replaced by the shim (which g++ force-includes first).
+_STUB_HEADERS = (
+    "device_launch_parameters.h", "device_functions.h", "device_atomic_functions.h",
+    "sm_20_atomic_functions.h", "sm_32_atomic_functions.h", "sm_35_atomic_functions.h", "sm_60_atomic_functions.h",
+    "sm_20_intrinsics.h", "sm_30_intrinsics.h", "sm_32_intrinsics.h", "sm_35_intrinsics.h", "sm_61_intrinsics.h",
+    "math_functions.h", "device_double_functions.h", "cuda_device_runtime_api.h",
+)
+
+
+class CpuRuntimeUnsupported(CudabenchError):
+    """The answer uses a feature the CPU runtime cannot run; it must be reported as such, never as wrong."""
+
+    def __init__(self, feature: str):
+        self.feature = feature
+        super().__init__(f"cannot run on the CPU runtime: {feature}")
+
+
+class CpuBuildError(CudabenchError):
+    """g++ could not build the answer for the CPU runtime; ``log`` is the compiler output (original line numbers)."""
+
+    def __init__(self, message: str, log: str = ""):
+        self.message = message
+        self.log = log
+        super().__init__(message)
+
+
+def find_cuda_include() -> Path | None:
+    """The CUDA toolkit's include directory (needs cuda_runtime.h): CUDA_HOME, nvcc on PATH, or the pip wheels."""
+    candidates: list[Path] = []
+    for var in ("CUDA_HOME", "CUDA_PATH"):
+        if os.environ.get(var):
+            candidates.append(Path(os.environ[var]) / "include")
+    nvcc = shutil.which("nvcc")
+    if nvcc:
+        real = Path(nvcc).resolve()
+        candidates += [real.parent.parent / "include", Path(nvcc).parent.parent / "include"]
+    candidates.append(Path("/usr/local/cuda/include"))
+    for entry in sys.path:
+        base = Path(entry or ".") / "nvidia"
+        candidates += [base / "cuda_runtime" / "include", base / "cuda_nvcc" / "include", base / "cu13" / "include"]
+    for c in candidates:
+        if (c / "cuda_runtime.h").is_file() and (c / "vector_types.h").is_file():
+            return c
+    return None
+
+
+def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, timeout_s: float = 120.0) -> Path:
+    """Build ``source`` (a CUDA answer defining ``extern "C" void solve(...)``) into the shared library ``out_path``.
+
+    Raises CpuRuntimeUnsupported before compiling when the answer uses a feature the runtime cannot run, and
+    CpuBuildError when g++ fails (its log refers to the original source lines)."""
+    features = unsupported_features(source)
+    if features:
+        raise CpuRuntimeUnsupported(", ".join(features))
+    include = find_cuda_include()
+    if include is None:
+        raise CpuBuildError("the CPU runtime needs the CUDA toolkit headers (cuda_runtime.h, vector_types.h, "
+                            "cuda_fp16.h): set CUDA_HOME, put nvcc on PATH or pip install nvidia-cuda-runtime")
+    gxx = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("g++")
+    if gxx is None:
+        raise CpuBuildError("the CPU runtime needs g++ on PATH")
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="cudabench-cpu-") as tmp:
+        tmpdir = Path(tmp)
+        stubs = tmpdir / "stubs"
+        stubs.mkdir()
+        for name in _STUB_HEADERS:
+            (stubs / name).write_text("/* provided by the cudabench CPU runtime (cuda_shim.h) */\n")
+        src = tmpdir / "solution.cpp"
+        src.write_text(rewrite_source(source, SOURCE_NAME))
+        tmp_out = tmpdir / "lib.so"
+        cmd = [gxx, "-std=c++17", "-O2", "-fPIC", "-shared", "-pthread", "-fno-strict-aliasing", "-w",
+               "-I", str(stubs), "-I", str(include), "-include", str(SHIM_HEADER), "-x", "c++", str(src)]
+        if sanitize:
+            cmd += ["-fsanitize=address", "-fno-omit-frame-pointer"]
+        cmd += ["-o", str(tmp_out), "-Wl,-z,defs", "-Wl,--wrap=__assert_fail", "-lm"]
+        try:
+            proc = subprocess.run(cmd, cwd=tmpdir, capture_output=True, text=True, timeout=timeout_s)
+        except subprocess.TimeoutExpired as exc:
+            raise CpuBuildError(f"g++ did not finish within {timeout_s:g} s", str(exc.stderr or "")) from None
+        log = (proc.stdout + proc.stderr).replace(str(tmpdir) + os.sep, "")
+        if proc.returncode != 0:
+            first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
+            raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
+        os.replace(tmp_out, out_path)
+    return out_path

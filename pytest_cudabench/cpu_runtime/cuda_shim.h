@@ -1,0 +1,1421 @@
+// cuda_shim.h -- the cudabench CPU runtime: runs CUDA C++ kernels on the CPU when compiled with g++.
+//
+// Force-included (g++ -include) before the answer's source, which build.py has rewritten first:
+//   kernel<<<grid, block, smem, stream>>>(args)  ->  ::cudabench::Launcher("kernel", grid, block, smem, stream)(
+//                                                       [&](auto&&... a) { kernel(a...); }, args)
+//   extern __shared__ T name[];                  ->  T* const name = reinterpret_cast<T*>(::cudabench::tl_dsmem);
+//
+// Design: every CUDA thread of a block is a fiber (own stack with a guard page, switched by a few lines of x86-64
+// assembly).  A worker (an OS thread) runs one block at a time, so `__shared__` variables are `thread_local`.
+// `__syncthreads` is a counting barrier where exited threads count as arrived; warp operations are barriers over
+// the lanes of their mask.  When no fiber can run, warp operations waiting for lanes that are blocked elsewhere are
+// released with the lanes present; if that is not possible the block is deadlocked: a sticky error is recorded and
+// the block is abandoned.  The CUDA runtime API works on host memory; the harness registers its buffers.
+#ifndef CUDABENCH_CUDA_SHIM_H
+#define CUDABENCH_CUDA_SHIM_H
+
+#if !defined(__x86_64__)
+#error "the cudabench CPU runtime supports x86-64 only"
+#endif
+
+// ---- toolkit headers (compile fine under g++ as host code) -------------------------------------------------------
+#include <cuda_runtime.h>
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <limits.h>
+#include <float.h>
+#include <assert.h>
+#include <stdarg.h>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <cstdint>
+#include <climits>
+#include <cfloat>
+#include <new>
+#include <type_traits>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <time.h>
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/common_interface_defs.h>
+#include <sanitizer/asan_interface.h>
+#endif
+
+// ---- CUDA keywords -------------------------------------------------------------------------------------------------
+#undef __global__
+#define __global__
+#undef __device__
+#define __device__
+#undef __host__
+#define __host__
+#undef __shared__
+#define __shared__ thread_local
+#undef __constant__
+#define __constant__
+#undef __managed__
+#define __managed__
+#undef __launch_bounds__
+#define __launch_bounds__(...)
+#undef __grid_constant__
+#define __grid_constant__
+#undef __noinline__
+#define __noinline__
+#ifndef __CUDA_ARCH__
+#define __CUDA_ARCH__ 800
+#endif
+#define CUDABENCH_CPU_RUNTIME 1
+
+#define CB_TLS thread_local
+
+static CB_TLS uint3 threadIdx;
+static CB_TLS uint3 blockIdx;
+static CB_TLS dim3 blockDim;
+static CB_TLS dim3 gridDim;
+static constexpr int warpSize = 32;
+
+struct CUstream_st { int unused; };
+struct CUevent_st { double t; };
+
+namespace cudabench {
+
+// ---- configuration and error state -------------------------------------------------------------------------------
+static const int kMaxThreads = 1024;
+static const size_t kMaxDynSmem = 227 * 1024;
+#ifdef __SANITIZE_ADDRESS__
+static const size_t kStack = 1024 * 1024;
+#else
+static const size_t kStack = 256 * 1024;
+#endif
+static const size_t kGuard = 4096;
+
+static int g_workers = 1;
+static unsigned long long g_memcap = 16ULL << 30;
+static pthread_mutex_t g_err_mu = PTHREAD_MUTEX_INITIALIZER;
+static volatile int g_sticky = 0;     // cudaError_t of a kernel fault; later launches are no-ops
+static int g_last = 0;                // cudaGetLastError
+static int g_report_code = 0;         // first error worth reporting to the harness
+static char g_report[1024];
+
+static void set_error(int code, bool sticky, const char* fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_error(int code, bool sticky, const char* fmt, ...) {
+    pthread_mutex_lock(&g_err_mu);
+    if (!g_report_code) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(g_report, sizeof g_report, fmt, ap);
+        va_end(ap);
+        g_report_code = code;
+    }
+    if (sticky && !g_sticky) g_sticky = code;
+    if (!g_last) g_last = code;
+    pthread_mutex_unlock(&g_err_mu);
+}
+
+static inline cudaError_t api_result(int code) {
+    if (code && !g_last) g_last = code;
+    return (cudaError_t)code;
+}
+
+// ---- fibers ------------------------------------------------------------------------------------------------------
+extern "C" void cudabench_swapctx(void** save_sp, void* to_sp) __attribute__((visibility("hidden")));
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".globl cudabench_swapctx\n"
+    ".hidden cudabench_swapctx\n"
+    ".type cudabench_swapctx, @function\n"
+    "cudabench_swapctx:\n"
+    "  pushq %rbp\n  pushq %rbx\n  pushq %r12\n  pushq %r13\n  pushq %r14\n  pushq %r15\n"
+    "  movq %rsp, (%rdi)\n"
+    "  movq %rsi, %rsp\n"
+    "  popq %r15\n  popq %r14\n  popq %r13\n  popq %r12\n  popq %rbx\n  popq %rbp\n"
+    "  ret\n"
+    ".size cudabench_swapctx, .-cudabench_swapctx\n");
+
+enum { ST_READY = 0, ST_BAR = 1, ST_WARP = 2, ST_DONE = 3 };
+enum { W_SYNC, W_SHFL, W_UP, W_DOWN, W_XOR, W_BALLOT, W_ANY, W_ALL, W_MATCH_ANY, W_MATCH_ALL,
+       W_RADD, W_RMIN, W_RMAX, W_RMINS, W_RMAXS, W_RAND, W_ROR, W_RXOR };
+
+struct Fiber {
+    void* sp;
+    char* stack_lo;
+    uint3 tid;
+    int state, site;
+    int wop, warg, wwidth;
+    unsigned wmask;
+    unsigned long long wval, result;
+#ifdef __SANITIZE_ADDRESS__
+    void* fake;
+#endif
+};
+
+struct WarpState { unsigned arrived, done; bool mixed; };  // mixed: arrived lanes wait at different operations
+
+struct Job {
+    const char* name;
+    dim3 grid, block;
+    size_t smem;
+    void (*tramp)(const void*);
+    const void* fn;
+    unsigned long long nblocks;
+    unsigned long long next;
+};
+
+struct Worker {
+    Fiber* fibers;
+    int* queue;
+    int qhead, qcount;
+    int nstacks;
+    int n, live;
+    int bar_arrived, bar_site, bar_count;
+    bool bar_mixed, aborted;
+    Fiber* cur;
+    void* sched_sp;
+    const Job* job;
+    unsigned char* dsmem;
+    WarpState warps[32];
+#ifdef __SANITIZE_ADDRESS__
+    const void* sched_lo;
+    size_t sched_size;
+    bool have_sched;
+#endif
+};
+
+static CB_TLS Worker* tl_worker;
+static CB_TLS unsigned char* tl_dsmem;
+
+static Worker* get_worker() {
+    Worker* w = tl_worker;
+    if (w) return w;
+    w = (Worker*)calloc(1, sizeof(Worker));
+    w->fibers = (Fiber*)calloc(kMaxThreads, sizeof(Fiber));
+    w->queue = (int*)calloc(kMaxThreads, sizeof(int));
+    w->dsmem = (unsigned char*)aligned_alloc(256, kMaxDynSmem + 256);
+    if (!w->fibers || !w->queue || !w->dsmem) {
+        fprintf(stderr, "cudabench: out of memory\n");
+        abort();
+    }
+    tl_dsmem = w->dsmem;
+    tl_worker = w;
+    return w;
+}
+
+static bool ensure_stacks(Worker* w, int n) {
+    while (w->nstacks < n) {
+        void* p = mmap(nullptr, kStack + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED) return false;
+        mprotect(p, kGuard, PROT_NONE);
+        w->fibers[w->nstacks++].stack_lo = (char*)p + kGuard;
+    }
+    return true;
+}
+
+static inline void q_push(Worker* w, int i) {
+    int pos = w->qhead + w->qcount;
+    if (pos >= kMaxThreads) pos -= kMaxThreads;
+    w->queue[pos] = i;
+    w->qcount++;
+}
+static inline int q_pop(Worker* w) {
+    int i = w->queue[w->qhead];
+    if (++w->qhead == kMaxThreads) w->qhead = 0;
+    w->qcount--;
+    return i;
+}
+
+static inline void do_swap(Worker* w, void** save, Fiber* to, bool exiting) {
+#ifdef __SANITIZE_ADDRESS__
+    void* fake = nullptr;
+    Fiber* self = w->cur;
+    if (to) __sanitizer_start_switch_fiber(exiting ? nullptr : &fake, to->stack_lo, kStack);
+    else __sanitizer_start_switch_fiber(exiting ? nullptr : &fake, w->sched_lo, w->sched_size);
+    (void)self;
+#else
+    (void)exiting;
+#endif
+    if (to) {
+        w->cur = to;
+        threadIdx = to->tid;
+        cudabench_swapctx(save, to->sp);
+    } else {
+        w->cur = nullptr;
+        cudabench_swapctx(save, w->sched_sp);
+    }
+#ifdef __SANITIZE_ADDRESS__
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+}
+
+static void release_warp(Worker* w, int wi, unsigned group, Fiber* self);
+
+// Lanes of warp wi waiting at the same warp operation (same kind and mask) as lane l.
+static unsigned warp_group(Worker* w, int wi, int l) {
+    WarpState& ws = w->warps[wi];
+    if (!ws.mixed) return ws.arrived;
+    Fiber* base = w->fibers + wi * 32;
+    unsigned g = 0;
+    for (unsigned m = ws.arrived; m; m &= m - 1) {
+        int k = __builtin_ctz(m);
+        if (base[k].wop == base[l].wop && base[k].wmask == base[l].wmask) g |= 1u << k;
+    }
+    return g;
+}
+
+static inline bool group_complete(Worker* w, int wi, int l, unsigned g) {
+    unsigned need = w->fibers[wi * 32 + l].wmask | g;
+    return (need & ~(g | w->warps[wi].done)) == 0;
+}
+
+// Release the groups of warp wi that are complete (all of them when force: lanes they wait for are stuck).
+static void check_warp(Worker* w, int wi, bool force) {
+    unsigned pending = w->warps[wi].arrived;
+    while (pending) {
+        int l = __builtin_ctz(pending);
+        unsigned g = warp_group(w, wi, l);
+        pending &= ~g;
+        if (force || group_complete(w, wi, l, g)) release_warp(w, wi, g, nullptr);
+    }
+}
+static void release_bar(Worker* w, Fiber* self);
+
+static void describe_deadlock(Worker* w) {
+    int sites[4], counts[4], ns = 0, at_warp = 0, done = 0, other_sites = 0;
+    for (int i = 0; i < w->n; i++) {
+        Fiber& f = w->fibers[i];
+        if (f.state == ST_DONE) { done++; continue; }
+        if (f.state == ST_WARP) { at_warp++; continue; }
+        if (f.state != ST_BAR) continue;
+        int k = 0;
+        while (k < ns && sites[k] != f.site) k++;
+        if (k == ns) {
+            if (ns == 4) { other_sites++; continue; }
+            sites[ns] = f.site; counts[ns++] = 0;
+        }
+        counts[k]++;
+    }
+    char buf[512];
+    int len = 0;
+    for (int k = 0; k < ns && len < 400; k++)
+        len += snprintf(buf + len, sizeof buf - len, "%s%d at __syncthreads (line %d)", k ? ", " : "", counts[k], sites[k]);
+    if (other_sites) len += snprintf(buf + len, sizeof buf - len, ", %d at other __syncthreads", other_sites);
+    if (at_warp) len += snprintf(buf + len, sizeof buf - len, "%s%d at a warp operation", len ? ", " : "", at_warp);
+    set_error(cudaErrorLaunchFailure, true,
+              "deadlock in kernel %s: threads of block (%u,%u,%u) wait at different barriers and can never all "
+              "arrive (%s; %d exited; a __syncthreads must be reached by all threads of the block or by none)",
+              w->job->name, blockIdx.x, blockIdx.y, blockIdx.z, buf, done);
+}
+
+// Pick the next fiber to run when the current one blocks or exits; -1: go back to the scheduler.
+static int next_ready(Worker* w) {
+    if (w->aborted) return -1;
+    if (w->qcount) return q_pop(w);
+    if (w->live == 0) return -1;
+    int nwarps = (w->n + 31) / 32;
+    for (int i = 0; i < nwarps; i++)
+        if (w->warps[i].arrived) check_warp(w, i, true);
+    if (w->qcount) return q_pop(w);
+    describe_deadlock(w);
+    w->aborted = true;
+    return -1;
+}
+
+static void switch_away(Worker* w, bool exiting) {
+    Fiber* self = w->cur;
+    int nx = next_ready(w);
+    if (nx >= 0 && &w->fibers[nx] == self) return;
+    do_swap(w, &self->sp, nx >= 0 ? &w->fibers[nx] : nullptr, exiting);
+}
+
+[[noreturn]] static void abandon_fiber(Worker* w) {
+    w->aborted = true;
+    do_swap(w, &w->cur->sp, nullptr, false);
+    __builtin_unreachable();
+}
+
+static void release_bar(Worker* w, Fiber* self) {
+    int count = w->bar_count;
+    for (int i = 0; i < w->n; i++) {
+        Fiber& f = w->fibers[i];
+        if (f.state != ST_BAR) continue;
+        f.state = ST_READY;
+        f.result = (unsigned long long)count;
+        if (&f != self) q_push(w, i);
+    }
+    w->bar_arrived = 0;
+}
+
+static inline bool bar_complete(Worker* w) { return w->bar_arrived > 0 && w->bar_arrived + (w->n - w->live) == w->n; }
+
+static void bar_fault(Worker* w) {
+    describe_deadlock(w);
+    abandon_fiber(w);
+}
+
+static void fiber_exit(Worker* w) __attribute__((noreturn));
+static void fiber_exit(Worker* w) {
+    Fiber* f = w->cur;
+    f->state = ST_DONE;
+    w->live--;
+    int idx = (int)(f - w->fibers);
+    WarpState& ws = w->warps[idx >> 5];
+    ws.done |= 1u << (idx & 31);
+    if (ws.arrived) check_warp(w, idx >> 5, false);
+    if (bar_complete(w)) {
+        if (w->bar_mixed) { describe_deadlock(w); w->aborted = true; }
+        else release_bar(w, nullptr);
+    }
+    switch_away(w, true);
+    __builtin_unreachable();
+}
+
+static void fiber_entry() {
+    Worker* w = tl_worker;
+#ifdef __SANITIZE_ADDRESS__
+    if (!w->have_sched) {
+        __sanitizer_finish_switch_fiber(nullptr, &w->sched_lo, &w->sched_size);
+        w->have_sched = true;
+    } else {
+        __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
+    }
+#endif
+    w->job->tramp(w->job->fn);
+    fiber_exit(w);
+}
+
+static void run_block(Worker* w, const Job* j, unsigned long long b) {
+    unsigned long long gx = j->grid.x, gy = j->grid.y;
+    blockIdx.x = (unsigned)(b % gx);
+    blockIdx.y = (unsigned)((b / gx) % gy);
+    blockIdx.z = (unsigned)(b / (gx * gy));
+    blockDim = j->block;
+    gridDim = j->grid;
+    int bx = j->block.x, by = j->block.y;
+    int n = (int)(j->block.x * j->block.y * j->block.z);
+    if (!ensure_stacks(w, n)) {
+        set_error(cudaErrorLaunchOutOfResources, true, "kernel %s: cannot allocate fiber stacks", j->name);
+        return;
+    }
+    if (j->smem) memset(w->dsmem, 0xFF, j->smem);  // junk: NaN for floats, -1 for integers
+    w->job = j;
+    w->n = n;
+    w->live = n;
+    w->bar_arrived = 0;
+    w->bar_mixed = false;
+    w->aborted = false;
+    int nwarps = (n + 31) / 32;
+    for (int i = 0; i < nwarps; i++) {
+        w->warps[i].arrived = 0;
+        w->warps[i].mixed = false;
+        int lanes = n - i * 32;
+        w->warps[i].done = lanes >= 32 ? 0u : ~((1u << lanes) - 1u);
+    }
+    w->qhead = 0;
+    w->qcount = 0;
+    for (int i = 0; i < n; i++) {
+        Fiber& f = w->fibers[i];
+        f.tid.x = (unsigned)(i % bx);
+        f.tid.y = (unsigned)((i / bx) % by);
+        f.tid.z = (unsigned)(i / (bx * by));
+        f.state = ST_READY;
+        void** sp = (void**)(f.stack_lo + kStack);
+        *--sp = nullptr;
+        *--sp = (void*)&fiber_entry;
+        for (int r = 0; r < 6; r++) *--sp = nullptr;
+        f.sp = sp;
+        w->queue[i] = i;
+    }
+    w->qcount = n;
+    int first = q_pop(w);
+    do_swap(w, &w->sched_sp, &w->fibers[first], false);
+    w->cur = nullptr;
+    if (w->aborted) {
+#ifdef __SANITIZE_ADDRESS__
+        for (int i = 0; i < n; i++) __asan_unpoison_memory_region(w->fibers[i].stack_lo, kStack);
+#endif
+    }
+}
+
+static void run_blocks(Job* j) {
+    Worker* w = get_worker();
+    for (;;) {
+        if (g_sticky) break;
+        unsigned long long b = __atomic_fetch_add(&j->next, 1ULL, __ATOMIC_RELAXED);
+        if (b >= j->nblocks) break;
+        run_block(w, j, b);
+    }
+}
+
+// ---- worker pool -------------------------------------------------------------------------------------------------
+static pthread_mutex_t g_pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_pool_cv = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t g_done_cv = PTHREAD_COND_INITIALIZER;
+static pthread_t g_pool_threads[256];
+static int g_pool_n = 0;
+static Job* g_pool_job = nullptr;
+static unsigned long g_pool_gen = 0;
+static int g_pool_active = 0;
+static bool g_pool_stop = false;
+
+static void* pool_main(void*) {
+    get_worker();
+    unsigned long seen = 0;
+    pthread_mutex_lock(&g_pool_mu);
+    for (;;) {
+        while (g_pool_gen == seen && !g_pool_stop) pthread_cond_wait(&g_pool_cv, &g_pool_mu);
+        if (g_pool_stop) break;
+        seen = g_pool_gen;
+        Job* j = g_pool_job;
+        pthread_mutex_unlock(&g_pool_mu);
+        run_blocks(j);
+        pthread_mutex_lock(&g_pool_mu);
+        if (--g_pool_active == 0) pthread_cond_signal(&g_done_cv);
+    }
+    pthread_mutex_unlock(&g_pool_mu);
+    return nullptr;
+}
+
+static void pool_shutdown() {
+    pthread_mutex_lock(&g_pool_mu);
+    g_pool_stop = true;
+    pthread_cond_broadcast(&g_pool_cv);
+    pthread_mutex_unlock(&g_pool_mu);
+    for (int i = 0; i < g_pool_n; i++) pthread_join(g_pool_threads[i], nullptr);
+    g_pool_n = 0;
+    g_pool_stop = false;
+}
+
+static void pool_run(Job* j) {
+    int helpers = g_workers - 1;
+    if (j->nblocks < (unsigned long long)g_workers) helpers = (int)j->nblocks - 1;
+    if (helpers <= 0) { run_blocks(j); return; }
+    if (g_pool_n < g_workers - 1) {
+        pthread_attr_t attr;
+        pthread_attr_init(&attr);
+        pthread_attr_setstacksize(&attr, 8u << 20);
+        while (g_pool_n < g_workers - 1) {
+            if (pthread_create(&g_pool_threads[g_pool_n], &attr, pool_main, nullptr) != 0) break;
+            g_pool_n++;
+        }
+        pthread_attr_destroy(&attr);
+    }
+    pthread_mutex_lock(&g_pool_mu);
+    g_pool_job = j;
+    g_pool_active = g_pool_n;
+    g_pool_gen++;
+    pthread_cond_broadcast(&g_pool_cv);
+    pthread_mutex_unlock(&g_pool_mu);
+    run_blocks(j);
+    pthread_mutex_lock(&g_pool_mu);
+    while (g_pool_active > 0) pthread_cond_wait(&g_done_cv, &g_pool_mu);
+    pthread_mutex_unlock(&g_pool_mu);
+}
+
+static void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void (*tramp)(const void*), const void* fn) {
+    if (g_sticky) return;
+    unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
+    if (!g.x || !g.y || !g.z || !b.x || !b.y || !b.z || b.x > 1024 || b.y > 1024 || b.z > 64 || threads > 1024 ||
+        g.x > 2147483647u || g.y > 65535 || g.z > 65535) {
+        set_error(cudaErrorInvalidConfiguration, false,
+                  "invalid launch configuration for kernel %s: grid (%u,%u,%u), block (%u,%u,%u) (at most 1024 "
+                  "threads per block, block.z <= 64, grid.y/z <= 65535, no zero dimension)",
+                  name, g.x, g.y, g.z, b.x, b.y, b.z);
+        return;
+    }
+    if (smem > kMaxDynSmem) {
+        set_error(cudaErrorInvalidValue, false,
+                  "kernel %s requests %zu bytes of dynamic shared memory; the device allows at most %zu",
+                  name, smem, (size_t)kMaxDynSmem);
+        return;
+    }
+    Job j;
+    j.name = name;
+    j.grid = g;
+    j.block = b;
+    j.smem = smem;
+    j.tramp = tramp;
+    j.fn = fn;
+    j.nblocks = (unsigned long long)g.x * g.y * g.z;
+    j.next = 0;
+    Worker* w = tl_worker;
+    if (w && w->cur) {
+        set_error(cudaErrorNotSupported, true, "kernel %s launched from device code (dynamic parallelism)", name);
+        abandon_fiber(w);
+    }
+    pool_run(&j);
+    fflush(stdout);
+}
+
+template <class C> static void tramp(const void* p) { (*static_cast<const C*>(p))(); }
+
+struct Launcher {
+    const char* name;
+    dim3 g, b;
+    size_t smem;
+    Launcher(const char* n, dim3 grid, dim3 block, size_t shmem = 0, cudaStream_t = 0)
+        : name(n), g(grid), b(block), smem(shmem) {}
+    template <class F, class... A> void operator()(F f, A... a) const {
+        auto call = [f, a...]() { f(a...); };
+        launch_job(name, g, b, smem, &tramp<decltype(call)>, &call);
+    }
+};
+
+// ---- barriers and warp operations --------------------------------------------------------------------------------
+static int sync_block(int site, int pred) {
+    Worker* w = tl_worker;
+    if (!w || !w->cur) return pred != 0;
+    Fiber* f = w->cur;
+    if (w->bar_arrived == 0) {
+        w->bar_site = site;
+        w->bar_mixed = false;
+        w->bar_count = 0;
+    } else if (site != w->bar_site) {
+        w->bar_mixed = true;
+    }
+    w->bar_count += pred != 0;
+    w->bar_arrived++;
+    f->state = ST_BAR;
+    f->site = site;
+    if (bar_complete(w)) {
+        if (w->bar_mixed) bar_fault(w);
+        release_bar(w, f);
+        return (int)f->result;
+    }
+    switch_away(w, false);
+    return (int)f->result;
+}
+
+static void release_warp(Worker* w, int wi, unsigned arr, Fiber* self) {
+    WarpState& ws = w->warps[wi];
+    Fiber* base = w->fibers + wi * 32;
+    for (unsigned m = arr; m; m &= m - 1) {
+        int l = __builtin_ctz(m);
+        Fiber& t = base[l];
+        int width = t.wwidth;
+        if (width <= 0 || width > 32 || (width & (width - 1))) width = 32;
+        int seg = l & ~(width - 1), s = l;
+        unsigned long long r = 0;
+        unsigned members = arr & (t.wmask | (1u << l));
+        switch (t.wop) {
+        case W_SYNC: break;
+        case W_SHFL: s = seg + (t.warg & (width - 1)); break;
+        case W_UP: s = (l - seg) - t.warg >= 0 ? l - t.warg : l; break;
+        case W_DOWN: s = (l - seg) + t.warg < width ? l + t.warg : l; break;
+        case W_XOR: s = l ^ (t.warg & 31); if (s >= seg + width) s = l; break;
+        case W_BALLOT: case W_ANY: case W_ALL:
+            for (unsigned g = members; g; g &= g - 1) {
+                int k = __builtin_ctz(g);
+                if (base[k].wval) r |= 1ull << k;
+            }
+            if (t.wop == W_ANY) r = r != 0;
+            else if (t.wop == W_ALL) r = r == members;
+            break;
+        case W_MATCH_ANY: case W_MATCH_ALL:
+            for (unsigned g = members; g; g &= g - 1) {
+                int k = __builtin_ctz(g);
+                if (base[k].wval == t.wval) r |= 1ull << k;
+            }
+            if (t.wop == W_MATCH_ALL) r = (r == members) ? r : 0;
+            break;
+        default: {
+            unsigned long long acc = t.wval;
+            for (unsigned g = members; g; g &= g - 1) {
+                unsigned long long v = base[__builtin_ctz(g)].wval;
+                switch (t.wop) {
+                case W_RADD: acc = (g == members) ? v : (unsigned)(acc + v); break;
+                case W_RMIN: acc = (unsigned)v < (unsigned)acc ? v : acc; break;
+                case W_RMAX: acc = (unsigned)v > (unsigned)acc ? v : acc; break;
+                case W_RMINS: acc = (int)v < (int)acc ? v : acc; break;
+                case W_RMAXS: acc = (int)v > (int)acc ? v : acc; break;
+                case W_RAND: acc &= v; break;
+                case W_ROR: acc |= v; break;
+                case W_RXOR: acc = (g == members) ? v : acc ^ v; break;
+                }
+            }
+            r = acc;
+        }
+        }
+        if (t.wop >= W_SHFL && t.wop <= W_XOR) r = (arr >> s) & 1u ? base[s].wval : t.wval;
+        t.result = r;
+    }
+    for (unsigned m = arr; m; m &= m - 1) {
+        int l = __builtin_ctz(m);
+        base[l].state = ST_READY;
+        if (&base[l] != self) q_push(w, wi * 32 + l);
+    }
+    ws.arrived &= ~arr;
+    if (ws.mixed) {
+        unsigned rest = ws.arrived;  // still mixed only if the lanes left wait at different operations
+        ws.mixed = rest && warp_group(w, wi, __builtin_ctz(rest)) != rest;
+    }
+}
+
+static unsigned long long warp_op(int op, unsigned mask, unsigned long long val, int arg, int width) {
+    Worker* w = tl_worker;
+    if (!w || !w->cur) {  // called from host code: a warp of one thread
+        switch (op) {
+        case W_BALLOT: return val ? 1 : 0;
+        case W_ANY: case W_ALL: return val != 0;
+        case W_MATCH_ANY: case W_MATCH_ALL: return 1;
+        default: return val;
+        }
+    }
+    Fiber* f = w->cur;
+    int idx = (int)(f - w->fibers);
+    unsigned bit = 1u << (idx & 31);
+    WarpState& ws = w->warps[idx >> 5];
+    f->wop = op;
+    f->wmask = mask;
+    f->wval = val;
+    f->warg = arg;
+    f->wwidth = width;
+    f->state = ST_WARP;
+    if (ws.arrived && !ws.mixed) {
+        Fiber& first = w->fibers[(idx & ~31) + __builtin_ctz(ws.arrived)];
+        if (first.wop != op || first.wmask != mask) ws.mixed = true;
+    }
+    ws.arrived |= bit;
+    unsigned g = warp_group(w, idx >> 5, idx & 31);
+    if (group_complete(w, idx >> 5, idx & 31, g)) {
+        release_warp(w, idx >> 5, g, f);
+        return f->result;
+    }
+    switch_away(w, false);
+    return f->result;
+}
+
+static void yield_fiber() {  // let the other threads of the block run (spin loops, failed CAS)
+    Worker* w = tl_worker;
+    if (!w || !w->cur || !w->qcount) return;
+    Fiber* f = w->cur;
+    q_push(w, (int)(f - w->fibers));
+    switch_away(w, false);
+}
+
+[[noreturn]] static void kernel_fault(int code, const char* what) {
+    Worker* w = tl_worker;
+    if (w && w->cur) {
+        set_error(code, true, "%s in kernel %s, block (%u,%u,%u), thread (%u,%u,%u)", what, w->job->name,
+                  blockIdx.x, blockIdx.y, blockIdx.z, threadIdx.x, threadIdx.y, threadIdx.z);
+        abandon_fiber(w);
+    }
+    fprintf(stderr, "cudabench: %s in host code\n", what);
+    abort();
+}
+
+template <class T> static inline unsigned long long to_bits(T v) {
+    static_assert(sizeof(T) <= 8, "warp operations support types of at most 8 bytes");
+    unsigned long long r = 0;
+    memcpy(&r, &v, sizeof(T));
+    return r;
+}
+template <class T> static inline T from_bits(unsigned long long v) {
+    T r;
+    memcpy((void*)&r, &v, sizeof(T));
+    return r;
+}
+
+// ---- device memory bookkeeping -----------------------------------------------------------------------------------
+struct Range { char* p; size_t n; int kind; };  // kind 0: registered by the harness, 1: cudaMalloc
+static pthread_mutex_t g_mem_mu = PTHREAD_MUTEX_INITIALIZER;
+static Range* g_ranges = nullptr;
+static int g_nranges = 0, g_capranges = 0;
+static unsigned long long g_allocated = 0;
+
+static void add_range(void* p, size_t n, int kind) {
+    pthread_mutex_lock(&g_mem_mu);
+    if (g_nranges == g_capranges) {
+        int cap = g_capranges ? 2 * g_capranges : 64;
+        Range* r = (Range*)realloc(g_ranges, cap * sizeof(Range));
+        if (!r) { pthread_mutex_unlock(&g_mem_mu); return; }
+        g_ranges = r;
+        g_capranges = cap;
+    }
+    g_ranges[g_nranges++] = Range{(char*)p, n, kind};
+    pthread_mutex_unlock(&g_mem_mu);
+}
+
+static bool in_range(const void* p, size_t n) {
+    const char* c = (const char*)p;
+    bool ok = false;
+    pthread_mutex_lock(&g_mem_mu);
+    for (int i = g_nranges - 1; i >= 0; i--) {
+        const Range& r = g_ranges[i];
+        if (c >= r.p && c <= r.p + r.n && n <= (size_t)(r.p + r.n - c)) { ok = true; break; }
+    }
+    pthread_mutex_unlock(&g_mem_mu);
+    return ok;
+}
+
+static cudaError_t device_alloc(void** p, size_t n) {
+    if (!p) return api_result(cudaErrorInvalidValue);
+    if (g_sticky) return (cudaError_t)g_sticky;
+    *p = nullptr;
+    if (n == 0) return cudaSuccess;
+    pthread_mutex_lock(&g_mem_mu);
+    bool over = g_allocated + n > g_memcap;
+    if (!over) g_allocated += n;
+    pthread_mutex_unlock(&g_mem_mu);
+    if (over) return api_result(cudaErrorMemoryAllocation);
+    void* q = aligned_alloc(256, (n + 255) & ~(size_t)255);
+    if (!q) {
+        pthread_mutex_lock(&g_mem_mu);
+        g_allocated -= n;
+        pthread_mutex_unlock(&g_mem_mu);
+        return api_result(cudaErrorMemoryAllocation);
+    }
+    add_range(q, n, 1);
+    *p = q;
+    return cudaSuccess;
+}
+
+static cudaError_t device_free(void* p) {
+    if (!p) return cudaSuccess;
+    pthread_mutex_lock(&g_mem_mu);
+    for (int i = 0; i < g_nranges; i++) {
+        if (g_ranges[i].p == p && g_ranges[i].kind == 1) {
+            g_allocated -= g_ranges[i].n;
+            g_ranges[i] = g_ranges[--g_nranges];
+            pthread_mutex_unlock(&g_mem_mu);
+            free(p);
+            return cudaSuccess;
+        }
+    }
+    pthread_mutex_unlock(&g_mem_mu);
+    return api_result(cudaErrorInvalidValue);
+}
+
+static cudaError_t checked_copy(void* dst, const void* src, size_t n, cudaMemcpyKind kind) {
+    if (g_sticky) return (cudaError_t)g_sticky;
+    if (n == 0) return cudaSuccess;
+    if (!dst || !src) return api_result(cudaErrorInvalidValue);
+    bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
+    bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
+    if ((dst_dev && !in_range(dst, n)) || (src_dev && !in_range(src, n))) return api_result(cudaErrorInvalidValue);
+    memmove(dst, src, n);
+    return cudaSuccess;
+}
+
+static cudaError_t checked_set(void* dst, int value, size_t n) {
+    if (g_sticky) return (cudaError_t)g_sticky;
+    if (n == 0) return cudaSuccess;
+    if (!dst || !in_range(dst, n)) return api_result(cudaErrorInvalidValue);
+    memset(dst, value, n);
+    return cudaSuccess;
+}
+
+static double now_s() {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+__attribute__((constructor)) static void init_defaults() {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int n = CPU_COUNT(&set);
+        g_workers = n < 1 ? 1 : (n > 8 ? 8 : n);
+    }
+}
+
+}  // namespace cudabench
+
+// ---- the harness interface ---------------------------------------------------------------------------------------
+extern "C" {
+void cudabench_cpu_configure(int workers, unsigned long long mem_cap_bytes) {
+    using namespace cudabench;
+    if (workers < 1) workers = 1;
+    if (workers > 256) workers = 256;
+    if (g_pool_n && g_pool_n != workers - 1) pool_shutdown();
+    g_workers = workers;
+    if (mem_cap_bytes) g_memcap = mem_cap_bytes;
+    get_worker();
+}
+void cudabench_cpu_register(void* ptr, unsigned long long bytes) { cudabench::add_range(ptr, (size_t)bytes, 0); }
+const char* cudabench_cpu_error(void) { return cudabench::g_report_code ? cudabench::g_report : nullptr; }
+const char* cudabench_cpu_error_name(void) {
+    return cudabench::g_report_code ? cudaGetErrorName((cudaError_t)cudabench::g_report_code) : nullptr;
+}
+void cudabench_cpu_reset_error(void) {
+    cudabench::g_report_code = 0;
+    cudabench::g_report[0] = 0;
+    cudabench::g_sticky = 0;
+    cudabench::g_last = 0;
+}
+
+// device-side assert(): glibc's __assert_fail, redirected with -Wl,--wrap=__assert_fail
+void __real___assert_fail(const char*, const char*, unsigned int, const char*) __attribute__((noreturn));
+__attribute__((noreturn)) void __wrap___assert_fail(const char* expr, const char* file, unsigned int line,
+                                                    const char* func) {
+    char buf[600];
+    snprintf(buf, sizeof buf, "device-side assert failed (%s:%u: %s: Assertion `%s' failed)", file, line, func, expr);
+    cudabench::Worker* w = cudabench::tl_worker;
+    if (w && w->cur) cudabench::kernel_fault(cudaErrorAssert, buf);
+    __real___assert_fail(expr, file, line, func);
+}
+
+// ---- CUDA runtime API ----------------------------------------------------------------------------------------------
+cudaError_t cudaMalloc(void** p, size_t n) { return cudabench::device_alloc(p, n); }
+cudaError_t cudaMallocManaged(void** p, size_t n, unsigned int) { return cudabench::device_alloc(p, n); }
+cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { return cudabench::device_alloc(p, n); }
+cudaError_t cudaMallocPitch(void** p, size_t* pitch, size_t w, size_t h) {
+    size_t pw = (w + 255) & ~(size_t)255;
+    if (pitch) *pitch = pw;
+    return cudabench::device_alloc(p, pw * h);
+}
+cudaError_t cudaFree(void* p) { return cudabench::device_free(p); }
+cudaError_t cudaFreeAsync(void* p, cudaStream_t) { return cudabench::device_free(p); }
+cudaError_t cudaMallocHost(void** p, size_t n) {
+    if (!p) return cudabench::api_result(cudaErrorInvalidValue);
+    *p = malloc(n ? n : 1);
+    return *p ? cudaSuccess : cudabench::api_result(cudaErrorMemoryAllocation);
+}
+cudaError_t cudaHostAlloc(void** p, size_t n, unsigned int) { return cudaMallocHost(p, n); }
+cudaError_t cudaFreeHost(void* p) { free(p); return cudaSuccess; }
+cudaError_t cudaMemcpy(void* d, const void* s, size_t n, enum cudaMemcpyKind k) { return cudabench::checked_copy(d, s, n, k); }
+cudaError_t cudaMemcpyAsync(void* d, const void* s, size_t n, enum cudaMemcpyKind k, cudaStream_t) {
+    return cudabench::checked_copy(d, s, n, k);
+}
+cudaError_t cudaMemcpy2D(void* d, size_t dp, const void* s, size_t sp, size_t w, size_t h, enum cudaMemcpyKind k) {
+    if (h == 0 || w == 0) return cudaSuccess;
+    if (w > dp || w > sp) return cudabench::api_result(cudaErrorInvalidPitchValue);
+    for (size_t r = 0; r < h; r++) {
+        cudaError_t e = cudabench::checked_copy((char*)d + r * dp, (const char*)s + r * sp, w, k);
+        if (e) return e;
+    }
+    return cudaSuccess;
+}
+cudaError_t cudaMemset(void* d, int v, size_t n) { return cudabench::checked_set(d, v, n); }
+cudaError_t cudaMemsetAsync(void* d, int v, size_t n, cudaStream_t) { return cudabench::checked_set(d, v, n); }
+cudaError_t cudaMemcpyToSymbol(const void* sym, const void* src, size_t n, size_t off, enum cudaMemcpyKind) {
+    memcpy((char*)sym + off, src, n);
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpyFromSymbol(void* dst, const void* sym, size_t n, size_t off, enum cudaMemcpyKind) {
+    memcpy(dst, (const char*)sym + off, n);
+    return cudaSuccess;
+}
+cudaError_t cudaGetSymbolAddress(void** p, const void* sym) { *p = (void*)sym; return cudaSuccess; }
+cudaError_t cudaMemPrefetchAsync(const void*, size_t, struct cudaMemLocation, unsigned int, cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaMemGetInfo(size_t* fr, size_t* total) {
+    if (total) *total = cudabench::g_memcap;
+    if (fr) *fr = cudabench::g_memcap - cudabench::g_allocated;
+    return cudaSuccess;
+}
+cudaError_t cudaDeviceSynchronize(void) { fflush(stdout); return (cudaError_t)cudabench::g_sticky; }
+cudaError_t cudaStreamSynchronize(cudaStream_t) { fflush(stdout); return (cudaError_t)cudabench::g_sticky; }
+cudaError_t cudaGetLastError(void) {
+    int r = cudabench::g_sticky ? cudabench::g_sticky : cudabench::g_last;
+    cudabench::g_last = 0;
+    return (cudaError_t)r;
+}
+cudaError_t cudaPeekAtLastError(void) {
+    return (cudaError_t)(cudabench::g_sticky ? cudabench::g_sticky : cudabench::g_last);
+}
+cudaError_t cudaDeviceReset(void) { return cudaSuccess; }
+cudaError_t cudaSetDevice(int d) { return d == 0 ? cudaSuccess : cudabench::api_result(cudaErrorInvalidDevice); }
+cudaError_t cudaGetDevice(int* d) { if (d) *d = 0; return cudaSuccess; }
+cudaError_t cudaGetDeviceCount(int* c) { if (c) *c = 1; return cudaSuccess; }
+cudaError_t cudaDeviceSetLimit(enum cudaLimit, size_t) { return cudaSuccess; }
+cudaError_t cudaDeviceSetCacheConfig(enum cudaFuncCache) { return cudaSuccess; }
+cudaError_t cudaFuncSetCacheConfig(const void*, enum cudaFuncCache) { return cudaSuccess; }
+cudaError_t cudaFuncSetAttribute(const void*, enum cudaFuncAttribute, int) { return cudaSuccess; }
+cudaError_t cudaFuncGetAttributes(struct cudaFuncAttributes* a, const void*) {
+    if (!a) return cudabench::api_result(cudaErrorInvalidValue);
+    memset(a, 0, sizeof *a);
+    a->maxThreadsPerBlock = 1024;
+    a->numRegs = 32;
+    a->ptxVersion = 80;
+    a->binaryVersion = 80;
+    a->maxDynamicSharedSizeBytes = 48 * 1024;
+    return cudaSuccess;
+}
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int* nb, const void*, int bs, size_t, unsigned int) {
+    if (!nb || bs <= 0) return cudabench::api_result(cudaErrorInvalidValue);
+    int r = 2048 / bs;
+    *nb = r < 1 ? 1 : (r > 32 ? 32 : r);
+    return cudaSuccess;
+}
+cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(int* nb, const void* f, int bs, size_t smem) {
+    return cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(nb, f, bs, smem, 0);
+}
+cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp* p, int dev) {
+    if (!p || dev != 0) return cudabench::api_result(cudaErrorInvalidValue);
+    memset(p, 0, sizeof *p);
+    snprintf(p->name, sizeof p->name, "cudabench CPU runtime (simulated sm_80 device)");
+    p->totalGlobalMem = cudabench::g_memcap;
+    p->sharedMemPerBlock = 48 * 1024;
+    p->sharedMemPerBlockOptin = cudabench::kMaxDynSmem;
+    p->sharedMemPerMultiprocessor = 228 * 1024;
+    p->regsPerBlock = 65536;
+    p->regsPerMultiprocessor = 65536;
+    p->warpSize = 32;
+    p->memPitch = 2147483647;
+    p->maxThreadsPerBlock = 1024;
+    p->maxThreadsDim[0] = 1024; p->maxThreadsDim[1] = 1024; p->maxThreadsDim[2] = 64;
+    p->maxGridSize[0] = 2147483647; p->maxGridSize[1] = 65535; p->maxGridSize[2] = 65535;
+    p->totalConstMem = 65536;
+    p->major = 8;
+    p->minor = 0;
+    p->textureAlignment = 512;
+    p->multiProcessorCount = 108;
+    p->concurrentKernels = 1;
+    p->unifiedAddressing = 1;
+    p->memoryBusWidth = 5120;
+    p->l2CacheSize = 40 * 1024 * 1024;
+    p->maxThreadsPerMultiProcessor = 2048;
+    p->maxBlocksPerMultiProcessor = 32;
+    p->managedMemory = 1;
+    p->asyncEngineCount = 2;
+    p->globalL1CacheSupported = 1;
+    p->localL1CacheSupported = 1;
+    return cudaSuccess;
+}
+cudaError_t cudaDeviceGetAttribute(int* v, enum cudaDeviceAttr attr, int dev) {
+    if (!v || dev != 0) return cudabench::api_result(cudaErrorInvalidValue);
+    switch (attr) {
+    case cudaDevAttrMaxThreadsPerBlock: *v = 1024; break;
+    case cudaDevAttrMaxBlockDimX: case cudaDevAttrMaxBlockDimY: *v = 1024; break;
+    case cudaDevAttrMaxBlockDimZ: *v = 64; break;
+    case cudaDevAttrMaxGridDimX: *v = 2147483647; break;
+    case cudaDevAttrMaxGridDimY: case cudaDevAttrMaxGridDimZ: *v = 65535; break;
+    case cudaDevAttrMaxSharedMemoryPerBlock: *v = 48 * 1024; break;
+    case cudaDevAttrMaxSharedMemoryPerBlockOptin: *v = (int)cudabench::kMaxDynSmem; break;
+    case cudaDevAttrMaxSharedMemoryPerMultiprocessor: *v = 228 * 1024; break;
+    case cudaDevAttrWarpSize: *v = 32; break;
+    case cudaDevAttrMultiProcessorCount: *v = 108; break;
+    case cudaDevAttrMaxThreadsPerMultiProcessor: *v = 2048; break;
+    case cudaDevAttrComputeCapabilityMajor: *v = 8; break;
+    case cudaDevAttrComputeCapabilityMinor: *v = 0; break;
+    case cudaDevAttrMaxRegistersPerBlock: *v = 65536; break;
+    case cudaDevAttrL2CacheSize: *v = 40 * 1024 * 1024; break;
+    default: *v = 0; break;
+    }
+    return cudaSuccess;
+}
+cudaError_t cudaStreamCreate(cudaStream_t* s) { if (!s) return cudaErrorInvalidValue; *s = new CUstream_st(); return cudaSuccess; }
+cudaError_t cudaStreamCreateWithFlags(cudaStream_t* s, unsigned int) { return cudaStreamCreate(s); }
+cudaError_t cudaStreamDestroy(cudaStream_t s) { delete s; return cudaSuccess; }
+cudaError_t cudaStreamQuery(cudaStream_t) { return cudaSuccess; }
+cudaError_t cudaStreamWaitEvent(cudaStream_t, cudaEvent_t, unsigned int) { return cudaSuccess; }
+cudaError_t cudaEventCreate(cudaEvent_t* e) { if (!e) return cudaErrorInvalidValue; *e = new CUevent_st(); return cudaSuccess; }
+cudaError_t cudaEventCreateWithFlags(cudaEvent_t* e, unsigned int) { return cudaEventCreate(e); }
+cudaError_t cudaEventRecord(cudaEvent_t e, cudaStream_t) { if (e) e->t = cudabench::now_s(); return cudaSuccess; }
+cudaError_t cudaEventSynchronize(cudaEvent_t) { return (cudaError_t)cudabench::g_sticky; }
+cudaError_t cudaEventQuery(cudaEvent_t) { return cudaSuccess; }
+cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
+    if (!ms || !a || !b) return cudabench::api_result(cudaErrorInvalidValue);
+    *ms = (float)((b->t - a->t) * 1000.0);
+    return cudaSuccess;
+}
+cudaError_t cudaEventDestroy(cudaEvent_t e) { delete e; return cudaSuccess; }
+
+const char* cudaGetErrorName(cudaError_t e) {
+    switch (e) {
+#define CB_ERR(x) case x: return #x;
+    CB_ERR(cudaSuccess) CB_ERR(cudaErrorInvalidValue) CB_ERR(cudaErrorMemoryAllocation)
+    CB_ERR(cudaErrorInitializationError) CB_ERR(cudaErrorInvalidConfiguration) CB_ERR(cudaErrorInvalidPitchValue)
+    CB_ERR(cudaErrorInvalidDevice) CB_ERR(cudaErrorInvalidDevicePointer) CB_ERR(cudaErrorInvalidMemcpyDirection)
+    CB_ERR(cudaErrorLaunchFailure) CB_ERR(cudaErrorLaunchOutOfResources) CB_ERR(cudaErrorLaunchTimeout)
+    CB_ERR(cudaErrorAssert) CB_ERR(cudaErrorNotSupported) CB_ERR(cudaErrorIllegalAddress)
+    CB_ERR(cudaErrorNoDevice) CB_ERR(cudaErrorInvalidResourceHandle) CB_ERR(cudaErrorNotReady)
+    CB_ERR(cudaErrorInvalidDeviceFunction) CB_ERR(cudaErrorUnknown)
+#undef CB_ERR
+    default: return "cudaErrorUnknown";
+    }
+}
+const char* cudaGetErrorString(cudaError_t e) {
+    switch (e) {
+    case cudaSuccess: return "no error";
+    case cudaErrorInvalidValue: return "invalid argument";
+    case cudaErrorMemoryAllocation: return "out of memory";
+    case cudaErrorInvalidConfiguration: return "invalid configuration argument";
+    case cudaErrorInvalidDevice: return "invalid device ordinal";
+    case cudaErrorLaunchFailure: return "unspecified launch failure";
+    case cudaErrorLaunchOutOfResources: return "too many resources requested for launch";
+    case cudaErrorAssert: return "device-side assert triggered";
+    case cudaErrorNotSupported: return "operation not supported";
+    case cudaErrorIllegalAddress: return "an illegal memory access was encountered";
+    default: return cudaGetErrorName(e);
+    }
+}
+}  // extern "C"
+
+// ---- device functions ----------------------------------------------------------------------------------------------
+#define __syncthreads() ::cudabench::sync_block(__LINE__, 1)
+#define __syncthreads_count(p) ::cudabench::sync_block(__LINE__, (p))
+#define __syncthreads_and(p) (::cudabench::sync_block(__LINE__, (p)) == (int)(blockDim.x * blockDim.y * blockDim.z))
+#define __syncthreads_or(p) (::cudabench::sync_block(__LINE__, (p)) != 0)
+
+static inline void __syncwarp(unsigned mask = 0xffffffffu) { cudabench::warp_op(cudabench::W_SYNC, mask, 0, 0, 32); }
+template <class T> static inline T __shfl_sync(unsigned mask, T v, int src, int width = 32) {
+    return cudabench::from_bits<T>(cudabench::warp_op(cudabench::W_SHFL, mask, cudabench::to_bits(v), src, width));
+}
+template <class T> static inline T __shfl_up_sync(unsigned mask, T v, unsigned int d, int width = 32) {
+    return cudabench::from_bits<T>(cudabench::warp_op(cudabench::W_UP, mask, cudabench::to_bits(v), (int)d, width));
+}
+template <class T> static inline T __shfl_down_sync(unsigned mask, T v, unsigned int d, int width = 32) {
+    return cudabench::from_bits<T>(cudabench::warp_op(cudabench::W_DOWN, mask, cudabench::to_bits(v), (int)d, width));
+}
+template <class T> static inline T __shfl_xor_sync(unsigned mask, T v, int m, int width = 32) {
+    return cudabench::from_bits<T>(cudabench::warp_op(cudabench::W_XOR, mask, cudabench::to_bits(v), m, width));
+}
+static inline unsigned __ballot_sync(unsigned mask, int p) { return (unsigned)cudabench::warp_op(cudabench::W_BALLOT, mask, p != 0, 0, 32); }
+static inline int __any_sync(unsigned mask, int p) { return (int)cudabench::warp_op(cudabench::W_ANY, mask, p != 0, 0, 32); }
+static inline int __all_sync(unsigned mask, int p) { return (int)cudabench::warp_op(cudabench::W_ALL, mask, p != 0, 0, 32); }
+static inline int __uni_sync(unsigned mask, int p) { return __all_sync(mask, p) || !__any_sync(mask, p); }
+template <class T> static inline unsigned __match_any_sync(unsigned mask, T v) {
+    return (unsigned)cudabench::warp_op(cudabench::W_MATCH_ANY, mask, cudabench::to_bits(v), 0, 32);
+}
+template <class T> static inline unsigned __match_all_sync(unsigned mask, T v, int* pred) {
+    unsigned r = (unsigned)cudabench::warp_op(cudabench::W_MATCH_ALL, mask, cudabench::to_bits(v), 0, 32);
+    if (pred) *pred = r != 0;
+    return r;
+}
+static inline unsigned __reduce_add_sync(unsigned m, unsigned v) { return (unsigned)cudabench::warp_op(cudabench::W_RADD, m, v, 0, 32); }
+static inline int __reduce_add_sync(unsigned m, int v) { return (int)(unsigned)cudabench::warp_op(cudabench::W_RADD, m, (unsigned)v, 0, 32); }
+static inline unsigned __reduce_min_sync(unsigned m, unsigned v) { return (unsigned)cudabench::warp_op(cudabench::W_RMIN, m, v, 0, 32); }
+static inline int __reduce_min_sync(unsigned m, int v) { return (int)(unsigned)cudabench::warp_op(cudabench::W_RMINS, m, (unsigned)v, 0, 32); }
+static inline unsigned __reduce_max_sync(unsigned m, unsigned v) { return (unsigned)cudabench::warp_op(cudabench::W_RMAX, m, v, 0, 32); }
+static inline int __reduce_max_sync(unsigned m, int v) { return (int)(unsigned)cudabench::warp_op(cudabench::W_RMAXS, m, (unsigned)v, 0, 32); }
+static inline unsigned __reduce_and_sync(unsigned m, unsigned v) { return (unsigned)cudabench::warp_op(cudabench::W_RAND, m, v, 0, 32); }
+static inline unsigned __reduce_or_sync(unsigned m, unsigned v) { return (unsigned)cudabench::warp_op(cudabench::W_ROR, m, v, 0, 32); }
+static inline unsigned __reduce_xor_sync(unsigned m, unsigned v) { return (unsigned)cudabench::warp_op(cudabench::W_RXOR, m, v, 0, 32); }
+static inline unsigned __activemask() {
+    cudabench::Worker* w = cudabench::tl_worker;
+    if (!w || !w->cur) return 1u;
+    int idx = (int)(w->cur - w->fibers);
+    return ~w->warps[idx >> 5].done;
+}
+static inline unsigned __lanemask_lt() {
+    cudabench::Worker* w = cudabench::tl_worker;
+    int lane = (w && w->cur) ? (int)(w->cur - w->fibers) & 31 : 0;
+    return (1u << lane) - 1u;
+}
+
+[[noreturn]] static inline void __trap() { cudabench::kernel_fault(cudaErrorLaunchFailure, "__trap() called"); }
+[[noreturn]] static inline void __brkpt() { cudabench::kernel_fault(cudaErrorLaunchFailure, "__brkpt() called"); }
+static inline void __nanosleep(unsigned) { cudabench::yield_fiber(); }
+static inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+static inline void __threadfence_block() { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+static inline void __threadfence_system() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+static inline long long clock64() { return (long long)__builtin_ia32_rdtsc(); }
+static inline unsigned long long __globaltimer() { return (unsigned long long)(cudabench::now_s() * 1e9); }
+static inline unsigned __smid() { return 0; }
+
+// loads and stores with cache hints
+template <class T> static inline T __ldg(const T* p) { return *p; }
+template <class T> static inline T __ldca(const T* p) { return *p; }
+template <class T> static inline T __ldcg(const T* p) { return *p; }
+template <class T> static inline T __ldcs(const T* p) { return *p; }
+template <class T> static inline T __ldlu(const T* p) { return *p; }
+template <class T> static inline T __ldcv(const T* p) { return *p; }
+template <class T> static inline void __stwb(T* p, T v) { *p = v; }
+template <class T> static inline void __stcg(T* p, T v) { *p = v; }
+template <class T> static inline void __stcs(T* p, T v) { *p = v; }
+template <class T> static inline void __stwt(T* p, T v) { *p = v; }
+
+// ---- atomics -------------------------------------------------------------------------------------------------------
+#define CB_RLX __ATOMIC_RELAXED
+#define CB_ATOMIC_BITS(T)                                                                                          \
+    static inline T atomicAdd(T* a, T v) { return __atomic_fetch_add(a, v, CB_RLX); }                              \
+    static inline T atomicSub(T* a, T v) { return __atomic_fetch_sub(a, v, CB_RLX); }                              \
+    static inline T atomicExch(T* a, T v) { return __atomic_exchange_n(a, v, CB_RLX); }                            \
+    static inline T atomicAnd(T* a, T v) { return __atomic_fetch_and(a, v, CB_RLX); }                              \
+    static inline T atomicOr(T* a, T v) { return __atomic_fetch_or(a, v, CB_RLX); }                                \
+    static inline T atomicXor(T* a, T v) { return __atomic_fetch_xor(a, v, CB_RLX); }                              \
+    static inline T atomicMin(T* a, T v) {                                                                         \
+        T old = __atomic_load_n(a, CB_RLX);                                                                        \
+        while (v < old && !__atomic_compare_exchange_n(a, &old, v, true, CB_RLX, CB_RLX)) {}                       \
+        return old;                                                                                                \
+    }                                                                                                              \
+    static inline T atomicMax(T* a, T v) {                                                                         \
+        T old = __atomic_load_n(a, CB_RLX);                                                                        \
+        while (v > old && !__atomic_compare_exchange_n(a, &old, v, true, CB_RLX, CB_RLX)) {}                       \
+        return old;                                                                                                \
+    }                                                                                                              \
+    static inline T atomicCAS(T* a, T cmp, T v) {                                                                  \
+        T expected = cmp;                                                                                          \
+        if (!__atomic_compare_exchange_n(a, &expected, v, false, CB_RLX, CB_RLX)) cudabench::yield_fiber();        \
+        return expected;                                                                                           \
+    }
+CB_ATOMIC_BITS(int)
+CB_ATOMIC_BITS(unsigned int)
+CB_ATOMIC_BITS(unsigned long long)
+CB_ATOMIC_BITS(long long)
+#undef CB_ATOMIC_BITS
+static inline unsigned short atomicCAS(unsigned short* a, unsigned short cmp, unsigned short v) {
+    unsigned short expected = cmp;
+    if (!__atomic_compare_exchange_n(a, &expected, v, false, CB_RLX, CB_RLX)) cudabench::yield_fiber();
+    return expected;
+}
+static inline unsigned atomicInc(unsigned* a, unsigned lim) {
+    unsigned old = __atomic_load_n(a, CB_RLX);
+    while (!__atomic_compare_exchange_n(a, &old, old >= lim ? 0u : old + 1u, true, CB_RLX, CB_RLX)) {}
+    return old;
+}
+static inline unsigned atomicDec(unsigned* a, unsigned lim) {
+    unsigned old = __atomic_load_n(a, CB_RLX);
+    while (!__atomic_compare_exchange_n(a, &old, (old == 0 || old > lim) ? lim : old - 1u, true, CB_RLX, CB_RLX)) {}
+    return old;
+}
+namespace cudabench {
+template <class T, class U, class F> static inline T cas_update(T* a, F f) {
+    static_assert(sizeof(T) == sizeof(U), "size mismatch");
+    U* ai = reinterpret_cast<U*>(a);
+    U old = __atomic_load_n(ai, CB_RLX), nw;
+    for (;;) {
+        T cur, next;
+        memcpy((void*)&cur, &old, sizeof(T));
+        next = f(cur);
+        memcpy(&nw, (const void*)&next, sizeof(T));
+        if (__atomic_compare_exchange_n(ai, &old, nw, true, CB_RLX, CB_RLX)) return cur;
+    }
+}
+}  // namespace cudabench
+static inline float atomicAdd(float* a, float v) { return cudabench::cas_update<float, unsigned>(a, [v](float x) { return x + v; }); }
+static inline double atomicAdd(double* a, double v) { return cudabench::cas_update<double, unsigned long long>(a, [v](double x) { return x + v; }); }
+static inline float atomicSub(float* a, float v) { return cudabench::cas_update<float, unsigned>(a, [v](float x) { return x - v; }); }
+static inline float atomicExch(float* a, float v) {
+    unsigned r = __atomic_exchange_n(reinterpret_cast<unsigned*>(a), cudabench::from_bits<unsigned>(cudabench::to_bits(v)), CB_RLX);
+    return cudabench::from_bits<float>(r);
+}
+static inline float atomicMax(float* a, float v) { return cudabench::cas_update<float, unsigned>(a, [v](float x) { return v > x ? v : x; }); }
+static inline float atomicMin(float* a, float v) { return cudabench::cas_update<float, unsigned>(a, [v](float x) { return v < x ? v : x; }); }
+static inline double atomicMax(double* a, double v) { return cudabench::cas_update<double, unsigned long long>(a, [v](double x) { return v > x ? v : x; }); }
+static inline double atomicMin(double* a, double v) { return cudabench::cas_update<double, unsigned long long>(a, [v](double x) { return v < x ? v : x; }); }
+static inline __half atomicAdd(__half* a, __half v) { return cudabench::cas_update<__half, unsigned short>(a, [v](__half x) { return __float2half(__half2float(x) + __half2float(v)); }); }
+static inline __half2 atomicAdd(__half2* a, __half2 v) { return cudabench::cas_update<__half2, unsigned>(a, [v](__half2 x) { return __hadd2(x, v); }); }
+static inline __nv_bfloat16 atomicAdd(__nv_bfloat16* a, __nv_bfloat16 v) { return cudabench::cas_update<__nv_bfloat16, unsigned short>(a, [v](__nv_bfloat16 x) { return __float2bfloat16(__bfloat162float(x) + __bfloat162float(v)); }); }
+static inline __nv_bfloat162 atomicAdd(__nv_bfloat162* a, __nv_bfloat162 v) { return cudabench::cas_update<__nv_bfloat162, unsigned>(a, [v](__nv_bfloat162 x) { return __hadd2(x, v); }); }
+#define CB_SCOPED_ATOMIC(name)                                                                                       \
+    template <class... A> static inline auto name##_block(A... a) -> decltype(name(a...)) { return name(a...); }     \
+    template <class... A> static inline auto name##_system(A... a) -> decltype(name(a...)) { return name(a...); }
+CB_SCOPED_ATOMIC(atomicAdd) CB_SCOPED_ATOMIC(atomicSub) CB_SCOPED_ATOMIC(atomicExch) CB_SCOPED_ATOMIC(atomicMin)
+CB_SCOPED_ATOMIC(atomicMax) CB_SCOPED_ATOMIC(atomicAnd) CB_SCOPED_ATOMIC(atomicOr) CB_SCOPED_ATOMIC(atomicXor)
+CB_SCOPED_ATOMIC(atomicCAS) CB_SCOPED_ATOMIC(atomicInc) CB_SCOPED_ATOMIC(atomicDec)
+#undef CB_SCOPED_ATOMIC
+#undef CB_RLX
+
+// ---- integer and bit intrinsics ------------------------------------------------------------------------------------
+static inline int __popc(unsigned x) { return __builtin_popcount(x); }
+static inline int __popcll(unsigned long long x) { return __builtin_popcountll(x); }
+static inline int __clz(int x) { return x ? __builtin_clz((unsigned)x) : 32; }
+static inline int __clzll(long long x) { return x ? __builtin_clzll((unsigned long long)x) : 64; }
+static inline int __ffs(int x) { return __builtin_ffs(x); }
+static inline int __ffsll(long long x) { return __builtin_ffsll(x); }
+static inline unsigned __brev(unsigned x) {
+    x = ((x >> 1) & 0x55555555u) | ((x & 0x55555555u) << 1);
+    x = ((x >> 2) & 0x33333333u) | ((x & 0x33333333u) << 2);
+    x = ((x >> 4) & 0x0F0F0F0Fu) | ((x & 0x0F0F0F0Fu) << 4);
+    return __builtin_bswap32(x);
+}
+static inline unsigned long long __brevll(unsigned long long x) {
+    return ((unsigned long long)__brev((unsigned)x) << 32) | __brev((unsigned)(x >> 32));
+}
+static inline unsigned __byte_perm(unsigned x, unsigned y, unsigned s) {
+    unsigned long long v = ((unsigned long long)y << 32) | x;
+    unsigned r = 0;
+    for (int i = 0; i < 4; i++) r |= (unsigned)((v >> (8 * ((s >> (4 * i)) & 7))) & 0xFF) << (8 * i);
+    return r;
+}
+static inline unsigned __funnelshift_l(unsigned lo, unsigned hi, unsigned s) {
+    unsigned long long v = ((unsigned long long)hi << 32) | lo;
+    return (unsigned)((v << (s & 31)) >> 32);
+}
+static inline unsigned __funnelshift_r(unsigned lo, unsigned hi, unsigned s) {
+    unsigned long long v = ((unsigned long long)hi << 32) | lo;
+    return (unsigned)(v >> (s & 31));
+}
+static inline unsigned __funnelshift_lc(unsigned lo, unsigned hi, unsigned s) { return __funnelshift_l(lo, hi, s > 32 ? 32 : s); }
+static inline unsigned __funnelshift_rc(unsigned lo, unsigned hi, unsigned s) { return __funnelshift_r(lo, hi, s > 32 ? 32 : s); }
+static inline int __mul24(int a, int b) { return (int)((long long)((a << 8) >> 8) * ((b << 8) >> 8)); }
+static inline unsigned __umul24(unsigned a, unsigned b) { return (a & 0xFFFFFFu) * (b & 0xFFFFFFu); }
+static inline int __mulhi(int a, int b) { return (int)(((long long)a * b) >> 32); }
+static inline unsigned __umulhi(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a * b) >> 32); }
+static inline long long __mul64hi(long long a, long long b) { return (long long)(((__int128)a * b) >> 64); }
+static inline unsigned long long __umul64hi(unsigned long long a, unsigned long long b) { return (unsigned long long)(((unsigned __int128)a * b) >> 64); }
+static inline int __hadd(int a, int b) { return (int)(((long long)a + b) >> 1); }
+static inline int __rhadd(int a, int b) { return (int)(((long long)a + b + 1) >> 1); }
+static inline unsigned __uhadd(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a + b) >> 1); }
+static inline unsigned __urhadd(unsigned a, unsigned b) { return (unsigned)(((unsigned long long)a + b + 1) >> 1); }
+static inline unsigned __sad(int a, int b, unsigned c) { return c + (unsigned)(a > b ? (long long)a - b : (long long)b - a); }
+static inline unsigned __usad(unsigned a, unsigned b, unsigned c) { return c + (a > b ? a - b : b - a); }
+static inline int __dp4a(int a, int b, int c) {
+    for (int i = 0; i < 4; i++) c += (int)(signed char)(a >> (8 * i)) * (int)(signed char)(b >> (8 * i));
+    return c;
+}
+
+// ---- conversions and floating-point intrinsics ---------------------------------------------------------------------
+static inline int __float_as_int(float x) { int r; memcpy(&r, &x, 4); return r; }
+static inline unsigned __float_as_uint(float x) { unsigned r; memcpy(&r, &x, 4); return r; }
+static inline float __int_as_float(int x) { float r; memcpy(&r, &x, 4); return r; }
+static inline float __uint_as_float(unsigned x) { float r; memcpy(&r, &x, 4); return r; }
+static inline long long __double_as_longlong(double x) { long long r; memcpy(&r, &x, 8); return r; }
+static inline double __longlong_as_double(long long x) { double r; memcpy(&r, &x, 8); return r; }
+static inline int __double2hiint(double x) { return (int)(__double_as_longlong(x) >> 32); }
+static inline int __double2loint(double x) { return (int)__double_as_longlong(x); }
+static inline double __hiloint2double(int hi, int lo) { return __longlong_as_double(((long long)hi << 32) | (unsigned)lo); }
+static inline int __float2int_rn(float x) { return (int)nearbyintf(x); }
+static inline int __float2int_rz(float x) { return (int)x; }
+static inline int __float2int_rd(float x) { return (int)floorf(x); }
+static inline int __float2int_ru(float x) { return (int)ceilf(x); }
+static inline unsigned __float2uint_rn(float x) { return (unsigned)nearbyintf(x); }
+static inline unsigned __float2uint_rz(float x) { return (unsigned)x; }
+static inline unsigned __float2uint_rd(float x) { return (unsigned)floorf(x); }
+static inline unsigned __float2uint_ru(float x) { return (unsigned)ceilf(x); }
+static inline long long __float2ll_rn(float x) { return (long long)nearbyintf(x); }
+static inline long long __float2ll_rz(float x) { return (long long)x; }
+static inline int __double2int_rn(double x) { return (int)nearbyint(x); }
+static inline int __double2int_rz(double x) { return (int)x; }
+static inline float __double2float_rn(double x) { return (float)x; }
+static inline float __int2float_rn(int x) { return (float)x; }
+static inline float __uint2float_rn(unsigned x) { return (float)x; }
+static inline float __ll2float_rn(long long x) { return (float)x; }
+static inline double __int2double_rn(int x) { return (double)x; }
+static inline float __fadd_rn(float a, float b) { return a + b; }
+static inline float __fadd_rz(float a, float b) { return a + b; }
+static inline float __fsub_rn(float a, float b) { return a - b; }
+static inline float __fmul_rn(float a, float b) { return a * b; }
+static inline float __fmul_rz(float a, float b) { return a * b; }
+static inline float __fdiv_rn(float a, float b) { return a / b; }
+static inline float __fdividef(float a, float b) { return a / b; }
+static inline float fdividef(float a, float b) { return a / b; }
+static inline float __frcp_rn(float a) { return 1.0f / a; }
+static inline float __fsqrt_rn(float a) { return sqrtf(a); }
+static inline float __frsqrt_rn(float a) { return 1.0f / sqrtf(a); }
+static inline float __fmaf_rn(float a, float b, float c) { return fmaf(a, b, c); }
+static inline float __fmaf_rz(float a, float b, float c) { return fmaf(a, b, c); }
+static inline double __dadd_rn(double a, double b) { return a + b; }
+static inline double __dsub_rn(double a, double b) { return a - b; }
+static inline double __dmul_rn(double a, double b) { return a * b; }
+static inline double __ddiv_rn(double a, double b) { return a / b; }
+static inline double __drcp_rn(double a) { return 1.0 / a; }
+static inline double __dsqrt_rn(double a) { return sqrt(a); }
+static inline double __fma_rn(double a, double b, double c) { return fma(a, b, c); }
+static inline float __saturatef(float x) { return x > 1.0f ? 1.0f : (x > 0.0f ? x : 0.0f); }
+// glibc declares __expf & co. itself: map CUDA's fast intrinsics to the exact libm functions by name
+#define __expf expf
+#define __exp10f exp10f
+#define __logf logf
+#define __log2f log2f
+#define __log10f log10f
+#define __powf powf
+#define __sinf sinf
+#define __cosf cosf
+#define __tanf tanf
+#define __tanhf tanhf
+#define __sincosf sincosf
+static inline float rsqrtf(float x) { return 1.0f / sqrtf(x); }
+static inline double rsqrt(double x) { return 1.0 / sqrt(x); }
+static inline float rcbrtf(float x) { return 1.0f / cbrtf(x); }
+static inline double rcbrt(double x) { return 1.0 / cbrt(x); }
+static inline float sinpif(float x) { return sinf((float)M_PI * x); }
+static inline float cospif(float x) { return cosf((float)M_PI * x); }
+static inline double sinpi(double x) { return sin(M_PI * x); }
+static inline double cospi(double x) { return cos(M_PI * x); }
+static inline void sincospif(float x, float* s, float* c) { *s = sinpif(x); *c = cospif(x); }
+static inline void sincospi(double x, double* s, double* c) { *s = sinpi(x); *c = cospi(x); }
+static inline float normcdff(float x) { return 0.5f * erfcf(-x * (float)M_SQRT1_2); }
+static inline double normcdf(double x) { return 0.5 * erfc(-x * M_SQRT1_2); }
+static inline double erfinv(double y) {
+    if (y <= -1.0) return -HUGE_VAL;
+    if (y >= 1.0) return HUGE_VAL;
+    double w = -log((1.0 - y) * (1.0 + y)), x;
+    if (w < 5.0) {
+        w -= 2.5;
+        x = 2.81022636e-08; x = 3.43273939e-07 + x * w; x = -3.5233877e-06 + x * w; x = -4.39150654e-06 + x * w;
+        x = 0.00021858087 + x * w; x = -0.00125372503 + x * w; x = -0.00417768164 + x * w; x = 0.246640727 + x * w;
+        x = 1.50140941 + x * w;
+    } else {
+        w = sqrt(w) - 3.0;
+        x = -0.000200214257; x = 0.000100950558 + x * w; x = 0.00134934322 + x * w; x = -0.00367342844 + x * w;
+        x = 0.00573950773 + x * w; x = -0.0076224613 + x * w; x = 0.00943887047 + x * w; x = 1.00167406 + x * w;
+        x = 2.83297682 + x * w;
+    }
+    x *= y;
+    for (int i = 0; i < 2; i++) x -= (erf(x) - y) / (2.0 / sqrt(M_PI) * exp(-x * x));  // Newton refinement
+    return x;
+}
+static inline float erfinvf(float y) { return (float)erfinv(y); }
+static inline double erfcinv(double y) { return erfinv(1.0 - y); }
+static inline float erfcinvf(float y) { return (float)erfinv(1.0 - (double)y); }
+static inline double normcdfinv(double p) { return -M_SQRT2 * erfcinv(2.0 * p); }
+static inline float normcdfinvf(float p) { return (float)normcdfinv(p); }
+static inline float norm3df(float a, float b, float c) { return sqrtf(a * a + b * b + c * c); }
+static inline float rnorm3df(float a, float b, float c) { return 1.0f / sqrtf(a * a + b * b + c * c); }
+static inline float norm4df(float a, float b, float c, float d) { return sqrtf(a * a + b * b + c * c + d * d); }
+static inline float rhypotf(float a, float b) { return 1.0f / hypotf(a, b); }
+static inline double rhypot(double a, double b) { return 1.0 / hypot(a, b); }
+
+// CUDA's global min/max overloads (mixed argument types take the common type)
+template <class A, class B, class = typename std::enable_if<std::is_arithmetic<A>::value && std::is_arithmetic<B>::value>::type>
+static inline constexpr typename std::common_type<A, B>::type min(A a, B b) {
+    return (typename std::common_type<A, B>::type)b < (typename std::common_type<A, B>::type)a ? b : a;
+}
+template <class A, class B, class = typename std::enable_if<std::is_arithmetic<A>::value && std::is_arithmetic<B>::value>::type>
+static inline constexpr typename std::common_type<A, B>::type max(A a, B b) {
+    return (typename std::common_type<A, B>::type)a < (typename std::common_type<A, B>::type)b ? b : a;
+}
+static inline unsigned umin(unsigned a, unsigned b) { return a < b ? a : b; }
+static inline unsigned umax(unsigned a, unsigned b) { return a > b ? a : b; }
+static inline long long llmin(long long a, long long b) { return a < b ? a : b; }
+static inline long long llmax(long long a, long long b) { return a > b ? a : b; }
+static inline unsigned long long ullmin(unsigned long long a, unsigned long long b) { return a < b ? a : b; }
+static inline unsigned long long ullmax(unsigned long long a, unsigned long long b) { return a > b ? a : b; }
+
+// ---- half and bfloat16 functions that the toolkit headers only define for device code ----------------------------
+#define CB_HALF_FUNCS(H, H2, TOF, FROMF)                                                                             \
+    static inline H __hfma(H a, H b, H c) { return FROMF(fmaf(TOF(a), TOF(b), TOF(c))); }                            \
+    static inline H __hfma_sat(H a, H b, H c) { return FROMF(__saturatef(fmaf(TOF(a), TOF(b), TOF(c)))); }           \
+    static inline H __hfma_relu(H a, H b, H c) { float r = fmaf(TOF(a), TOF(b), TOF(c)); return FROMF(r > 0.f ? r : 0.f); } \
+    static inline H2 __hfma2(H2 a, H2 b, H2 c) { H2 r; r.x = __hfma(a.x, b.x, c.x); r.y = __hfma(a.y, b.y, c.y); return r; } \
+    static inline H hexp(H a) { return FROMF(expf(TOF(a))); }                                                        \
+    static inline H hexp2(H a) { return FROMF(exp2f(TOF(a))); }                                                      \
+    static inline H hexp10(H a) { return FROMF(exp10f(TOF(a))); }                                                    \
+    static inline H hlog(H a) { return FROMF(logf(TOF(a))); }                                                        \
+    static inline H hlog2(H a) { return FROMF(log2f(TOF(a))); }                                                      \
+    static inline H hlog10(H a) { return FROMF(log10f(TOF(a))); }                                                    \
+    static inline H hsqrt(H a) { return FROMF(sqrtf(TOF(a))); }                                                      \
+    static inline H hrsqrt(H a) { return FROMF(1.0f / sqrtf(TOF(a))); }                                              \
+    static inline H hrcp(H a) { return FROMF(1.0f / TOF(a)); }                                                       \
+    static inline H hsin(H a) { return FROMF(sinf(TOF(a))); }                                                        \
+    static inline H hcos(H a) { return FROMF(cosf(TOF(a))); }                                                        \
+    static inline H htanh(H a) { return FROMF(tanhf(TOF(a))); }                                                      \
+    static inline H htanh_approx(H a) { return FROMF(tanhf(TOF(a))); }                                               \
+    static inline H hceil(H a) { return FROMF(ceilf(TOF(a))); }                                                      \
+    static inline H hfloor(H a) { return FROMF(floorf(TOF(a))); }                                                    \
+    static inline H htrunc(H a) { return FROMF(truncf(TOF(a))); }                                                    \
+    static inline H hrint(H a) { return FROMF(rintf(TOF(a))); }                                                      \
+    static inline H2 h2exp(H2 a) { H2 r; r.x = hexp(a.x); r.y = hexp(a.y); return r; }                              \
+    static inline H2 h2exp2(H2 a) { H2 r; r.x = hexp2(a.x); r.y = hexp2(a.y); return r; }                           \
+    static inline H2 h2log(H2 a) { H2 r; r.x = hlog(a.x); r.y = hlog(a.y); return r; }                              \
+    static inline H2 h2sqrt(H2 a) { H2 r; r.x = hsqrt(a.x); r.y = hsqrt(a.y); return r; }                           \
+    static inline H2 h2rsqrt(H2 a) { H2 r; r.x = hrsqrt(a.x); r.y = hrsqrt(a.y); return r; }                        \
+    static inline H2 h2rcp(H2 a) { H2 r; r.x = hrcp(a.x); r.y = hrcp(a.y); return r; }                              \
+    static inline H2 h2sin(H2 a) { H2 r; r.x = hsin(a.x); r.y = hsin(a.y); return r; }                              \
+    static inline H2 h2cos(H2 a) { H2 r; r.x = hcos(a.x); r.y = hcos(a.y); return r; }                              \
+    static inline H2 h2tanh(H2 a) { H2 r; r.x = htanh(a.x); r.y = htanh(a.y); return r; }                           \
+    static inline H2 h2floor(H2 a) { H2 r; r.x = hfloor(a.x); r.y = hfloor(a.y); return r; }                        \
+    static inline H2 h2ceil(H2 a) { H2 r; r.x = hceil(a.x); r.y = hceil(a.y); return r; }
+static inline float cb_h2f(__half h) { return __half2float(h); }
+static inline __half cb_f2h(float f) { return __float2half(f); }
+static inline float cb_b2f(__nv_bfloat16 h) { return __bfloat162float(h); }
+static inline __nv_bfloat16 cb_f2b(float f) { return __float2bfloat16(f); }
+CB_HALF_FUNCS(__half, __half2, cb_h2f, cb_f2h)
+CB_HALF_FUNCS(__nv_bfloat16, __nv_bfloat162, cb_b2f, cb_f2b)
+#undef CB_HALF_FUNCS
+static inline int __half2int_rn(__half h) { return (int)nearbyintf(__half2float(h)); }
+static inline int __half2int_rd(__half h) { return (int)floorf(__half2float(h)); }
+static inline int __half2int_ru(__half h) { return (int)ceilf(__half2float(h)); }
+static inline int __bfloat162int_rn(__nv_bfloat16 h) { return (int)nearbyintf(__bfloat162float(h)); }
+
+#endif  // CUDABENCH_CUDA_SHIM_H

@@ -1,0 +1,571 @@
+"""Source pass of the CPU runtime: turns CUDA C++ into C++ that g++ compiles against ``cuda_shim.h``.
+
+A small C++ lexer (comments, string/char/raw-string literals, preprocessor lines) finds what needs rewriting, so
+text inside comments and strings is never touched, and launches written inside macro bodies are rewritten too:
+
+* ``kernel<<<grid, block, smem, stream>>>(args)`` becomes
+  ``::cudabench::Launcher("kernel", grid, block, smem, stream)([&](auto&&... cb_a_) { kernel(cb_a_...); }, args)``
+  (the generic lambda lets template arguments be deduced as nvcc would);
+* ``extern __shared__ T name[];`` becomes a pointer to the worker's dynamic shared memory.
+
+Line numbers are preserved (replacements keep the original's newlines) and the output starts with a ``#line``
+directive, so compiler messages point at the original source. The same token stream answers
+``unsupported_features`` (cooperative groups, inline PTX, tensor cores, textures, CUB, Thrust, ...).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Token", "tokenize", "rewrite_source", "unsupported_features", "SOURCE_NAME"]
+
+SOURCE_NAME = "solution.cu"
+
+_PUNCT3 = ("<<<", ">>>", "<<=", ">>=", "...", "->*", "<=>")
+_PUNCT2 = ("::", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=",
+           "%=", "&=", "|=", "^=", "##", ".*")
+_STRING_PREFIXES = ("u8R", "uR", "UR", "LR", "R", "u8", "u", "U", "L")
+
+
+@dataclass
+class Token:
+    kind: str  # "id", "num", "str", "chr", "punct", "include" (the header name of an #include line)
+    text: str
+    start: int
+    end: int
+    pp: bool = False  # on a preprocessor line
+
+
+def _is_id_start(c: str) -> bool:
+    return c.isalpha() or c == "_" or c == "$"
+
+
+def _is_id_char(c: str) -> bool:
+    return c.isalnum() or c == "_" or c == "$"
+
+
+def tokenize(src: str) -> list[Token]:
+    """Tokens of ``src`` without comments; literals are single tokens; ``#include`` lines give one "include" token."""
+    toks: list[Token] = []
+    i, n = 0, len(src)
+    line_start = True  # only whitespace since the last newline
+    in_pp = False
+    while i < n:
+        c = src[i]
+        if c == "\n":
+            in_pp = False
+            line_start = True
+            i += 1
+            continue
+        if c == "\\" and src.startswith("\n", i + 1):
+            i += 2
+            continue
+        if c == "\\" and src.startswith("\r\n", i + 1):
+            i += 3
+            continue
+        if c in " \t\r\f\v":
+            i += 1
+            continue
+        if src.startswith("//", i):
+            while i < n and src[i] != "\n":
+                if src[i] == "\\" and src.startswith("\n", i + 1):
+                    i += 1
+                i += 1
+            continue
+        if src.startswith("/*", i):
+            j = src.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+            continue
+        if c == "#" and line_start:
+            line_start = False
+            in_pp = True
+            j = i + 1
+            while j < n and src[j] in " \t":
+                j += 1
+            k = j
+            while k < n and _is_id_char(src[k]):
+                k += 1
+            directive = src[j:k]
+            if directive in ("include", "include_next", "import"):
+                e = src.find("\n", k)
+                e = n if e < 0 else e
+                body = src[k:e].strip()
+                name = body
+                if body[:1] in "<\"":
+                    close = body.find(">" if body[0] == "<" else '"', 1)
+                    name = body[1:close] if close > 0 else body[1:]
+                toks.append(Token("include", name, i, e, True))
+                i = e
+                continue
+            toks.append(Token("punct", "#", i, i + 1, True))
+            i += 1
+            continue
+        line_start = False
+        start = i
+        # string literals, possibly prefixed, possibly raw
+        if _is_id_start(c) or c == '"':
+            prefix = ""
+            for p in _STRING_PREFIXES:
+                if src.startswith(p, i) and src.startswith('"', i + len(p)):
+                    prefix = p
+                    break
+            if prefix or c == '"':
+                j = i + len(prefix)
+                if prefix.endswith("R"):
+                    paren = src.find("(", j + 1)
+                    delim = src[j + 1:paren] if paren >= 0 else ""
+                    endmark = ")" + delim + '"'
+                    e = src.find(endmark, paren + 1) if paren >= 0 else -1
+                    i = n if e < 0 else e + len(endmark)
+                else:
+                    i = _skip_quoted(src, j, '"')
+                toks.append(Token("str", src[start:i], start, i, in_pp))
+                continue
+        if c == "'" or (c in "uUL" and src.startswith("'", i + 1)) or src.startswith("u8'", i):
+            j = src.find("'", i)
+            i = _skip_quoted(src, j, "'")
+            toks.append(Token("chr", src[start:i], start, i, in_pp))
+            continue
+        if _is_id_start(c):
+            while i < n and _is_id_char(src[i]):
+                i += 1
+            toks.append(Token("id", src[start:i], start, i, in_pp))
+            continue
+        if c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()):
+            i += 1
+            while i < n:
+                d = src[i]
+                if d in "+-" and src[i - 1] in "eEpP" and not src[start:i].lower().startswith("0x") or \
+                        d in "+-" and src[i - 1] in "pP":
+                    i += 1
+                elif _is_id_char(d) or d == ".":
+                    i += 1
+                elif d == "'" and i + 1 < n and _is_id_char(src[i + 1]):
+                    i += 2
+                else:
+                    break
+            toks.append(Token("num", src[start:i], start, i, in_pp))
+            continue
+        for group in (_PUNCT3, _PUNCT2):
+            hit = next((p for p in group if src.startswith(p, i)), None)
+            if hit:
+                i += len(hit)
+                break
+        else:
+            i += 1
+        toks.append(Token("punct", src[start:i], start, i, in_pp))
+    return toks
+
+
+def _skip_quoted(src: str, j: int, quote: str) -> int:
+    """Index just past the literal whose opening quote is at ``j`` (stops at an unescaped newline)."""
+    i, n = j + 1, len(src)
+    while i < n:
+        c = src[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == quote:
+            return i + 1
+        if c == "\n":
+            return i
+        i += 1
+    return n
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Structure: which braces open functions (host or device), namespaces, classes.
+
+
+@dataclass
+class _Launch:
+    open_idx: int  # index of "<<<"
+    device_context: bool
+
+
+@dataclass
+class _Analysis:
+    toks: list[Token]
+    launches: list[_Launch] = field(default_factory=list)
+    extern_shared: list[tuple[int, bool]] = field(default_factory=list)  # (index of "extern", at function scope)
+
+
+def _skip_template_params(head: list[Token]) -> list[Token]:
+    out = list(head)
+    while out and out[0].text == "template":
+        if len(out) > 1 and out[1].text == "<":
+            depth, k = 0, 1
+            while k < len(out):
+                t = out[k].text
+                if t == "<":
+                    depth += 1
+                elif t in (">", ">>", ">>>"):
+                    depth -= len(t)
+                    if depth <= 0:
+                        break
+                k += 1
+            out = out[k + 1:]
+        else:
+            out = out[1:]
+    return out
+
+
+def _classify(head: list[Token], outer: tuple[str, bool]) -> tuple[str, bool]:
+    kind, device = outer
+    if kind in ("func", "block"):
+        return "block", device
+    texts = [t.text for t in head]
+    if "namespace" in texts:
+        return "ns", False
+    if len(head) >= 2 and head[0].text == "extern" and head[1].kind == "str":
+        return "ns", False
+    rest = [t.text for t in _skip_template_params(head)]
+    for t in rest:
+        if t in ("struct", "class", "union", "enum"):
+            return "class", False
+        if t == "(":
+            break
+    if "(" in rest:
+        return "func", ("__global__" in rest or "__device__" in rest)
+    return "block", False
+
+
+def _analyse(src: str) -> _Analysis:
+    toks = tokenize(src)
+    an = _Analysis(toks)
+    stack: list[tuple[str, bool]] = [("ns", False)]
+    head: list[Token] = []
+    for idx, t in enumerate(toks):
+        if t.pp:
+            if t.text == "<<<":
+                an.launches.append(_Launch(idx, False))
+            continue
+        if t.text == "{":
+            stack.append(_classify(head, stack[-1]))
+            head = []
+        elif t.text == "}":
+            if len(stack) > 1:
+                stack.pop()
+            head = []
+        elif t.text == ";":
+            head = []
+        else:
+            head.append(t)
+            if t.text == "<<<":
+                an.launches.append(_Launch(idx, stack[-1][1]))
+            elif t.text == "extern":
+                an.extern_shared.append((idx, stack[-1][0] in ("func", "block")))
+    return an
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Unsupported features
+
+_HEADER_RULES: tuple[tuple[str, str], ...] = (
+    ("cooperative_groups", "cooperative groups"),
+    ("mma.h", "tensor cores (wmma/mma)"),
+    ("cub/", "CUB"),
+    ("thrust/", "Thrust"),
+    ("cuda/", "libcu++ (cuda:: namespace)"),
+    ("cublas", "cuBLAS"),
+    ("cudnn", "cuDNN"),
+    ("cufft", "cuFFT"),
+    ("curand", "cuRAND"),
+    ("cusparse", "cuSPARSE"),
+    ("cusolver", "cuSOLVER"),
+    ("cutlass/", "CUTLASS"),
+    ("cute/", "CUTLASS"),
+    ("nccl", "NCCL"),
+    ("cuda_pipeline", "asynchronous copies (memcpy_async/cuda_pipeline)"),
+    ("cuda_awbarrier", "asynchronous copies (memcpy_async/cuda_pipeline)"),
+    ("cuda_fp8", "FP8 types (cuda_fp8.h)"),
+    ("cuda_fp6", "FP6/FP4 types"),
+    ("cuda_fp4", "FP6/FP4 types"),
+    ("texture_fetch_functions", "textures"),
+    ("texture_indirect_functions", "textures"),
+    ("surface_functions", "textures"),
+    ("surface_indirect_functions", "textures"),
+)
+
+_IDENT_RULES: dict[str, str] = {
+    "cooperative_groups": "cooperative groups",
+    "cudaLaunchCooperativeKernel": "cooperative groups",
+    "asm": "inline PTX (asm)",
+    "__asm__": "inline PTX (asm)",
+    "__asm": "inline PTX (asm)",
+    "wmma": "tensor cores (wmma/mma)",
+    "nvcuda": "tensor cores (wmma/mma)",
+    "tex1Dfetch": "textures",
+    "tex1D": "textures",
+    "tex2D": "textures",
+    "tex3D": "textures",
+    "tex1DLayered": "textures",
+    "tex2DLayered": "textures",
+    "texCubemap": "textures",
+    "cudaTextureObject_t": "textures",
+    "cudaCreateTextureObject": "textures",
+    "cudaBindTexture": "textures",
+    "cudaBindTexture2D": "textures",
+    "cudaSurfaceObject_t": "textures",
+    "surf1Dread": "textures",
+    "surf1Dwrite": "textures",
+    "surf2Dread": "textures",
+    "surf2Dwrite": "textures",
+    "surf3Dread": "textures",
+    "surf3Dwrite": "textures",
+    "cudaMallocArray": "textures",
+    "__pipeline_memcpy_async": "asynchronous copies (memcpy_async/cuda_pipeline)",
+    "__pipeline_commit": "asynchronous copies (memcpy_async/cuda_pipeline)",
+    "memcpy_async": "asynchronous copies (memcpy_async/cuda_pipeline)",
+    "__cluster_dims__": "thread block clusters",
+    "cudaLaunchKernelEx": "thread block clusters",
+    "cudaLaunchKernel": "cudaLaunchKernel (untyped launches)",
+    "__nv_fp8_e4m3": "FP8 types (cuda_fp8.h)",
+    "__nv_fp8_e5m2": "FP8 types (cuda_fp8.h)",
+}
+
+_NAMESPACE_RULES: dict[str, str] = {
+    "cub": "CUB",
+    "thrust": "Thrust",
+    "cuda": "libcu++ (cuda:: namespace)",
+    "cutlass": "CUTLASS",
+    "cute": "CUTLASS",
+}
+
+_IDENT_PREFIX_RULES: tuple[tuple[str, str], ...] = (
+    ("cublas", "cuBLAS"),
+    ("cudnn", "cuDNN"),
+    ("cufft", "cuFFT"),
+    ("curand", "cuRAND"),
+    ("cusparse", "cuSPARSE"),
+    ("cusolver", "cuSOLVER"),
+    ("cudaGraph", "CUDA graphs"),
+    ("cudaStreamBeginCapture", "CUDA graphs"),
+)
+
+
+def unsupported_features(source: str) -> list[str]:
+    """Features of ``source`` the CPU runtime cannot run, in order of first appearance; [] if none.
+
+    Works on tokens, so mentions inside comments and string literals do not count."""
+    an = _analyse(source)
+    toks = an.toks
+    found: list[str] = []
+
+    def add(feature: str) -> None:
+        if feature not in found:
+            found.append(feature)
+
+    launch_at = {la.open_idx: la for la in an.launches}
+    for idx, t in enumerate(toks):
+        if t.kind == "include":
+            name = t.text.strip()
+            for prefix, feature in _HEADER_RULES:
+                if name.startswith(prefix):
+                    add(feature)
+                    break
+        elif t.kind == "id":
+            feature = _IDENT_RULES.get(t.text)
+            if feature:
+                add(feature)
+                continue
+            nxt = toks[idx + 1].text if idx + 1 < len(toks) else ""
+            if t.text in _NAMESPACE_RULES and nxt == "::":
+                add(_NAMESPACE_RULES[t.text])
+                continue
+            if t.text == "texture" and nxt == "<":
+                add("textures")
+                continue
+            for prefix, feature in _IDENT_PREFIX_RULES:
+                if t.text.startswith(prefix):
+                    add(feature)
+                    break
+        elif t.text == "<<<" and idx in launch_at and launch_at[idx].device_context:
+            add("dynamic parallelism")
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Rewriting
+
+_CLOSERS = {")": "(", "]": "[", "}": "{"}
+_OPENERS = {"(": ")", "[": "]", "{": "}"}
+
+
+def _match_forward(toks: list[Token], i: int) -> int:
+    """Index of the bracket closing the one at ``i`` or -1."""
+    depth = 0
+    for k in range(i, len(toks)):
+        t = toks[k].text
+        if t in _OPENERS:
+            depth += 1
+        elif t in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return k
+    return -1
+
+
+def _match_backward(toks: list[Token], i: int) -> int:
+    """Index of the bracket opening the one at ``i`` (``)``, ``]`` or a template ``>``) or -1."""
+    closing = toks[i].text
+    if closing in _CLOSERS:
+        depth = 0
+        for k in range(i, -1, -1):
+            t = toks[k].text
+            if t in _CLOSERS:
+                depth += 1
+            elif t in _OPENERS:
+                depth -= 1
+                if depth == 0:
+                    return k
+        return -1
+    depth = 0
+    for k in range(i, -1, -1):
+        t = toks[k].text
+        if t in (">", ">>", ">>>"):
+            depth += len(t)
+        elif t in ("<", "<<"):
+            depth -= len(t)
+            if depth <= 0:
+                return k
+        elif t in (";", "{", "}"):
+            return -1
+    return -1
+
+
+def _kernel_start(toks: list[Token], i: int) -> int:
+    """First token of the kernel expression that ends just before index ``i``; -1 if there is none."""
+    k = i - 1
+    start = -1
+    while k >= 0:
+        t = toks[k]
+        if t.text in (">", ">>", ">>>"):
+            o = _match_backward(toks, k)
+            if o <= 0 or toks[o - 1].kind != "id":
+                return start
+            k = o - 1
+            start = k
+        elif t.text in (")", "]"):
+            o = _match_backward(toks, k)
+            if o < 0:
+                return start
+            if t.text == "]" and o > 0 and (toks[o - 1].kind == "id" or toks[o - 1].text in (")", "]")):
+                k = o - 1
+                continue
+            start = o
+            k = o - 1
+            if t.text == ")":
+                break
+            continue
+        elif t.kind == "id":
+            start = k
+            k -= 1
+        else:
+            return start
+        if k >= 0 and toks[k].text in ("::", ".", "->"):
+            if toks[k].text == "::" and (k == 0 or (toks[k - 1].kind != "id" and toks[k - 1].text not in (">", ">>"))):
+                return k
+            k -= 1
+            continue
+        break
+    return start
+
+
+def rewrite_source(source: str, source_name: str = SOURCE_NAME) -> str:
+    """``source`` rewritten for g++ and cuda_shim.h, with a leading ``#line 1 "<source_name>"``."""
+    an = _analyse(source)
+    toks = an.toks
+    edits: list[tuple[int, int, str]] = []
+
+    for la in an.launches:
+        i = la.open_idx
+        ks = _kernel_start(toks, i)
+        if ks < 0:
+            continue
+        depth, j = 0, i + 1
+        while j < len(toks):
+            t = toks[j].text
+            if t in _OPENERS:
+                depth += 1
+            elif t in _CLOSERS:
+                depth -= 1
+            elif t == ">>>" and depth == 0:
+                break
+            j += 1
+        if j >= len(toks) or j + 1 >= len(toks) or toks[j + 1].text != "(":
+            continue
+        close = _match_forward(toks, j + 1)
+        if close < 0:
+            continue
+        kernel = " ".join(t.text for t in toks[ks:i])
+        name = kernel.replace("\\", "\\\\").replace('"', '\\"')
+        config = source[toks[i].end:toks[j].start]
+        args = source[toks[j + 1].end:toks[close].start]
+        text = (f'::cudabench::Launcher("{name}", {config})([&](auto&&... cb_a_) {{ {kernel}(cb_a_...); }}'
+                f'{", " + args if args.strip() else ""})')
+        start, end = toks[ks].start, toks[close].end
+        if not toks[i].pp:
+            text += "\n" * max(0, source.count("\n", start, end) - text.count("\n"))
+        edits.append((start, end, text))
+
+    for idx, at_function_scope in an.extern_shared:
+        edit = _extern_shared_edit(source, toks, idx, at_function_scope)
+        if edit:
+            edits.append(edit)
+
+    edits.sort(key=lambda e: e[0])
+    out: list[str] = []
+    pos = 0
+    for start, end, text in edits:
+        if start < pos:  # overlapping edits: keep the first
+            continue
+        out.append(source[pos:start])
+        out.append(text)
+        pos = end
+    out.append(source[pos:])
+    return f'#line 1 "{source_name}"\n' + "".join(out)
+
+
+def _extern_shared_edit(source: str, toks: list[Token], idx: int, at_function_scope: bool):
+    k = idx + 1
+    decl: list[Token] = []
+    while k < len(toks) and toks[k].text != ";":
+        if toks[k].text in ("{", "}", "(") and toks[k].text != "(":
+            return None
+        decl.append(toks[k])
+        k += 1
+    if k >= len(toks) or not any(t.text == "__shared__" for t in decl):
+        return None
+    # drop __shared__ and alignment specifiers
+    kept: list[Token] = []
+    m = 0
+    while m < len(decl):
+        t = decl[m]
+        if t.text == "__shared__":
+            m += 1
+            continue
+        if t.text in ("__align__", "alignas", "__attribute__") and m + 1 < len(decl) and decl[m + 1].text == "(":
+            close = _match_forward(decl, m + 1)
+            m = (close if close >= 0 else m) + 1
+            continue
+        kept.append(t)
+        m += 1
+    # declarator: NAME [ ] (an optional size inside the brackets is ignored)
+    if len(kept) < 4 or kept[-1].text != "]":
+        return None
+    o = len(kept) - 2
+    while o >= 0 and kept[o].text != "[":
+        o -= 1
+    if o < 2 or kept[o - 1].kind != "id":
+        return None
+    name = kept[o - 1].text
+    type_text = " ".join(t.text for t in kept[:o - 1])
+    start, end = toks[idx].start, toks[k].end
+    newlines = "\n" * source.count("\n", start, end)
+    ptr = f"reinterpret_cast<{type_text}*>(::cudabench::tl_dsmem)"
+    if at_function_scope:
+        text = f"{type_text}* const {name} = {ptr};"
+    else:
+        text = f"static thread_local {type_text}* const {name} = {ptr};"
+    return start, end, text + newlines
