@@ -251,7 +251,8 @@ class GenerationService:
             "version": RECORD_VERSION, "key": key, "task": request.task.id, "level": request.level,
             "sample": request.sample, "attempt": getattr(request, "attempt", 0), "model_name": self.model.name,
             "model_identity": self.identity, "prompt_hash": request.prompt_hash,
-            "messages_hash": messages_hash(request.messages), "template_version": TEMPLATE_VERSION,
+            "messages_hash": messages_hash(request.messages), "turns": len(request.messages),
+            "template_version": TEMPLATE_VERSION,
             "run_id": self.run_id, "created": time.time(), "generation": generation.to_dict(),
         }
         self.cache.store(key, record)  # before anything evaluates it
@@ -446,14 +447,19 @@ def _cache_for(cache_dir: Path | str) -> GenerationCache:
 
 def export_replay(cache_dir: Path | str, model_name: str | None, out_path: Path | str) -> int:
     """Writes the cached first-attempt answers of `model_name` (the name it was run under, e.g. `claude`, or the
-    provider's model id; None: every model) as a `replay:` JSONL file, one line per task/level/sample (the newest
-    answer where several prompt versions are cached). Returns the number of lines written."""
+    provider's model id; None: every model) as a `replay:` JSONL file, one line per task/level/sample: the answer to
+    the first turn (fewest messages; repair turns are left out), the newest where several prompt versions are
+    cached. Returns the number of lines written."""
     chosen: dict[tuple[str, int, int], dict[str, Any]] = {}
+
+    def rank(record: dict[str, Any]) -> tuple[int, int, float]:
+        return (-int(record.get("attempt", 0) or 0), -int(record.get("turns", 0) or 0), float(record.get("created", 0)))
+
     for record in _cache_for(cache_dir).records():
-        if record.get("attempt", 0) != 0 or not _matches(record, model_name):
+        if not _matches(record, model_name):
             continue
         ident = (record["task"], record["level"], record["sample"])
-        if ident not in chosen or record.get("created", 0) > chosen[ident].get("created", 0):
+        if ident not in chosen or rank(record) > rank(chosen[ident]):
             chosen[ident] = record
     lines = []
     for (task, level, sample), record in sorted(chosen.items()):

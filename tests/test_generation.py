@@ -257,13 +257,14 @@ def test_usage_totals():
 
 def test_export_replay_round_trip(make, fake_openai, task, tmp_path, capsys):
     service = make()
-    for sample in range(3):
-        service.get(req(task, sample=sample))
-    service.get(req(task, msgs=messages(task, 1) + [{"role": "user", "content": "fix"}]))  # same item, other prompt
+    answers = [service.get(req(task, sample=sample)).content for sample in range(3)]
+    repair = messages(task, 1) + [{"role": "assistant", "content": "x"}, {"role": "user", "content": "fix"}]
+    assert service.get(req(task, msgs=repair)).content != answers[0]  # a later turn of the same item
     out = tmp_path / "replay.jsonl"
     assert export_replay(tmp_path / "cache", "fake", out) == 3
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert {(r["task"], r["level"], r["sample"]) for r in lines} == {("basics/vector_add", 1, s) for s in range(3)}
+    assert [r["content"] for r in lines] == answers  # first turns only
     assert all(r["model"] == "fake-model" and r["tokens_out"] and "```" in r["content"] for r in lines)
     assert FAKE_KEY not in out.read_text()
     replay = ReplayModel(out)

@@ -1,0 +1,107 @@
+"""End to end: the plugin, in a pytest subprocess, against the fake chat-completions server."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+try:
+    from fake_openai_server import FAKE_KEY, FakeOpenAIServer
+except ImportError:
+    from tests.fake_openai_server import FAKE_KEY, FakeOpenAIServer  # type: ignore[no-redef]
+
+from conftest import SUITE
+
+SOLUTION = (SUITE / "basics" / "vector_add" / "solution.cu").read_text()
+
+
+def answer(messages):
+    return f"Here you go.\n\n```cuda\n{SOLUTION.rstrip()}\n```\n"
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(latency_s=0.1, responder=answer) as srv:
+        yield srv
+
+
+@pytest.fixture
+def project(pytester, suite_copy, monkeypatch, server):
+    suite_copy("basics/vector_add")
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    return pytester
+
+
+def run(pytester, server, *args):
+    return pytester.runpytest_subprocess(
+        "task_suite", f"--cudabench-model=openai:fake-model@{server.base_url}", "-p", "no:cacheprovider", *args)
+
+
+def assert_generated_and_compiled(result, count):
+    """Every item got its answer and compiled; later stages (execution) are other tests' business."""
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("errors", 0) == 0, result.stdout.str()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == count, result.stdout.str()
+    assert result.ret in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED)
+
+
+def reports(pytester):
+    return sorted((pytester.path / "reports").glob("*.json"), key=lambda p: p.stat().st_mtime)
+
+
+def test_items_compile_and_the_rerun_uses_the_cache(project, server):
+    result = run(project, server, "--cudabench-levels=1,2")
+    assert_generated_and_compiled(result, 2)
+    assert server.request_count == 2
+    report_text = reports(project)[-1].read_text()
+    assert FAKE_KEY not in report_text and FAKE_KEY not in result.stdout.str() + result.stderr.str()
+    items = json.loads(report_text)["items"]
+    assert all(item["compiled"] for item in items)
+    assert all(item["generation"]["tokens_in"] > 0 and not item["generation"]["cached"] for item in items)
+    assert all(item["generation"]["model"] == "fake-model" for item in items)
+
+    server.reset()
+    again = run(project, server, "--cudabench-levels=1,2")
+    assert_generated_and_compiled(again, 2)
+    assert server.request_count == 0
+    items = json.loads(reports(project)[-1].read_text())["items"]
+    assert all(item["generation"]["cached"] and item["compiled"] for item in items)
+
+    regenerated = run(project, server, "--cudabench-levels=1,2", "--cudabench-regenerate")
+    assert_generated_and_compiled(regenerated, 2)
+    assert server.request_count == 2
+
+
+def test_missing_key_fails_fast_with_one_message(project, server, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    for extra in ((), ("-n", "2")):
+        result = run(project, server, *extra)
+        assert result.ret == pytest.ExitCode.USAGE_ERROR
+        output = result.stdout.str() + result.stderr.str()
+        assert output.count("OPENAI_API_KEY") == 1, output
+        assert "API key is missing" in output
+    assert server.request_count == 0
+
+
+def test_unknown_model_fails_fast(project, server):
+    result = project.runpytest_subprocess("task_suite", "--cudabench-model=nonesuch", "-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert (result.stdout.str() + result.stderr.str()).count("unknown model") == 1
+
+
+def test_model_api_failure_is_an_item_error(project, server):
+    server.fault_for("", {"kind": "401", "message": "Incorrect API key provided"}, times=100)
+    result = run(project, server, "--cudabench-levels=1")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*model API failed: 401 Incorrect API key provided*"])
+
+
+def test_xdist_workers_make_no_duplicate_requests(project, server):
+    result = run(project, server, "-n", "2", "--cudabench-samples=3")
+    assert_generated_and_compiled(result, 9)
+    items = json.loads(reports(project)[-1].read_text())["items"]
+    assert len(items) == 9 and all(item["compiled"] for item in items)
+    assert server.request_count == 9
+    prompts = [json.dumps(r["body"]["messages"]) for r in server.requests]
+    assert len(set(prompts)) == 3  # 3 levels x 3 samples: each prompt asked once per sample
