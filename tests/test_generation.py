@@ -112,7 +112,7 @@ def test_prefetch_is_concurrent(make, fake_openai, task):
     elapsed = time.perf_counter() - start
     assert len({a.content for a in answers}) == 1 and fake_openai.request_count == 16
     assert fake_openai.max_in_flight == 8
-    assert elapsed < 0.6 * 1.5  # two rounds of 0.3 s
+    assert elapsed < 2.4  # ideal: two rounds of 0.3 s; one at a time: 4.8 s (slack for loaded machines)
 
 
 def test_answers_are_written_as_they_arrive(make, fake_openai, task, tmp_path):
