@@ -33,6 +33,7 @@ from .config import Settings
 from .errors import ModelError
 from .models import Generation, GenerationRequest, Model, ReferenceModel, ReplayModel
 from .prompts import TEMPLATE_VERSION
+from .remote import RequestCancelled
 
 RECORD_VERSION = 1
 GENERATIONS_DIR = "generations"
@@ -189,7 +190,7 @@ class GenerationService:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         close_model = getattr(self.model, "close", None)
-        if callable(close_model) and self._executor is None:
+        if callable(close_model):
             close_model()
 
     def key(self, request: GenerationRequest) -> str:
@@ -241,6 +242,8 @@ class GenerationService:
         scrub = getattr(self.model, "scrub", None) or (lambda text: text)
         try:
             generation = self.model.generate(request)
+        except RequestCancelled:
+            raise  # not a verdict: the claim is released and another worker (or run) asks again
         except ModelError as exc:
             message = scrub(str(exc))
             self._write_failed(key, message)

@@ -271,6 +271,11 @@ def scrub(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
 # ----------------------------------------------------------------------------- the model
 
 
+class RequestCancelled(ModelError):
+    """The model was closed (end of the run, Ctrl-C) while a request waited to be retried: no answer, and no verdict
+    on the item either (another worker may still ask)."""
+
+
 class RemoteModel:
     """One OpenAI-compatible endpoint. Thread-safe: the service calls `generate` from several threads."""
 
@@ -285,6 +290,7 @@ class RemoteModel:
         self.__key = api_key
         self.requests_made = 0  # HTTP requests, retries included
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._openai = openai
         self._client = openai.OpenAI(api_key=api_key, base_url=config.base_url, timeout=config.timeout_s,
                                      max_retries=0, default_headers=dict(config.headers) or None)
@@ -313,6 +319,8 @@ class RemoteModel:
         kwargs = self.request_kwargs(request)
         last = "unknown error"
         for attempt in range(c.max_retries + 1):
+            if self._closing.is_set():
+                raise RequestCancelled(self.scrub(f"model API request cancelled (closing) after: {last}"))
             wait: float | None = None
             start = time.perf_counter()
             with self._lock:
@@ -337,7 +345,7 @@ class RemoteModel:
             if attempt == c.max_retries:
                 break
             backoff = min(c.retry_max_s, c.retry_base_s * 2 ** attempt) * random.uniform(0.5, 1.0)
-            time.sleep(min(c.retry_max_s, wait) if wait is not None else backoff)
+            self._closing.wait(min(c.retry_max_s, wait) if wait is not None else backoff)
         raise ModelError(self.scrub(f"model API failed: {last}"))
 
     def _generation(self, response: Any, latency_s: float) -> Generation:
@@ -360,10 +368,9 @@ class RemoteModel:
         )
 
     def close(self) -> None:
-        try:
-            self._client.close()
-        except Exception:  # noqa: BLE001 - closing is best effort
-            pass
+        """Stops retrying (requests in flight still complete, so their answers get cached). The HTTP client itself
+        is left to garbage collection: closing it would break those requests."""
+        self._closing.set()
 
 
 def _retryable_status(status: int) -> bool:

@@ -285,3 +285,23 @@ def test_no_key_in_cache_records(make, fake_openai, task, tmp_path):
     for path in (tmp_path / "cache").rglob("*"):
         if path.is_file():
             assert FAKE_KEY not in path.read_text()
+
+
+def test_close_stops_retrying_without_a_verdict(make, fake_openai, task, tmp_path):
+    """At the end of a worker's run, requests waiting to retry give up and release their claims (no failure marker:
+    another worker may still ask); nothing waits out a long Retry-After."""
+    fake_openai.faults.append({"kind": "429", "retry_after": 30})
+    service = make(model_table={"retry_max_s": 60.0, "max_retries": 3})
+    service.prefetch([req(task)])
+    deadline = time.time() + 5
+    while fake_openai.request_count == 0 and time.time() < deadline:
+        time.sleep(0.01)
+    start = time.perf_counter()
+    service.close()
+    future = next(iter(service._futures.values()))
+    with pytest.raises(ModelError, match="cancelled"):
+        future.result(timeout=5)
+    assert time.perf_counter() - start < 2
+    claims = tmp_path / "cache" / "claims"
+    assert not list(claims.glob("*.claim")) and not list(claims.glob("*.failed"))
+    assert make(run_id="run-1").get(req(task)).content  # the same run can still get it elsewhere
