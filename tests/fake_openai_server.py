@@ -53,7 +53,7 @@ class FakeOpenAIServer:
         self.lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self._httpd = ThreadingHTTPServer((host, port), _handler_for(self))
+        self._httpd = _Server((host, port), _handler_for(self))
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -187,6 +187,11 @@ def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],
         handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
         pass  # the client gave up (timeouts)
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # many clients connect at once (the default backlog of 5 drops SYNs)
+    daemon_threads = True
 
 
 def _handler_for(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
