@@ -96,6 +96,7 @@ static const size_t kStack = 1024 * 1024;
 static const size_t kStack = 256 * 1024;
 #endif
 static const size_t kGuard = 4096;
+static const size_t kStagger = 64 * 1024;  // stack tops are staggered so that fibers do not alias in the caches
 
 static int g_workers = 1;
 static unsigned long long g_memcap = 16ULL << 30;
@@ -147,7 +148,7 @@ enum { W_SYNC, W_SHFL, W_UP, W_DOWN, W_XOR, W_BALLOT, W_ANY, W_ALL, W_MATCH_ANY,
 
 struct Fiber {
     void* sp;
-    char* stack_lo;
+    int stack;  // index of its stack in the worker's pool; -1 before it starts
     uint3 tid;
     int state, site;
     int wop, warg, wwidth;
@@ -174,7 +175,9 @@ struct Worker {
     Fiber* fibers;
     int* queue;
     int qhead, qcount;
-    int nstacks;
+    char** stacks;     // pool of fiber stacks (lowest usable address), allocated as concurrency requires
+    int* free_stacks;
+    int nstacks, nfree;
     int n, live;
     int bar_arrived, bar_site, bar_count;
     bool bar_mixed, aborted;
@@ -199,8 +202,10 @@ static Worker* get_worker() {
     w = (Worker*)calloc(1, sizeof(Worker));
     w->fibers = (Fiber*)calloc(kMaxThreads, sizeof(Fiber));
     w->queue = (int*)calloc(kMaxThreads, sizeof(int));
+    w->stacks = (char**)calloc(kMaxThreads, sizeof(char*));
+    w->free_stacks = (int*)calloc(kMaxThreads, sizeof(int));
     w->dsmem = (unsigned char*)aligned_alloc(256, kMaxDynSmem + 256);
-    if (!w->fibers || !w->queue || !w->dsmem) {
+    if (!w->fibers || !w->queue || !w->stacks || !w->free_stacks || !w->dsmem) {
         fprintf(stderr, "cudabench: out of memory\n");
         abort();
     }
@@ -209,13 +214,27 @@ static Worker* get_worker() {
     return w;
 }
 
-static bool ensure_stacks(Worker* w, int n) {
-    while (w->nstacks < n) {
-        void* p = mmap(nullptr, kStack + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+static const size_t kStackRegion = kStack + kStagger;
+
+static void fiber_entry();
+
+// Give fiber f a stack from the pool (never the running fiber's) and the initial frame that enters fiber_entry.
+static bool start_fiber(Worker* w, Fiber* f) {
+    if (w->nfree == 0) {
+        if (w->nstacks == kMaxThreads) return false;
+        void* p = mmap(nullptr, kStackRegion + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p == MAP_FAILED) return false;
-        mprotect(p, kGuard, PROT_NONE);
-        w->fibers[w->nstacks++].stack_lo = (char*)p + kGuard;
+        mprotect(p, kGuard, PROT_NONE);  // guard page below the stack: an overflow faults
+        w->stacks[w->nstacks] = (char*)p + kGuard;
+        w->free_stacks[w->nfree++] = w->nstacks++;
     }
+    int s = w->free_stacks[--w->nfree];
+    f->stack = s;
+    void** sp = (void**)(w->stacks[s] + kStackRegion - (size_t)(s % 191) * 320);  // staggered: no cache aliasing
+    *--sp = nullptr;
+    *--sp = (void*)&fiber_entry;
+    for (int r = 0; r < 6; r++) *--sp = nullptr;
+    f->sp = sp;
     return true;
 }
 
@@ -235,12 +254,20 @@ static inline int q_pop(Worker* w) {
 static inline void do_swap(Worker* w, void** save, Fiber* to, bool exiting) {
 #ifdef __SANITIZE_ADDRESS__
     void* fake = nullptr;
-    Fiber* self = w->cur;
-    if (to) __sanitizer_start_switch_fiber(exiting ? nullptr : &fake, to->stack_lo, kStack);
-    else __sanitizer_start_switch_fiber(exiting ? nullptr : &fake, w->sched_lo, w->sched_size);
-    (void)self;
 #else
     (void)exiting;
+#endif
+    if (to) {
+        if (to->stack < 0 && !start_fiber(w, to)) {
+            set_error(cudaErrorLaunchOutOfResources, true, "kernel %s: cannot allocate fiber stacks", w->job->name);
+            w->aborted = true;
+            if (save == &w->sched_sp) return;
+            to = nullptr;
+        }
+    }
+#ifdef __SANITIZE_ADDRESS__
+    if (to) __sanitizer_start_switch_fiber(exiting ? nullptr : &fake, w->stacks[to->stack], kStackRegion);
+    else __sanitizer_start_switch_fiber(exiting ? nullptr : &fake, w->sched_lo, w->sched_size);
 #endif
     if (to) {
         w->cur = to;
@@ -373,11 +400,20 @@ static void fiber_exit(Worker* w) {
         if (w->bar_mixed) { describe_deadlock(w); w->aborted = true; }
         else release_bar(w, nullptr);
     }
-    switch_away(w, true);
+    // switch straight to the next fiber; one not started yet gets another stack than this one, released after
+    int nx = next_ready(w);
+    Fiber* to = nx >= 0 ? &w->fibers[nx] : nullptr;
+    if (to && to->stack < 0 && !start_fiber(w, to)) {
+        set_error(cudaErrorLaunchOutOfResources, true, "kernel %s: cannot allocate fiber stacks", w->job->name);
+        w->aborted = true;
+        to = nullptr;
+    }
+    w->free_stacks[w->nfree++] = f->stack;
+    do_swap(w, &f->sp, to, true);
     __builtin_unreachable();
 }
 
-static void fiber_entry() {
+__attribute__((no_sanitize_address)) static void fiber_entry() {
     Worker* w = tl_worker;
 #ifdef __SANITIZE_ADDRESS__
     if (!w->have_sched) {
@@ -398,12 +434,7 @@ static void run_block(Worker* w, const Job* j, unsigned long long b) {
     blockIdx.z = (unsigned)(b / (gx * gy));
     blockDim = j->block;
     gridDim = j->grid;
-    int bx = j->block.x, by = j->block.y;
     int n = (int)(j->block.x * j->block.y * j->block.z);
-    if (!ensure_stacks(w, n)) {
-        set_error(cudaErrorLaunchOutOfResources, true, "kernel %s: cannot allocate fiber stacks", j->name);
-        return;
-    }
     if (j->smem) memset(w->dsmem, 0xFF, j->smem);  // junk: NaN for floats, -1 for integers
     w->job = j;
     w->n = n;
@@ -418,30 +449,35 @@ static void run_block(Worker* w, const Job* j, unsigned long long b) {
         int lanes = n - i * 32;
         w->warps[i].done = lanes >= 32 ? 0u : ~((1u << lanes) - 1u);
     }
-    w->qhead = 0;
-    w->qcount = 0;
+    w->nfree = 0;
+    for (int s = w->nstacks - 1; s >= 0; s--) w->free_stacks[w->nfree++] = s;
+    unsigned x = 0, y = 0, z = 0;
     for (int i = 0; i < n; i++) {
         Fiber& f = w->fibers[i];
-        f.tid.x = (unsigned)(i % bx);
-        f.tid.y = (unsigned)((i / bx) % by);
-        f.tid.z = (unsigned)(i / (bx * by));
+        f.tid.x = x;
+        f.tid.y = y;
+        f.tid.z = z;
+        if (++x == j->block.x) {
+            x = 0;
+            if (++y == j->block.y) { y = 0; z++; }
+        }
         f.state = ST_READY;
-        void** sp = (void**)(f.stack_lo + kStack);
-        *--sp = nullptr;
-        *--sp = (void*)&fiber_entry;
-        for (int r = 0; r < 6; r++) *--sp = nullptr;
-        f.sp = sp;
+        f.stack = -1;
         w->queue[i] = i;
     }
+    w->qhead = 0;
     w->qcount = n;
-    int first = q_pop(w);
-    do_swap(w, &w->sched_sp, &w->fibers[first], false);
-    w->cur = nullptr;
-    if (w->aborted) {
-#ifdef __SANITIZE_ADDRESS__
-        for (int i = 0; i < n; i++) __asan_unpoison_memory_region(w->fibers[i].stack_lo, kStack);
-#endif
+    for (;;) {  // a fiber comes back here when it exits or the block is abandoned
+        int nx = next_ready(w);
+        if (nx < 0) break;
+        do_swap(w, &w->sched_sp, &w->fibers[nx], false);
+        if (w->aborted) break;
     }
+    w->cur = nullptr;
+#ifdef __SANITIZE_ADDRESS__
+    if (w->aborted)
+        for (int s = 0; s < w->nstacks; s++) __asan_unpoison_memory_region(w->stacks[s], kStackRegion);
+#endif
 }
 
 static void run_blocks(Job* j) {
@@ -1048,6 +1084,35 @@ const char* cudaGetErrorString(cudaError_t e) {
     }
 }
 }  // extern "C"
+
+// ---- C++ overloads of the runtime API that the toolkit declares only for nvcc ------------------------------------
+template <class T> static inline cudaError_t cudaMemcpyToSymbol(const T& sym, const void* src, size_t n, size_t off = 0,
+                                                                enum cudaMemcpyKind k = cudaMemcpyHostToDevice) {
+    return ::cudaMemcpyToSymbol((const void*)&sym, src, n, off, k);
+}
+template <class T> static inline cudaError_t cudaMemcpyToSymbolAsync(const T& sym, const void* src, size_t n, size_t off = 0,
+                                                                     enum cudaMemcpyKind k = cudaMemcpyHostToDevice,
+                                                                     cudaStream_t = 0) {
+    return ::cudaMemcpyToSymbol((const void*)&sym, src, n, off, k);
+}
+template <class T> static inline cudaError_t cudaMemcpyFromSymbol(void* dst, const T& sym, size_t n, size_t off = 0,
+                                                                  enum cudaMemcpyKind k = cudaMemcpyDeviceToHost) {
+    return ::cudaMemcpyFromSymbol(dst, (const void*)&sym, n, off, k);
+}
+template <class T> static inline cudaError_t cudaMemcpyFromSymbolAsync(void* dst, const T& sym, size_t n, size_t off = 0,
+                                                                       enum cudaMemcpyKind k = cudaMemcpyDeviceToHost,
+                                                                       cudaStream_t = 0) {
+    return ::cudaMemcpyFromSymbol(dst, (const void*)&sym, n, off, k);
+}
+template <class T> static inline cudaError_t cudaGetSymbolAddress(void** p, const T& sym) {
+    return ::cudaGetSymbolAddress(p, (const void*)&sym);
+}
+template <class T> static inline cudaError_t cudaGetSymbolSize(size_t* n, const T&) { *n = sizeof(T); return cudaSuccess; }
+template <class T> static inline cudaError_t cudaFuncSetAttribute(T*, enum cudaFuncAttribute, int) { return cudaSuccess; }
+template <class T> static inline cudaError_t cudaFuncSetCacheConfig(T*, enum cudaFuncCache) { return cudaSuccess; }
+template <class T> static inline cudaError_t cudaFuncGetAttributes(struct cudaFuncAttributes* a, T*) {
+    return ::cudaFuncGetAttributes(a, nullptr);
+}
 
 // ---- device functions ----------------------------------------------------------------------------------------------
 #define __syncthreads() ::cudabench::sync_block(__LINE__, 1)

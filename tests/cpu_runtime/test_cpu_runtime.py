@@ -362,3 +362,17 @@ def test_missing_library_function_fails_at_link_time(tmp_path):
     with pytest.raises(CpuBuildError) as info:
         build_cpu_library(src, tmp_path / "link.so")
     assert "cuInit" in info.value.log
+
+
+def test_common_idioms(load):
+    lib = load("idioms")
+    n = 1000
+    x = np.linspace(-3, 3, n).astype(np.float32)
+    y = np.zeros(n, np.float32)
+    total = np.zeros(1, np.float64)
+    lib.cdll.solve.restype = ctypes.c_int
+    count = lib.cdll.solve(lib.dev(x), lib.dev(y), lib.dev(total), n)
+    r = 1 + x * (-2 + x * (0.5 + x * 0.25))
+    assert count == n
+    np.testing.assert_allclose(y, np.maximum(r, 0), rtol=1e-6)
+    assert total[0] == pytest.approx(float(r.astype(np.float64).sum()), rel=1e-6)
