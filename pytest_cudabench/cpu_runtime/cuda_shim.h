@@ -529,10 +529,7 @@ static void pool_shutdown() {
     g_pool_stop = false;
 }
 
-static void pool_run(Job* j) {
-    int helpers = g_workers - 1;
-    if (j->nblocks < (unsigned long long)g_workers) helpers = (int)j->nblocks - 1;
-    if (helpers <= 0) { run_blocks(j); return; }
+static void pool_start() {
     if (g_pool_n < g_workers - 1) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -543,6 +540,13 @@ static void pool_run(Job* j) {
         }
         pthread_attr_destroy(&attr);
     }
+}
+
+static void pool_run(Job* j) {
+    int helpers = g_workers - 1;
+    if (j->nblocks < (unsigned long long)g_workers) helpers = (int)j->nblocks - 1;
+    if (helpers <= 0) { run_blocks(j); return; }
+    pool_start();
     pthread_mutex_lock(&g_pool_mu);
     g_pool_job = j;
     g_pool_active = g_pool_n;
@@ -874,6 +878,7 @@ void cudabench_cpu_configure(int workers, unsigned long long mem_cap_bytes) {
     g_workers = workers;
     if (mem_cap_bytes) g_memcap = mem_cap_bytes;
     get_worker();
+    pool_start();  // threads exist before solve runs (a sandbox may forbid more than that later)
 }
 void cudabench_cpu_register(void* ptr, unsigned long long bytes) { cudabench::add_range(ptr, (size_t)bytes, 0); }
 const char* cudabench_cpu_error(void) { return cudabench::g_report_code ? cudabench::g_report : nullptr; }

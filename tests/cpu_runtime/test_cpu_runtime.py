@@ -376,3 +376,50 @@ def test_common_idioms(load):
     assert count == n
     np.testing.assert_allclose(y, np.maximum(r, 0), rtol=1e-6)
     assert total[0] == pytest.approx(float(r.astype(np.float64).sum()), rel=1e-6)
+
+
+def test_rewrite_corner_cases_run(load):
+    lib = load("rewrites")
+    n = 100
+    a = np.zeros(n, np.int32)
+    b = np.zeros(n, np.float32)
+    lib.cdll.solve(lib.dev(a), lib.dev(b), n)
+    np.testing.assert_array_equal(a, 5 + np.arange(n))
+    np.testing.assert_array_equal(b, 2.5 + np.arange(n, dtype=np.float32))
+    assert lib.error() == (None, None)
+
+
+def _libasan() -> str | None:
+    import subprocess
+
+    path = subprocess.run(["g++", "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    return path if path and Path(path).is_file() else None
+
+
+@pytest.mark.skipif(_libasan() is None, reason="libasan not available")
+def test_sanitize_build_reports_out_of_bounds_write_in_kernel(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    src = (
+        "__global__ void oob(float* a, int n) {\n"
+        "    int i = blockIdx.x * blockDim.x + threadIdx.x;\n"
+        "    __syncthreads();\n"
+        "    if (i < n) a[i + (i == n - 1 ? 100 : 0)] = 1.0f;\n"
+        "}\n"
+        'extern "C" void solve(int n) {\n'
+        "    float* d;\n"
+        "    cudaMalloc(&d, n * sizeof(float));\n"
+        "    oob<<<(n + 63) / 64, 64>>>(d, n);\n"
+        "    cudaFree(d);\n"
+        "}\n"
+    )
+    so = build_cpu_library(src, tmp_path / "asan.so", sanitize=True)
+    script = (f"import ctypes\nlib = ctypes.CDLL({str(so)!r})\nlib.cudabench_cpu_configure(2, 0)\n"
+              "lib.solve(500)\nlib.solve(1000)\n")
+    env = dict(os.environ, LD_PRELOAD=_libasan(), ASAN_OPTIONS="detect_leaks=0")
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "heap-buffer-overflow" in proc.stderr
+    assert "in oob(float*, int)" in proc.stderr
