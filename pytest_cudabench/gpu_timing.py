@@ -1,0 +1,294 @@
+"""Timing a GPU launch with CUDA events, cross-checked by host wall-clock, cold L2, noise-based stopping.
+
+Runs inside the isolated child process that owns the GPU. Importing this module touches no GPU: the CUDA runtime
+(libcudart) is loaded through ctypes only when a `CudaRuntimeBackend` is created.
+
+The loop is written against a small backend interface (`record`, `flush`, `synchronize`, `elapsed_s`, `now`,
+`l2_bytes`) so that its logic can be tested without a GPU; `CudaRuntimeBackend` is the thin real one.
+
+One sample, all enqueued on the legacy default stream without waiting in between:
+
+    t0 = host clock; record(E0); flush L2 (memset of a scratch buffer); record(E1); launch(); record(E2);
+    device-wide synchronize; t1 = host clock
+
+- events: E1 -> E2, the launch alone. The memset keeps the GPU busy while the host issues the launch, so the
+  host's launch cost stays out of the event time (it would be inside it if we synchronised after the flush).
+- wall: (t1 - t0) - (E0 -> E1) - fixed overhead, where the overhead is the median of the same sequence with no
+  launch. It waits for all device work, so work the launch hides on other streams shows up here and not in the
+  events; a large gap between the two is flagged.
+
+Context: the runtime API works on the context current in the calling thread (the primary context if none is), so
+the launch must run in that context on the legacy default stream: with pycuda, import `pycuda.autoprimaryctx`
+(or keep pycuda's context current) and launch with stream=None.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from .stats import StoppingRule, relative_difference, summarize
+
+CUDA_DEV_ATTR_L2_CACHE_SIZE = 38  # cudaDevAttrL2CacheSize in driver_types.h
+CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT = 16
+EMPTY_SAMPLES = 10  # empty sequences measured to estimate the fixed wall-clock overhead
+FLAG_REL = 0.5  # events and wall disagree by more than this fraction of the larger ...
+FLAG_ABS_S = 20e-6  # ... and by more than this much time (host jitter on tiny kernels is not a finding)
+
+
+class TimingBackend(Protocol):
+    def l2_bytes(self) -> int: ...
+    def prepare(self, flush_bytes: int) -> None: ...
+    def record(self, slot: int) -> None: ...
+    def flush(self, value: int) -> None: ...
+    def synchronize(self) -> None: ...
+    def elapsed_s(self, start: int, end: int) -> float: ...
+    def now(self) -> float: ...
+    def close(self) -> None: ...
+
+
+def _sample(backend: TimingBackend, launch: Callable[[], None] | None, flush: bool, index: int) -> tuple[float, float]:
+    """One timed sequence; returns (event seconds of the launch, wall seconds minus the flush's device time)."""
+    t0 = backend.now()
+    backend.record(0)
+    if flush:
+        backend.flush(index & 0xFF)  # a changing byte value so no layer can treat the memset as redundant
+    backend.record(1)
+    if launch is not None:
+        launch()
+    backend.record(2)
+    backend.synchronize()
+    t1 = backend.now()
+    return backend.elapsed_s(1, 2), (t1 - t0) - backend.elapsed_s(0, 1)
+
+
+def time_callable(
+    launch: Callable[[], None],
+    *,
+    flush_bytes: int | None = None,
+    rule: StoppingRule | None = None,
+    warmup_s: float = 0.025,
+    backend: TimingBackend | None = None,
+    monitor: Callable[[], dict | None] | None = None,
+    flag_rel: float = FLAG_REL,
+    flag_abs_s: float = FLAG_ABS_S,
+) -> dict:
+    """Time `launch` (which must only enqueue GPU work; inputs already on the device) until `rule` is done.
+
+    flush_bytes: bytes memset between samples to evict L2; None = 2 x the device's L2 size; 0 = no flush (hot cache).
+    warmup_s: warm-up by time (like triton's do_bench), at least one full sequence, samples discarded.
+    monitor: returns a GPU state snapshot (e.g. `gpus.gpu_info`), called before and after to detect throttling.
+
+    Returns {"events": rule.summary(), "wall": stats.summarize(wall samples), "cold_cache": bool, "flush_bytes",
+    "overhead_s", "warmup_s", "warmup_calls", "disagreement" (relative_difference of the two medians),
+    "throttle" (str|None), "flagged" (bool), "flag_reasons" (list of str)}.
+    """
+    rule = rule or StoppingRule()
+    own_backend = backend is None
+    backend = backend or CudaRuntimeBackend()
+    try:
+        if flush_bytes is None:
+            flush_bytes = 2 * backend.l2_bytes()
+        flush = flush_bytes > 0
+        backend.prepare(flush_bytes)
+        before = monitor() if monitor else None
+
+        start, calls = backend.now(), 0
+        while True:
+            _sample(backend, launch, flush, calls)
+            calls += 1
+            if backend.now() - start >= warmup_s:
+                break
+        warmed = backend.now() - start
+
+        empties = sorted(_sample(backend, None, flush, i)[1] for i in range(EMPTY_SAMPLES))
+        overhead = empties[len(empties) // 2]
+
+        walls = []
+        i = 0
+        while not rule.done:
+            t_start = backend.now()
+            ev, wall = _sample(backend, launch, flush, i)
+            i += 1
+            walls.append(max(wall - overhead, 0.0))
+            rule.add(ev, cost_s=backend.now() - t_start)
+        after = monitor() if monitor else None
+    finally:
+        if own_backend:
+            backend.close()
+
+    events = rule.summary()
+    wall_summary = summarize(walls)
+    ev_med, wall_med = events["median_s"] or 0.0, wall_summary["median_s"] or 0.0
+    disagreement = relative_difference(ev_med, wall_med)
+    reasons = []
+    if disagreement > flag_rel and abs(wall_med - ev_med) > flag_abs_s:
+        reasons.append(
+            f"events median {ev_med:.3e} s vs wall median {wall_med:.3e} s: work outside the timed stream?"
+        )
+    throttle = None
+    if monitor:
+        from .gpus import throttled
+
+        throttle = throttled(before, after)
+        if throttle:
+            reasons.append(f"throttled: {throttle}")
+    return {
+        "events": events,
+        "wall": wall_summary,
+        "cold_cache": flush,
+        "flush_bytes": flush_bytes,
+        "overhead_s": overhead,
+        "warmup_s": warmed,
+        "warmup_calls": calls,
+        "disagreement": disagreement,
+        "throttle": throttle,
+        "flagged": bool(reasons),
+        "flag_reasons": reasons,
+    }
+
+
+# ---------------------------------------------------------------- real backend: CUDA runtime via ctypes
+
+
+class CudaError(RuntimeError):
+    pass
+
+
+_CUDART_NAMES = ("libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0")
+_cudart: ctypes.CDLL | None = None
+
+
+def _cudart_candidates() -> list[str]:
+    out = []
+    for root in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+        if root:
+            out += [str(Path(root) / "lib64" / n) for n in _CUDART_NAMES]
+    found = ctypes.util.find_library("cudart")
+    if found:
+        out.append(found)
+    return out + list(_CUDART_NAMES)
+
+
+def load_cudart() -> ctypes.CDLL:
+    """The CUDA runtime library, loaded once with RTLD_GLOBAL so that kernel libraries built with
+    `-cudart shared` bind to this same instance (one runtime, one view of the context and streams)."""
+    global _cudart
+    if _cudart is None:
+        errors = []
+        for cand in _cudart_candidates():
+            if "/" in cand and not Path(cand).exists():
+                continue
+            try:
+                _cudart = ctypes.CDLL(cand, mode=ctypes.RTLD_GLOBAL)
+                break
+            except OSError as exc:
+                errors.append(f"{cand}: {exc}")
+        else:
+            raise CudaError("cannot load libcudart: " + "; ".join(errors[-3:]))
+        _declare(_cudart)
+    return _cudart
+
+
+def _declare(rt: ctypes.CDLL) -> None:
+    vp, i, sz = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t
+    sigs = {
+        "cudaGetErrorString": ([i], ctypes.c_char_p),
+        "cudaGetDevice": ([ctypes.POINTER(i)], i),
+        "cudaSetDevice": ([i], i),
+        "cudaDeviceGetAttribute": ([ctypes.POINTER(i), i, i], i),
+        "cudaMalloc": ([ctypes.POINTER(vp), sz], i),
+        "cudaFree": ([vp], i),
+        "cudaMemsetAsync": ([vp, i, sz, vp], i),
+        "cudaMemGetInfo": ([ctypes.POINTER(sz), ctypes.POINTER(sz)], i),
+        "cudaEventCreate": ([ctypes.POINTER(vp)], i),
+        "cudaEventDestroy": ([vp], i),
+        "cudaEventRecord": ([vp, vp], i),
+        "cudaEventSynchronize": ([vp], i),
+        "cudaEventElapsedTime": ([ctypes.POINTER(ctypes.c_float), vp, vp], i),
+        "cudaDeviceSynchronize": ([], i),
+        "cudaDriverGetVersion": ([ctypes.POINTER(i)], i),
+        "cudaGetLastError": ([], i),
+    }
+    for name, (args, res) in sigs.items():
+        fn = getattr(rt, name)
+        fn.argtypes, fn.restype = args, res
+
+
+def check(code: int, what: str = "") -> None:
+    if code != 0:
+        msg = load_cudart().cudaGetErrorString(code)
+        raise CudaError(f"{what or 'CUDA call'} failed: {code} {msg.decode() if msg else ''}".strip())
+
+
+class CudaRuntimeBackend:
+    """Events, L2 flush and device sync through libcudart, on the legacy default stream (handle 0).
+
+    device: if given, cudaSetDevice(device) first (that makes the device's primary context current, replacing a
+    context pycuda may have pushed); if None, whatever context is current is used."""
+
+    NUM_EVENTS = 3
+
+    def __init__(self, device: int | None = None):
+        self.rt = load_cudart()
+        if device is not None:
+            check(self.rt.cudaSetDevice(device), "cudaSetDevice")
+        dev = ctypes.c_int()
+        check(self.rt.cudaGetDevice(ctypes.byref(dev)), "cudaGetDevice")
+        self.device = dev.value
+        self.events: list[ctypes.c_void_p] = []
+        self.scratch = ctypes.c_void_p()
+        self.scratch_bytes = 0
+
+    def attribute(self, attr: int) -> int:
+        v = ctypes.c_int()
+        check(self.rt.cudaDeviceGetAttribute(ctypes.byref(v), attr, self.device), "cudaDeviceGetAttribute")
+        return v.value
+
+    def l2_bytes(self) -> int:
+        return self.attribute(CUDA_DEV_ATTR_L2_CACHE_SIZE)
+
+    def prepare(self, flush_bytes: int) -> None:
+        while len(self.events) < self.NUM_EVENTS:
+            ev = ctypes.c_void_p()
+            check(self.rt.cudaEventCreate(ctypes.byref(ev)), "cudaEventCreate")
+            self.events.append(ev)
+        if flush_bytes > self.scratch_bytes:
+            self._free_scratch()
+            check(self.rt.cudaMalloc(ctypes.byref(self.scratch), ctypes.c_size_t(flush_bytes)), "cudaMalloc")
+            self.scratch_bytes = flush_bytes
+
+    def record(self, slot: int) -> None:
+        check(self.rt.cudaEventRecord(self.events[slot], None), "cudaEventRecord")
+
+    def flush(self, value: int) -> None:
+        check(self.rt.cudaMemsetAsync(self.scratch, value, ctypes.c_size_t(self.scratch_bytes), None), "memset")
+
+    def synchronize(self) -> None:
+        check(self.rt.cudaDeviceSynchronize(), "cudaDeviceSynchronize")
+
+    def elapsed_s(self, start: int, end: int) -> float:
+        ms = ctypes.c_float()
+        check(self.rt.cudaEventElapsedTime(ctypes.byref(ms), self.events[start], self.events[end]), "elapsed")
+        return ms.value * 1e-3
+
+    @staticmethod
+    def now() -> float:
+        return time.perf_counter()
+
+    def _free_scratch(self) -> None:
+        if self.scratch.value:
+            self.rt.cudaFree(self.scratch)
+        self.scratch = ctypes.c_void_p()
+        self.scratch_bytes = 0
+
+    def close(self) -> None:
+        self._free_scratch()
+        for ev in self.events:
+            self.rt.cudaEventDestroy(ev)
+        self.events = []

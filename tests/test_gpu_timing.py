@@ -1,0 +1,151 @@
+import ctypes
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from pytest_cudabench import gpu_timing
+from pytest_cudabench.gpu_timing import time_callable
+from pytest_cudabench.gpus import detect_cuda_devices
+from pytest_cudabench.stats import StoppingRule
+
+
+class FakeGpu:
+    """Test double of the timing backend (there is no GPU on the CI machine): a simulated device timeline.
+
+    Host calls cost `host_op_s` of host time; enqueued work runs on the device timeline after earlier work;
+    `synchronize` waits for the device, including work on 'side streams' (`side`) that events do not see."""
+
+    def __init__(self, l2=50 * 2**20, flush_bw=3e12, host_op_s=2e-6, sync_s=5e-6):
+        self.t = 0.0  # host clock
+        self.gpu = 0.0  # device stream: time at which enqueued work finishes
+        self.side = 0.0  # side stream end time
+        self.l2, self.flush_bw, self.host_op_s, self.sync_s = l2, flush_bw, host_op_s, sync_s
+        self.ev = {}
+        self.flushes = 0
+        self.prepared = None
+        self.closed = False
+
+    def l2_bytes(self):
+        return self.l2
+
+    def prepare(self, flush_bytes):
+        self.prepared = flush_bytes
+
+    def _enqueue(self, duration):
+        self.t += self.host_op_s
+        self.gpu = max(self.gpu, self.t) + duration
+
+    def record(self, slot):
+        self._enqueue(0.0)
+        self.ev[slot] = self.gpu
+
+    def flush(self, value):
+        self.flushes += 1
+        self._enqueue(self.prepared / self.flush_bw)
+
+    def kernel(self, duration, side=0.0):
+        self._enqueue(duration)
+        if side:
+            self.side = max(self.side, self.t) + side
+
+    def synchronize(self):
+        self.t = max(self.t, self.gpu, self.side) + self.sync_s
+
+    def elapsed_s(self, a, b):
+        return self.ev[b] - self.ev[a]
+
+    def now(self):
+        return self.t
+
+    def close(self):
+        self.closed = True
+
+
+def test_constant_kernel_converges_cold():
+    gpu = FakeGpu()
+    rule = StoppingRule(min_samples=10, min_time_s=5e-3, max_time_s=1.0)
+    r = time_callable(lambda: gpu.kernel(1e-3), rule=rule, backend=gpu, warmup_s=0.025)
+    assert r["cold_cache"] and gpu.prepared == 2 * gpu.l2 and r["flush_bytes"] == 2 * gpu.l2
+    ev = r["events"]
+    assert ev["converged"] and ev["n"] == 10 and ev["median_s"] == pytest.approx(1e-3)
+    assert r["wall"]["median_s"] == pytest.approx(1e-3, rel=0.05)
+    assert not r["flagged"] and r["disagreement"] < 0.05
+    assert not gpu.closed  # a backend passed in is the caller's to close
+    json.dumps(r)
+
+
+def test_warmup_is_by_time():
+    gpu = FakeGpu()
+    r = time_callable(lambda: gpu.kernel(1e-3), rule=StoppingRule(min_time_s=0), backend=gpu, warmup_s=0.1,
+                      flush_bytes=0)
+    # Each warm-up sequence takes ~1 ms of simulated time: about 100 of them fill 0.1 s.
+    assert 90 <= r["warmup_calls"] <= 101 and r["warmup_s"] >= 0.1
+    gpu = FakeGpu()
+    r = time_callable(lambda: gpu.kernel(1.0), rule=StoppingRule(min_samples=2, min_time_s=0), backend=gpu)
+    assert r["warmup_calls"] == 1  # at least one, even when a single call exceeds the warm-up time
+
+
+def test_hot_cache_skips_flush():
+    gpu = FakeGpu()
+    r = time_callable(lambda: gpu.kernel(1e-4), flush_bytes=0, rule=StoppingRule(min_time_s=0), backend=gpu)
+    assert r["cold_cache"] is False and gpu.flushes == 0
+
+
+def test_noisy_kernel_stops_at_time_cap():
+    gpu = FakeGpu()
+    rng = np.random.default_rng(0)
+    rule = StoppingRule(rel_se_target=1e-4, min_samples=10, min_time_s=0.01, max_time_s=0.5)
+    r = time_callable(lambda: gpu.kernel(1e-3 * rng.lognormal(0, 0.5)), rule=rule, backend=gpu)
+    ev = r["events"]
+    assert not ev["converged"] and 0.5 <= ev["elapsed_s"] < 0.52
+    # The cap counts flush and overhead time too, so fewer than 0.5 s / 1 ms samples fit.
+    assert 200 < ev["n_raw"] < 500
+
+
+def test_side_stream_work_is_flagged():
+    gpu = FakeGpu()
+    # The launch enqueues 1 us on the timed stream and hides 2 ms of work elsewhere.
+    r = time_callable(lambda: gpu.kernel(1e-6, side=2e-3), rule=StoppingRule(min_time_s=0), backend=gpu)
+    assert r["events"]["median_s"] == pytest.approx(1e-6)
+    assert r["wall"]["median_s"] > 1e-3
+    assert r["flagged"] and r["disagreement"] > 0.9 and "outside the timed stream" in r["flag_reasons"][0]
+
+
+def test_throttle_from_monitor_is_flagged():
+    gpu = FakeGpu()
+    snaps = iter([
+        {"throttle_reasons": [], "sm_clock_mhz": 1980, "sm_clock_max_mhz": 1980},
+        {"throttle_reasons": ["sw_thermal_slowdown"], "sm_clock_mhz": 1400, "sm_clock_max_mhz": 1980},
+    ])
+    r = time_callable(lambda: gpu.kernel(1e-3), rule=StoppingRule(min_time_s=0), backend=gpu,
+                      monitor=lambda: next(snaps))
+    assert r["flagged"] and "sw_thermal_slowdown" in r["throttle"]
+
+
+def test_module_imports_without_cuda():
+    # Importing must not load libcudart; only creating the real backend does.
+    assert gpu_timing._cudart is None or isinstance(gpu_timing._cudart, ctypes.CDLL)
+    assert gpu_timing.CUDA_DEV_ATTR_L2_CACHE_SIZE == 38
+
+
+@pytest.mark.skipif(detect_cuda_devices() == 0, reason="needs a CUDA device")
+def test_real_copy_kernel_timing(tmp_path):
+    if not shutil.which("nvcc"):
+        pytest.skip("needs nvcc")
+    from pytest_cudabench import calibrate
+
+    backend = gpu_timing.CudaRuntimeBackend(device=0)
+    lib = calibrate.KernelLibrary(calibrate.build_library(tmp_path))
+    n = 1 << 26  # 64 Mi floats = 256 MiB per buffer
+    src, dst = calibrate.device_alloc(4 * n), calibrate.device_alloc(4 * n)
+    try:
+        r = time_callable(lambda: lib.copy(src, dst, n), rule=StoppingRule(max_time_s=2.0), backend=backend)
+    finally:
+        calibrate.device_free(src)
+        calibrate.device_free(dst)
+        backend.close()
+    bw = 2 * 4 * n / r["events"]["median_s"]
+    assert 1e10 < bw < 2e13, bw  # between 10 GB/s and 20 TB/s: a real copy was timed
+    assert not r["flagged"], r["flag_reasons"]
