@@ -7,6 +7,9 @@ import sys
 COMMANDS = {
     "validate": ("pytest_cudabench.validate", "main", "check tasks (format, reference, scales, solution)"),
     "export-replay": ("pytest_cudabench.generation", "main_export", "export cached generations as a replay file"),
+    "compare": ("pytest_cudabench.runs", "main_compare", "compare two JSON reports; non-zero exit on regression"),
+    "merge": ("pytest_cudabench.runs", "main_merge", "merge JSON reports (items union, aggregates recomputed)"),
+    "export-benchmark": ("pytest_cudabench.runs", "main_export_benchmark", "write timings as pytest-benchmark JSON"),
 }
 
 

@@ -1,0 +1,478 @@
+"""Working with several JSON reports: compare two runs, merge runs, export timings in pytest-benchmark's format.
+
+    python -m pytest_cudabench compare A.json B.json [--threshold 0.05] [--json out.json] [--all]
+    python -m pytest_cudabench merge a.json b.json ... -o merged.json [--force] [--html merged.html]
+    python -m pytest_cudabench export-benchmark report.json -o benchmark.json
+
+Items are matched by their key "task::level<L>[sample<S>]" (the nodeid's tail, independent of where the suite
+lives). A verdict is "pass" for outcome passed, "fail" for failed or error, and None for skipped or absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import statistics
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from .report import SCHEMA, aggregates, totals
+
+METRICS = ("compile_rate", "correct_rate", "mean_performance_score", "cudabench_score")
+GATED = ("correct_rate", "cudabench_score")  # an overall drop beyond the threshold fails `compare`
+
+
+class MergeError(ValueError):
+    """Reports that cannot be merged (different models without force, wrong schema)."""
+
+
+class MergeWarning(UserWarning):
+    """A duplicate item (the later run's is kept) or a mismatch in run metadata."""
+
+
+def item_key(item: dict[str, Any]) -> str:
+    task = item.get("task")
+    if task is None:
+        return str(item.get("nodeid"))
+    return f"{task}::level{item.get('level')}[sample{item.get('sample')}]"
+
+
+def verdict(item: dict[str, Any] | None) -> str | None:
+    if item is None:
+        return None
+    outcome = item.get("outcome")
+    return "pass" if outcome == "passed" else "fail" if outcome in ("failed", "error", None) else None
+
+
+def _num(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        else None
+
+
+def _delta(a: Any, b: Any) -> float | None:
+    a, b = _num(a), _num(b)
+    return None if a is None or b is None else round(b - a, 6)
+
+
+# --- compare ------------------------------------------------------------------------------------------------------
+
+def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.05) -> dict[str, Any]:
+    """Compares run B against the baseline A.
+
+    Per item (matched by key): both outcomes, the change ("regression" pass->fail, "fixed" fail->pass, "new",
+    "removed", "changed" for other outcome moves, "same"), both Performance-Scores and their delta; a
+    `score_regression` flag when B's score drops by more than `threshold` (relative to A's).
+    Overall and per level/domain: both values and the delta of each metric.
+    `regressed` is True when any item's verdict regressed, or the overall correct rate or CUDABench-Score dropped by
+    more than `threshold` (absolute: both are fractions); `reasons` says why.
+    """
+    a_items = {item_key(i): i for i in a.get("items") or []}
+    b_items = {item_key(i): i for i in b.get("items") or []}
+    rows = []
+    for key in sorted(set(a_items) | set(b_items)):
+        ia, ib = a_items.get(key), b_items.get(key)
+        va, vb = verdict(ia), verdict(ib)
+        if ia is None:
+            change = "new"
+        elif ib is None:
+            change = "removed"
+        elif va == "pass" and vb == "fail":
+            change = "regression"
+        elif va == "fail" and vb == "pass":
+            change = "fixed"
+        elif ia.get("outcome") != ib.get("outcome"):
+            change = "changed"
+        else:
+            change = "same"
+        sa = _num((ia or {}).get("performance_score"))
+        sb = _num((ib or {}).get("performance_score"))
+        delta = _delta(sa, sb)
+        source = ib or ia or {}
+        rows.append({
+            "key": key, "task": source.get("task"), "level": source.get("level"), "sample": source.get("sample"),
+            "a": (ia or {}).get("outcome"), "b": (ib or {}).get("outcome"),
+            "a_failed_stage": (ia or {}).get("failed_stage"), "b_failed_stage": (ib or {}).get("failed_stage"),
+            "change": change, "a_score": sa, "b_score": sb, "score_delta": delta,
+            "score_regression": bool(delta is not None and sa and delta < -threshold * sa),
+        })
+    agg_a, agg_b = a.get("aggregates") or {}, b.get("aggregates") or {}
+
+    def metrics(group_a: dict[str, Any] | None, group_b: dict[str, Any] | None) -> dict[str, Any]:
+        group_a, group_b = group_a or {}, group_b or {}
+        result = {m: {"a": group_a.get(m), "b": group_b.get(m), "delta": _delta(group_a.get(m), group_b.get(m))}
+                  for m in METRICS}
+        result["n_items"] = {"a": group_a.get("n_items"), "b": group_b.get("n_items"),
+                             "delta": _delta(group_a.get("n_items"), group_b.get("n_items"))}
+        return result
+
+    overall = metrics(agg_a.get("overall"), agg_b.get("overall"))
+    groups = {}
+    for key in ("by_level", "by_domain", "by_tier"):
+        names = sorted(set(agg_a.get(key) or {}) | set(agg_b.get(key) or {}))
+        groups[key] = {n: metrics((agg_a.get(key) or {}).get(n), (agg_b.get(key) or {}).get(n)) for n in names}
+    reasons = []
+    regressions = [r["key"] for r in rows if r["change"] == "regression"]
+    if regressions:
+        reasons.append(f"{len(regressions)} item(s) went from pass to fail")
+    for metric in GATED:
+        delta = overall[metric]["delta"]
+        if delta is not None and delta < -threshold:
+            reasons.append(f"overall {metric} dropped by {-delta:.4f} (> threshold {threshold})")
+    return {
+        "a": {"id": (a.get("run") or {}).get("id"), "model": (a.get("run") or {}).get("model")},
+        "b": {"id": (b.get("run") or {}).get("id"), "model": (b.get("run") or {}).get("model")},
+        "threshold": threshold,
+        "items": rows,
+        "overall": overall,
+        "groups": groups,
+        "regressions": regressions,
+        "fixes": [r["key"] for r in rows if r["change"] == "fixed"],
+        "score_regressions": [r["key"] for r in rows if r["score_regression"]],
+        "new": [r["key"] for r in rows if r["change"] == "new"],
+        "removed": [r["key"] for r in rows if r["change"] == "removed"],
+        "regressed": bool(reasons),
+        "reasons": reasons,
+    }
+
+
+def _fmt(metric: str, value: Any) -> str:
+    value = _num(value)
+    if value is None:
+        return "-" if metric != "cudabench_score" and metric != "mean_performance_score" else "not measured"
+    if metric.endswith("_rate"):
+        return f"{100 * value:.1f}%"
+    if metric == "n_items":
+        return f"{value:g}"
+    return f"{value:.3f}"
+
+
+def _fmt_delta(metric: str, value: Any) -> str:
+    value = _num(value)
+    if value is None:
+        return ""
+    if metric.endswith("_rate"):
+        return f"{100 * value:+.1f}pp"
+    return f"{value:+g}" if metric == "n_items" else f"{value:+.3f}"
+
+
+def compare_lines(result: dict[str, Any], show_all: bool = False) -> list[str]:
+    """The side-by-side table `compare` prints."""
+    a, b = result["a"], result["b"]
+    lines = [f"A: {a['id']} ({a['model']})", f"B: {b['id']} ({b['model']})", ""]
+    lines.append(f"{'overall':<34}{'A':>14}{'B':>14}{'delta':>12}")
+    for metric in ("n_items",) + METRICS:
+        m = result["overall"][metric]
+        lines.append(f"{metric:<34}{_fmt(metric, m['a']):>14}{_fmt(metric, m['b']):>14}"
+                     f"{_fmt_delta(metric, m['delta']):>12}")
+    for key, title in (("by_level", "level"), ("by_domain", "domain")):
+        lines.append("")
+        lines.append(f"{'correct rate by ' + title:<34}{'A':>14}{'B':>14}{'delta':>12}")
+        for name, m in result["groups"][key].items():
+            label = f"level {name}" if key == "by_level" else name
+            c = m["correct_rate"]
+            lines.append(f"{label:<34}{_fmt('correct_rate', c['a']):>14}{_fmt('correct_rate', c['b']):>14}"
+                         f"{_fmt_delta('correct_rate', c['delta']):>12}")
+    rows = [r for r in result["items"] if show_all or r["change"] != "same" or r["score_regression"]]
+    lines.append("")
+    title = "items" if show_all else "items that changed"
+    lines.append(f"{title:<46}{'A':>9}{'B':>9}  {'change':<11}{'score A':>9}{'score B':>9}{'delta':>9}")
+    if not rows:
+        lines.append("  (none)")
+    for r in rows:
+        change = r["change"] + (" slower" if r["score_regression"] else "")
+        score_a = "-" if r["a_score"] is None else f"{r['a_score']:.3f}"
+        score_b = "-" if r["b_score"] is None else f"{r['b_score']:.3f}"
+        delta = "" if r["score_delta"] is None else f"{r['score_delta']:+.3f}"
+        lines.append(f"{r['key'][:45]:<46}{r['a'] or '-':>9}{r['b'] or '-':>9}  {change:<11}{score_a:>9}"
+                     f"{score_b:>9}{delta:>9}")
+    lines.append("")
+    counts = (f"{len(result['regressions'])} regression(s), {len(result['fixes'])} fix(es), "
+              f"{len(result['score_regressions'])} slower beyond {result['threshold']:.0%}, "
+              f"{len(result['new'])} new, {len(result['removed'])} removed")
+    lines.append(counts)
+    if result["regressed"]:
+        lines.append("REGRESSED: " + "; ".join(result["reasons"]))
+    else:
+        lines.append(f"OK: no regression beyond threshold {result['threshold']}")
+    return lines
+
+
+def load_report(path: str | Path) -> dict[str, Any]:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "items" not in data:
+        raise ValueError(f"{path}: not a pytest-cudabench report (no items)")
+    if data.get("schema") not in (None, SCHEMA):
+        warnings.warn(f"{path}: schema {data.get('schema')!r}, expected {SCHEMA!r}", MergeWarning, stacklevel=2)
+    return data
+
+
+def main_compare(argv: list[str] | None = None) -> int:
+    """Exit status: 0 no regression, 1 B regressed beyond the threshold, 2 usage or input errors."""
+    parser = argparse.ArgumentParser(prog="python -m pytest_cudabench compare",
+                                     description="Compare run B against the baseline run A.")
+    parser.add_argument("a", help="baseline JSON report")
+    parser.add_argument("b", help="JSON report to check")
+    parser.add_argument("--threshold", type=float, default=0.05,
+                        help="allowed absolute drop of the overall correct rate and CUDABench-Score, and relative "
+                             "drop of an item's Performance-Score before it is flagged (default 0.05)")
+    parser.add_argument("--json", metavar="PATH", help="also write the comparison as JSON")
+    parser.add_argument("--all", action="store_true", help="list every item, not only those that changed")
+    args = parser.parse_args(argv)
+    try:
+        a, b = load_report(args.a), load_report(args.b)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    result = compare_reports(a, b, args.threshold)
+    print("\n".join(compare_lines(result, args.all)))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1))
+    return 1 if result["regressed"] else 0
+
+
+# --- merge --------------------------------------------------------------------------------------------------------
+
+def merge_reports(reports: list[dict[str, Any]], force: bool = False) -> dict[str, Any]:
+    """Merges runs into one report: the union of their items (on a duplicate key the later run's item is kept,
+    with a MergeWarning; "later" is by run.started, then by position in `reports`), totals and aggregates
+    recomputed. Different models raise MergeError unless `force`; forced, items are keyed by model and key, so
+    the same task of two models is kept twice."""
+    if not reports:
+        raise MergeError("nothing to merge")
+    runs = [r.get("run") or {} for r in reports]
+    models = list(dict.fromkeys(str(run.get("model")) for run in runs))
+    if len(models) > 1 and not force:
+        raise MergeError(f"the reports are from different models ({', '.join(models)}); use --force to merge anyway")
+    order = sorted(range(len(reports)), key=lambda i: (str(runs[i].get("started") or ""), i))
+    items: dict[str, dict[str, Any]] = {}
+    origin: dict[str, str] = {}
+    duplicates = []
+    errors: dict[str, dict[str, Any]] = {}
+    for index in order:
+        run_id = str(runs[index].get("id"))
+        for item in reports[index].get("items") or []:
+            key = item_key(item) if len(models) == 1 else f"{item.get('model') or runs[index].get('model')}:{item_key(item)}"
+            if key in items:
+                duplicates.append({"key": key, "kept": run_id, "dropped": origin[key]})
+                warnings.warn(f"duplicate item {key}: keeping run {run_id}'s, dropping run {origin[key]}'s",
+                              MergeWarning, stacklevel=2)
+            items[key] = item
+            origin[key] = run_id
+        for error in reports[index].get("collection_errors") or []:
+            errors[str(error.get("path"))] = error
+    for field in ("gpu", "peaks"):
+        distinct = {json.dumps(run.get(field), sort_keys=True) for run in runs if run.get(field)}
+        if len(distinct) > 1:
+            warnings.warn(f"the runs differ in {field}: Performance-Scores are each relative to their own GPU",
+                          MergeWarning, stacklevel=2)
+    merged_items = sorted(items.values(), key=lambda i: (i.get("task") or "", i.get("level") or 0,
+                                                         i.get("sample") or 0, i.get("nodeid") or ""))
+    collection_errors = list(errors.values())
+    run = _merged_run(runs, order, models, duplicates, merged_items)
+    return {
+        "schema": SCHEMA,
+        "run": run,
+        "totals": totals(merged_items, len(collection_errors)),
+        "aggregates": aggregates(merged_items),
+        "items": merged_items,
+        "collection_errors": collection_errors,
+    }
+
+
+def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str], duplicates: list[dict[str, Any]],
+                items: list[dict[str, Any]]) -> dict[str, Any]:
+    ordered = [runs[i] for i in order]
+    ids = [str(run.get("id")) for run in ordered]
+    seeds = list(dict.fromkeys(run.get("seed") for run in ordered))
+    started = [str(run["started"]) for run in ordered if run.get("started")]
+    finished = [str(run["finished"]) for run in ordered if run.get("finished")]
+    levels = sorted({lv for run in ordered for lv in run.get("levels") or []})
+    last = ordered[-1]
+    run = {key: value for key, value in last.items()}
+    run.update({
+        "id": "merged-" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:12],
+        "started": min(started) if started else None,
+        "finished": max(finished) if finished else None,
+        "duration_s": round(sum(_num(r.get("duration_s")) or 0.0 for r in ordered), 3),
+        "model": models[0] if len(models) == 1 else "+".join(models),
+        "models": models,
+        "seed": seeds[0] if len(seeds) == 1 else None,
+        "seeds": seeds,
+        "levels": levels,
+        "samples": max((_num(r.get("samples")) or 0 for r in ordered), default=0) or last.get("samples"),
+        "gpu": next((r["gpu"] for r in reversed(ordered) if r.get("gpu")), None),
+        "peaks": next((r["peaks"] for r in reversed(ordered) if r.get("peaks")), None),
+        "performance_measured": any(i.get("performance_score") is not None for i in items),
+        "source_runs": ids,
+        "merged_duplicates": duplicates,
+    })
+    if isinstance(run["samples"], float):
+        run["samples"] = int(run["samples"])
+    return run
+
+
+def main_merge(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_cudabench merge",
+                                     description="Merge JSON reports (e.g. shards of one run) into one report.")
+    parser.add_argument("reports", nargs="+", help="JSON reports")
+    parser.add_argument("-o", "--output", required=True, help="merged JSON report to write")
+    parser.add_argument("--force", action="store_true", help="merge reports of different models")
+    parser.add_argument("--html", metavar="PATH", help="also write the merged HTML report")
+    args = parser.parse_args(argv)
+    try:
+        reports = [load_report(path) for path in args.reports]
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", MergeWarning)
+        try:
+            merged = merge_reports(reports, force=args.force)
+        except MergeError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    from .report import write_json
+
+    path = write_json(merged, Path(args.output))
+    t = merged["totals"]
+    print(f"merged {len(reports)} reports into {path}: {t['collected']} collected = {t['passed']} passed + "
+          f"{t['failed']} failed + {t['skipped']} skipped + {t['error']} errors")
+    if args.html:
+        from .html_report import write_html
+
+        print(f"HTML report: {write_html(merged, Path(args.html))}")
+    return 0
+
+
+# --- pytest-benchmark export --------------------------------------------------------------------------------------
+
+PYTEST_BENCHMARK_FORMAT = "4.0.0"  # the file layout has not changed since pytest-benchmark 3.1 (ops added)
+
+
+def _benchmark_stats(scale: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """pytest-benchmark's stats from one timing scale. Exact where the scale carries the raw samples (`times_s` or
+    `samples_s`); otherwise median, IQR and min are exact and the rest are estimated (listed in the second value):
+    mean = median, quartiles symmetric around the median, stddev = IQR / 1.349 (normal), max = q3 + 1.5 IQR."""
+    raw = scale.get("times_s") or scale.get("samples_s")
+    if isinstance(raw, list) and raw and all(_num(x) is not None for x in raw):
+        data = sorted(float(x) for x in raw)
+        q1, median, q3 = (statistics.quantiles(data, n=4, method="inclusive") if len(data) > 1
+                          else (data[0], data[0], data[0]))
+        iqr = q3 - q1
+        mean = statistics.fmean(data)
+        stddev = statistics.stdev(data) if len(data) > 1 else 0.0
+        low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr
+        ld15iqr = min(x for x in data if x >= low)
+        hd15iqr = max(x for x in data if x <= high)
+        stats = {"min": data[0], "max": data[-1], "mean": mean, "stddev": stddev, "rounds": len(data),
+                 "median": median, "iqr": iqr, "q1": q1, "q3": q3,
+                 "iqr_outliers": sum(1 for x in data if x < low or x > high),
+                 "stddev_outliers": sum(1 for x in data if x < mean - stddev or x > mean + stddev),
+                 "ld15iqr": ld15iqr, "hd15iqr": hd15iqr, "total": sum(data)}
+        estimated: list[str] = []
+    else:
+        median = float(scale["median_s"])
+        iqr = _num(scale.get("iqr_s")) or 0.0
+        minimum = min(_num(scale.get("min_s")) or median, median)
+        q1, q3 = max(minimum, median - iqr / 2), median + iqr / 2
+        rounds = int(_num(scale.get("n")) or 1)
+        maximum = _num(scale.get("max_s")) or q3 + 1.5 * iqr
+        mean = _num(scale.get("mean_s")) or median
+        stddev = _num(scale.get("stddev_s"))
+        estimated = [name for name, given in (("mean", "mean_s"), ("max", "max_s"), ("stddev", "stddev_s"))
+                     if _num(scale.get(given)) is None] + ["q1", "q3", "iqr_outliers", "stddev_outliers",
+                                                           "ld15iqr", "hd15iqr", "total"]
+        stats = {"min": minimum, "max": maximum, "mean": mean,
+                 "stddev": stddev if stddev is not None else iqr / 1.349, "rounds": rounds, "median": median,
+                 "iqr": iqr, "q1": q1, "q3": q3, "iqr_outliers": 0, "stddev_outliers": 0,
+                 "ld15iqr": max(minimum, q1 - 1.5 * iqr), "hd15iqr": min(maximum, q3 + 1.5 * iqr),
+                 "total": mean * rounds}
+    stats["outliers"] = f"{stats['stddev_outliers']};{stats['iqr_outliers']}"
+    stats["ops"] = 1.0 / stats["mean"] if stats["mean"] > 0 else 0.0
+    stats["iterations"] = 1
+    return stats, estimated
+
+
+def to_pytest_benchmark(report: dict[str, Any]) -> dict[str, Any]:
+    """The timed items of a report in pytest-benchmark's JSON format: one benchmark per item and timing scale,
+    grouped by task, named "task::level<L>[sample<S>-<sizes>]"; the roofline numbers go into extra_info.
+    `pytest-benchmark compare <file>` reads the result."""
+    run = report.get("run") or {}
+    machine = run.get("machine") or {}
+    versions = run.get("versions") or {}
+    python_version = str(versions.get("python", ""))
+    benchmarks = []
+    for item in report.get("items") or []:
+        time_stage = (item.get("stages") or {}).get("time") or {}
+        for scale in time_stage.get("scales") or []:
+            if not isinstance(scale, dict) or not _num(scale.get("median_s")) or scale["median_s"] <= 0:
+                continue
+            sizes = scale.get("sizes") or {}
+            size_text = "-".join(f"{k}={v}" for k, v in sizes.items())
+            param = f"sample{item.get('sample')}" + (f"-{size_text}" if size_text else "")
+            stats, estimated = _benchmark_stats(scale)
+            median = float(scale["median_s"])
+            flops, nbytes = _num(scale.get("flops")), _num(scale.get("bytes"))
+            extra = {
+                "task": item.get("task"), "level": item.get("level"), "sample": item.get("sample"),
+                "model": item.get("model") or run.get("model"), "outcome": item.get("outcome"),
+                "sizes": sizes, "flops": flops, "bytes": nbytes, "bound_s": _num(scale.get("bound_s")),
+                "score": _num(scale.get("score")), "converged": scale.get("converged"),
+                "flop_per_s": flops / median if flops else None, "bytes_per_s": nbytes / median if nbytes else None,
+                "performance_score": item.get("performance_score"), "speedup": item.get("speedup"),
+                "estimated_stats": estimated,
+            }
+            benchmarks.append({
+                "group": item.get("task"),
+                "name": f"level{item.get('level')}[{param}]",
+                "fullname": f"{item.get('task')}::level{item.get('level')}[{param}]",
+                "params": {"level": item.get("level"), "sample": item.get("sample"), **sizes},
+                "param": param,
+                "extra_info": extra,
+                "options": {"timer": "cuda-events", "min_rounds": None, "max_time": None, "min_time": None,
+                            "warmup": True, "disable_gc": False},
+                "stats": stats,
+            })
+    gpu = run.get("gpu") or None
+    return {
+        "machine_info": {
+            "node": machine.get("hostname", ""), "processor": machine.get("machine", ""),
+            "machine": machine.get("machine", ""), "python_compiler": "",
+            "python_implementation": "CPython", "python_implementation_version": python_version,
+            "python_version": python_version, "python_build": [], "release": "",
+            "system": str(machine.get("platform", "")).split("-")[0],
+            "cpu": {"count": machine.get("cpu_count")}, "gpu": gpu, "peaks": run.get("peaks"),
+        },
+        "commit_info": {"id": None, "time": None, "author_time": None, "dirty": None,
+                        "project": "pytest-cudabench", "branch": None, "run_id": run.get("id"),
+                        "model": run.get("model")},
+        "benchmarks": benchmarks,
+        "datetime": run.get("finished") or run.get("started") or "",
+        "version": PYTEST_BENCHMARK_FORMAT,
+    }
+
+
+def main_export_benchmark(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pytest_cudabench export-benchmark",
+                                     description="Write a report's timings in pytest-benchmark's JSON format.")
+    parser.add_argument("report", help="JSON report")
+    parser.add_argument("-o", "--output", required=True, help="pytest-benchmark JSON file to write")
+    args = parser.parse_args(argv)
+    try:
+        report = load_report(args.report)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    data = to_pytest_benchmark(report)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(json.dumps(data, indent=2))
+    print(f"{len(data['benchmarks'])} benchmark(s) written to {args.output}"
+          + ("" if data["benchmarks"] else " (no timed items: performance not measured)"))
+    return 0
