@@ -1,6 +1,7 @@
 import ctypes
 import json
 import shutil
+import subprocess
 
 import numpy as np
 import pytest
@@ -149,3 +150,61 @@ def test_real_copy_kernel_timing(tmp_path):
     bw = 2 * 4 * n / r["events"]["median_s"]
     assert 1e10 < bw < 2e13, bw  # between 10 GB/s and 20 TB/s: a real copy was timed
     assert not r["flagged"], r["flag_reasons"]
+
+
+# ---------------------------------------------------------------- calibrate.py (kept here: it is timed by gpu_timing)
+
+from pytest_cudabench import calibrate as calib  # noqa: E402
+from pytest_cudabench.gpus import Peaks, lookup_peaks  # noqa: E402
+
+
+def _fake_peaks(name="NVIDIA H100 80GB HBM3"):
+    sheet = lookup_peaks(name)
+    return Peaks(name=name, dram_bw=3.0e12, fp32=51e12, fp64=26e12, fp16_tensor=sheet.fp16_tensor,
+                 l2_bytes=sheet.l2_bytes, source="calibrated:2026-01-01", measured=("dram_bw", "fp32", "fp64"))
+
+
+def test_calibration_cache_round_trip(tmp_path):
+    calls = []
+    ident = {"name": "NVIDIA H100 80GB HBM3", "driver": "570.86.15"}
+
+    def fake_calibrate(index):
+        calls.append(index)
+        return _fake_peaks()
+
+    kw = dict(calibrate_fn=fake_calibrate, identity_fn=lambda i: ident)
+    first = calib.load_or_calibrate(tmp_path, **kw)
+    path = calib.cache_path(tmp_path, ident["name"], ident["driver"])
+    assert path.name == "peaks-NVIDIA_H100_80GB_HBM3-570.86.15.json" and path.exists()
+    data = json.loads(path.read_text())
+    assert data["schema"] == calib.CACHE_SCHEMA and data["peaks"]["dram_bw"] == 3.0e12
+    second = calib.load_or_calibrate(tmp_path, **kw)
+    assert second == first and calls == [0]  # read from the cache
+    calib.load_or_calibrate(tmp_path, force=True, **kw)
+    assert calls == [0, 0]
+    ident["driver"] = "580.1"  # a driver update means a new calibration
+    calib.load_or_calibrate(tmp_path, **kw)
+    assert len(calls) == 3
+    path.write_text("{not json")
+    ident["driver"] = "570.86.15"
+    assert calib.load_or_calibrate(tmp_path, **kw) == first and len(calls) == 4
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+@pytest.mark.skipif(not shutil.which("nvcc"), reason="needs nvcc")
+def test_calibration_kernels_compile(tmp_path):
+    lib = calib.build_library(tmp_path, arch="sm_80")
+    assert lib.exists() and lib.suffix == ".so"
+    assert calib.build_library(tmp_path, arch="sm_80") == lib  # cached by source + arch
+    syms = subprocess.run(["nm", "-D", "--defined-only", str(lib)], capture_output=True, text=True).stdout
+    for sym in ("cb_copy", "cb_fma_f32", "cb_fma_f64", "cb_chains"):
+        assert f" T {sym}\n" in syms
+
+
+@pytest.mark.skipif(detect_cuda_devices() == 0, reason="needs a CUDA device")
+def test_real_calibration(tmp_path):
+    peaks = calib.calibrate(0, build_dir=tmp_path, max_time_s=1.0)
+    assert peaks.source.startswith("calibrated:") and peaks.dram_bw > 1e10 and peaks.fp32 > peaks.fp64 / 100
+    sheet = lookup_peaks(peaks.name)
+    if sheet:  # measured peaks cannot beat the datasheet by much
+        assert peaks.dram_bw < 1.1 * sheet.dram_bw and peaks.fp32 < 1.1 * sheet.fp32

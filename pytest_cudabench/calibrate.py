@@ -1,0 +1,296 @@
+"""Measured peaks of the local GPU: achievable DRAM bandwidth and FMA-bound FP32/FP64 FLOP/s.
+
+Datasheet peaks are boost-clock marketing numbers; a measured roofline makes "fraction of peak" honest (a kernel can
+reach it). The kernels below are compiled with nvcc into a small shared library, launched through ctypes, and timed
+with gpu_timing (CUDA events). Results are cached per GPU name + driver as JSON.
+
+Not measured (kept from the datasheet when the GPU is in gpus.DATASHEET): fp16/bf16/int8 tensor peaks. Reaching
+them needs mma/wgmma kernels tuned per architecture (or cuBLAS, which we do not link), and a naive tensor kernel
+would understate the peak, which would inflate every score.
+
+Importing this module touches no GPU and needs no nvcc.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import datetime as _dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from .gpus import Peaks, default_arch, gpu_info, lookup_peaks
+from .stats import StoppingRule
+
+CACHE_SCHEMA = 1
+CHAINS = 8  # independent FMA chains per thread: enough ILP to cover FMA latency at full occupancy
+
+KERNEL_SOURCE = r"""
+#include <cuda_runtime.h>
+#include <stddef.h>
+
+#define CB_CHAINS 8
+
+// Streaming copy: every byte read once and written once, 16-byte accesses, grid-stride.
+__global__ void cb_copy_kernel(const float4* __restrict__ src, float4* __restrict__ dst, size_t n4) {
+    size_t stride = (size_t)gridDim.x * blockDim.x;
+    for (size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x; i < n4; i += stride) dst[i] = src[i];
+}
+
+// CB_CHAINS independent multiply-add chains per thread; x * a + b contracts to one FFMA/DFMA (nvcc's default
+// -fmad=true). a and b are kernel arguments so nothing folds; the sum is stored so nothing is dead.
+template <typename T>
+__global__ void cb_fma_kernel(T* __restrict__ out, int iters, T a, T b) {
+    T x[CB_CHAINS];
+#pragma unroll
+    for (int c = 0; c < CB_CHAINS; ++c) x[c] = (T)(threadIdx.x + c) * (T)1e-3;
+#pragma unroll 16
+    for (int it = 0; it < iters; ++it) {
+#pragma unroll
+        for (int c = 0; c < CB_CHAINS; ++c) x[c] = x[c] * a + b;
+    }
+    T s = (T)0;
+#pragma unroll
+    for (int c = 0; c < CB_CHAINS; ++c) s += x[c];
+    out[(size_t)blockIdx.x * blockDim.x + threadIdx.x] = s;
+}
+
+extern "C" {
+
+int cb_chains(void) { return CB_CHAINS; }
+
+int cb_copy(const void* src, void* dst, size_t n_floats, int blocks, int threads) {
+    cb_copy_kernel<<<blocks, threads>>>((const float4*)src, (float4*)dst, n_floats / 4);
+    return (int)cudaGetLastError();
+}
+
+int cb_fma_f32(void* out, int iters, int blocks, int threads) {
+    cb_fma_kernel<float><<<blocks, threads>>>((float*)out, iters, 0.999999f, 1e-6f);
+    return (int)cudaGetLastError();
+}
+
+int cb_fma_f64(void* out, int iters, int blocks, int threads) {
+    cb_fma_kernel<double><<<blocks, threads>>>((double*)out, iters, 0.999999, 1e-6);
+    return (int)cudaGetLastError();
+}
+
+}
+"""
+
+LIB_NAME = "libcudabench_calib"
+
+
+def build_library(out_dir: Path, arch: str | None = None, nvcc: str = "nvcc") -> Path:
+    """Compiles KERNEL_SOURCE into `out_dir/libcudabench_calib-<hash>.so` (reused when present) and returns its path.
+    `-cudart shared` so the library uses the same libcudart instance as gpu_timing (see gpu_timing.load_cudart)."""
+    arch = arch or default_arch()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(f"{KERNEL_SOURCE}\0{arch}".encode()).hexdigest()[:16]
+    lib = out_dir / f"{LIB_NAME}-{digest}.so"
+    if lib.exists():
+        return lib
+    src = out_dir / f"{LIB_NAME}-{digest}.cu"
+    src.write_text(KERNEL_SOURCE)
+    tmp = lib.with_suffix(f".{os.getpid()}.tmp")
+    cmd = [nvcc, "-O3", f"-arch={arch}", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared", "-o", str(tmp), str(src)]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"nvcc failed ({' '.join(cmd)}):\n{r.stderr[-4000:]}")
+    os.replace(tmp, lib)  # atomic: concurrent builders never load a half-written file
+    return lib
+
+
+class KernelLibrary:
+    """ctypes wrapper of the built library. Launchers only enqueue (default stream) and raise on launch errors."""
+
+    def __init__(self, path: Path):
+        from .gpu_timing import load_cudart
+
+        load_cudart()  # first, RTLD_GLOBAL: the library's libcudart dependency resolves to this instance
+        self.lib = ctypes.CDLL(str(path))
+        vp, i, sz = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t
+        self.lib.cb_copy.argtypes = [vp, vp, sz, i, i]
+        self.lib.cb_fma_f32.argtypes = [vp, i, i, i]
+        self.lib.cb_fma_f64.argtypes = [vp, i, i, i]
+        for fn in (self.lib.cb_copy, self.lib.cb_fma_f32, self.lib.cb_fma_f64, self.lib.cb_chains):
+            fn.restype = i
+        self.blocks_copy, self.blocks_fma, self.threads = 1024, 1024, 256
+
+    def configure(self, sms: int, max_threads_per_sm: int) -> None:
+        # Full occupancy for the FMA kernel (one wave); many blocks per SM for the grid-stride copy.
+        self.blocks_fma = sms * max(1, max_threads_per_sm // self.threads)
+        self.blocks_copy = sms * 32
+
+    def _check(self, code: int, what: str) -> None:
+        from .gpu_timing import check
+
+        check(code, what)
+
+    def copy(self, src, dst, n_floats: int) -> None:
+        self._check(self.lib.cb_copy(src, dst, n_floats, self.blocks_copy, self.threads), "cb_copy")
+
+    def fma(self, precision: str, out, iters: int) -> None:
+        fn = self.lib.cb_fma_f32 if precision == "fp32" else self.lib.cb_fma_f64
+        self._check(fn(out, iters, self.blocks_fma, self.threads), f"cb_fma_{precision}")
+
+    def fma_flops(self, iters: int) -> float:
+        return 2.0 * self.lib.cb_chains() * iters * self.blocks_fma * self.threads
+
+
+def device_alloc(nbytes: int) -> ctypes.c_void_p:
+    from .gpu_timing import check, load_cudart
+
+    p = ctypes.c_void_p()
+    check(load_cudart().cudaMalloc(ctypes.byref(p), ctypes.c_size_t(nbytes)), f"cudaMalloc({nbytes})")
+    return p
+
+
+def device_free(p: ctypes.c_void_p) -> None:
+    from .gpu_timing import load_cudart
+
+    if p and p.value:
+        load_cudart().cudaFree(p)
+
+
+def device_identity(device_index: int = 0) -> dict:
+    """{"name", "driver"} of a device: from NVML when available, else from the CUDA runtime (driver as the CUDA
+    driver API version, e.g. "cuda-13000")."""
+    info = gpu_info(device_index)
+    if info and info.get("name"):
+        return {"name": info["name"], "driver": info.get("driver") or "unknown"}
+    from .gpu_timing import check, load_cudart
+
+    rt = load_cudart()
+    buf = ctypes.create_string_buffer(16384)  # larger than any cudaDeviceProp; `name` is its first field
+    fn = getattr(rt, "cudaGetDeviceProperties_v2", None) or rt.cudaGetDeviceProperties
+    fn.argtypes, fn.restype = [ctypes.c_void_p, ctypes.c_int], ctypes.c_int
+    check(fn(buf, device_index), "cudaGetDeviceProperties")
+    version = ctypes.c_int()
+    check(rt.cudaDriverGetVersion(ctypes.byref(version)), "cudaDriverGetVersion")
+    return {"name": buf.value.decode(errors="replace"), "driver": f"cuda-{version.value}"}
+
+
+def _best_time(summary: dict) -> float:
+    # Peaks are upper bounds: the fastest sample left after outlier removal, not the median.
+    return summary["min_s"]
+
+
+def _single_event_time(backend, launch) -> float:
+    backend.record(1)
+    launch()
+    backend.record(2)
+    backend.synchronize()
+    return backend.elapsed_s(1, 2)
+
+
+def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_s: float = 2.0) -> Peaks:
+    """Measures DRAM bandwidth (device-to-device copy, bytes read + written) and FP32/FP64 FMA FLOP/s on one GPU.
+    Tensor peaks, L2 size fallback: datasheet (see module docstring). Needs a GPU and nvcc."""
+    from .gpu_timing import CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT, CudaRuntimeBackend, check, load_cudart, time_callable
+
+    backend = CudaRuntimeBackend(device=device_index)
+    ident = device_identity(device_index)
+    tmp = None
+    if build_dir is None:
+        tmp = tempfile.mkdtemp(prefix="cudabench-calib-")
+        build_dir = Path(tmp)
+    ptrs: list[ctypes.c_void_p] = []
+    try:
+        cc = f"sm_{backend.attribute(75)}{backend.attribute(76)}"  # cudaDevAttrComputeCapabilityMajor/Minor
+        lib = KernelLibrary(build_library(build_dir, arch=cc))
+        lib.configure(backend.attribute(CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT), backend.attribute(39))
+        backend.prepare(0)
+
+        def rule():
+            return StoppingRule(rel_se_target=0.005, min_samples=10, min_time_s=0.05, max_time_s=max_time_s)
+
+        free, total = ctypes.c_size_t(), ctypes.c_size_t()
+        check(load_cudart().cudaMemGetInfo(ctypes.byref(free), ctypes.byref(total)), "cudaMemGetInfo")
+        # Two buffers far larger than any L2 (so no flush is needed), within a quarter of free memory.
+        nbytes = min(1 << 30, free.value // 4) // 256 * 256
+        src, dst = device_alloc(nbytes), device_alloc(nbytes)
+        ptrs += [src, dst]
+        n = nbytes // 4
+        copy = time_callable(lambda: lib.copy(src, dst, n), flush_bytes=0, rule=rule(), backend=backend)
+        dram_bw = 2.0 * nbytes / _best_time(copy["events"])
+
+        out = device_alloc(lib.blocks_fma * lib.threads * 8)
+        ptrs.append(out)
+        flops = {}
+        for precision in ("fp32", "fp64"):
+            iters = 256
+            # Grow the work until one launch takes >= 2 ms, so launch overhead and timer resolution are negligible.
+            while iters < (1 << 24) and _single_event_time(backend, lambda: lib.fma(precision, out, iters)) < 2e-3:
+                iters *= 2
+            res = time_callable(lambda: lib.fma(precision, out, iters), flush_bytes=0, rule=rule(), backend=backend)
+            flops[precision] = lib.fma_flops(iters) / _best_time(res["events"])
+        l2 = backend.l2_bytes()
+    finally:
+        for p in ptrs:
+            device_free(p)
+        backend.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    sheet = lookup_peaks(ident["name"])
+    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    return Peaks(
+        name=ident["name"],
+        dram_bw=dram_bw,
+        fp32=flops["fp32"],
+        fp64=flops["fp64"],
+        fp16_tensor=sheet.fp16_tensor if sheet else None,
+        bf16_tensor=sheet.bf16_tensor if sheet else None,
+        int8_tensor=sheet.int8_tensor if sheet else None,
+        l2_bytes=l2 or (sheet.l2_bytes if sheet else None),
+        source=f"calibrated:{today}",
+        measured=("dram_bw", "fp32", "fp64"),
+    )
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9.]+", "_", text).strip("_") or "unknown"
+
+
+def cache_path(cache_dir: Path, name: str, driver: str) -> Path:
+    return Path(cache_dir) / f"peaks-{_slug(name)}-{_slug(driver)}.json"
+
+
+def load_or_calibrate(
+    cache_dir: Path,
+    force: bool = False,
+    device_index: int = 0,
+    *,
+    calibrate_fn: Callable[[int], Peaks] = calibrate,
+    identity_fn: Callable[[int], dict] = device_identity,
+) -> Peaks:
+    """Cached peaks for this GPU + driver, calibrating (and writing the cache) when missing, unreadable or `force`.
+    A driver update changes clocks and firmware behaviour, hence the driver in the key.
+    File: <cache_dir>/peaks-<name>-<driver>.json = {"schema", "device", "driver", "peaks": Peaks.to_dict()}."""
+    ident = identity_fn(device_index)
+    path = cache_path(cache_dir, ident["name"], ident["driver"])
+    if not force and path.exists():
+        try:
+            data = json.loads(path.read_text())
+            if (
+                data.get("schema") == CACHE_SCHEMA
+                and data.get("device") == ident["name"]
+                and data.get("driver") == ident["driver"]
+            ):
+                return Peaks.from_dict(data["peaks"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # unreadable cache: measure again
+    peaks = calibrate_fn(device_index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    payload = {"schema": CACHE_SCHEMA, "device": ident["name"], "driver": ident["driver"], "peaks": peaks.to_dict()}
+    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
+    os.replace(tmp, path)
+    return peaks
