@@ -13,7 +13,9 @@ import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field, fields, replace
 
-DEFAULT_ARCH = "sm_80"  # A100: the oldest datacenter part that CUDA 13 and our tasks' bf16/async-copy features all support
+# Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
+# on any later GPU through its PTX.
+DEFAULT_ARCH = "sm_80"
 
 # Precision classes a task's work can be counted in. "int" has no datasheet figure: we use the FP32 rate as a proxy
 # because since Volta INT32 and FP32 instructions issue at the same per-SM rate (Ampere/Ada consumer parts run INT32
@@ -47,6 +49,9 @@ class Peaks:
         if precision not in PRECISION_CLASSES:
             raise KeyError(f"unknown precision class {precision!r}; expected one of {PRECISION_CLASSES}")
         return self.fp32 if precision == "int" else getattr(self, precision)
+
+    def flops_by_class(self) -> dict[str, float | None]:
+        return {p: self.flops(p) for p in PRECISION_CLASSES}
 
     def to_dict(self) -> dict:
         d = asdict(self)

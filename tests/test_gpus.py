@@ -57,6 +57,7 @@ def test_datasheet_values_from_notes():
     assert lookup_peaks("NVIDIA A100-SXM4-80GB").dram_bw == 2039e9
     assert lookup_peaks("Tesla V100-SXM2-16GB").bf16_tensor is None  # Volta has no bf16 tensor cores
     assert h100.flops("int") == h100.fp32
+    assert h100.flops_by_class()["int8_tensor"] == 1979e12 and set(h100.flops_by_class()) == set(gpus.PRECISION_CLASSES)
     with pytest.raises(KeyError):
         h100.flops("fp8")
 
