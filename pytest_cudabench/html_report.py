@@ -139,12 +139,24 @@ def roofline_points(report: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
     return points, skipped
 
 
+FLOP_PREFIXES = ("fp", "bf", "tf")  # fp32, fp64, fp16_tensor, bf16_tensor, tf32...; int8_tensor counts ops
+
+
 def flop_peaks(peaks: dict[str, Any] | None) -> dict[str, float]:
-    """The compute roofs of run.peaks: every positive number except bandwidths (keys ending in `_bw`)."""
+    """The compute roofs of run.peaks (gpus.Peaks.to_dict): the positive FLOP/s figures, keyed fp*/bf*/tf*."""
     if not isinstance(peaks, dict):
         return {}
     return {k: v for k, v in ((k, _number(v)) for k, v in peaks.items())
-            if v and v > 0 and not k.endswith("_bw") and k != "source"}
+            if v and v > 0 and k.startswith(FLOP_PREFIXES)}
+
+
+def peak_text(key: str, value: Any) -> str:
+    number = _number(value)
+    if number is None:
+        return f"{key} {', '.join(map(str, value)) if isinstance(value, list) else value}"
+    unit = ("B/s" if key.endswith("_bw") else "B" if key.endswith("_bytes") else "FLOP/s"
+            if key.startswith(FLOP_PREFIXES) else "OP/s" if key.startswith("int") else "")
+    return f"{key} {si(number, unit)}"
 
 
 def primary_flop_peak(peaks: dict[str, Any] | None) -> tuple[str, float] | None:
@@ -240,7 +252,7 @@ def roofline_svg(report: dict[str, Any]) -> str:
     x0, x1 = _decades(x_lo, x_hi)
     y0, y1 = _decades(y_lo, y_hi)
 
-    left, right, top, bottom, width, height = 96, 132, 34, 48, 1100, 440
+    left, right, top, bottom, width, height = 96, 132, 30, 46, 1100, 400
     plot_w, plot_h = width - left - right, height - top - bottom
 
     def px(ai: float) -> float:
@@ -273,9 +285,13 @@ def roofline_svg(report: dict[str, Any]) -> str:
                  f'<text x="14" y="{top + plot_h / 2}" class="axis" text-anchor="middle" '
                  f'transform="rotate(-90 14 {top + plot_h / 2})">achieved FLOP/s</text>')
     parts.append('<g clip-path="url(#plotclip)">')
+    by_value: dict[float, list[str]] = {}
+    for name, peak in roofs.items():  # equal roofs (fp16_tensor and bf16_tensor) share one line and label
+        by_value.setdefault(peak, []).append(name)
     if bandwidth:
-        for name, peak in sorted(roofs.items(), key=lambda kv: kv[1]):
-            is_primary = primary is not None and name == primary[0]
+        for peak, names in sorted(by_value.items()):
+            name = "/".join(names)
+            is_primary = primary is not None and primary[0] in names
             ridge = peak / bandwidth
             a, b = 10.0 ** x0, 10.0 ** x1
             path = (f"M{px(a):.1f},{py(a * bandwidth):.1f} L{px(ridge):.1f},{py(peak):.1f} "
@@ -284,7 +300,8 @@ def roofline_svg(report: dict[str, Any]) -> str:
                          f'{esc(si(peak, "FLOP/s"))}, ridge at {ridge:.3g} FLOP/byte</title></path>')
     parts.append("</g>")
     if bandwidth:
-        for name, peak in roofs.items():
+        for peak, names in by_value.items():
+            name = "/".join(names)
             parts.append(f'<text x="{left + plot_w - 6}" y="{py(peak) - 5:.1f}" class="rooflabel" '
                          f'text-anchor="end">{esc(name)} {esc(si(peak, "FLOP/s"))}</text>')
         angle = -math.degrees(math.atan2(plot_h / (y1 - y0), plot_w / (x1 - x0)))
@@ -480,10 +497,10 @@ CSS = """
 *{box-sizing:border-box}body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;
 background:#f5f6f8}header{background:#1d2330;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
 header .sub{color:#aab3c5;font-size:12px}main{padding:16px 24px;max-width:1400px}
-h2{font-size:16px;margin:22px 0 8px}.cards{display:flex;flex-wrap:wrap;gap:10px}
-.card{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:8px 12px;min-width:120px}
+h2{font-size:16px;margin:16px 0 8px}.cards{display:flex;flex-wrap:wrap;gap:8px}
+.card{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:6px 12px;min-width:110px}
 .card.big{border-color:#4e79a7;background:#eef3fa}.cl{font-size:11px;color:#5b6475;text-transform:uppercase;
-letter-spacing:.04em}.cv{font-size:20px;font-weight:600}.card.big .cv{font-size:26px}.cs{font-size:11px;color:#5b6475}
+letter-spacing:.04em}.cv{font-size:19px;font-weight:600}.card.big .cv{font-size:24px}.cs{font-size:11px;color:#5b6475}
 .charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.charts .panel{flex:1 1 330px;max-width:460px}
 svg.bars{width:100%}.panel{background:#fff;border:1px solid #dde1e8;border-radius:6px;
 padding:10px;overflow-x:auto}svg.chart{max-width:100%;height:auto;font-size:11px}svg .ctitle{font-size:13px;
@@ -583,9 +600,7 @@ def _footer(report: dict[str, Any]) -> str:
     bits = []
     peaks = run.get("peaks") if isinstance(run.get("peaks"), dict) else None
     if peaks:
-        bits.append("peaks: " + ", ".join(
-            f"{k} {si(v, 'B/s' if k.endswith('_bw') else 'FLOP/s')}" if _number(v) is not None else f"{k} {v}"
-            for k, v in peaks.items()))
+        bits.append("peaks: " + ", ".join(peak_text(k, v) for k, v in peaks.items() if v not in (None, [], "")))
     versions = run.get("versions") if isinstance(run.get("versions"), dict) else {}
     if versions:
         bits.append("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
@@ -620,12 +635,13 @@ def render(report: dict[str, Any]) -> str:
         f"<div class=\"sub\">run {esc(run.get('id', '?'))} · started {esc(run.get('started', '?'))}</div></header>"
         "<main>"
         + headline(report)
-        + '<h2>By domain and level</h2><div class="charts">'
+        + "<h2>Roofline</h2>"
+        + f'<div class="panel">{roofline_svg(report)}</div>'
+        + '<h2>By domain, level and tier</h2><div class="charts">'
         + f'<div class="panel">{bar_chart(aggregates.get("by_domain") or {}, "by domain")}</div>'
         + f'<div class="panel">{bar_chart(aggregates.get("by_level") or {}, "by level", "level ")}</div>'
         + f'<div class="panel">{bar_chart(aggregates.get("by_tier") or {}, "by tier")}</div>'
-        + "</div><h2>Roofline</h2>"
-        + f'<div class="panel">{roofline_svg(report)}</div>'
+        + "</div>"
         + "<h2>Items</h2>" + filters(items) + items_table(items)
         + error_html
         + "</main>" + _footer(report)

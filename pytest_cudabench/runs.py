@@ -358,8 +358,9 @@ PYTEST_BENCHMARK_FORMAT = "4.0.0"  # the file layout has not changed since pytes
 
 def _benchmark_stats(scale: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """pytest-benchmark's stats from one timing scale. Exact where the scale carries the raw samples (`times_s` or
-    `samples_s`); otherwise median, IQR and min are exact and the rest are estimated (listed in the second value):
-    mean = median, quartiles symmetric around the median, stddev = IQR / 1.349 (normal), max = q3 + 1.5 IQR."""
+    `samples_s`); otherwise the recorded summary (stats.summarize: median_s, q1_s, q3_s, iqr_s, min_s, max_s,
+    mean_s, stddev_s, n) is used and what is missing is estimated (listed in the second value): mean = median,
+    quartiles symmetric around the median, stddev = IQR / 1.349 (normal), max = q3 + 1.5 IQR; outlier counts 0."""
     raw = scale.get("times_s") or scale.get("samples_s")
     if isinstance(raw, list) and raw and all(_num(x) is not None for x in raw):
         data = sorted(float(x) for x in raw)
@@ -381,14 +382,17 @@ def _benchmark_stats(scale: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         median = float(scale["median_s"])
         iqr = _num(scale.get("iqr_s")) or 0.0
         minimum = min(_num(scale.get("min_s")) or median, median)
-        q1, q3 = max(minimum, median - iqr / 2), median + iqr / 2
+        q1, q3 = _num(scale.get("q1_s")), _num(scale.get("q3_s"))  # stats.summarize records them
+        if q1 is None or q3 is None:
+            q1, q3 = max(minimum, median - iqr / 2), median + iqr / 2
         rounds = int(_num(scale.get("n")) or 1)
         maximum = _num(scale.get("max_s")) or q3 + 1.5 * iqr
         mean = _num(scale.get("mean_s")) or median
         stddev = _num(scale.get("stddev_s"))
-        estimated = [name for name, given in (("mean", "mean_s"), ("max", "max_s"), ("stddev", "stddev_s"))
-                     if _num(scale.get(given)) is None] + ["q1", "q3", "iqr_outliers", "stddev_outliers",
-                                                           "ld15iqr", "hd15iqr", "total"]
+        estimated = [name for name, given in (("mean", "mean_s"), ("max", "max_s"), ("stddev", "stddev_s"),
+                                              ("q1", "q1_s"), ("q3", "q3_s"))
+                     if _num(scale.get(given)) is None] + ["iqr_outliers", "stddev_outliers", "ld15iqr", "hd15iqr",
+                                                           "total"]
         stats = {"min": minimum, "max": maximum, "mean": mean,
                  "stddev": stddev if stddev is not None else iqr / 1.349, "rounds": rounds, "median": median,
                  "iqr": iqr, "q1": q1, "q3": q3, "iqr_outliers": 0, "stddev_outliers": 0,

@@ -13,12 +13,17 @@ from typing import Any
 
 from pytest_cudabench.report import SCHEMA, build_report
 
-H100_PEAKS = {
-    "fp64": 34.0e12,
-    "fp32": 67.0e12,
-    "fp16": 989.0e12,
+H100_PEAKS = {  # gpus.Peaks.to_dict() of the H100 SXM datasheet entry
+    "name": "H100 SXM",
     "dram_bw": 3.35e12,
+    "fp32": 67.0e12,
+    "fp64": 34.0e12,
+    "fp16_tensor": 989.0e12,
+    "bf16_tensor": 989.0e12,
+    "int8_tensor": 1979.0e12,
+    "l2_bytes": 50 * (1 << 20),
     "source": "datasheet:H100 SXM",
+    "measured": [],
 }
 H100_GPU = {"name": "NVIDIA H100 80GB HBM3", "compute_capability": "9.0", "memory_gb": 80, "driver": "550.54.15",
             "sm_count": 132}

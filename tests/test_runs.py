@@ -255,3 +255,14 @@ def test_export_benchmark_cli(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert json.loads(out.read_text())["benchmarks"]
+
+
+def test_a_full_summary_is_used_as_recorded():
+    scale = {"sizes": {"n": 8}, "median_s": 3.0, "q1_s": 2.5, "q3_s": 3.8, "iqr_s": 1.3, "min_s": 2.0,
+             "max_s": 9.0, "mean_s": 3.4, "stddev_s": 0.7, "n": 40, "score": 0.5}
+    report = build_report(base_run(), [make_item(scales=[scale])], [])
+    bench = to_pytest_benchmark(report)["benchmarks"][0]
+    stats = bench["stats"]
+    assert (stats["q1"], stats["q3"], stats["max"], stats["mean"], stats["stddev"]) == (2.5, 3.8, 9.0, 3.4, 0.7)
+    assert stats["total"] == pytest.approx(3.4 * 40)
+    assert "mean" not in bench["extra_info"]["estimated_stats"]
