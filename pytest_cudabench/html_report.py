@@ -294,8 +294,9 @@ def roofline_svg(report: dict[str, Any]) -> str:
             is_primary = primary is not None and primary[0] in names
             ridge = peak / bandwidth
             a, b = 10.0 ** x0, 10.0 ** x1
-            path = (f"M{px(a):.1f},{py(a * bandwidth):.1f} L{px(ridge):.1f},{py(peak):.1f} "
-                    f"L{px(b):.1f},{py(peak):.1f}") if ridge > a else f"M{px(a):.1f},{py(peak):.1f} L{px(b):.1f},{py(peak):.1f}"
+            flat = f"L{px(b):.1f},{py(peak):.1f}"
+            path = (f"M{px(a):.1f},{py(a * bandwidth):.1f} L{px(ridge):.1f},{py(peak):.1f} {flat}" if ridge > a
+                    else f"M{px(a):.1f},{py(peak):.1f} {flat}")
             parts.append(f'<path d="{path}" class="{"roof" if is_primary else "roof2"}"><title>{esc(name)} roof: '
                          f'{esc(si(peak, "FLOP/s"))}, ridge at {ridge:.3g} FLOP/byte</title></path>')
     parts.append("</g>")
@@ -317,7 +318,8 @@ def roofline_svg(report: dict[str, Any]) -> str:
         item, scale = p["item"], p["scale"]
         sizes = ", ".join(f"{k}={v}" for k, v in (scale.get("sizes") or {}).items())
         tip = (f"{item.get('task')} level {item.get('level')} sample {item.get('sample')} [{sizes}]\n"
-               f"AI {p['ai']:.3g} FLOP/byte, {si(p['perf'], 'FLOP/s')}, median {seconds(_number(scale.get('median_s')))}"
+               f"AI {p['ai']:.3g} FLOP/byte, {si(p['perf'], 'FLOP/s')}, "
+               f"median {seconds(_number(scale.get('median_s')))}"
                f", score {score(_number(scale.get('score')))}")
         parts.append(f'<circle cx="{px(p["ai"]):.1f}" cy="{py(p["perf"]):.1f}" r="4.5" '
                      f'fill="{colors[str(item.get("domain"))]}" class="pt"><title>{esc(tip)}</title></circle>')
@@ -467,7 +469,8 @@ def items_table(items: list[dict[str, Any]]) -> str:
             f'<td class="num">{esc(score(perf) if perf is not None else "-")}</td>'
             f'<td class="num">{esc(f"{speedup:.2f}×" if speedup is not None else "-")}</td>'
             f'<td class="msgcell">{esc(first_line)}</td></tr>'
-            f'<tr class="detail"><td colspan="9"><details><summary>details</summary>{_details(item)}</details></td></tr>'
+            f'<tr class="detail"><td colspan="9"><details><summary>details</summary>{_details(item)}</details>'
+            f'</td></tr>'
             f'</tbody>')
     return ('<table id="items"><thead><tr><th>task</th><th>domain</th><th>level</th><th>sample</th><th>outcome</th>'
             '<th>stages</th><th>perf-score</th><th>speedup</th><th>message</th></tr></thead>'
@@ -566,9 +569,8 @@ JS = """
     if (i > 0 && el) {
       var value = '';
       try { value = decodeURIComponent(pair.slice(i + 1)); } catch (e) {}
-      if (el.tagName === 'SELECT' && !Array.prototype.some.call(el.options, function (o) { return o.value === value; })) {
-        return;
-      }
+      var known = Array.prototype.some.call(el.options || [], function (o) { return o.value === value; });
+      if (el.tagName === 'SELECT' && !known) { return; }
       el.value = value;
     }
   });

@@ -256,7 +256,9 @@ def merge_reports(reports: list[dict[str, Any]], force: bool = False) -> dict[st
     for index in order:
         run_id = str(runs[index].get("id"))
         for item in reports[index].get("items") or []:
-            key = item_key(item) if len(models) == 1 else f"{item.get('model') or runs[index].get('model')}:{item_key(item)}"
+            key = item_key(item)
+            if len(models) > 1:  # forced: the same task of two models is two items
+                key = f"{item.get('model') or runs[index].get('model')}:{key}"
             if key in items:
                 duplicates.append({"key": key, "kept": run_id, "dropped": origin[key]})
                 warnings.warn(f"duplicate item {key}: keeping run {run_id}'s, dropping run {origin[key]}'s",

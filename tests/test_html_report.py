@@ -163,7 +163,8 @@ def test_highlighter_marks_tokens_and_escapes():
     assert '<span class="hc">/* multi\nline */</span>' in out
     assert '<span class="hb">blockIdx</span>' in out and '<span class="hb">__syncthreads</span>' in out
     assert '<span class="hn">0x10</span>' in out and '<span class="hn">1.5e-3f</span>' in out
-    assert '<span class="hs">&quot;a&lt;b\\&quot;c&quot;</span>' in out and '<span class="hs">&#x27;&lt;&#x27;</span>' in out
+    assert '<span class="hs">&quot;a&lt;b\\&quot;c&quot;</span>' in out
+    assert '<span class="hs">&#x27;&lt;&#x27;</span>' in out
     assert "<" not in re.sub(r"</?span[^>]*>", "", out)  # every other angle bracket is escaped
     assert '<span class="hn">' not in highlight("x1 = y2;")  # digits inside identifiers are not numbers
     assert highlight("") == ""
