@@ -306,8 +306,9 @@ def roofline_svg(report: dict[str, Any]) -> str:
             parts.append(f'<text x="{left + plot_w - 6}" y="{py(peak) - 5:.1f}" class="rooflabel" '
                          f'text-anchor="end">{esc(name)} {esc(si(peak, "FLOP/s"))}</text>')
         angle = -math.degrees(math.atan2(plot_h / (y1 - y0), plot_w / (x1 - x0)))
-        bx = 10.0 ** (x0 + 0.35)
-        if bx * bandwidth > 10.0 ** y0:
+        # The label sits on the sloped roof, a little inside the plot, left of the ridge.
+        bx = max(10.0 ** (x0 + 0.35), 10.0 ** (y0 + 0.35) / bandwidth)
+        if bx * bandwidth < 10.0 ** y1 and (not primary or bx * 4 < primary[1] / bandwidth):
             parts.append(f'<text x="{px(bx):.1f}" y="{py(bx * bandwidth) - 6:.1f}" class="rooflabel" '
                          f'transform="rotate({angle:.1f} {px(bx):.1f} {py(bx * bandwidth) - 6:.1f})">'
                          f'DRAM {esc(si(bandwidth, "B/s"))}</text>')
