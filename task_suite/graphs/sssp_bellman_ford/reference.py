@@ -1,0 +1,77 @@
+import heapq
+
+import numpy as np
+
+
+INF = 2147483647
+
+
+def reference(offsets, indices, weights, source, num_vertices, num_edges):
+    dist = np.full(num_vertices, INF, dtype=np.int64)
+    dist[source] = 0
+    heap = [(0, int(source))]
+    off = offsets.tolist()
+    idx = indices.tolist()
+    w = weights.tolist()
+    while heap:
+        d, u = heapq.heappop(heap)
+        if d > dist[u]:
+            continue
+        for k in range(off[u], off[u + 1]):
+            nd = d + w[k]
+            v = idx[k]
+            if nd < dist[v]:
+                dist[v] = nd
+                heapq.heappush(heap, (nd, v))
+    return dist.astype(np.int32)
+
+
+def generate(sizes, rng):
+    offsets, indices, start = _directed_graph(sizes, rng)
+    e = sizes["num_edges"]
+    # weights: mostly large, some zero (ties and zero-weight cycles), and cheap detours so that a shortest path often
+    # has more edges than the BFS path (a single relaxation round per BFS level is not enough)
+    weights = rng.integers(20, 101, size=e)
+    cheap = rng.random(e) < 0.3
+    weights[cheap] = rng.integers(1, 4, size=int(cheap.sum()))
+    weights[rng.random(e) < 0.02] = 0
+    source = start if rng.random() < 0.9 else int(rng.integers(0, sizes["num_vertices"]))
+    return {"offsets": offsets, "indices": indices, "weights": weights.astype(np.int32), "source": source}
+
+
+def _directed_graph(sizes, rng):
+    """A directed multigraph with exactly num_edges edges and heavy-tailed out-degrees. Half of the cases are deep: a
+    chain through a random permutation plus edges between near neighbours along it (with rare long jumps), so a
+    traversal needs hundreds of rounds; the others are shallow random graphs with hub targets. Some vertices are
+    unreachable. Returns (offsets, indices, a good source)."""
+    v, e = sizes["num_vertices"], sizes["num_edges"]
+    perm = rng.permutation(v)
+    rank = np.empty(v, dtype=np.int64)
+    rank[perm] = np.arange(v)
+    deep = rng.random() < 0.5
+    chain_len = min(v, e + 1, int(rng.integers(v // 2, v + 1))) if deep else 1
+    chain_src, chain_dst = perm[: chain_len - 1], perm[1:chain_len]
+    rest = e - chain_src.size
+    weights = rng.pareto(1.5, size=v) + 1e-2
+    weights[rng.random(v) < 0.2] = 0.0
+    if weights.sum() == 0:
+        weights[0] = 1.0
+    src = np.repeat(np.arange(v), rng.multinomial(rest, weights / weights.sum()))
+    if deep:
+        dst = perm[np.clip(rank[src] + rng.integers(-3, 9, size=rest), 0, v - 1)]
+        jump = rng.random(rest) < 0.002
+        dst[jump] = rng.integers(0, v, size=int(jump.sum()))
+    else:
+        dst = rng.integers(0, v, size=rest)
+        hubs = rng.integers(0, v, size=min(v, 3))
+        to_hub = rng.random(rest) < 0.2
+        dst[to_hub] = rng.choice(hubs, size=int(to_hub.sum()))
+    src = np.concatenate([src, chain_src]).astype(np.int64)
+    dst = np.concatenate([dst, chain_dst]).astype(np.int64)
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=v))])
+    start = int(perm[0])
+    if not deep and rng.random() < 0.9 and src.size:
+        start = int(src[rng.integers(0, src.size)])  # a vertex with out-edges
+    return offsets.astype(np.int32), dst.astype(np.int32), start
