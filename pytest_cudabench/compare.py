@@ -31,7 +31,11 @@ def compare_output(arg: Arg, expected: np.ndarray, got: np.ndarray, atol: float,
         bad = special_mismatch | (finite & (diff > atol + rtol * np.abs(e)))
     if not bad.any():
         return None
-    return _summary(arg, expected, got, bad, exact=False, diff=diff, finite=finite, atol=atol, rtol=rtol)
+    summary = _summary(arg, expected, got, bad, exact=False, diff=diff, finite=finite, atol=atol, rtol=rtol)
+    specials = int(special_mismatch.sum())
+    if specials:
+        summary += f"\n{specials} element(s) differ in NaN/Inf placement (errors above count finite values only)"
+    return summary
 
 
 def _summary(arg: Arg, expected: np.ndarray, got: np.ndarray, bad: np.ndarray, *, exact: bool,

@@ -65,7 +65,7 @@ class Settings:
 
 def _resolve(root: str, path: str) -> Path:
     p = Path(os.path.expanduser(path))
-    return p if p.is_absolute() else Path(root) / p
+    return (p if p.is_absolute() else Path(root) / p).resolve()
 
 
 def parse_levels(text: str) -> tuple[int, ...]:

@@ -133,11 +133,12 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
         job_cases.append({
             "index": case.index,
             "size_key": json.dumps(case.sizes, sort_keys=True),
-            "scalars": {k: (float(v) if isinstance(v, float) else int(v)) for k, v in case.scalars.items()},
+            "scalars": {a.name: (float(case.scalars[a.name]) if a.dtype.is_float else int(case.scalars[a.name]))
+                        for a in task.scalars},
             "shapes": {a.name: list(case.arrays[a.name].shape) for a in task.args if a.is_pointer},
         })
     job = {
-        "library": str(library), "runtime": runtime, "seccomp": use_seccomp,
+        "library": str(Path(library).resolve()), "runtime": runtime, "seccomp": use_seccomp,
         "workers": workers or max(1, min(4, os.cpu_count() or 1)), "memory_cap": CPU_MEMORY_CAP,
         "sentinels": list(SENTINELS),
         "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name} for a in task.args],

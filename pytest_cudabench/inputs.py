@@ -37,7 +37,8 @@ def case_sizes(task: Task, rng: np.random.Generator, count: int) -> list[dict[st
     chosen: list[dict[str, int]] = [dict(c) for c in task.sizes.cases]
     top = {name: high for name, (low, high) in task.sizes.test_ranges.items()}
     chosen.append(top)
-    while len(chosen) < max(count, len(task.sizes.cases) + 1):
+    # Fixed edge cases come on top: at least two random draws besides them and the top of the ranges.
+    while len(chosen) < max(count, len(task.sizes.cases) + 3):
         draw = {}
         for name, (low, high) in task.sizes.test_ranges.items():
             value = int(rng.integers(low, high + 1))
@@ -62,14 +63,11 @@ def task_rng(task: Task, seed: int, salt: str = "") -> np.random.Generator:
 
 def make_cases(task: Task, seed: int, count: int) -> list[Case]:
     rng = task_rng(task, seed, "sizes")
-    cases = []
-    for index, sizes in enumerate(case_sizes(task, rng, count)):
-        cases.append(make_case(task, sizes, task_rng(task, seed, f"case{index}"), index))
-    # The first shape again with new values (and, in the runner, the same buffer addresses): an answer that
-    # remembers results by pointer or shape fails here.
-    repeat = len(cases)
-    cases.append(make_case(task, cases[0].sizes, task_rng(task, seed, f"case{repeat}"), repeat))
-    return cases
+    sizes = case_sizes(task, rng, count)
+    # The first shape again, right after it, with new values (and, in the runner, the same buffer addresses): an
+    # answer that remembers results by pointer or shape fails there.
+    sizes.insert(1, dict(sizes[0]))
+    return [make_case(task, s, task_rng(task, seed, f"case{index}"), index) for index, s in enumerate(sizes)]
 
 
 def make_case(task: Task, sizes: dict[str, int], rng: np.random.Generator, index: int = 0) -> Case:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,9 @@ import pytest
 from . import report as report_mod
 from .config import RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int, read_project_table
 from .errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
-from .generation import GenerationService
+from .generation import GenerationService, usage_totals
+from .gpus import gpu_info, lookup_peaks
+from .html_report import write_html
 from .models import GenerationRequest, NoAnswer, create_model
 from .pipeline import Evaluation
 from .prompts import messages, prompt_hash
@@ -231,6 +234,11 @@ class CudabenchItem(pytest.Item):
             return f"configuration: {exc}"
         return super().repr_failure(excinfo, style=style)
 
+    def _repr_failure_py(self, excinfo, style=None):  # setup errors (the model call) come through here
+        if isinstance(excinfo.value, (ModelError, ConfigError)):
+            return self.repr_failure(excinfo)
+        return super()._repr_failure_py(excinfo, style=style)
+
     def reportinfo(self):
         return self.path / "task.toml", None, f"{self.task.id} level {self.level} sample {self.sample}"
 
@@ -336,6 +344,7 @@ class Controller:
         self.collection_errors: list[dict[str, str]] = []
         self.started = time.time()
         self.report_path: Path | None = None
+        self.html_path: Path | None = None
         self.report: dict[str, Any] | None = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -361,14 +370,19 @@ class Controller:
             pass
         finished = time.time()
         workers = getattr(self.config.option, "numprocesses", None)
+        gpu = gpu_info()
+        peaks = lookup_peaks(gpu["name"]) if gpu and gpu.get("name") else None
         return {
             "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
             "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or "sm_80",
             "cases": s.cases, "template_version": __import__("pytest_cudabench.prompts").prompts.TEMPLATE_VERSION,
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
-            "machine": report_mod.machine(), "gpu": None,
+            "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks.to_dict() if peaks else None,
             "performance_measured": any(i.get("performance_score") is not None for i in self.items.values()),
+            "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
+                                      "measured median (cold L2), mean over the benchmark scales",
+            "usage": usage_totals(list(self.items.values())),
         }
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
@@ -376,6 +390,10 @@ class Controller:
         self.report = report_mod.build_report(self.run_metadata(), list(self.items.values()), self.collection_errors)
         self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
         self.add_junit_suite_properties()
+        try:
+            self.html_path = write_html(self.report, self.report_path.with_suffix(".html"))
+        except Exception as exc:  # a broken page must not fail the run; the JSON is written
+            warnings.warn(f"cudabench: HTML report not written: {type(exc).__name__}: {exc}")
 
     def add_junit_suite_properties(self) -> None:
         from _pytest.junitxml import xml_key
@@ -393,6 +411,8 @@ class Controller:
         for line in report_mod.summary_lines(self.report):
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"JSON report: {self.report_path}")
+        if self.html_path is not None:
+            terminalreporter.write_line(f"HTML report: {self.html_path}")
 
 
 def _looks_like_item(nodeid: str) -> bool:

@@ -4,8 +4,10 @@ JSON schema "pytest-cudabench/report/1":
   run:         id, started, finished, duration_s, model, seed, levels, samples, runtime, arch, template_version,
                command, workers, versions{...}, machine{...}, gpu (null without one), performance_measured
   totals:      collected, passed, failed, skipped, error (collected = the sum of the others)
-  aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group: n_items, n_judged, n_skipped,
-               compile_rate, correct_rate, mean_performance_score, cudabench_score (null when not measured)
+  aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
+               (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
+               mean_performance_score_correct/_all, speedup, fast_p, pass_at_k, best_of_k) plus
+               mean_performance_score (= mean_performance_score_correct)
   items:       one object per item, as built by pipeline.new_result (task, level, sample, outcome, stages, ...)
   collection_errors: [{path, message}] for task directories that failed to load
 """
@@ -20,6 +22,8 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
+
+from .scoring import group_stats
 
 SCHEMA = "pytest-cudabench/report/1"
 OUTCOMES = ("passed", "failed", "skipped", "error")
@@ -58,24 +62,11 @@ def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str,
 
 
 def aggregate_group(items: list[dict[str, Any]]) -> dict[str, Any]:
-    judged = [i for i in items if i.get("outcome") != "skipped"]
-    n = len(judged)
-    scores = [i["performance_score"] for i in judged if i.get("performance_score") is not None]
-    measured = bool(scores)
-
-    def rate(key: str) -> float | None:
-        return round(sum(1 for i in judged if i.get(key)) / n, 6) if n else None
-
-    return {
-        "n_items": len(items),
-        "n_judged": n,
-        "n_skipped": len(items) - n,
-        "compile_rate": rate("compiled"),
-        "correct_rate": rate("correct"),
-        "mean_performance_score": round(sum(scores) / len(scores), 6) if measured else None,
-        "cudabench_score": round(sum((i.get("performance_score") or 0.0) for i in judged
-                                     if i.get("compiled") and i.get("correct")) / n, 6) if measured and n else None,
-    }
+    """scoring.aggregate's statistics of one group, plus `mean_performance_score` (over correct, measured items:
+    the figure people read first; both other definitions stay beside it)."""
+    stats = group_stats(items)
+    stats["mean_performance_score"] = stats.get("mean_performance_score_correct")
+    return stats
 
 
 def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:

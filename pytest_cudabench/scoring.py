@@ -312,7 +312,7 @@ def _pass_stats(judged: list[Mapping]) -> tuple[dict | None, dict | None]:
     return pass_k, best
 
 
-def _group_stats(items: list[Mapping]) -> dict:
+def group_stats(items: list[Mapping]) -> dict:
     judged = _judged(items)
     n = len(judged)
     correct = [it for it in judged if it.get("correct") is True]
@@ -374,4 +374,4 @@ def aggregate(items: Sequence[Mapping], group_by: str | None = None) -> dict:
     groups: dict[str, list[Mapping]] = defaultdict(list)
     for it in items:
         groups["all" if group_by is None else str(it.get(group_by))].append(it)
-    return {key: _group_stats(groups[key]) for key in sorted(groups)}
+    return {key: group_stats(groups[key]) for key in sorted(groups)}

@@ -74,8 +74,8 @@ def test_endless_loop_times_out(tmp_path, vector_add):
 def test_deadlock_is_reported_not_hung(tmp_path, vector_add):
     task, cases = vector_add
     source = KERNEL.replace("if (i < n) c[i] = a[i] + b[i];",
-                            "float v = 1.0f; if (threadIdx.x == 0) v = __shfl_sync(0x3u, v, 1); else __syncthreads();"
-                            " if (i < n) c[i] = a[i] + b[i] * v;")
+                            "if (threadIdx.x < 32) { __syncthreads(); } else { c[0] = 0.0f; __syncthreads(); }"
+                            " if (i < n) c[i] = a[i] + b[i];")
     source += 'extern "C" void solve(const float* a, const float* b, float* c, int n) {' + LAUNCH + "}\n"
     library = build_cpu_library(source, tmp_path / "lib.so")
     with pytest.raises(StageFailure, match="(?i)deadlock"):

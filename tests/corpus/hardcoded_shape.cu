@@ -1,4 +1,4 @@
-// task: basics/vector_add   expect: wrong result
+// task: basics/vector_add   expect: wrong result|SIGSEGV|out-of-bounds
 __global__ void add(const float* a, const float* b, float* c) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < 1024) c[i] = a[i] + b[i];

@@ -1,4 +1,4 @@
-// task: basics/vector_add   expect: wrong result.*never written
+// task: basics/vector_add   expect: (?s)wrong result.*never written
 __global__ void add(const float* a, const float* b, float* c, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i < n) c[i] = a[i] + b[i];
