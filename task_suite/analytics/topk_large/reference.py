@@ -8,12 +8,13 @@ def reference(x, n, k):
 
 def generate(sizes, rng):
     n = sizes["n"]
-    x = rng.standard_normal(n) * float(rng.choice([1.0, 1e3, 1e-3]))
-    kind = int(rng.integers(0, 4))
+    scale = float(rng.choice([1.0, 1e3, 1e-3]))
+    x = rng.standard_normal(n) * scale
+    kind = int(rng.choice(4, p=[0.2, 0.35, 0.1, 0.35]))
     if kind == 1:  # a coarse grid: many ties, also at the k-th place
-        x = np.round(x * 4.0) / 4.0
+        x = np.round(x / scale * 2.0) / 2.0 * scale
     elif kind == 2:  # constant: the answer is the first k indices
         x[:] = -1.5
     elif kind == 3:  # a few distinct values, the largest ones repeated many times
-        x = rng.choice([-2.0, 0.5, 3.0, 7.25], size=n)
+        x = rng.choice(np.round(rng.standard_normal(int(rng.integers(100, 400))) * 8.0) / 8.0 * scale, size=n)
     return {"x": (x + 0.0).astype(np.float32)}
