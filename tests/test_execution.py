@@ -74,7 +74,7 @@ def test_endless_loop_times_out(tmp_path, vector_add):
 def test_deadlock_is_reported_not_hung(tmp_path, vector_add):
     task, cases = vector_add
     source = KERNEL.replace("if (i < n) c[i] = a[i] + b[i];",
-                            "if (threadIdx.x < 32) { __syncthreads(); } else { c[0] = 0.0f; __syncthreads(); }"
+                            "if (threadIdx.x < 32) {\n __syncthreads();\n } else {\n __syncthreads();\n }\n"
                             " if (i < n) c[i] = a[i] + b[i];")
     source += 'extern "C" void solve(const float* a, const float* b, float* c, int n) {' + LAUNCH + "}\n"
     library = build_cpu_library(source, tmp_path / "lib.so")

@@ -79,7 +79,8 @@ def test_reference_model_passes_and_writes_reports(pytester, suite_copy, shared_
     assert item["task"] == "basics/vector_add" and item["level"] == 1 and item["outcome"] == "passed"
     assert item["stages"]["compile"]["status"] == "passed"
     assert item["source"].startswith("#include")
-    testcase = ET.parse(pytester.path / "junit.xml").getroot().find(".//testcase")
+    testcase = ET.parse(pytester.path / "junit.xml").getroot().find(
+        ".//testcase[@classname='task_suite.basics.vector_add']")
     props = {p.get("name"): p.get("value") for p in testcase.iter("property")}
     assert props["cudabench.task"] == "basics/vector_add" and props["cudabench.compiled"] == "True"
 
