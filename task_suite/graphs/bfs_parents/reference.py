@@ -1,0 +1,114 @@
+import numpy as np
+
+
+def _levels(offsets, indices, source, num_vertices):
+    levels = np.full(num_vertices, -1, dtype=np.int64)
+    levels[source] = 0
+    src = np.repeat(np.arange(num_vertices), np.diff(offsets.astype(np.int64)))
+    frontier = np.zeros(num_vertices, dtype=bool)
+    frontier[source] = True
+    depth = 0
+    while frontier.any():
+        reached = np.zeros(num_vertices, dtype=bool)
+        reached[indices[frontier[src]]] = True
+        frontier = reached & (levels == -1)
+        depth += 1
+        levels[frontier] = depth
+    return levels, src
+
+
+def reference(offsets, indices, source, num_vertices, num_edges):
+    # one valid BFS tree: the parent of v is its smallest-index in-neighbour one level up (check() accepts any)
+    levels, src = _levels(offsets, indices, source, num_vertices)
+    parents = np.full(num_vertices, -1, dtype=np.int64)
+    tree = (levels[src] >= 0) & (levels[indices] == levels[src] + 1)
+    order = np.lexsort((src[tree], indices[tree]))
+    targets, sources = indices[tree][order], src[tree][order]
+    first = np.concatenate([[True], targets[1:] != targets[:-1]]) if targets.size else np.zeros(0, bool)
+    parents[targets[first]] = sources[first]
+    parents[source] = source
+    return parents.astype(np.int32)
+
+
+def check(inputs, expected, got):
+    parents = got["parents"]
+    n = int(inputs["num_vertices"])
+    source = int(inputs["source"])
+    if parents.shape != (n,):
+        return f"parents: shape {parents.shape}, expected ({n},)"
+    offsets, indices = inputs["offsets"], inputs["indices"]
+    levels, _ = _levels(offsets, indices, source, n)
+    p = parents.astype(np.int64)
+    if p[source] != source:
+        return f"parents: the source {source} must be its own parent, got {p[source]}"
+    unreachable = np.nonzero((levels < 0) & (p != -1))[0]
+    if unreachable.size:
+        v = int(unreachable[0])
+        return f"parents: {unreachable.size} unreachable vertex(es) have a parent; first: vertex {v} has {p[v]}"
+    missing = np.nonzero((levels >= 0) & (p == -1))[0]
+    if missing.size:
+        v = int(missing[0])
+        return f"parents: {missing.size} reachable vertex(es) have parent -1; first: vertex {v} (depth {levels[v]})"
+    others = np.nonzero((levels > 0))[0]
+    u = p[others]
+    bad_range = (u < 0) | (u >= n)
+    if bad_range.any():
+        v = int(others[np.argmax(bad_range)])
+        return f"parents: vertex {v} has parent {p[v]}, outside [0, {n})"
+    wrong_depth = levels[u] != levels[others] - 1
+    if wrong_depth.any():
+        v = int(others[np.argmax(wrong_depth)])
+        return (f"parents: vertex {v} at depth {levels[v]} has parent {p[v]} at depth {levels[p[v]]}, not "
+                f"{levels[v] - 1}")
+    edge_keys = np.unique(np.repeat(np.arange(n, dtype=np.int64), np.diff(offsets.astype(np.int64))) * n + indices)
+    want = u * n + others
+    pos = np.clip(np.searchsorted(edge_keys, want), 0, max(edge_keys.size - 1, 0))
+    no_edge = edge_keys[pos] != want if edge_keys.size else np.ones(want.size, bool)
+    if no_edge.any():
+        v = int(others[np.argmax(no_edge)])
+        return f"parents: vertex {v} has parent {p[v]}, but there is no edge {p[v]} -> {v}"
+    return None
+
+
+def generate(sizes, rng):
+    offsets, indices, start = _directed_graph(sizes, rng)
+    source = start if rng.random() < 0.9 else int(rng.integers(0, sizes["num_vertices"]))
+    return {"offsets": offsets, "indices": indices, "source": source}
+
+
+def _directed_graph(sizes, rng):
+    """A directed multigraph with exactly num_edges edges and heavy-tailed out-degrees. Half of the cases are deep: a
+    chain through a random permutation plus edges between near neighbours along it (with rare long jumps), so a
+    traversal needs hundreds of rounds; the others are shallow random graphs with hub targets. Some vertices are
+    unreachable. Returns (offsets, indices, a good source)."""
+    v, e = sizes["num_vertices"], sizes["num_edges"]
+    perm = rng.permutation(v)
+    rank = np.empty(v, dtype=np.int64)
+    rank[perm] = np.arange(v)
+    deep = rng.random() < 0.5
+    chain_len = min(v, e + 1, int(rng.integers(v // 2, v + 1))) if deep else 1
+    chain_src, chain_dst = perm[: chain_len - 1], perm[1:chain_len]
+    rest = e - chain_src.size
+    weights = rng.pareto(1.5, size=v) + 1e-2
+    weights[rng.random(v) < 0.2] = 0.0
+    if weights.sum() == 0:
+        weights[0] = 1.0
+    src = np.repeat(np.arange(v), rng.multinomial(rest, weights / weights.sum()))
+    if deep:
+        dst = perm[np.clip(rank[src] + rng.integers(-3, 9, size=rest), 0, v - 1)]
+        jump = rng.random(rest) < 0.002
+        dst[jump] = rng.integers(0, v, size=int(jump.sum()))
+    else:
+        dst = rng.integers(0, v, size=rest)
+        hubs = rng.integers(0, v, size=min(v, 3))
+        to_hub = rng.random(rest) < 0.2
+        dst[to_hub] = rng.choice(hubs, size=int(to_hub.sum()))
+    src = np.concatenate([src, chain_src]).astype(np.int64)
+    dst = np.concatenate([dst, chain_dst]).astype(np.int64)
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(src, minlength=v))])
+    start = int(perm[0])
+    if not deep and rng.random() < 0.9 and src.size:
+        start = int(src[rng.integers(0, src.size)])  # a vertex with out-edges
+    return offsets.astype(np.int32), dst.astype(np.int32), start
