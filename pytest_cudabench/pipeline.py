@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,8 @@ from .prompts import TEMPLATE_VERSION
 from .tasks import Task
 
 STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
+# Failures the model can act on when told about them; a model failure or a harness error is not repairable.
+REPAIRABLE_STAGES = ("extract", "static-check", "compile", "execute")
 
 
 def new_result(task: Task, level: int, sample: int, model: str, nodeid: str = "") -> dict[str, Any]:
@@ -102,6 +104,60 @@ class Evaluation:
         self.result["message"] = message
         if not skipped:
             self.result["failed_stage"] = "generate"
+
+    def run_attempts(self, request, answer: str, ask: Callable[[Any], Generation], attempts: int) -> dict[str, Any]:
+        """`run`, and with attempts > 1 the repair loop: a failure at a repairable stage goes back to the model as
+        the next turn (compiler errors, mismatch summary), up to `attempts` answers. Every attempt is kept in
+        result["attempts"]; result["passed_at_attempt"] says which one passed. `ask(request) -> Generation`."""
+        from .repair import next_request, repair_messages
+
+        history: list[dict[str, Any]] = []
+        for attempt in range(1, attempts + 1):
+            try:
+                self.run(answer)
+            except StageFailure as exc:
+                history.append(self._attempt_record(attempt))
+                if attempt == attempts or exc.stage not in REPAIRABLE_STAGES:
+                    self._keep_history(history, attempts)
+                    raise
+                request = next_request(request, repair_messages(request.messages, answer, exc.stage, exc.message,
+                                                                exc.details))
+                start = time.perf_counter()
+                generation = ask(request)  # a ModelError here ends the item as a model failure
+                self._reset_for_attempt()
+                self.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
+                answer = generation.content
+                continue
+            except StageSkip:
+                history.append(self._attempt_record(attempt))
+                self._keep_history(history, attempts)
+                raise
+            history.append(self._attempt_record(attempt))
+            self._keep_history(history, attempts)
+            if attempts > 1:
+                self.result["passed_at_attempt"] = attempt
+            return self.result
+        raise AssertionError("unreachable")
+
+    def _attempt_record(self, attempt: int) -> dict[str, Any]:
+        r = self.result
+        return {"attempt": attempt, "failed_stage": r["failed_stage"], "message": r["message"],
+                "stages": {k: v.get("status") for k, v in r["stages"].items()}, "source": r["source"],
+                "source_sha256": r["source_sha256"], "prompt_hash": r["prompt_hash"],
+                "generation": {k: v for k, v in (r["generation"] or {}).items() if k != "content"}}
+
+    def _keep_history(self, history: list[dict[str, Any]], attempts: int) -> None:
+        if attempts > 1:
+            self.result["attempts"] = history
+            self.result.setdefault("passed_at_attempt", None)
+
+    def _reset_for_attempt(self) -> None:
+        fresh = new_result(self.task, self.level, self.sample, self.settings.model, self.result["nodeid"])
+        for key in ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct", "runtime",
+                    "source", "source_sha256", "performance_score", "speedup"):
+            self.result[key] = fresh[key]
+        self.library = None
+        self.source = None
 
     def run(self, answer: str) -> dict[str, Any]:
         """Runs every stage after generation. Raises the first StageFailure or StageSkip, after recording it."""

@@ -189,6 +189,7 @@ class CudabenchItem(pytest.Item):
             self.add_marker(marker)
         self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
         self.answer: str | None = None
+        self.request: GenerationRequest | None = None
 
     def generation_request(self) -> GenerationRequest:
         msgs = messages(self.task, self.level)
@@ -209,11 +210,14 @@ class CudabenchItem(pytest.Item):
             raise
         self.evaluation.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
         self.answer = generation.content
+        self.request = request
 
     def runtest(self) -> None:
         assert self.answer is not None
+        settings = self.config.stash[SETTINGS_KEY]
         try:
-            self.evaluation.run(self.answer)
+            self.evaluation.run_attempts(self.request, self.answer, self.config.stash[GENERATOR_KEY].get,
+                                         settings.attempts)
         except StageSkip as exc:
             pytest.skip(f"{exc.stage}: {exc.reason}")
         except StageFailure as exc:

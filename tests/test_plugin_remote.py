@@ -105,3 +105,28 @@ def test_xdist_workers_make_no_duplicate_requests(project, server):
     assert server.request_count == 9
     prompts = [json.dumps(r["body"]["messages"]) for r in server.requests]
     assert len(set(prompts)) == 3  # 3 levels x 3 samples: each prompt asked once per sample
+
+
+def test_repair_loop_feeds_compiler_errors_back(pytester, suite_copy, monkeypatch):
+    broken = SOLUTION.replace("c[i] = a[i] + b[i];", "c[i] = a[i] + bb[i];")
+
+    def repairing(messages):
+        turns = [m for m in messages if m["role"] == "assistant"]
+        if not turns:
+            return f"```cuda\n{broken}```"
+        assert "bb" in messages[-1]["content"], "the compiler's error must reach the model"
+        return f"Fixed:\n```cuda\n{SOLUTION}```"
+
+    suite_copy("basics/vector_add")
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer(responder=repairing) as srv:
+        result = run(pytester, srv, "--cudabench-levels=1", "--cudabench-attempts=3")
+        result.assert_outcomes(passed=1)
+        assert srv.request_count == 2
+        item = json.loads(reports(pytester)[-1].read_text())["items"][0]
+        assert item["passed_at_attempt"] == 2 and item["correct"] is True
+        assert [a["failed_stage"] for a in item["attempts"]] == ["compile", None]
+        # without attempts the same model fails at compile
+        result = run(pytester, srv, "--cudabench-levels=1", "--cudabench-regenerate")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines(["*stage 'compile' failed*"])
