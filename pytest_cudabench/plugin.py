@@ -319,6 +319,12 @@ class XdistHooks:
         node.workerinput[WORKERINPUT_KEY] = self.settings.serialized()
 
     @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_make_scheduler(self, config: pytest.Config, log):
+        if config.option.dist == "loadscope":
+            return _task_scope_scheduler()(config, log)
+        return None
+
+    @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_auto_num_workers(self, config: pytest.Config) -> int | None:
         gpus = visible_gpus(config)
         return len(gpus) or None  # without GPUs, xdist's default (CPU count) spreads the CPU runtime
@@ -336,6 +342,29 @@ class XdistHooks:
                 reporter.write_line(f"WARNING {message}", yellow=True)
         for spec, gpu in zip(specs, assign_gpus(gpus, len(specs))):
             spec.env["CUDA_VISIBLE_DEVICES"] = gpu
+
+
+def _task_scope_scheduler():
+    """xdist's loadscope, except that a crashed item is not handed out again: stock loadscope requeues the crashed
+    worker's whole scope, crashed item included, so an item that kills its worker kills every replacement in turn
+    and the session hangs (seen with xdist 3.8)."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TaskScopeScheduling(LoadScopeScheduling):
+        def remove_node(self, node):
+            workload = self.assigned_work.pop(node)
+            pending = [(scope, nodeid) for scope, unit in workload.items() for nodeid, done in unit.items()
+                       if not done]
+            if not pending:
+                return None
+            scope, crashed = pending[0]  # items of a scope run in order: the first pending one was running
+            workload[scope][crashed] = True
+            self.workqueue.update({s: unit for s, unit in workload.items() if not all(unit.values())})
+            for other in self.assigned_work:
+                self._reschedule(other)
+            return crashed
+
+    return TaskScopeScheduling
 
 
 class Controller:
