@@ -82,6 +82,11 @@ class CpuBackend:
             self.buffers[key] = buffer
         return self.buffers[key]
 
+    def release(self, key: tuple) -> None:
+        buffer = self.buffers.pop(key, None)
+        if buffer is not None:
+            buffer.map.close()
+
     def upload(self, buffer: GuardedBuffer, array: np.ndarray) -> None:
         buffer.view(np.uint8, (buffer.nbytes,))[: array.nbytes] = np.frombuffer(array.tobytes(), np.uint8)
 
@@ -129,6 +134,11 @@ class GpuBackend:
             allocation = self.cuda.mem_alloc(max(nbytes, 1) + self.SLACK)
             self.buffers[key] = (allocation, nbytes)
         return self.buffers[key]
+
+    def release(self, key: tuple) -> None:
+        buffer = self.buffers.pop(key, None)
+        if buffer is not None:
+            buffer[0].free()
 
     def upload(self, buffer, array: np.ndarray) -> None:
         self.cuda.memcpy_htod(int(buffer[0]), np.ascontiguousarray(array))
@@ -200,6 +210,17 @@ def main(argv: list[str]) -> int:
     solve.restype = None
     solve.argtypes = [ctypes.c_void_p if a["role"] != "scalar" else C_SCALARS[a["dtype"]] for a in job["args"]]
     backend.warm_up()
+    timing_backend = bench_inputs = None
+    if job.get("timing"):
+        # Everything timing needs is loaded now: no file can be opened once the sandbox is on.
+        from . import gpu_timing, stats  # noqa: F401
+        from .inputs import make_case, task_rng
+        from .tasks import load_task
+
+        timing_backend = gpu_timing.CudaRuntimeBackend()
+        task = load_task(job["timing"]["task_path"], job["timing"]["suite_root"])
+        seed = job["timing"]["seed"]
+        bench_inputs = lambda k, sizes: make_case(task, sizes, task_rng(task, seed, f"bench{k}"), k)  # noqa: E731
     np.savez(io.BytesIO(), probe=np.zeros(1))  # imports what saving needs while files can still be opened
     if job.get("seccomp"):
         from .sandbox import install_seccomp
@@ -241,10 +262,49 @@ def main(argv: list[str]) -> int:
                 if not backend.slack_intact(buffer):
                     overruns.append(name)
             say(event="done-call", case=index, run=run, seconds=elapsed, overruns=overruns)
+    if job.get("timing"):
+        time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     np.savez(results_file, **results)
     results_file.close()
     say(event="finished")
     return 0
+
+
+def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs) -> None:
+    """Times `solve` at every benchmark scale (inputs on the device, cold L2) and keeps the outputs of the last
+    timed call, which the parent checks against the task's own solution."""
+    from .gpu_timing import time_callable
+    from .stats import StoppingRule
+
+    spec = job["timing"]
+    for k, sizes in enumerate(spec["scales"]):
+        say(event="time", scale=k)
+        case = bench_inputs(k, sizes)
+        buffers, call_args = {}, []
+        for arg in job["args"]:
+            if arg["role"] == "scalar":
+                value = case.scalars[arg["name"]]
+                call_args.append(float(value) if arg["dtype"].startswith("float") else int(value))
+                continue
+            array = case.arrays[arg["name"]]
+            buffer = backend.allocate(("bench", k, arg["name"]), array.nbytes)
+            backend.fill(buffer, job["sentinels"][0])
+            if arg["role"] in ("input", "inout"):
+                backend.upload(buffer, array)
+            buffers[arg["name"]] = (buffer, array.dtype, array.shape, arg["role"])
+            call_args.append(backend.pointer(buffer))
+        # Inout buffers would drift over repeated calls; outputs are simply rewritten each time.
+        timing = time_callable(lambda: solve(*call_args), rule=StoppingRule(max_time_s=spec["cap_s"]),
+                               backend=timing_backend)
+        error = backend.check_error()
+        if error:
+            say(event="error", case=f"bench{k}", run=0, message=error)
+            return
+        for name, (buffer, dtype, shape, role) in buffers.items():
+            if role in ("output", "inout"):
+                results[f"bench{k}:{name}"] = backend.download(buffer, dtype, shape)
+            backend.release(("bench", k, name))
+        say(event="timed", scale=k, sizes=sizes, timing=timing)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,8 @@ class ExecutionResult:
     cases: list[dict[str, Any]]
     duration_s: float
     sandbox: str
+    timed: list[dict[str, Any]] = field(default_factory=list)  # per benchmark scale: sizes and timing summary
+    bench_outputs: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"runtime": self.runtime, "cases": self.cases, "duration_s": round(self.duration_s, 4),
@@ -107,20 +109,36 @@ def _cpu_runtime_version() -> str:
 
 
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
-              sanitize: bool = False, workers: int | None = None) -> ExecutionResult:
-    """Runs every case in one child and judges the results. Raises StageFailure('execute') on the first problem."""
+              sanitize: bool = False, workers: int | None = None, timing: dict[str, Any] | None = None,
+              stage: str = "execute") -> ExecutionResult:
+    """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
+    With `timing` ({"seed", "cap_s"}; GPU runtime) the child then times the answer at every benchmark scale."""
     start = time.perf_counter()
     job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
     use_seccomp = sandbox.seccomp_available() and not sanitize
     try:
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers)
+        if timing is not None:
+            job["timing"] = {"task_path": str(task.path.resolve()), "suite_root": str(task.path.resolve().parents[1]),
+                             "seed": timing["seed"], "cap_s": timing["cap_s"],
+                             "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
+            (job_dir / "job.json").write_text(json.dumps(job))
         events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s)
-        verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
+        try:
+            verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
+        except StageFailure as exc:
+            exc.stage = stage
+            raise
+        timed = [{"sizes": e["sizes"], **e["timing"]} for e in events if e.get("event") == "timed"]
+        bench_outputs = {}
+        if timing is not None:
+            with np.load(job_dir / "results.npz") as data:
+                bench_outputs = {k: data[k] for k in data.files if k.startswith("bench")}
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     sandbox_note = "seccomp+rlimits" if use_seccomp else "rlimits only"
     return ExecutionResult(runtime=runtime, cases=verdicts, duration_s=time.perf_counter() - start,
-                           sandbox=sandbox_note)
+                           sandbox=sandbox_note, timed=timed, bench_outputs=bench_outputs)
 
 
 def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import compiler, static_check
+from . import compiler, scoring, static_check
 from .config import Settings
 from .errors import StageFailure, StageSkip
 from .extract import extract_source
@@ -214,3 +214,34 @@ class Evaluation:
         if self.result["runtime"] != "gpu":
             record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
             return
+        from . import execution, timing
+        from .gpus import gpu_info, lookup_peaks
+
+        assert self.library is not None
+        gpu = gpu_info() or {}
+        peaks = lookup_peaks(gpu.get("name", ""))
+        cap = timing.ITEM_TIME_CAP_S / len(self.task.sizes.bench)
+        job = {"seed": self.settings.seed, "cap_s": cap}
+        # Generous wall limit: five scales up to ~1 GB each, plus warm-up and L2 flushes.
+        limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * timing.ITEM_TIME_CAP_S
+
+        def measure(library: Path) -> execution.ExecutionResult:
+            return execution.run_cases(self.task, library, "gpu", [], timeout_s=limit, timing=job, stage="time")
+
+        reference = timing.reference_timing(
+            self.task, self.settings.seed, gpu.get("name", "?"),
+            lambda: measure(timing.reference_library(self.task, self.settings.cache_path, self.arch)))
+        measured = measure(self.library)
+        for k, sizes in enumerate(self.task.sizes.bench):
+            timing.check_bench_outputs(self.task, measured.bench_outputs, reference.bench_outputs, k, sizes)
+        scales = timing.score_scales(self.task, measured.timed, peaks)
+        reference_scales = timing.score_scales(self.task, reference.timed, peaks)
+        record.update(scales=scales, reference_scales=reference_scales, cold_cache=True, gpu=gpu.get("name"),
+                      peaks=peaks.to_dict() if peaks else None,
+                      definition="analytic roofline (minimum FLOPs and DRAM bytes), cold L2")
+        timing.check_plausible(self.task, scales)
+        scores = [row["score"] for row in scales]
+        self.result["performance_score"] = scoring.item_performance_score(scores) if peaks else None
+        self.result["speedup"] = timing.speedup(scales, reference_scales)
+        if peaks is None:
+            record["message"] = f"no peak figures for GPU {gpu.get('name')!r}: Performance-Score not computed"

@@ -1,0 +1,104 @@
+"""The time stage (GPU runtime): time the answer at the task's five benchmark scales, check its outputs there
+against the task's own solution, and turn medians into roofline Performance-Scores and a speedup.
+
+Measurement runs in the same isolated child as execution (child.py, with `gpu_timing` and the `stats` stopping
+rule: CUDA events with a device-wide synchronize, host wall-clock as a cross-check, L2 flushed between samples, so
+numbers are cold-cache). Scores are computed here, in the trusted process. Without a GPU the stage is not run and
+the report says performance was not measured.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import compare, scoring
+from .errors import StageFailure
+from .gpus import Peaks
+from .tasks import Task
+
+ITEM_TIME_CAP_S = 3.0  # per item, spread over its scales
+NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible
+
+# Reference solution timings and outputs of the task being measured; items of one task run on one worker in turn.
+_reference_cache: dict[tuple, dict[str, Any]] = {}
+
+
+def peak_flops(peaks: Peaks, precision: str) -> float | None:
+    """The FLOP/s roof of a task's precision class. "fp16" without tensor cores: packed half2, twice fp32."""
+    if precision == "none":
+        return None
+    if precision == "fp16":
+        return 2 * peaks.fp32 if peaks.fp32 else None
+    return peaks.flops(precision)
+
+
+def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None) -> list[dict[str, Any]]:
+    """Per scale: the task's minimum work, the roofline bound on these peaks and bound / median."""
+    scored = []
+    for entry in timed:
+        sizes = entry["sizes"]
+        flops, dram = task.roofline.work(sizes)
+        median = entry["events"]["median_s"]
+        row = {"sizes": sizes, "median_s": median, "iqr_s": entry["events"].get("iqr_s"),
+               "min_s": entry["events"].get("min_s"), "n": entry["events"].get("n"),
+               "converged": entry["events"].get("converged"), "flagged": entry.get("flagged"),
+               "flag_reasons": entry.get("flag_reasons"), "throttle": entry.get("throttle"),
+               "flops": flops, "bytes": dram, "bound_s": None, "score": None}
+        if peaks is not None and median and median > 0:
+            roof = peak_flops(peaks, task.roofline.precision)
+            bound = max(flops / roof if roof else 0.0, dram / peaks.dram_bw)
+            row["bound_s"] = bound
+            row["score"] = scoring.performance_score(bound, median)
+        scored.append(row)
+    return scored
+
+
+def check_plausible(task: Task, scored: list[dict[str, Any]]) -> None:
+    for row in scored:
+        if row["score"] is None:
+            continue
+        spread = (row["iqr_s"] or 0.0) / row["median_s"] if row["median_s"] else 0.0
+        if scoring.is_suspicious(row["score"], noise=NOISE, spread=spread):
+            raise StageFailure("time", f"Performance-Score {row['score']:.2f} at scale {row['sizes']} is above the "
+                               "hardware's roofline: the measurement or the answer cannot be trusted (work on "
+                               "another stream, skipped work, or cached results)")
+        if row.get("flagged"):
+            raise StageFailure("time", f"timing at scale {row['sizes']} is inconsistent: "
+                               f"{'; '.join(row.get('flag_reasons') or [])}")
+
+
+def speedup(answer: list[dict[str, Any]], reference: list[dict[str, Any]]) -> float | None:
+    ratios = [r["median_s"] / a["median_s"] for a, r in zip(answer, reference) if a["median_s"] and r["median_s"]]
+    return math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else None
+
+
+def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_outputs: dict[str, np.ndarray],
+                        scale_index: int, sizes: dict[str, int]) -> None:
+    """Outputs after the timing loop must agree with the task's own solution at the same scale and data."""
+    for arg in task.outputs:
+        key = f"bench{scale_index}:{arg.name}"
+        if key not in outputs or key not in reference_outputs:
+            continue
+        atol, rtol = arg.tolerance(task.tolerance)
+        problem = compare.compare_output(arg, reference_outputs[key], outputs[key], atol, rtol)
+        if problem:
+            raise StageFailure("time", f"wrong result at benchmark scale {sizes} after timing:\n{problem}")
+
+
+def reference_timing(task: Task, seed: int, gpu_name: str, measure) -> dict[str, Any]:
+    """The task's own solution timed the same way, once per task, seed and GPU in this process."""
+    key = (task.id, seed, gpu_name, task.solution_path.stat().st_mtime_ns)
+    if key not in _reference_cache:
+        _reference_cache.clear()  # one task at a time: reference outputs at 1 GB scales are large
+        _reference_cache[key] = measure()
+    return _reference_cache[key]
+
+
+def reference_library(task: Task, cache_dir: Path, arch: str) -> Path:
+    from .compiler import compile_library
+
+    return Path(compile_library(task.solution_source(), cache_dir=cache_dir, arch=arch).library)

@@ -1,0 +1,53 @@
+"""The time stage's arithmetic on hand-computed cases (the measurement itself needs a GPU)."""
+
+from pathlib import Path
+
+import pytest
+
+from pytest_cudabench import timing
+from pytest_cudabench.errors import StageFailure
+from pytest_cudabench.gpus import lookup_peaks
+from pytest_cudabench.tasks import load_task
+
+SUITE = Path(__file__).resolve().parent.parent / "task_suite"
+
+
+def timed(task, medians, iqr=0.0):
+    return [{"sizes": task.sizes.complete(s), "events": {"median_s": m, "iqr_s": iqr, "n": 10, "converged": True}}
+            for s, m in zip(task.sizes.bench, medians)]
+
+
+def test_vector_add_is_bandwidth_bound_on_an_h100():
+    task = load_task(SUITE / "basics" / "vector_add", SUITE)
+    peaks = lookup_peaks("NVIDIA H100 80GB HBM3")
+    n = task.sizes.bench[-1]["n"]
+    bound = 12 * n / peaks.dram_bw  # 12 bytes per element, memory-bound
+    rows = timing.score_scales(task, timed(task, [bound * 2] * 5), peaks)
+    assert rows[-1]["bound_s"] == pytest.approx(bound)
+    assert rows[-1]["score"] == pytest.approx(0.5)
+    timing.check_plausible(task, rows)
+
+
+def test_sgemm_is_compute_bound_and_faster_than_the_roof_is_suspicious():
+    task = load_task(SUITE / "linalg" / "sgemm", SUITE)
+    peaks = lookup_peaks("NVIDIA H100 80GB HBM3")
+    size = task.sizes.bench[-1]["M"]
+    bound = 2 * size**3 / peaks.fp32
+    rows = timing.score_scales(task, timed(task, [1.0, 1.0, 1.0, 1.0, bound / 2]), peaks)
+    assert rows[-1]["score"] == pytest.approx(2.0)
+    with pytest.raises(StageFailure, match="above the hardware's roofline"):
+        timing.check_plausible(task, rows)
+
+
+def test_unknown_gpu_gives_no_score_and_speedup_is_a_geometric_mean():
+    task = load_task(SUITE / "basics" / "vector_add", SUITE)
+    rows = timing.score_scales(task, timed(task, [1.0, 2.0, 4.0, 1.0, 1.0]), None)
+    assert all(r["score"] is None for r in rows)
+    reference = timing.score_scales(task, timed(task, [2.0, 2.0, 2.0, 1.0, 1.0]), None)
+    assert timing.speedup(rows, reference) == pytest.approx((2.0 * 1.0 * 0.5) ** (1 / 5))
+
+
+def test_half_precision_without_tensor_cores_uses_packed_half2_roof():
+    peaks = lookup_peaks("NVIDIA H100 80GB HBM3")
+    assert timing.peak_flops(peaks, "fp16") == 2 * peaks.fp32
+    assert timing.peak_flops(peaks, "none") is None
