@@ -42,6 +42,7 @@ class Settings:
     concurrency: int = 8
     attempts: int = 1
     regenerate: bool = False
+    calibrate: bool = False  # score against measured peaks (calibrate.py) instead of datasheet figures
     rootdir: str = "."
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 

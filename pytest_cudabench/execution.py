@@ -123,7 +123,7 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                              "seed": timing["seed"], "cap_s": timing["cap_s"],
                              "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
             (job_dir / "job.json").write_text(json.dumps(job))
-        events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s)
+        events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize)
         try:
             verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
         except StageFailure as exc:
@@ -167,12 +167,29 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
     return job
 
 
-def _run_child(job_dir: Path, runtime: str, timeout_s: float) -> tuple[list[dict], int | None, str, bool]:
+def asan_runtime() -> str | None:
+    """The AddressSanitizer runtime, which must be loaded before anything else in the child (LD_PRELOAD)."""
+    compiler = shutil.which("g++")
+    if compiler is None:
+        return None
+    found = subprocess.run([compiler, "-print-file-name=libasan.so"], capture_output=True, text=True).stdout.strip()
+    return found if os.path.isabs(found) and os.path.exists(found) else None
+
+
+def _run_child(job_dir: Path, runtime: str, timeout_s: float,
+               sanitize: bool = False) -> tuple[list[dict], int | None, str, bool]:
     read_fd, write_fd = os.pipe()
     stderr_path = job_dir / "child.log"
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
     env["CUDA_MODULE_LOADING"] = "EAGER"
     address_space = CHILD_ADDRESS_SPACE if runtime == "cpu" else None  # the CUDA driver maps huge ranges
+    if sanitize and runtime == "cpu":
+        libasan = asan_runtime()
+        if libasan is None:
+            raise StageSkip("execute", "--cudabench-sanitize needs g++'s AddressSanitizer runtime (libasan)")
+        env["LD_PRELOAD"] = libasan
+        env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0:exitcode=86"
+        address_space = None  # ASan reserves terabytes of shadow memory
     with open(stderr_path, "wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "pytest_cudabench.child", str(job_dir), str(write_fd)],
@@ -230,6 +247,10 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     if returncode is not None and returncode < 0:
         raise StageFailure("execute", f"the answer crashed with {_signal_name(-returncode)} in {where}"
                            + _signal_hint(-returncode), stderr_tail)
+    if "ERROR: AddressSanitizer" in stderr_tail:
+        summary = next((line for line in stderr_tail.splitlines() if line.startswith("SUMMARY: AddressSanitizer")),
+                       stderr_tail[stderr_tail.index("ERROR: AddressSanitizer"):].splitlines()[0])
+        raise StageFailure("execute", f"AddressSanitizer in {where}: {summary}", stderr_tail)
     if not finished:
         raise StageFailure("execute", f"the process ended (exit code {returncode}) in {where} before reporting "
                            "results; an answer must return from solve, not end the process" + tail, stderr_tail)

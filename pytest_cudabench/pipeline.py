@@ -219,7 +219,12 @@ class Evaluation:
 
         assert self.library is not None
         gpu = gpu_info() or {}
-        peaks = lookup_peaks(gpu.get("name", ""))
+        if self.settings.calibrate:
+            from .calibrate import load_or_calibrate
+
+            peaks = load_or_calibrate(self.settings.cache_path / "peaks")
+        else:
+            peaks = lookup_peaks(gpu.get("name", ""))
         cap = timing.ITEM_TIME_CAP_S / len(self.task.sizes.bench)
         job = {"seed": self.settings.seed, "cap_s": cap}
         # Generous wall limit: five scales up to ~1 GB each, plus warm-up and L2 flushes.

@@ -54,6 +54,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         parser.addini(_ini_name(option), help_text, default=None)
     group.addoption("--cudabench-gpus", dest="cudabench_gpus", default=None,
                     help="GPUs to spread xdist workers over, e.g. 0,2 (default: all visible).")
+    group.addoption("--cudabench-calibrate", dest="cudabench_calibrate", action="store_true", default=False,
+                    help="Measure the GPU's achievable bandwidth and FLOP/s (cached per GPU and driver) and score "
+                         "against them instead of datasheet peaks.")
     group.addoption("--cudabench-regenerate", dest="cudabench_regenerate", action="store_true", default=False,
                     help="Ask the model again even where the generation cache has an answer.")
     group.addoption("--cudabench-sanitize", dest="cudabench_sanitize", action="store_true", default=False,
@@ -104,6 +107,7 @@ def build_settings(config: pytest.Config) -> Settings | None:
         concurrency=positive_int("--cudabench-concurrency", _setting(config, project, "concurrency")),
         attempts=positive_int("--cudabench-attempts", _setting(config, project, "attempts")),
         regenerate=bool(config.getoption("cudabench_regenerate")),
+        calibrate=bool(config.getoption("cudabench_calibrate") or project.get("calibrate", False)),
         rootdir=str(rootdir),
         project=project,
     )

@@ -86,3 +86,25 @@ def test_chatty_answer_does_not_block(tmp_path, vector_add):
     body = 'for (int i = 0; i < 200000; ++i) printf("debug line %d of a very chatty answer\\n", i);\n' + LAUNCH
     result = execute(tmp_path, vector_add, body)
     assert all(c["passed"] for c in result.cases)
+
+
+def test_sanitize_reports_an_out_of_bounds_write_by_line(tmp_path, vector_add):
+    task, cases = vector_add
+    source = KERNEL.replace("if (i < n) c[i] = a[i] + b[i];", "if (i <= n + 40) c[i] = 1.0f;")
+    source += 'extern "C" void solve(const float* a, const float* b, float* c, int n) {' + LAUNCH + "}\n"
+    library = build_cpu_library(source, tmp_path / "lib.so", sanitize=True)
+    with pytest.raises(StageFailure) as exc:
+        run_cases(task, library, "cpu", cases, timeout_s=60, sanitize=True)
+    assert "AddressSanitizer" in exc.value.message and "in add(" in exc.value.message, exc.value.message
+
+
+@pytest.mark.skipif(not __import__("pytest_cudabench.execution").execution.gpu_usable(),
+                    reason="needs a CUDA device and pycuda (pip install pytest-cudabench[gpu])")
+def test_gpu_runtime_judges_the_reference_solution(tmp_path, vector_add):
+    from pytest_cudabench.compiler import compile_library
+    from pytest_cudabench.gpus import default_arch
+
+    task, cases = vector_add
+    build = compile_library(task.solution_source(), cache_dir=tmp_path, arch=default_arch())
+    result = run_cases(task, build.library, "gpu", cases, timeout_s=60)
+    assert result.runtime == "gpu" and all(c["passed"] for c in result.cases)
