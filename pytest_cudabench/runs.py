@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .report import SCHEMA, aggregates, totals
+from .report import SCHEMA, build_report
 
 METRICS = ("compile_rate", "correct_rate", "mean_performance_score", "cudabench_score")
 GATED = ("correct_rate", "cudabench_score")  # an overall drop beyond the threshold fails `compare`
@@ -272,18 +272,9 @@ def merge_reports(reports: list[dict[str, Any]], force: bool = False) -> dict[st
         if len(distinct) > 1:
             warnings.warn(f"the runs differ in {field}: Performance-Scores are each relative to their own GPU",
                           MergeWarning, stacklevel=2)
-    merged_items = sorted(items.values(), key=lambda i: (i.get("task") or "", i.get("level") or 0,
-                                                         i.get("sample") or 0, i.get("nodeid") or ""))
-    collection_errors = list(errors.values())
-    run = _merged_run(runs, order, models, duplicates, merged_items)
-    return {
-        "schema": SCHEMA,
-        "run": run,
-        "totals": totals(merged_items, len(collection_errors)),
-        "aggregates": aggregates(merged_items),
-        "items": merged_items,
-        "collection_errors": collection_errors,
-    }
+    merged_items = list(items.values())
+    return build_report(_merged_run(runs, order, models, duplicates, merged_items), merged_items,
+                        list(errors.values()))
 
 
 def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str], duplicates: list[dict[str, Any]],

@@ -33,7 +33,7 @@ def test_corpus_fails_for_the_right_reasons(pytester, suite_copy, shared_cache, 
         records.append({"task": task, "level": 1, "sample": sample, "content": f"```cuda\n{source}```"})
         expected[(task, sample)] = (name, expect)
     (pytester.path / "corpus.jsonl").write_text("\n".join(json.dumps(r) for r in records))
-    result = pytester.runpytest_subprocess(
+    pytester.runpytest_subprocess(
         "--cudabench-model=replay:corpus.jsonl", "--cudabench-levels=1", f"--cudabench-samples={max(samples.values())}",
         f"--cudabench-cache-dir={shared_cache}", "--cudabench-report-dir=out", "--cudabench-timeout=20",
         "--cudabench-seed=3", "-p", "no:cacheprovider", *xdist, "task_suite",

@@ -2,7 +2,6 @@
 
 import json
 
-import pytest
 
 TASKS = ("basics/vector_add", "ai/relu", "reduction/sum", "analytics/histogram")
 

@@ -1,28 +1,10 @@
 """Custom checkers of ai tasks: valid alternatives pass, wrong answers are named."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from checker_support import call_check, case_for, load
 from pytest_cudabench import inputs
-from pytest_cudabench.tasks import load_task
-
-SUITE = Path(__file__).resolve().parents[2] / "task_suite"
-
-
-def load(task_id):
-    return load_task(SUITE / task_id, SUITE)
-
-
-def case_for(task, sizes, seed=0):
-    case = inputs.make_case(task, task.sizes.complete(sizes), np.random.default_rng(seed))
-    inputs.expect(task, case)
-    return case
-
-
-def call_check(task, case, got):
-    return task.check(inputs.reference_kwargs(task, case), {k: v.copy() for k, v in case.expected.items()}, got)
 
 
 @pytest.fixture(scope="module")
