@@ -10,6 +10,7 @@ COMMANDS = {
     "compare": ("pytest_cudabench.runs", "main_compare", "compare two JSON reports; non-zero exit on regression"),
     "merge": ("pytest_cudabench.runs", "main_merge", "merge JSON reports (items union, aggregates recomputed)"),
     "export-benchmark": ("pytest_cudabench.runs", "main_export_benchmark", "write timings as pytest-benchmark JSON"),
+    "table": ("pytest_cudabench.suite_table", "main", "rewrite the task table in task_suite/README.md (--check)"),
 }
 
 
@@ -18,7 +19,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
         print("usage: python -m pytest_cudabench <command> [args]\n\ncommands:")
         for name, (_module, _function, help_text) in COMMANDS.items():
-            print(f"  {name:15} {help_text}")
+            print(f"  {name:17} {help_text}")
         return 0 if argv and argv[0] in ("-h", "--help") else 2
     module_name, function_name, _ = COMMANDS[argv[0]]
     module = __import__(module_name, fromlist=[function_name])
