@@ -26,3 +26,9 @@ def test_suite_breadth_and_balance():
 def test_task_is_proven(path, shared_cache):
     report = validate_task(path, cache_dir=shared_cache)
     assert report.ok, "\n".join(report.errors)
+
+
+def test_task_table_in_the_authoring_guide_is_up_to_date():
+    from pytest_cudabench.suite_table import main
+
+    assert main(["--check", "--suite", str(SUITE)]) == 0, "run: python -m pytest_cudabench table"
