@@ -9,20 +9,22 @@ status pipe as JSON lines, so the parent knows which case was running when the c
 from __future__ import annotations
 
 import ctypes
-import io
 import json
+import math
 import mmap
 import os
 import sys
 import time
 from typing import Any
 
-import numpy as np
-import numpy.ctypeslib  # noqa: F401  (imported before the sandbox forbids opening files)
-
 PAGE = mmap.PAGESIZE
 ALIGN = 256  # cudaMalloc alignment
 SLACK_MARKER = 0xA5
+
+# Data crosses the process boundary as raw bytes with an index (no numpy here: importing it would be most of a short
+# item's cost). Itemsizes of the dtypes a task may declare:
+ITEMSIZE = {"float32": 4, "float64": 8, "float16": 2, "int8": 1, "uint8": 1, "int16": 2, "int32": 4, "uint32": 4,
+            "int64": 8, "uint64": 8}
 
 C_SCALARS = {
     "float32": ctypes.c_float, "float64": ctypes.c_double, "int8": ctypes.c_int8, "uint8": ctypes.c_uint8,
@@ -48,10 +50,6 @@ class GuardedBuffer:
         for page in (self.base, end):
             if libc.mprotect(ctypes.c_void_p(page), PAGE, 0) != 0:
                 raise OSError("mprotect failed for a guard page")
-
-    def view(self, dtype, shape) -> np.ndarray:
-        array = np.ctypeslib.as_array((ctypes.c_ubyte * self.nbytes).from_address(self.address))
-        return array.view(dtype).reshape(shape)
 
     def slack_intact(self) -> bool:
         if not self.slack:
@@ -87,14 +85,14 @@ class CpuBackend:
         if buffer is not None:
             buffer.map.close()
 
-    def upload(self, buffer: GuardedBuffer, array: np.ndarray) -> None:
-        buffer.view(np.uint8, (buffer.nbytes,))[: array.nbytes] = np.frombuffer(array.tobytes(), np.uint8)
+    def upload(self, buffer: GuardedBuffer, data: bytes) -> None:
+        ctypes.memmove(buffer.address, bytes(data), min(len(data), buffer.nbytes))
 
     def fill(self, buffer: GuardedBuffer, byte: int) -> None:
         ctypes.memset(buffer.address, byte, buffer.nbytes)
 
-    def download(self, buffer: GuardedBuffer, dtype, shape) -> np.ndarray:
-        return buffer.view(dtype, shape).copy()
+    def download(self, buffer: GuardedBuffer) -> bytes:
+        return ctypes.string_at(buffer.address, buffer.nbytes)
 
     def pointer(self, buffer: GuardedBuffer) -> int:
         return buffer.address
@@ -121,9 +119,11 @@ class GpuBackend:
     SLACK = 4096
 
     def __init__(self, library: str, job: dict[str, Any]):
+        import numpy as np
         import pycuda.autoprimaryctx  # noqa: F401  (creates and pushes the primary context)
         import pycuda.driver as cuda
 
+        self.np = np
         self.cuda = cuda
         self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
         self.cudart = _load_cudart()
@@ -140,25 +140,25 @@ class GpuBackend:
         if buffer is not None:
             buffer[0].free()
 
-    def upload(self, buffer, array: np.ndarray) -> None:
-        self.cuda.memcpy_htod(int(buffer[0]), np.ascontiguousarray(array))
+    def upload(self, buffer, data: bytes) -> None:
+        self.cuda.memcpy_htod(int(buffer[0]), self.np.frombuffer(data, self.np.uint8))
 
     def fill(self, buffer, byte: int) -> None:
         allocation, nbytes = buffer
         self.cuda.memset_d8(int(allocation), byte, nbytes)
         self.cuda.memset_d8(int(allocation) + nbytes, SLACK_MARKER, self.SLACK)
 
-    def download(self, buffer, dtype, shape) -> np.ndarray:
-        out = np.empty(shape, dtype=dtype)
+    def download(self, buffer) -> bytes:
+        out = self.np.empty(buffer[1], dtype=self.np.uint8)
         self.cuda.memcpy_dtoh(out, int(buffer[0]))
-        return out
+        return out.tobytes()
 
     def pointer(self, buffer) -> int:
         return int(buffer[0])
 
     def slack_intact(self, buffer) -> bool:
         allocation, nbytes = buffer
-        tail = np.empty(self.SLACK, np.uint8)
+        tail = self.np.empty(self.SLACK, self.np.uint8)
         self.cuda.memcpy_dtoh(tail, int(allocation) + nbytes)
         return bool((tail == SLACK_MARKER).all())
 
@@ -202,9 +202,10 @@ def main(argv: list[str]) -> int:
 
     with open(os.path.join(job_dir, "job.json")) as f:
         job = json.load(f)
-    data = np.load(os.path.join(job_dir, "inputs.npz"))
-    inputs = {key: data[key] for key in data.files}
-    results_file = open(os.path.join(job_dir, "results.npz"), "wb")
+    with open(os.path.join(job_dir, "inputs.bin"), "rb") as f:
+        blob = f.read()
+    inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
+    results_file = open(os.path.join(job_dir, "results.bin"), "wb")
     backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
     solve = backend.lib.solve
     solve.restype = None
@@ -221,14 +222,13 @@ def main(argv: list[str]) -> int:
         task = load_task(job["timing"]["task_path"], job["timing"]["suite_root"])
         seed = job["timing"]["seed"]
         bench_inputs = lambda k, sizes: make_case(task, sizes, task_rng(task, seed, f"bench{k}"), k)  # noqa: E731
-    np.savez(io.BytesIO(), probe=np.zeros(1))  # imports what saving needs while files can still be opened
     if job.get("seccomp"):
         from .sandbox import install_seccomp
 
         install_seccomp()
     say(event="ready")
 
-    results: dict[str, np.ndarray] = {}
+    results: dict[str, bytes] = {}
     for case in job["cases"]:
         index = case["index"]
         for run, sentinel in enumerate(job["sentinels"]):
@@ -239,14 +239,12 @@ def main(argv: list[str]) -> int:
                 if arg["role"] == "scalar":
                     call_args.append(case["scalars"][arg["name"]])
                     continue
-                shape = tuple(case["shapes"][arg["name"]])
-                dtype = np.dtype(arg["dtype"])
-                nbytes = int(np.prod(shape)) * dtype.itemsize
+                nbytes = math.prod(case["shapes"][arg["name"]]) * ITEMSIZE[arg["dtype"]]
                 buffer = backend.allocate((arg["name"], case["size_key"]), nbytes)
                 backend.fill(buffer, sentinel)
                 if arg["role"] in ("input", "inout"):
                     backend.upload(buffer, inputs[f"{index}:{arg['name']}"])
-                buffers[arg["name"]] = (buffer, dtype, shape)
+                buffers[arg["name"]] = buffer
                 call_args.append(backend.pointer(buffer))
             start = time.perf_counter()
             solve(*call_args)
@@ -257,16 +255,21 @@ def main(argv: list[str]) -> int:
                 results_file.close()
                 return 3
             overruns = []
-            for name, (buffer, dtype, shape) in buffers.items():
-                results[f"{index}:{run}:{name}"] = backend.download(buffer, dtype, shape)
+            for name, buffer in buffers.items():
+                results[f"{index}:{run}:{name}"] = backend.download(buffer)
                 if not backend.slack_intact(buffer):
                     overruns.append(name)
             say(event="done-call", case=index, run=run, seconds=elapsed, overruns=overruns)
     if job.get("timing"):
         time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
-    np.savez(results_file, **results)
+    index_of = {}
+    offset = 0
+    for key, data in results.items():
+        results_file.write(data)
+        index_of[key] = [offset, len(data)]
+        offset += len(data)
     results_file.close()
-    say(event="finished")
+    say(event="finished", results_index=index_of)
     return 0
 
 
@@ -290,8 +293,8 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
             buffer = backend.allocate(("bench", k, arg["name"]), array.nbytes)
             backend.fill(buffer, job["sentinels"][0])
             if arg["role"] in ("input", "inout"):
-                backend.upload(buffer, array)
-            buffers[arg["name"]] = (buffer, array.dtype, array.shape, arg["role"])
+                backend.upload(buffer, memoryview(array).cast("B"))
+            buffers[arg["name"]] = (buffer, arg["role"])
             call_args.append(backend.pointer(buffer))
         # Inout buffers would drift over repeated calls; outputs are simply rewritten each time.
         timing = time_callable(lambda: solve(*call_args), rule=StoppingRule(max_time_s=spec["cap_s"]),
@@ -300,9 +303,9 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
         if error:
             say(event="error", case=f"bench{k}", run=0, message=error)
             return
-        for name, (buffer, dtype, shape, role) in buffers.items():
+        for name, (buffer, role) in buffers.items():
             if role in ("output", "inout"):
-                results[f"bench{k}:{name}"] = backend.download(buffer, dtype, shape)
+                results[f"bench{k}:{name}"] = backend.download(buffer)
             backend.release(("bench", k, name))
         say(event="timed", scale=k, sizes=sizes, timing=timing)
 

@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,8 +133,13 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
         timed = [{"sizes": e["sizes"], **e["timing"]} for e in events if e.get("event") == "timed"]
         bench_outputs = {}
         if timing is not None:
-            with np.load(job_dir / "results.npz") as data:
-                bench_outputs = {k: data[k] for k in data.files if k.startswith("bench")}
+            finished = next(e for e in events if e.get("event") == "finished")
+            for k, scale in enumerate(job["timing"]["scales"]):
+                for arg in task.outputs:
+                    key = f"bench{k}:{arg.name}"
+                    if key in finished["results_index"]:
+                        bench_outputs[key] = _result_array(job_dir, finished["results_index"], key, arg.dtype.numpy,
+                                                           arg.shape_for(scale))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     sandbox_note = "seccomp+rlimits" if use_seccomp else "rlimits only"
@@ -143,11 +149,17 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
 
 def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,
                use_seccomp: bool, workers: int | None) -> dict[str, Any]:
-    arrays = {}
+    index: dict[str, list[int]] = {}
+    offset = 0
     job_cases = []
+    with open(job_dir / "inputs.bin", "wb") as blob:
+        for case in cases:
+            for arg in task.inputs:
+                data = np.ascontiguousarray(case.arrays[arg.name]).tobytes()
+                blob.write(data)
+                index[f"{case.index}:{arg.name}"] = [offset, len(data)]
+                offset += len(data)
     for case in cases:
-        for arg in task.inputs:
-            arrays[f"{case.index}:{arg.name}"] = case.arrays[arg.name]
         job_cases.append({
             "index": case.index,
             "size_key": json.dumps(case.sizes, sort_keys=True),
@@ -160,10 +172,9 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
         "workers": workers or max(1, min(4, os.cpu_count() or 1)), "memory_cap": CPU_MEMORY_CAP,
         "sentinels": list(SENTINELS),
         "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name} for a in task.args],
-        "cases": job_cases,
+        "cases": job_cases, "inputs_index": index,
     }
     (job_dir / "job.json").write_text(json.dumps(job))
-    np.savez(job_dir / "inputs.npz", **arrays)
     return job
 
 
@@ -198,12 +209,21 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float,
             preexec_fn=lambda: sandbox.limit_resources(address_space, int(timeout_s) + 30),
         )
     os.close(write_fd)
-    timed_out = False
-    try:
-        process.wait(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        timed_out = True
+    # A timer kills the child at the limit; waiting blocks instead of polling (Popen.wait(timeout) sleeps in steps
+    # of up to 50 ms, a visible share of a short item).
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
         _kill_group(process)
+
+    timer = threading.Timer(timeout_s, expire)
+    timer.start()
+    try:
+        process.wait()
+    finally:
+        timer.cancel()
+    timed_out = expired.is_set()
     with os.fdopen(read_fd) as status:
         raw = status.read()
     events = []
@@ -221,7 +241,6 @@ def _kill_group(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.wait()
 
 
 def _case_label(cases: list[inputs.Case], index: int | None) -> str:
@@ -254,8 +273,15 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     if not finished:
         raise StageFailure("execute", f"the process ended (exit code {returncode}) in {where} before reporting "
                            "results; an answer must return from solve, not end the process" + tail, stderr_tail)
-    data = np.load(job_dir / "results.npz")
-    results = {key: data[key] for key in data.files}
+    finished_event = next(e for e in events if e.get("event") == "finished")
+    results = {}
+    for case in cases:
+        for arg in task.args:
+            if arg.is_pointer:
+                for run in range(len(SENTINELS)):
+                    key = f"{case.index}:{run}:{arg.name}"
+                    results[key] = _result_array(job_dir, finished_event["results_index"], key, arg.dtype.numpy,
+                                                 case.arrays[arg.name].shape)
     done = {(e["case"], e["run"]): e for e in events if e.get("event") == "done-call"}
     verdicts = []
     for case in cases:
@@ -290,6 +316,16 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
         verdicts.append({"index": case.index, "sizes": case.sizes, "passed": True,
                          "seconds": [round(s, 6) for s in seconds if s is not None]})
     return verdicts
+
+
+def _result_array(job_dir: Path, index: dict[str, list[int]], key: str, dtype, shape) -> np.ndarray:
+    offset, size = index[key]
+    count = int(np.prod(shape))
+    if size != count * np.dtype(dtype).itemsize:
+        raise StageFailure("execute", f"the child returned {size} bytes for {key}; the protocol was tampered with")
+    with open(job_dir / "results.bin", "rb") as f:
+        f.seek(offset)
+        return np.frombuffer(f.read(size), dtype=dtype).reshape(shape).copy()
 
 
 def _unwritten(task: Task, got: dict[str, np.ndarray], sentinel: int) -> str:
