@@ -19,7 +19,7 @@ from .gpus import gpu_info, lookup_peaks
 from .html_report import write_html
 from .models import GenerationRequest, NoAnswer, create_model
 from .pipeline import Evaluation
-from .prompts import messages, prompt_hash
+from .prompts import TEMPLATE_VERSION, messages, prompt_hash
 from .tasks import Task, find_suite_root, is_task_dir, load_task
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -413,7 +413,7 @@ class Controller:
             "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
             "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or "sm_80",
-            "cases": s.cases, "template_version": __import__("pytest_cudabench.prompts").prompts.TEMPLATE_VERSION,
+            "cases": s.cases, "template_version": TEMPLATE_VERSION,
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
             "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks.to_dict() if peaks else None,
             "performance_measured": any(i.get("performance_score") is not None for i in self.items.values()),

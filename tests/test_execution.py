@@ -7,7 +7,7 @@ import pytest
 from pytest_cudabench import inputs
 from pytest_cudabench.cpu_runtime import build_cpu_library
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.execution import run_cases
+from pytest_cudabench.execution import gpu_usable, run_cases
 from pytest_cudabench.sandbox import seccomp_available
 from pytest_cudabench.tasks import load_task
 
@@ -98,7 +98,7 @@ def test_sanitize_reports_an_out_of_bounds_write_by_line(tmp_path, vector_add):
     assert "AddressSanitizer" in exc.value.message and "in add(" in exc.value.message, exc.value.message
 
 
-@pytest.mark.skipif(not __import__("pytest_cudabench.execution").execution.gpu_usable(),
+@pytest.mark.skipif(not gpu_usable(),
                     reason="needs a CUDA device and pycuda (pip install pytest-cudabench[gpu])")
 def test_gpu_runtime_judges_the_reference_solution(tmp_path, vector_add):
     from pytest_cudabench.compiler import compile_library
