@@ -345,6 +345,9 @@ class XdistHooks:
             if reporter is not None:
                 reporter.write_line(f"WARNING {message}", yellow=True)
         for spec, gpu in zip(specs, assign_gpus(gpus, len(specs))):
+            # A spec that pins its own device, or runs on another machine, knows its GPUs better than we do.
+            if "CUDA_VISIBLE_DEVICES" in spec.env or not getattr(spec, "popen", True):
+                continue
             spec.env["CUDA_VISIBLE_DEVICES"] = gpu
 
 
