@@ -22,9 +22,7 @@ ALIGN = 256  # cudaMalloc alignment
 SLACK_MARKER = 0xA5
 
 # Data crosses the process boundary as raw bytes with an index (no numpy here: importing it would be most of a short
-# item's cost). Itemsizes of the dtypes a task may declare:
-ITEMSIZE = {"float32": 4, "float64": 8, "float16": 2, "int8": 1, "uint8": 1, "int16": 2, "int32": 4, "uint32": 4,
-            "int64": 8, "uint64": 8}
+# item's cost); the job gives each argument's itemsize.
 
 C_SCALARS = {
     "float32": ctypes.c_float, "float64": ctypes.c_double, "int8": ctypes.c_int8, "uint8": ctypes.c_uint8,
@@ -239,7 +237,7 @@ def main(argv: list[str]) -> int:
                 if arg["role"] == "scalar":
                     call_args.append(case["scalars"][arg["name"]])
                     continue
-                nbytes = math.prod(case["shapes"][arg["name"]]) * ITEMSIZE[arg["dtype"]]
+                nbytes = math.prod(case["shapes"][arg["name"]]) * arg["itemsize"]
                 buffer = backend.allocate((arg["name"], case["size_key"]), nbytes)
                 backend.fill(buffer, sentinel)
                 if arg["role"] in ("input", "inout"):

@@ -134,11 +134,12 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
         bench_outputs = {}
         if timing is not None:
             finished = next(e for e in events if e.get("event") == "finished")
+            blob = (job_dir / "results.bin").read_bytes()
             for k, scale in enumerate(job["timing"]["scales"]):
                 for arg in task.outputs:
                     key = f"bench{k}:{arg.name}"
                     if key in finished["results_index"]:
-                        bench_outputs[key] = _result_array(job_dir, finished["results_index"], key, arg.dtype.numpy,
+                        bench_outputs[key] = _result_array(blob, finished["results_index"], key, arg.dtype.numpy,
                                                            arg.shape_for(scale))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
@@ -171,7 +172,8 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
         "library": str(Path(library).resolve()), "runtime": runtime, "seccomp": use_seccomp,
         "workers": workers or max(1, min(4, os.cpu_count() or 1)), "memory_cap": CPU_MEMORY_CAP,
         "sentinels": list(SENTINELS),
-        "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name} for a in task.args],
+        "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name, "itemsize": a.dtype.itemsize}
+                 for a in task.args],
         "cases": job_cases, "inputs_index": index,
     }
     (job_dir / "job.json").write_text(json.dumps(job))
@@ -274,13 +276,14 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
         raise StageFailure("execute", f"the process ended (exit code {returncode}) in {where} before reporting "
                            "results; an answer must return from solve, not end the process" + tail, stderr_tail)
     finished_event = next(e for e in events if e.get("event") == "finished")
+    blob = (job_dir / "results.bin").read_bytes()
     results = {}
     for case in cases:
         for arg in task.args:
             if arg.is_pointer:
                 for run in range(len(SENTINELS)):
                     key = f"{case.index}:{run}:{arg.name}"
-                    results[key] = _result_array(job_dir, finished_event["results_index"], key, arg.dtype.numpy,
+                    results[key] = _result_array(blob, finished_event["results_index"], key, arg.dtype.numpy,
                                                  case.arrays[arg.name].shape)
     done = {(e["case"], e["run"]): e for e in events if e.get("event") == "done-call"}
     verdicts = []
@@ -318,14 +321,12 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     return verdicts
 
 
-def _result_array(job_dir: Path, index: dict[str, list[int]], key: str, dtype, shape) -> np.ndarray:
+def _result_array(blob: bytes, index: dict[str, list[int]], key: str, dtype, shape) -> np.ndarray:
     offset, size = index[key]
     count = int(np.prod(shape))
-    if size != count * np.dtype(dtype).itemsize:
+    if size != count * np.dtype(dtype).itemsize or offset + size > len(blob):
         raise StageFailure("execute", f"the child returned {size} bytes for {key}; the protocol was tampered with")
-    with open(job_dir / "results.bin", "rb") as f:
-        f.seek(offset)
-        return np.frombuffer(f.read(size), dtype=dtype).reshape(shape).copy()
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
 
 
 def _unwritten(task: Task, got: dict[str, np.ndarray], sentinel: int) -> str:

@@ -21,8 +21,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
-NOT_MEASURED = "not measured"
+from .pipeline import STAGES
+from .report import NOT_MEASURED
+from .report import format_score as score
+
 NOT_MEASURED_NOTE = "performance not measured (timing needs a GPU)"
 PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f",
            "#bab0ac", "#1f77b4", "#17becf", "#8c564b", "#bcbd22")
@@ -88,10 +90,6 @@ def highlight(source: str) -> str:
 
 def pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
-
-
-def score(value: float | None) -> str:
-    return NOT_MEASURED if value is None else f"{value:.3f}"
 
 
 def si(value: float | None, unit: str = "") -> str:

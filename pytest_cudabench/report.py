@@ -105,8 +105,11 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:5.1f}%"
 
 
-def _score(value: float | None) -> str:
-    return "not measured" if value is None else f"{value:.3f}"
+NOT_MEASURED = "not measured"
+
+
+def format_score(value: float | None) -> str:
+    return NOT_MEASURED if value is None else f"{value:.3f}"
 
 
 def summary_lines(report: dict[str, Any]) -> list[str]:
@@ -120,12 +123,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         for name, group in agg[key].items():
             label = f"level {name}" if key == "by_level" else name
             lines.append(f"{label:<22}{group['n_items']:>7}{_pct(group['compile_rate']):>10}"
-                         f"{_pct(group['correct_rate']):>10}{_score(group['mean_performance_score']):>14}")
+                         f"{_pct(group['correct_rate']):>10}{format_score(group['mean_performance_score']):>14}")
         lines.append("")
     overall = agg["overall"]
     lines.append(f"overall: {overall['n_items']} items, compiled {_pct(overall['compile_rate']).strip()}, "
                  f"correct {_pct(overall['correct_rate']).strip()}, CUDABench-Score "
-                 f"{_score(overall['cudabench_score'])}")
+                 f"{format_score(overall['cudabench_score'])}")
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
     reasons = Counter()

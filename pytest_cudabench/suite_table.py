@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-import numpy as np
 
 from .errors import CudabenchError
 from .tasks import TIERS, Task, find_task_dirs, load_task
@@ -25,8 +24,7 @@ def bench_bytes(task: Task) -> list[int]:
     """The data size (sum of all buffers) of every benchmark scale, in order."""
     totals = []
     for scale in task.sizes.bench:
-        sizes = task.sizes.complete(scale)
-        totals.append(sum(int(np.prod(a.shape_for(sizes))) * a.dtype.itemsize for a in task.args if a.is_pointer))
+        totals.append(task.buffer_bytes(task.sizes.complete(scale)))
     return totals
 
 

@@ -189,6 +189,10 @@ class Task:
         params = ", ".join(a.c_declaration() for a in self.args)
         return f'extern "C" void solve({params})'
 
+    def buffer_bytes(self, sizes: Mapping[str, int]) -> int:
+        """Bytes of all pointer arguments at these sizes: the data a call moves at least once."""
+        return sum(int(np.prod(a.shape_for(sizes))) * a.dtype.itemsize for a in self.args if a.is_pointer)
+
     def scalar_values(self, sizes: Mapping[str, int]) -> dict[str, int | float]:
         values: dict[str, int | float] = {}
         for arg in self.scalars:

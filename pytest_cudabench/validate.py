@@ -19,6 +19,7 @@ from . import compare, inputs
 from .config import Settings
 from .errors import CudabenchError, StageFailure, StageSkip, TaskError
 from .models import ReferenceModel
+from .suite_table import bench_bytes, format_bytes
 from .tasks import Task, find_suite_root, find_task_dirs, load_task
 
 MIN_BENCH_BYTES = 512  # "about 1 KB" at the smallest scale
@@ -41,28 +42,27 @@ class TaskReport:
         return not self.errors
 
 
-def buffer_bytes(task: Task, sizes: dict[str, int]) -> int:
-    return sum(int(np.prod(a.shape_for(sizes))) * a.dtype.itemsize for a in task.args if a.is_pointer)
-
-
 def check_scales(task: Task, report: TaskReport) -> None:
-    totals = [buffer_bytes(task, task.sizes.complete(s)) for s in task.sizes.bench]
+    totals = bench_bytes(task)
     if totals != sorted(totals):
         report.errors.append(f"[sizes.bench] scales must grow: data sizes are {_sizes(totals)}")
     if totals[0] < MIN_BENCH_BYTES or totals[0] > MAX_SMALLEST_BENCH_BYTES:
-        report.warnings.append(f"[sizes.bench] the smallest scale moves {_bytes(totals[0])}; aim for about 1 KB")
+        report.warnings.append(f"[sizes.bench] the smallest scale moves {format_bytes(totals[0])}; "
+                               "aim for about 1 KB")
     if totals[-1] < MIN_LARGEST_BENCH_BYTES:
-        report.errors.append(f"[sizes.bench] the largest scale moves only {_bytes(totals[-1])}; aim for about 1 GB")
+        report.errors.append(f"[sizes.bench] the largest scale moves only {format_bytes(totals[-1])}; "
+                             "aim for about 1 GB")
     if totals[-1] > MAX_BENCH_BYTES:
-        report.errors.append(f"[sizes.bench] the largest scale needs {_bytes(totals[-1])}, more than a GPU "
+        report.errors.append(f"[sizes.bench] the largest scale needs {format_bytes(totals[-1])}, more than a GPU "
                              "benchmark should allocate")
     for scale in task.sizes.bench:
         sizes = task.sizes.complete(scale)
         declared = task.roofline.dram_bytes.evaluate(sizes)
-        counted = buffer_bytes(task, sizes)
+        counted = task.buffer_bytes(sizes)
         if declared > 0 and abs(declared - counted) / counted > 0.01:
-            report.warnings.append(f"[roofline] bytes = {task.roofline.dram_bytes.text} gives {_bytes(declared)} "
-                                   f"at {scale}, the buffers hold {_bytes(counted)}; explain the difference")
+            report.warnings.append(f"[roofline] bytes = {task.roofline.dram_bytes.text} gives "
+                                   f"{format_bytes(declared)} at {scale}, the buffers hold {format_bytes(counted)}; "
+                                   "explain the difference")
             break
 
 
@@ -89,7 +89,7 @@ def check_sizes(task: Task, report: TaskReport) -> None:
 
 def check_reference(task: Task, report: TaskReport, seed: int = 1234) -> None:
     """Outputs vary, react to every input, and a degenerate answer cannot pass."""
-    sizes = max((task.sizes.complete(c) for c in task.sizes.cases), key=lambda s: buffer_bytes(task, s),
+    sizes = max((task.sizes.complete(c) for c in task.sizes.cases), key=task.buffer_bytes,
                 default=None) or task.sizes.complete({k: v[1] for k, v in task.sizes.test_ranges.items()})
     base = inputs.make_case(task, sizes, inputs.task_rng(task, seed, "validate-a"))
     other = inputs.make_case(task, sizes, inputs.task_rng(task, seed, "validate-b"))
@@ -176,16 +176,8 @@ def validate_task(path: Path, *, run_solution: bool = True, cache_dir: Path = Pa
     return report
 
 
-def _bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"
-
-
 def _sizes(values: list[int]) -> str:
-    return ", ".join(_bytes(v) for v in values)
+    return ", ".join(format_bytes(v) for v in values)
 
 
 def main(argv: list[str] | None = None) -> int:
