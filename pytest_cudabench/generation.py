@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -96,6 +97,12 @@ class GenerationCache:
 
     def path(self, key: str) -> Path:
         return self.generations / key[:2] / f"{key}.json"
+
+    def claim_path(self, key: str) -> Path:
+        return self.claims / f"{key}.claim"
+
+    def failed_path(self, key: str) -> Path:
+        return self.claims / f"{key}.failed"
 
     def load(self, key: str) -> dict[str, Any] | None:
         try:
@@ -263,11 +270,8 @@ class GenerationService:
 
     # --------------------------------------------------------------- claims (cross-process dedupe)
 
-    def _claim_path(self, key: str) -> Path:
-        return self.cache.claims / f"{key}.claim"
-
     def _claim(self, key: str) -> bool:
-        path = self._claim_path(key)
+        path = self.cache.claim_path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = json.dumps({"owner": self.token, "host": socket.gethostname(), "pid": os.getpid(),
                               "run_id": self.run_id, "time": time.time()})
@@ -287,7 +291,7 @@ class GenerationService:
     def _release(self, key: str) -> None:
         with self._lock:
             self._held.discard(key)
-        path = self._claim_path(key)
+        path = self.cache.claim_path(key)
         owner = _read_claim(path)
         if owner is not None and owner.get("owner") == self.token:
             try:
@@ -309,7 +313,7 @@ class GenerationService:
                 return
             for key in held:
                 try:
-                    os.utime(self._claim_path(key))
+                    os.utime(self.cache.claim_path(key))
                 except OSError:
                     pass
 
@@ -346,25 +350,22 @@ class GenerationService:
 
     def _wait_for_other(self, key: str) -> None:
         """Waits until another worker's claim on `key` is gone (answered, failed, or stale)."""
-        path = self._claim_path(key)
+        path = self.cache.claim_path(key)
         delay = self.poll_s
         while path.exists():
-            if self.cache.path(key).exists() or self._failed_path(key).exists():
+            if self.cache.path(key).exists() or self.cache.failed_path(key).exists():
                 return
             if self._take_over_if_stale(path):
                 return
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
 
-    def _failed_path(self, key: str) -> Path:
-        return self.cache.claims / f"{key}.failed"
-
     def _write_failed(self, key: str, message: str) -> None:
-        _atomic_write(self._failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
+        _atomic_write(self.cache.failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
 
     def _check_failed(self, key: str) -> None:
         """Another worker of this run asked and failed: fail the same way instead of asking again."""
-        path = self._failed_path(key)
+        path = self.cache.failed_path(key)
         info = _read_claim(path)
         if info is None:
             return
@@ -392,6 +393,73 @@ def _pid_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+# ----------------------------------------------------------------------------- progress
+
+
+@dataclass(frozen=True)
+class ProgressCounts:
+    total: int
+    requested: int = 0  # answered by the model during this run
+    cached: int = 0  # answered before this run
+    in_flight: int = 0  # claimed by some worker, not answered yet
+    failed: int = 0
+
+    @property
+    def ready(self) -> int:
+        return self.requested + self.cached
+
+    @property
+    def waiting(self) -> int:
+        return self.total - self.ready - self.in_flight - self.failed
+
+    @property
+    def finished(self) -> bool:
+        return self.ready + self.failed >= self.total
+
+    def line(self) -> str:
+        text = (f"cudabench generation: {self.ready}/{self.total} answers ready "
+                f"({self.requested} requested, {self.cached} cached), {self.in_flight} in flight, "
+                f"{self.waiting} waiting")
+        return text + (f", {self.failed} failed" if self.failed else "")
+
+
+class GenerationProgress:
+    """Where the answers of a run stand, read from the shared cache directory, so one process sees the requests of
+    every xdist worker: a record of this run is requested, an older one cached, a claim in flight."""
+
+    def __init__(self, cache: GenerationCache, keys: list[str], run_id: str, *, regenerate: bool = False):
+        self.cache = cache
+        self.keys = list(dict.fromkeys(keys))
+        self.run_id = run_id
+        self.regenerate = regenerate
+        self._final: dict[str, str] = {}  # key -> "requested" | "cached" | "failed": never looked at again
+
+    def poll(self) -> ProgressCounts:
+        counts = {"requested": 0, "cached": 0, "in_flight": 0, "failed": 0}
+        for key in self.keys:
+            state = self._final.get(key) or self._state(key)
+            if state in counts:
+                counts[state] += 1
+        return ProgressCounts(total=len(self.keys), **counts)
+
+    def _state(self, key: str) -> str | None:
+        if self.cache.path(key).exists():
+            record = self.cache.load(key)
+            if record is not None and record.get("run_id") == self.run_id:
+                self._final[key] = "requested"
+                return "requested"
+            if record is not None and not self.regenerate:
+                self._final[key] = "cached"
+                return "cached"
+        failed = _read_claim(self.cache.failed_path(key))
+        if failed is not None and failed.get("run_id") == self.run_id:
+            self._final[key] = "failed"
+            return "failed"
+        if self.cache.claim_path(key).exists():
+            return "in_flight"
+        return None
 
 
 # ----------------------------------------------------------------------------- usage totals

@@ -3,7 +3,9 @@ all the work is in the domain modules (tasks, models, pipeline, report)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -14,7 +16,7 @@ import pytest
 from . import report as report_mod
 from .config import RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int, read_project_table
 from .errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
-from .generation import GenerationService, usage_totals
+from .generation import GenerationProgress, GenerationService, usage_totals
 from .gpus import gpu_info, lookup_peaks
 from .html_report import write_html
 from .models import GenerationRequest, NoAnswer, create_model
@@ -40,6 +42,7 @@ _OPTIONS = [
     ("timeout", "Wall-time limit per answer run in seconds (default: the task's).", None),
     ("concurrency", "Model requests in flight at once per worker (default 8).", "8"),
     ("attempts", "Attempts per item: >1 feeds compiler errors or mismatches back to the model (default 1).", "1"),
+    ("progress", "Seconds between generation progress lines when the model is remote; 0: none (default 10).", "10"),
 ]
 
 
@@ -138,6 +141,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Controller(config, settings), "cudabench-controller")
+        interval = float(_setting(config, read_project_table(Path(settings.rootdir)), "progress"))
+        if config.stash[GENERATOR_KEY].cacheable and interval > 0 and config.get_verbosity() > -2:
+            config.pluginmanager.register(ProgressLine(config, interval), "cudabench-progress")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -174,13 +180,33 @@ class TaskDirectory(pytest.Directory):
         self.config.addinivalue_line("markers", f"{task.domain}: tasks of domain {task.domain}")
         for level in settings.levels:
             for sample in range(settings.samples):
-                yield CudabenchItem.from_parent(self, name=f"level{level}[sample{sample}]", task=task,
+                yield CudabenchItem.from_parent(self, name=item_name(level, sample), task=task,
                                                 level=level, sample=sample)
 
     def repr_failure(self, excinfo):  # type: ignore[override]
         if isinstance(excinfo.value, TaskError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
+
+
+def generation_request(task: Task, level: int, sample: int) -> GenerationRequest:
+    msgs = messages(task, level)
+    return GenerationRequest(task=task, level=level, sample=sample, messages=msgs, prompt_hash=prompt_hash(msgs))
+
+
+def item_name(level: int, sample: int) -> str:
+    return f"level{level}[sample{sample}]"
+
+
+def parse_item_nodeid(nodeid: str) -> tuple[str, int, int] | None:
+    """`task_suite/ai/relu::level2[sample0]` -> ("task_suite/ai/relu", 2, 0); None for other node ids."""
+    path, _, name = nodeid.partition("::")
+    if not (name.startswith("level") and "[sample" in name and name.endswith("]")):
+        return None
+    level, _, sample = name[len("level"):-1].partition("[sample")
+    if not (level.isdigit() and sample.isdigit()):
+        return None
+    return path, int(level), int(sample)
 
 
 class CudabenchItem(pytest.Item):
@@ -196,9 +222,7 @@ class CudabenchItem(pytest.Item):
         self.request: GenerationRequest | None = None
 
     def generation_request(self) -> GenerationRequest:
-        msgs = messages(self.task, self.level)
-        return GenerationRequest(task=self.task, level=self.level, sample=self.sample, messages=msgs,
-                                 prompt_hash=prompt_hash(msgs))
+        return generation_request(self.task, self.level, self.sample)
 
     def setup(self) -> None:
         generator = self.config.stash[GENERATOR_KEY]
@@ -395,7 +419,7 @@ class Controller:
         result = getattr(report, "cudabench", None)
         if result is not None:
             self.items[report.nodeid] = result
-        elif report.failed and _looks_like_item(report.nodeid) and report.nodeid not in self.items:
+        elif report.failed and parse_item_nodeid(report.nodeid) and report.nodeid not in self.items:
             # A crashed xdist worker: the report is synthesized without our data.
             self.items[report.nodeid] = _crashed_item(report)
 
@@ -455,14 +479,8 @@ class Controller:
             terminalreporter.write_line(f"HTML report: {self.html_path}")
 
 
-def _looks_like_item(nodeid: str) -> bool:
-    return "::level" in nodeid and "[sample" in nodeid
-
-
 def _crashed_item(report: pytest.TestReport) -> dict[str, Any]:
-    path, _, name = report.nodeid.partition("::")
-    level = int(name[len("level"):name.index("[")]) if name.startswith("level") else None
-    sample = int(name[name.index("[sample") + 7:-1]) if "[sample" in name else None
+    path, level, sample = parse_item_nodeid(report.nodeid)
     message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "worker crashed"
     return {"nodeid": report.nodeid, "task": "/".join(Path(path).parts[-2:]), "level": level, "sample": sample,
             "outcome": "failed", "failed_stage": "crash", "stage_reached": None, "message": message, "stages": {},
@@ -473,3 +491,83 @@ def _iso(timestamp: float) -> str:
     import datetime as dt
 
     return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class ProgressLine:
+    """Controller only, remote models only: every `interval` seconds while answers are outstanding, a line with
+    how many are ready (requested this run or cached), in flight and waiting, over every worker of the run."""
+
+    def __init__(self, config: pytest.Config, interval: float):
+        self.config = config
+        self.interval = interval
+        self.progress: GenerationProgress | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._last_line: str | None = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        items = [i for i in session.items if isinstance(i, CudabenchItem)]
+        if items:
+            self.start([i.generation_request() for i in items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        """Under xdist the controller collects nothing; every worker collects the same items, so the first list
+        tells which answers the run needs."""
+        if self._thread is not None:
+            return
+        tasks: dict[str, Task | None] = {}
+        requests = []
+        for parsed in filter(None, map(parse_item_nodeid, ids)):
+            path, level, sample = parsed
+            if path not in tasks:
+                try:
+                    directory = self.config.rootpath / path
+                    tasks[path] = load_task(directory, find_suite_root(directory))
+                except TaskError:
+                    tasks[path] = None  # its collection error is reported elsewhere
+            if tasks[path] is not None:
+                requests.append(generation_request(tasks[path], level, sample))
+        if requests:
+            self.start(requests)
+
+    def start(self, requests: list[GenerationRequest]) -> None:
+        service = self.config.stash[GENERATOR_KEY]
+        self.progress = GenerationProgress(service.cache, [service.key(r) for r in requests], service.run_id,
+                                           regenerate=service.settings.regenerate)
+        self._thread = threading.Thread(target=self._watch, name="cudabench-progress", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        assert self.progress is not None
+        next_line = time.monotonic() + min(self.interval, 2.0)  # the first line early, then every interval
+        while not self._stop.wait(0.25):
+            counts = self.progress.poll()
+            if counts.finished:
+                self._write(counts.line())
+                return
+            if time.monotonic() >= next_line:
+                next_line = time.monotonic() + self.interval
+                self._write(counts.line())
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            if line == self._last_line:
+                return
+            self._last_line = line
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            capture = self.config.pluginmanager.get_plugin("capturemanager")
+            if reporter is None:
+                return
+            # Lines written while an item runs would land in its captured output; pytest's live logging suspends
+            # capture the same way.
+            with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+                reporter.ensure_newline()  # pytest starts the next progress line afresh
+                reporter.write_line(line)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

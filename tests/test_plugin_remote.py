@@ -130,3 +130,20 @@ def test_repair_loop_feeds_compiler_errors_back(pytester, suite_copy, monkeypatc
         result = run(pytester, srv, "--cudabench-levels=1", "--cudabench-regenerate")
         result.assert_outcomes(failed=1)
         result.stdout.fnmatch_lines(["*stage 'compile' failed*"])
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["single", "xdist"])
+def test_progress_line_counts_requests_in_flight_and_cached(pytester, suite_copy, monkeypatch, xdist):
+    suite_copy("basics/vector_add")
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer(latency_s=0.6, responder=answer) as slow:
+        args = ("--cudabench-samples=2", "--cudabench-concurrency=2", "-o", "cudabench_progress=0.3", *xdist)
+        first = run(pytester, slow, *args).stdout.str()
+        lines = [line for line in first.splitlines() if line.startswith("cudabench generation:")]
+        assert lines, first
+        assert any(" in flight" in line and not line.startswith("cudabench generation: 6/6") for line in lines), lines
+        assert lines[-1] == "cudabench generation: 6/6 answers ready (6 requested, 0 cached), 0 in flight, 0 waiting"
+        again = run(pytester, slow, *args).stdout.str()
+        assert "cudabench generation: 6/6 answers ready (0 requested, 6 cached), 0 in flight, 0 waiting" in again
+        quiet = run(pytester, slow, *args[:-2 - len(xdist)], "-o", "cudabench_progress=0", *xdist).stdout.str()
+        assert "cudabench generation:" not in quiet
