@@ -27,6 +27,7 @@ from .tasks import Task, find_suite_root, is_task_dir, load_task
 SETTINGS_KEY = pytest.StashKey[Settings]()
 GENERATOR_KEY = pytest.StashKey[GenerationService]()
 WORKERINPUT_KEY = "cudabench_settings"
+WORKER_MACHINE_KEY = "cudabench_machine"
 
 # (option, ini key, help, default as a string or None)
 _OPTIONS = [
@@ -154,6 +155,15 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         item.config.stash[_PREFETCHED_KEY] = True
         requests = [i.generation_request() for i in item.session.items if isinstance(i, CudabenchItem)]
         item.config.stash[GENERATOR_KEY].prefetch(requests)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker tells the controller which machine and GPU its items ran on."""
+    config = session.config
+    if hasattr(config, "workeroutput") and SETTINGS_KEY in config.stash:
+        config.workeroutput[WORKER_MACHINE_KEY] = {
+            **report_mod.machine(), "gpu": gpu_info(),
+            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
 
 
 @pytest.hookimpl(trylast=True)
@@ -405,6 +415,7 @@ class Controller:
         self.config = config
         self.settings = settings
         self.items: dict[str, dict[str, Any]] = {}
+        self.worker_machines: dict[str, dict[str, Any]] = {}
         self.collection_errors: list[dict[str, str]] = []
         self.started = time.time()
         self.report_path: Path | None = None
@@ -414,6 +425,12 @@ class Controller:
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
             self.collection_errors.append({"path": report.nodeid, "message": str(report.longrepr)})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        machine = getattr(node, "workeroutput", {}).get(WORKER_MACHINE_KEY)
+        if machine:
+            self.worker_machines[node.gateway.id] = machine
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "cudabench", None)
@@ -435,14 +452,18 @@ class Controller:
         finished = time.time()
         workers = getattr(self.config.option, "numprocesses", None)
         gpu = gpu_info()
-        peaks = lookup_peaks(gpu["name"]) if gpu and gpu.get("name") else None
+        if gpu is None:  # a controller without a GPU (remote workers): the GPU the workers measured on
+            gpu = next((w["gpu"] for w in self.worker_machines.values() if w.get("gpu")), None)
+        table = lookup_peaks(gpu["name"]) if gpu and gpu.get("name") else None
+        peaks, peaks_by_item = report_mod.run_peaks(list(self.items.values()), table.to_dict() if table else None)
         return {
             "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
             "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or "sm_80",
             "cases": s.cases, "template_version": TEMPLATE_VERSION,
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
-            "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks.to_dict() if peaks else None,
+            "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,
+            "worker_machines": self.worker_machines or None,
             "performance_measured": any(i.get("performance_score") is not None for i in self.items.values()),
             "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
                                       "measured median (cold L2), mean over the benchmark scales",

@@ -2,7 +2,10 @@
 
 JSON schema "pytest-cudabench/report/1":
   run:         id, started, finished, duration_s, model, seed, levels, samples, runtime, arch, template_version,
-               command, workers, versions{...}, machine{...}, gpu (null without one), performance_measured
+               command, workers, versions{...}, machine{...} (the controller's), gpu (the controller's, else the
+               workers'; null without one), peaks (what items were scored against; null when none or when items
+               differ, then peaks_by_item is true and each item's stages.time.peaks says), worker_machines
+               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured
   totals:      collected, passed, failed, skipped, error (collected = the sum of the others)
   aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
@@ -51,6 +54,19 @@ def versions(nvcc_version: str | None = None) -> dict[str, str]:
 def machine() -> dict[str, Any]:
     return {"hostname": socket.gethostname(), "platform": platform.platform(), "machine": platform.machine(),
             "cpu_count": os.cpu_count()}
+
+
+def run_peaks(items: list[dict[str, Any]], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+    """The peaks a run was scored against, and whether they differ between items. Items record the peaks they were
+    scored on (calibrated or datasheet, on their worker's GPU); without timed items, the datasheet figures."""
+    used: list[dict[str, Any]] = []
+    for item in items:
+        peaks = ((item.get("stages") or {}).get("time") or {}).get("peaks")
+        if peaks and peaks not in used:
+            used.append(peaks)
+    if len(used) > 1:
+        return None, True
+    return (used[0] if used else datasheet), False
 
 
 def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str, int]:

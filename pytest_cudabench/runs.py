@@ -20,7 +20,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .report import SCHEMA, build_report
+from .report import SCHEMA, build_report, run_peaks
 
 METRICS = ("compile_rate", "correct_rate", "mean_performance_score", "cudabench_score")
 GATED = ("correct_rate", "cudabench_score")  # an overall drop beyond the threshold fails `compare`
@@ -299,11 +299,14 @@ def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str],
         "levels": levels,
         "samples": max((_num(r.get("samples")) or 0 for r in ordered), default=0) or last.get("samples"),
         "gpu": next((r["gpu"] for r in reversed(ordered) if r.get("gpu")), None),
-        "peaks": next((r["peaks"] for r in reversed(ordered) if r.get("peaks")), None),
+        "worker_machines": {f"{r.get('id')}/{worker}": machine for r in ordered
+                            for worker, machine in (r.get("worker_machines") or {}).items()} or None,
         "performance_measured": any(i.get("performance_score") is not None for i in items),
         "source_runs": ids,
         "merged_duplicates": duplicates,
     })
+    run["peaks"], run["peaks_by_item"] = run_peaks(
+        items, next((r["peaks"] for r in reversed(ordered) if r.get("peaks")), None))
     if isinstance(run["samples"], float):
         run["samples"] = int(run["samples"])
     return run

@@ -51,3 +51,19 @@ def test_half_precision_without_tensor_cores_uses_packed_half2_roof():
     peaks = lookup_peaks("NVIDIA H100 80GB HBM3")
     assert timing.peak_flops(peaks, "fp16") == 2 * peaks.fp32
     assert timing.peak_flops(peaks, "none") is None
+
+
+def test_run_peaks_are_what_the_items_were_scored_against():
+    from pytest_cudabench.report import run_peaks
+
+    datasheet = {"source": "datasheet", "dram_bw": 3.35e12, "fp32": 67e12}
+    calibrated = {"source": "calibrated:2026-11-24", "dram_bw": 2.9e12, "fp32": 60e12}
+    other_gpu = {"source": "datasheet", "dram_bw": 2.0e12, "fp32": 19.5e12}
+
+    def item(peaks):
+        return {"stages": {"execute": {"status": "passed"}, "time": {"status": "passed", "peaks": peaks}}}
+
+    assert run_peaks([], datasheet) == (datasheet, False)
+    assert run_peaks([{"stages": {"time": {"status": "not-run"}}}], None) == (None, False)
+    assert run_peaks([item(calibrated), item(calibrated), {"stages": {}}], datasheet) == (calibrated, False)
+    assert run_peaks([item(calibrated), item(other_gpu)], datasheet) == (None, True)

@@ -27,7 +27,12 @@ def test_identical_aggregates_without_and_with_xdist(pytester, suite_copy, share
     results = {}
     for label, args in {"none": ["-p", "no:xdist"], "n2": ["-n", "2"], "n3": ["-n", "3"]}.items():
         run(pytester, shared_cache, *args).assert_outcomes(passed=12)
-        results[label] = comparable(load_report(pytester))
+        report = load_report(pytester)
+        results[label] = comparable(report)
+        machines = report["run"]["worker_machines"]
+        expected_workers = {"none": None, "n2": {"gw0", "gw1"}, "n3": {"gw0", "gw1", "gw2"}}[label]
+        assert (set(machines) if machines else None) == expected_workers, machines
+        assert all(m["hostname"] and "gpu" in m for m in (machines or {}).values()), machines
         for path in (pytester.path / "out").iterdir():
             path.unlink()
     assert results["none"] == results["n2"] == results["n3"]
