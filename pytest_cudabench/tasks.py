@@ -138,10 +138,19 @@ class Sizes:
 
 
 @dataclass(frozen=True)
+class HandCount:
+    """FLOPs and bytes an author counted by hand at one small size, against which the formulas are checked."""
+    sizes: dict[str, int]
+    flops: float
+    dram_bytes: float
+
+
+@dataclass(frozen=True)
 class Roofline:
     flops: Formula
     dram_bytes: Formula
     precision: str
+    hand_counts: tuple[HandCount, ...] = ()
 
     def work(self, sizes: Mapping[str, int]) -> tuple[float, float]:
         return float(self.flops.evaluate(sizes)), float(self.dram_bytes.evaluate(sizes))
@@ -285,7 +294,7 @@ def load_task(path: Path | str, suite_root: Path | str | None = None) -> Task:
     args = _load_args(reader, reader.get(data, "args", list, "args", what="the [[args]] of solve, in order"),
                       size_names)
     tolerance = _load_tolerance(reader, reader.get(data, "tolerance", dict, "tolerance", default={}))
-    roofline = _load_roofline(reader, reader.get(data, "roofline", dict, "roofline"), size_names)
+    roofline = _load_roofline(reader, reader.get(data, "roofline", dict, "roofline"), sizes)
     libraries = reader.get(data, "libraries", list, "libraries", default=[])
     if not all(isinstance(lib, str) for lib in libraries):
         raise reader.fail("libraries", "every library must be a string such as 'cublas'")
@@ -469,8 +478,9 @@ def _load_tolerance(reader: _Reader, table: dict) -> dict[str, tuple[float, floa
     return result
 
 
-def _load_roofline(reader: _Reader, table: dict, size_names: set[str]) -> Roofline:
-    reader.unknown_keys(table, {"flops", "bytes", "precision"}, "roofline")
+def _load_roofline(reader: _Reader, table: dict, sizes: Sizes) -> Roofline:
+    size_names = set(sizes.test_ranges) | set(sizes.derived)
+    reader.unknown_keys(table, {"flops", "bytes", "precision", "hand_count"}, "roofline")
     flops = reader.formula(reader.get(table, "flops", (str, int, float), "roofline"), "roofline", "flops")
     dram = reader.formula(reader.get(table, "bytes", (str, int, float), "roofline"), "roofline", "bytes")
     for key, f in (("flops", flops), ("bytes", dram)):
@@ -480,7 +490,20 @@ def _load_roofline(reader: _Reader, table: dict, size_names: set[str]) -> Roofli
     precision = reader.get(table, "precision", str, "roofline", default="fp32")
     if precision not in PRECISIONS:
         raise reader.fail("roofline", f"precision '{precision}' is unknown; use one of {', '.join(PRECISIONS)}")
-    return Roofline(flops=flops, dram_bytes=dram, precision=precision)
+    counts = []
+    for i, entry in enumerate(reader.get(table, "hand_count", list, "roofline", default=[])):
+        where = f"roofline.hand_count[{i}]"
+        if not isinstance(entry, dict):
+            raise reader.fail(where, "must be a table { sizes = {...}, flops = N, bytes = N }")
+        reader.unknown_keys(entry, {"sizes", "flops", "bytes"}, where)
+        free = reader.get(entry, "sizes", dict, where)
+        if set(free) != set(sizes.free_names):
+            raise reader.fail(where, f"sizes must give exactly the free sizes {', '.join(sizes.free_names)}")
+        counts.append(HandCount(
+            sizes={k: _positive_int(reader, v, where, k) for k, v in free.items()},
+            flops=float(reader.get(entry, "flops", (int, float), where)),
+            dram_bytes=float(reader.get(entry, "bytes", (int, float), where))))
+    return Roofline(flops=flops, dram_bytes=dram, precision=precision, hand_counts=tuple(counts))
 
 
 def _check_sizes_evaluate(reader: _Reader, sizes: Sizes, args: tuple[Arg, ...], roofline: Roofline) -> None:

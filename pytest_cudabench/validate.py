@@ -2,8 +2,8 @@
 
 Per task: it loads; the reference gives outputs that vary with the data, react to every input, and that a constant,
 zero or input-echo answer cannot match; scales span the benchmark's range; prompts follow the levels' rules; the
-roofline byte count agrees with the buffers; and the task's own solution.cu passes the whole pipeline (compile with
-nvcc, run on the CPU runtime).
+roofline formulas reproduce the author's hand count and the byte count agrees with the buffers; and the task's own
+solution.cu passes the whole pipeline (compile with nvcc, run on the CPU runtime).
 """
 
 from __future__ import annotations
@@ -64,6 +64,27 @@ def check_scales(task: Task, report: TaskReport) -> None:
                                    f"{format_bytes(declared)} at {scale}, the buffers hold {format_bytes(counted)}; "
                                    "explain the difference")
             break
+
+
+def check_hand_counts(task: Task, report: TaskReport) -> None:
+    """The roofline formulas must reproduce the FLOPs and bytes the author counted by hand."""
+    roofline = task.roofline
+    if not roofline.hand_counts:
+        report.errors.append("[roofline] no hand_count: count the FLOPs and bytes of one small size by hand, "
+                             "e.g. [[roofline.hand_count]] sizes = { n = 3 }, flops = 6, bytes = 36, with a comment "
+                             "saying what you counted")
+    for i, count in enumerate(roofline.hand_counts):
+        sizes = task.sizes.complete(count.sizes)
+        flops, dram = roofline.work(sizes)
+        for key, formula, declared, counted in (("flops", roofline.flops, flops, count.flops),
+                                                ("bytes", roofline.dram_bytes, dram, count.dram_bytes)):
+            if not _close(declared, counted):
+                report.errors.append(f"[roofline.hand_count[{i}]] {key} = {formula.text} gives {declared:g} at "
+                                     f"{count.sizes}, the hand count says {counted:g}; fix the formula or the count")
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
 
 
 def check_prompts(task: Task, report: TaskReport) -> None:
@@ -165,7 +186,7 @@ def validate_task(path: Path, *, run_solution: bool = True, cache_dir: Path = Pa
         report.errors.append(str(exc))
         return report
     report.task = task
-    for check in (check_scales, check_prompts, check_sizes):
+    for check in (check_scales, check_hand_counts, check_prompts, check_sizes):
         check(task, report)
     try:
         check_reference(task, report, seed)

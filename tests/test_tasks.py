@@ -49,6 +49,10 @@ def test_valid_task_loads(task_dir):
         ('shape = ["n"]', 'shape = ["m"]', "args.a", "unknown size(s) m"),
         ('bytes = "12 * n"', 'bytes = "12 * __import__(n)"', "roofline", "Call is not allowed"),
         ('flops = "n"', 'flops = "n * q"', "roofline", "unknown size(s) q"),
+        ('sizes = { n = 3 }', 'sizes = { m = 3 }', "roofline.hand_count[0]", "exactly the free sizes n"),
+        ('sizes = { n = 3 }', 'sizes = { n = 0 }', "roofline.hand_count[0]", "'n' must be a positive integer"),
+        ('flops = 3', 'flops = "3"', "roofline.hand_count[0]", "'flops' must be"),
+        ('bytes = 36', 'bytes = 36\nbites = 1', "roofline.hand_count[0]", "unknown key(s) 'bites'"),
         ('{ n = 89478485 }]', ']', "sizes.bench", "exactly 5 benchmark scales, found 4"),
         ('id = "basics/vector_add"', 'id = "basics/vadd"', "id", "must be 'basics/vector_add'"),
         ('title = "Vector addition"', 'titel = "Vector addition"', None, "unknown key(s) 'titel'"),
@@ -118,3 +122,25 @@ def test_builtin_suite_loads_entirely():
     assert len(dirs) >= 6
     for path in dirs:
         load_task(path, SUITE)
+
+
+def test_roofline_formula_is_checked_against_the_hand_count(task_dir):
+    from pytest_cudabench.validate import validate_task
+
+    assert validate_task(task_dir, run_solution=False).ok
+    edit(task_dir, 'bytes = "12 * n"', 'bytes = "8 * n"')
+    errors = validate_task(task_dir, run_solution=False).errors
+    assert any("[roofline.hand_count[0]] bytes = 8 * n gives 24 at {'n': 3}, the hand count says 36" in e
+               for e in errors), errors
+    edit(task_dir, "[[roofline.hand_count]]", "[[roofline.hand_countless]]")
+    with pytest.raises(TaskError, match="hand_countless"):
+        load(task_dir)
+
+
+def test_a_task_without_hand_count_is_not_valid(task_dir):
+    from pytest_cudabench.validate import validate_task
+
+    text = (task_dir / "task.toml").read_text()
+    (task_dir / "task.toml").write_text(text[:text.index("\n# n = 3:")] + "\n")
+    errors = validate_task(task_dir, run_solution=False).errors
+    assert any("no hand_count" in e for e in errors), errors

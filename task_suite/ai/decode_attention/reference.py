@@ -17,7 +17,7 @@ def reference(q, k_cache, v_cache, lengths, B, H, S, D):
 
 def generate(sizes, rng):
     B, H, S, D = sizes["B"], sizes["H"], sizes["S"], sizes["D"]
-    # Average fill S / 2, matching the roofline: uniform lengths in [1, S], with one full and one length-1 sequence.
+    # Average fill (S + 1) / 2, matching the roofline: uniform lengths in [1, S], with one full and one length-1 sequence.
     lengths = rng.integers(1, S, size=B, endpoint=True)
     if B >= 2:
         lengths[0], lengths[1] = S, 1
