@@ -278,7 +278,10 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     from .stats import StoppingRule
 
     spec = job["timing"]
+    profile = spec.get("profile_scale")  # under ncu: one call at one scale, between profiler start and stop
     for k, sizes in enumerate(spec["scales"]):
+        if profile is not None and k != profile:
+            continue
         say(event="time", scale=k)
         case = bench_inputs(k, sizes)
         buffers, call_args = {}, []
@@ -294,9 +297,17 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
                 backend.upload(buffer, memoryview(array).cast("B"))
             buffers[arg["name"]] = (buffer, arg["role"])
             call_args.append(backend.pointer(buffer))
-        # Inout buffers would drift over repeated calls; outputs are simply rewritten each time.
-        timing = time_callable(lambda: solve(*call_args), rule=StoppingRule(max_time_s=spec["cap_s"]),
-                               backend=timing_backend)
+        if profile is not None:
+            backend.cudart.cudaDeviceSynchronize()
+            backend.cudart.cudaProfilerStart()  # ncu runs with --profile-from-start off: only the answer's kernels
+            solve(*call_args)
+            backend.cudart.cudaDeviceSynchronize()
+            backend.cudart.cudaProfilerStop()
+            timing = None
+        else:
+            # Inout buffers would drift over repeated calls; outputs are simply rewritten each time.
+            timing = time_callable(lambda: solve(*call_args), rule=StoppingRule(max_time_s=spec["cap_s"]),
+                                   backend=timing_backend)
         error = backend.check_error()
         if error:
             say(event="error", case=f"bench{k}", run=0, message=error)
@@ -305,7 +316,7 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
             if role in ("output", "inout"):
                 results[f"bench{k}:{name}"] = backend.download(buffer)
             backend.release(("bench", k, name))
-        say(event="timed", scale=k, sizes=sizes, timing=timing)
+        say(event="profiled" if profile is not None else "timed", scale=k, sizes=sizes, timing=timing)
 
 
 if __name__ == "__main__":

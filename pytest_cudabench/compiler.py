@@ -63,6 +63,20 @@ def find_nvcc() -> Path:
                       "`pip install pytest-cudabench[nvcc]` for the nvidia-cuda-nvcc wheel")
 
 
+def find_cuda_tool(name: str) -> str | None:
+    """A toolkit program beside nvcc (`ncu`, `compute-sanitizer`): CUDA_HOME/CUDA_PATH, then PATH, then nvcc's own
+    directory. None when the toolkit here has no such program (the nvcc wheel ships neither)."""
+    candidates = [Path(os.environ[var]) / "bin" / name for var in ("CUDA_HOME", "CUDA_PATH") if os.environ.get(var)]
+    on_path = shutil.which(name)
+    if on_path:
+        candidates.append(Path(on_path))
+    try:
+        candidates.append(find_nvcc().resolve().parent / name)
+    except ConfigError:
+        pass
+    return next((str(c) for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
+
+
 @functools.lru_cache(maxsize=None)
 def nvcc_version(nvcc: str) -> str:
     out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60)

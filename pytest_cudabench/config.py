@@ -23,6 +23,7 @@ except ModuleNotFoundError:  # Python < 3.11
     import tomli as tomllib  # type: ignore[no-redef]
 
 RUNTIMES = ("auto", "gpu", "cpu")
+PERF_MODES = ("roofline", "ncu")  # ncu: also CUDABench's exact Nsight Compute score, beside the roofline one
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +44,7 @@ class Settings:
     attempts: int = 1
     regenerate: bool = False
     calibrate: bool = False  # score against measured peaks (calibrate.py) instead of datasheet figures
+    perf: str = "roofline"  # one of PERF_MODES
     rootdir: str = "."
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 

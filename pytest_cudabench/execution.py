@@ -26,7 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from . import compare, inputs, sandbox
+from . import compare, gpu_tools, inputs, sandbox
+from .compiler import find_cuda_tool
 from .errors import StageFailure, StageSkip
 from .tasks import Task
 
@@ -34,6 +35,7 @@ SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large 
 CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
 CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
 STDERR_TAIL = 2000
+SANITIZER_LOG = "sanitizer.log"
 
 
 @dataclass
@@ -111,20 +113,29 @@ def _cpu_runtime_version() -> str:
 
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
               sanitize: bool = False, workers: int | None = None, timing: dict[str, Any] | None = None,
-              stage: str = "execute") -> ExecutionResult:
+              stage: str = "execute", wrapper: list[str] | None = None) -> ExecutionResult:
     """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
-    With `timing` ({"seed", "cap_s"}; GPU runtime) the child then times the answer at every benchmark scale."""
+    With `timing` ({"seed", "cap_s"}, optionally "profile_scale"; GPU runtime) the child then times the answer at
+    every benchmark scale (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
     start = time.perf_counter()
     job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
-    use_seccomp = sandbox.seccomp_available() and not sanitize
+    if sanitize and runtime == "gpu":
+        tool = find_cuda_tool("compute-sanitizer")
+        if tool is None:
+            raise StageSkip(stage, "--cudabench-sanitize on the GPU needs compute-sanitizer from the CUDA toolkit "
+                                   "(set CUDA_HOME or put it on PATH)")
+        wrapper = gpu_tools.sanitizer_command(tool, job_dir / SANITIZER_LOG)
+    # Injected tools (sanitizers, profilers) talk to their front end: no syscall filter under them.
+    use_seccomp = sandbox.seccomp_available() and not sanitize and wrapper is None
     try:
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers)
         if timing is not None:
             job["timing"] = {"task_path": str(task.path.resolve()), "suite_root": str(task.path.resolve().parents[1]),
                              "seed": timing["seed"], "cap_s": timing["cap_s"],
+                             "profile_scale": timing.get("profile_scale"),
                              "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
             (job_dir / "job.json").write_text(json.dumps(job))
-        events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize)
+        events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize, wrapper)
         try:
             verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
         except StageFailure as exc:
@@ -189,8 +200,8 @@ def asan_runtime() -> str | None:
     return found if os.path.isabs(found) and os.path.exists(found) else None
 
 
-def _run_child(job_dir: Path, runtime: str, timeout_s: float,
-               sanitize: bool = False) -> tuple[list[dict], int | None, str, bool]:
+def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = False,
+               wrapper: list[str] | None = None) -> tuple[list[dict], int | None, str, bool]:
     read_fd, write_fd = os.pipe()
     stderr_path = job_dir / "child.log"
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
@@ -205,7 +216,7 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float,
         address_space = None  # ASan reserves terabytes of shadow memory
     with open(stderr_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "pytest_cudabench.child", str(job_dir), str(write_fd)],
+            [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.child", str(job_dir), str(write_fd)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
             close_fds=True, env=env, cwd=job_dir,
             preexec_fn=lambda: sandbox.limit_resources(address_space, int(timeout_s) + 30),
@@ -260,6 +271,11 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     if timed_out:
         raise StageFailure("execute", f"did not finish within {timeout_s:g} s in {where} "
                            "(an endless loop, a deadlock, or far too slow)", stderr_tail)
+    sanitizer_log = job_dir / SANITIZER_LOG
+    findings = gpu_tools.sanitizer_findings(sanitizer_log.read_text(errors="replace")) \
+        if sanitizer_log.exists() else None
+    if findings:
+        raise StageFailure("execute", f"{findings} (in {where})", sanitizer_log.read_text(errors="replace")[-4000:])
     error = next((e for e in events if e.get("event") == "error"), None)
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",

@@ -45,6 +45,7 @@ def new_result(task: Task, level: int, sample: int, model: str, nodeid: str = ""
         "compiled": False,
         "correct": None,  # None: not judged
         "performance_score": None,
+        "ncu_performance_score": None,  # CUDABench's definition, with --cudabench-perf=ncu
         "speedup": None,
         "runtime": None,
         "template_version": TEMPLATE_VERSION,
@@ -248,5 +249,12 @@ class Evaluation:
         scores = [row["score"] for row in scales]
         self.result["performance_score"] = scoring.item_performance_score(scores) if peaks else None
         self.result["speedup"] = timing.speedup(scales, reference_scales)
+        if self.settings.perf == "ncu":
+            record["ncu"] = timing.profile_with_ncu(
+                self.task, lambda k, wrapper: execution.run_cases(
+                    self.task, self.library, "gpu", [], timeout_s=limit, stage="time", wrapper=wrapper,
+                    timing={**job, "profile_scale": k}),
+                reference.bench_outputs)
+            self.result["ncu_performance_score"] = record["ncu"].get("performance_score")
         if peaks is None:
             record["message"] = f"no peak figures for GPU {gpu.get('name')!r}: Performance-Score not computed"

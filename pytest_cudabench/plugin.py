@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from . import report as report_mod
-from .config import RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int, read_project_table
+from . import timing
+from .config import (PERF_MODES, RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int,
+                     read_project_table)
 from .errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
 from .generation import GenerationProgress, GenerationService, usage_totals
 from .gpus import gpu_info, lookup_peaks
@@ -43,6 +45,8 @@ _OPTIONS = [
     ("timeout", "Wall-time limit per answer run in seconds (default: the task's).", None),
     ("concurrency", "Model requests in flight at once per worker (default 8).", "8"),
     ("attempts", "Attempts per item: >1 feeds compiler errors or mismatches back to the model (default 1).", "1"),
+    ("perf", "Performance-Score definitions: roofline (ours, the default), or ncu: also CUDABench's exact Nsight "
+             "Compute score, beside it (needs ncu with access to GPU counters).", "roofline"),
     ("progress", "Seconds between generation progress lines when the model is remote; 0: none (default 10).", "10"),
 ]
 
@@ -89,6 +93,9 @@ def build_settings(config: pytest.Config) -> Settings | None:
     runtime = str(_setting(config, project, "runtime"))
     if runtime not in RUNTIMES:
         raise ConfigError(f"--cudabench-runtime={runtime}: use one of {', '.join(RUNTIMES)}")
+    perf = str(_setting(config, project, "perf"))
+    if perf not in PERF_MODES:
+        raise ConfigError(f"--cudabench-perf={perf}: use one of {', '.join(PERF_MODES)}")
     seed = _setting(config, project, "seed")
     timeout = _setting(config, project, "timeout")
     try:
@@ -112,6 +119,7 @@ def build_settings(config: pytest.Config) -> Settings | None:
         attempts=positive_int("--cudabench-attempts", _setting(config, project, "attempts")),
         regenerate=bool(config.getoption("cudabench_regenerate")),
         calibrate=bool(config.getoption("cudabench_calibrate") or project.get("calibrate", False)),
+        perf=perf,
         rootdir=str(rootdir),
         project=project,
     )
@@ -290,7 +298,7 @@ _REPORT_OUTCOME = {("setup", "failed"): "error", ("setup", "skipped"): "skipped"
 
 # Properties shown per test case in JUnit XML (dashboards read them).
 _JUNIT_PROPERTIES = ("task", "domain", "tier", "level", "sample", "model", "stage_reached", "failed_stage",
-                     "compiled", "correct", "performance_score", "speedup", "runtime", "prompt_hash")
+                     "compiled", "correct", "performance_score", "ncu_performance_score", "speedup", "runtime", "prompt_hash")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -467,6 +475,7 @@ class Controller:
             "performance_measured": any(i.get("performance_score") is not None for i in self.items.values()),
             "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
                                       "measured median (cold L2), mean over the benchmark scales",
+            "ncu_performance_definition": timing.NCU_DEFINITION if s.perf == "ncu" else None,
             "usage": usage_totals(list(self.items.values())),
         }
 

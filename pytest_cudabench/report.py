@@ -145,6 +145,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     lines.append(f"overall: {overall['n_items']} items, compiled {_pct(overall['compile_rate']).strip()}, "
                  f"correct {_pct(overall['correct_rate']).strip()}, CUDABench-Score "
                  f"{format_score(overall['cudabench_score'])}")
+    if overall.get("cudabench_score_ncu") is not None:
+        lines.append(f"CUDABench-Score on CUDABench's ncu Performance-Score (measured work): "
+                     f"{format_score(overall['cudabench_score_ncu'])}")
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
     reasons = Counter()
@@ -173,6 +176,8 @@ def suite_properties(report: dict[str, Any]) -> dict[str, str]:
         "correct_rate": overall["correct_rate"], "cudabench_score": overall["cudabench_score"],
         "mean_performance_score": overall["mean_performance_score"],
     }
+    if overall.get("cudabench_score_ncu") is not None:
+        props["cudabench_score_ncu"] = overall["cudabench_score_ncu"]
     props.update({f"version.{k}": v for k, v in run.get("versions", {}).items()})
     return {k: "not measured" if v is None else str(v) for k, v in props.items()}
 

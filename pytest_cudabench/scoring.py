@@ -55,22 +55,26 @@ def _judged(items: Iterable[Mapping]) -> list[Mapping]:
     return [it for it in items if it.get("outcome") != "skipped"]
 
 
-def _credited(item: Mapping) -> float:
+PERFORMANCE_KEY = "performance_score"  # ours: analytic roofline
+NCU_PERFORMANCE_KEY = "ncu_performance_score"  # CUDABench's: ncu counters (--cudabench-perf=ncu)
+
+
+def _credited(item: Mapping, key: str = PERFORMANCE_KEY) -> float:
     """1(compiled and functional) x Performance-Score, 0 when not measured."""
     ok = bool(item.get("compiled")) and item.get("correct") is True
-    score = item.get("performance_score")
+    score = item.get(key)
     return float(score) if ok and score is not None else 0.0
 
 
-def cudabench_score(items: Iterable[Mapping]) -> float | None:
+def cudabench_score(items: Iterable[Mapping], key: str = PERFORMANCE_KEY) -> float | None:
     """CUDABench-Score as a fraction (the paper prints it in %): mean over items of
-    1(compiled and correct) x performance_score, zeros included. Skipped items are left out.
-    None ("not measured") when no item carries a performance score, e.g. on the CPU runtime; compile and correct
+    1(compiled and correct) x Performance-Score (`key`: ours or the ncu one), zeros included. Skipped items are left
+    out. None ("not measured") when no item carries that score, e.g. on the CPU runtime; compile and correct
     rates stay computable then (see `aggregate`)."""
     judged = _judged(items)
-    if not judged or all(it.get("performance_score") is None for it in judged):
+    if not judged or all(it.get(key) is None for it in judged):
         return None
-    return sum(_credited(it) for it in judged) / len(judged)
+    return sum(_credited(it, key) for it in judged) / len(judged)
 
 
 # ---------------------------------------------------------------- pass@k
@@ -333,6 +337,9 @@ def group_stats(items: list[Mapping]) -> dict:
         "mean_performance_score_correct": _mean(measured_correct),
         "mean_performance_score_all": (sum(_credited(it) for it in judged) / n) if n and any_measured else None,
         "cudabench_score": cudabench_score(judged),
+        "cudabench_score_ncu": cudabench_score(judged, NCU_PERFORMANCE_KEY),
+        "mean_ncu_performance_score_correct": _mean(
+            [float(it[NCU_PERFORMANCE_KEY]) for it in correct if it.get(NCU_PERFORMANCE_KEY) is not None]),
         "speedup": _geomean(speedups),
     }
     for p in FAST_P:
@@ -360,7 +367,9 @@ def aggregate(items: Sequence[Mapping], group_by: str | None = None) -> dict:
       mean_performance_score_correct  mean score over correct, measured items (None when none)
       mean_performance_score_all      mean over judged items, zero for incorrect or unmeasured ones (None when no
                          item was measured); equals cudabench_score unless a failed item carries a score
-      cudabench_score    CUDABench-Score as a fraction (None = not measured)
+      cudabench_score    CUDABench-Score as a fraction (None = not measured), on our roofline Performance-Score
+      cudabench_score_ncu  the same on CUDABench's own ncu Performance-Score (--cudabench-perf=ncu; else None)
+      mean_ncu_performance_score_correct  mean ncu score over correct, profiled items (None when none)
       speedup            geometric mean speedup over correct items with a speedup (None when none)
       fast_0, fast_1, fast_1.5   KernelBench fast_p: fraction of judged items that are correct and faster than
                          p x the reference (speedup > p); None when no speedup was measured

@@ -10,12 +10,15 @@ the report says performance was not measured.
 from __future__ import annotations
 
 import math
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import compare, scoring
+from . import compare, gpu_tools, scoring
+from .compiler import find_cuda_tool
 from .errors import StageFailure
 from .gpus import Peaks
 from .tasks import Task
@@ -102,3 +105,41 @@ def reference_library(task: Task, cache_dir: Path, arch: str) -> Path:
     from .compiler import compile_library
 
     return Path(compile_library(task.solution_source(), cache_dir=cache_dir, arch=arch).library)
+
+
+NCU_DEFINITION = ("CUDABench: ncu counters of the kernel with the most FP32 FLOP/s, max(compute efficiency, "
+                  "bandwidth utilisation), measured work, mean over the benchmark scales")
+
+
+def profile_with_ncu(task: Task, run_profiled, reference_outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+    """CUDABench's Performance-Score beside ours: each benchmark scale's call profiled under ncu.
+    `run_profiled(scale_index, wrapper)` runs the child under the wrapper, calling solve once at that scale.
+    A profiler that cannot measure (no ncu, no counter permission) leaves the score unmeasured with the reason; an
+    answer that goes wrong under the profiler fails the stage like any other."""
+    record: dict[str, Any] = {"definition": NCU_DEFINITION, "scales": [], "performance_score": None}
+    tool = find_cuda_tool("ncu")
+    if tool is None:
+        return {**record, "status": "not-run",
+                "message": "--cudabench-perf=ncu needs Nsight Compute's ncu (set CUDA_HOME or put it on PATH)"}
+    for k, sizes in enumerate(task.sizes.bench):
+        log_dir = Path(tempfile.mkdtemp(prefix="cudabench-ncu-"))
+        log_path = log_dir / "ncu.csv"
+        try:
+            try:
+                measured = run_profiled(k, gpu_tools.ncu_command(tool, log_path))
+            except StageFailure:
+                log = log_path.read_text(errors="replace") if log_path.exists() else ""
+                problem = gpu_tools.ncu_failure(log)
+                if problem:  # the profiler broke, not the answer
+                    return {**record, "status": "failed", "message": problem}
+                raise
+            check_bench_outputs(task, measured.bench_outputs, reference_outputs, k, sizes)
+            try:
+                row = gpu_tools.ncu_scale_score(log_path.read_text(errors="replace") if log_path.exists() else "")
+            except ValueError as exc:
+                return {**record, "status": "failed", "message": str(exc)}
+            record["scales"].append({"sizes": sizes, **row})
+        finally:
+            shutil.rmtree(log_dir, ignore_errors=True)
+    record["performance_score"] = scoring.item_performance_score([row["score"] for row in record["scales"]])
+    return {**record, "status": "passed"}

@@ -59,6 +59,9 @@ def test_bad_options_fail_fast(pytester, suite_copy):
     result = pytester.runpytest_subprocess("--cudabench-model=nonexistent-model-xyz", "task_suite")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert result.stderr.str().count("nonexistent-model-xyz") >= 1
+    result = pytester.runpytest_subprocess("--cudabench-model=reference", "--cudabench-perf=nsys", "task_suite")
+    result.stderr.fnmatch_lines(["*--cudabench-perf=nsys: use one of roofline, ncu*"])
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
 @pytest.mark.parametrize("mode", XDIST_MODES)
