@@ -121,10 +121,14 @@ class GpuBackend:
         import pycuda.autoprimaryctx  # noqa: F401  (creates and pushes the primary context)
         import pycuda.driver as cuda
 
+        from .gpu_timing import load_cudart
+
         self.np = np
         self.cuda = cuda
+        # The runtime first (RTLD_GLOBAL): the answer's libcudart dependency binds to this instance, so its errors
+        # are the ones check_error reads.
+        self.cudart = load_cudart()
         self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
-        self.cudart = _load_cudart()
         self.buffers: dict[tuple, Any] = {}
 
     def allocate(self, key: tuple, nbytes: int):
@@ -161,10 +165,15 @@ class GpuBackend:
         return bool((tail == SLACK_MARKER).all())
 
     def warm_up(self) -> None:
-        # The driver opens device files and loads modules lazily: do that before the sandbox closes the door.
+        # The driver and the runtime open device files and load modules lazily: do that before the sandbox closes
+        # the door. cudaFree(0) starts the runtime on pycuda's primary context and, with CUDA_MODULE_LOADING=EAGER,
+        # loads the answer's kernels.
         scratch = self.cuda.mem_alloc(1024)
         self.cuda.memset_d8(int(scratch), 0, 1024)
         self.cuda.Context.synchronize()
+        self.cudart.cudaFree(None)
+        self.cudart.cudaDeviceSynchronize()
+        self.cudart.cudaGetLastError()
 
     def check_error(self) -> str | None:
         code = self.cudart.cudaDeviceSynchronize()
@@ -175,20 +184,6 @@ class GpuBackend:
         name = self.cudart.cudaGetErrorName(code).decode()
         text = self.cudart.cudaGetErrorString(code).decode()
         return f"{name}: {text}"
-
-
-def _load_cudart():
-    for name in ("libcudart.so", "libcudart.so.13", "libcudart.so.12"):
-        try:
-            lib = ctypes.CDLL(name)
-            break
-        except OSError:
-            continue
-    else:
-        raise OSError("libcudart.so not found")
-    lib.cudaGetErrorName.restype = ctypes.c_char_p
-    lib.cudaGetErrorString.restype = ctypes.c_char_p
-    return lib
 
 
 def main(argv: list[str]) -> int:

@@ -165,10 +165,25 @@ _cudart: ctypes.CDLL | None = None
 
 
 def _cudart_candidates() -> list[str]:
+    """The runtime of the toolkit whose nvcc compiles the answers first: their `libcudart.so.N` dependency then
+    resolves to this already-loaded instance, wherever the toolkit lives (no rpath, no LD_LIBRARY_PATH needed)."""
+    roots = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
+    try:
+        from .compiler import find_nvcc
+
+        roots.append(str(find_nvcc().resolve().parent.parent))
+    except Exception:  # no toolkit here: the system's runtime, if any
+        pass
+    try:
+        import nvidia.cuda_runtime  # type: ignore[import-not-found]  # the wheel beside nvidia-cuda-nvcc
+
+        roots += list(nvidia.cuda_runtime.__path__)
+    except ImportError:
+        pass
     out = []
-    for root in (os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"), "/usr/local/cuda"):
+    for root in [*roots, "/usr/local/cuda"]:
         if root:
-            out += [str(Path(root) / "lib64" / n) for n in _CUDART_NAMES]
+            out += [str(Path(root) / lib / n) for lib in ("lib64", "lib") for n in _CUDART_NAMES]
     found = ctypes.util.find_library("cudart")
     if found:
         out.append(found)
@@ -214,6 +229,9 @@ def _declare(rt: ctypes.CDLL) -> None:
         "cudaDeviceSynchronize": ([], i),
         "cudaDriverGetVersion": ([ctypes.POINTER(i)], i),
         "cudaGetLastError": ([], i),
+        "cudaGetErrorName": ([i], ctypes.c_char_p),
+        "cudaProfilerStart": ([], i),
+        "cudaProfilerStop": ([], i),
     }
     for name, (args, res) in sigs.items():
         fn = getattr(rt, name)

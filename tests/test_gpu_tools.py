@@ -138,3 +138,29 @@ def test_a_tool_wrapping_the_child_runs_it_and_its_findings_fail_the_item(tmp_pa
     reporting = _tool(tmp_path / "memcheck", "tool", f'"$@"; printf "{log}" > {execution.SANITIZER_LOG}\n')
     with pytest.raises(StageFailure, match=r"compute-sanitizer: Invalid __global__ write .*answer.cu:7.*\(in case"):
         execution.run_cases(vector_add, library, "cpu", cases, timeout_s=60, wrapper=[str(reporting)])
+
+
+def test_the_answer_binds_to_the_runtime_the_child_loaded(tmp_path, vector_add):
+    """Without a GPU the runtime still loads: the answer's libcudart dependency must resolve to the instance the
+    child loaded first (one runtime, so the child reads the answer's CUDA errors), wherever the toolkit lives."""
+    import subprocess
+    import sys
+
+    from pytest_cudabench.compiler import compile_library
+
+    library = compile_library(vector_add.solution_source(), cache_dir=tmp_path).library
+    probe = textwrap.dedent(f"""
+        import ctypes
+        from pytest_cudabench.gpu_timing import load_cudart
+        rt = load_cudart()
+        answer = ctypes.CDLL({library!r}, mode=ctypes.RTLD_LOCAL)
+        mapped = {{line.split()[-1] for line in open("/proc/self/maps") if "libcudart" in line}}
+        assert len(mapped) == 1, mapped
+        buffer = (ctypes.c_float * 4)()
+        answer.solve(buffer, buffer, buffer, 4)  # no driver: the launch fails inside the answer's runtime...
+        code = rt.cudaGetLastError()  # ...and the child's runtime sees it
+        print("error", rt.cudaGetErrorName(code).decode() if code else "none")
+    """)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("error cuda") and "none" not in out.stdout, out.stdout
