@@ -428,6 +428,7 @@ class Controller:
         self.started = time.time()
         self.report_path: Path | None = None
         self.html_path: Path | None = None
+        self.benchmark_path: Path | None = None
         self.report: dict[str, Any] | None = None
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -484,6 +485,11 @@ class Controller:
         self.report = report_mod.build_report(self.run_metadata(), list(self.items.values()), self.collection_errors)
         self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
         self.add_junit_suite_properties()
+        if self.report["run"]["performance_measured"]:  # timings also in pytest-benchmark's format
+            from .runs import to_pytest_benchmark
+
+            self.benchmark_path = report_mod.write_json(to_pytest_benchmark(self.report),
+                                                        self.report_path.with_suffix(".benchmark.json"))
         try:
             self.html_path = write_html(self.report, self.report_path.with_suffix(".html"))
         except Exception as exc:  # a broken page must not fail the run; the JSON is written
@@ -507,6 +513,8 @@ class Controller:
         terminalreporter.write_line(f"JSON report: {self.report_path}")
         if self.html_path is not None:
             terminalreporter.write_line(f"HTML report: {self.html_path}")
+        if self.benchmark_path is not None:
+            terminalreporter.write_line(f"pytest-benchmark JSON: {self.benchmark_path}")
 
 
 def _crashed_item(report: pytest.TestReport) -> dict[str, Any]:

@@ -132,19 +132,34 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     """The terminal summary: one table per level and per domain, then the top failure reasons."""
     lines = []
     run, agg = report["run"], report["aggregates"]
+    measured = bool(run.get("performance_measured"))
     header = f"{'':<22}{'items':>7}{'compiled':>10}{'correct':>10}{'perf-score':>14}"
+    if measured:  # columns that only a GPU fills
+        header += f"{'CUDABench':>11}{'speedup':>9}"
     for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
         lines.append(f"by {title}:")
         lines.append(header)
         for name, group in agg[key].items():
             label = f"level {name}" if key == "by_level" else name
-            lines.append(f"{label:<22}{group['n_items']:>7}{_pct(group['compile_rate']):>10}"
-                         f"{_pct(group['correct_rate']):>10}{format_score(group['mean_performance_score']):>14}")
+            row = (f"{label:<22}{group['n_items']:>7}{_pct(group['compile_rate']):>10}"
+                   f"{_pct(group['correct_rate']):>10}{format_score(group['mean_performance_score']):>14}")
+            if measured:
+                speedup = "-" if group.get("speedup") is None else f"{group['speedup']:.2f}x"
+                row += f"{format_score(group['cudabench_score']):>11}{speedup:>9}"
+            lines.append(row)
         lines.append("")
     overall = agg["overall"]
     lines.append(f"overall: {overall['n_items']} items, compiled {_pct(overall['compile_rate']).strip()}, "
                  f"correct {_pct(overall['correct_rate']).strip()}, CUDABench-Score "
                  f"{format_score(overall['cudabench_score'])}")
+    pass_k, best = overall.get("pass_at_k"), overall.get("best_of_k")
+    if pass_k:
+        for stage in ("compile", "correct"):
+            values = ", ".join(f"pass@{k} {_pct(v).strip()}" for k, v in pass_k[stage].items())
+            lines.append(f"{stage} over {pass_k['n_problems']} problems (unbiased estimator): {values}")
+    if best:
+        lines.append(f"CUDABench best-of-{best['k']}: compiled {_pct(best['compile_rate']).strip()}, correct "
+                     f"{_pct(best['correct_rate']).strip()}, CUDABench-Score {format_score(best['cudabench_score'])}")
     if overall.get("cudabench_score_ncu") is not None:
         lines.append(f"CUDABench-Score on CUDABench's ncu Performance-Score (measured work): "
                      f"{format_score(overall['cudabench_score_ncu'])}")
@@ -178,6 +193,15 @@ def suite_properties(report: dict[str, Any]) -> dict[str, str]:
     }
     if overall.get("cudabench_score_ncu") is not None:
         props["cudabench_score_ncu"] = overall["cudabench_score_ncu"]
+    if overall.get("speedup") is not None:
+        props["speedup_geomean"] = overall["speedup"]
+    for stage, per_k in (overall.get("pass_at_k") or {}).items():
+        if isinstance(per_k, dict):  # beside n_problems and k_max
+            props.update({f"pass_at_{k}.{stage}": value for k, value in per_k.items()})
+    if overall.get("best_of_k"):
+        best = overall["best_of_k"]
+        props.update({f"best_of_{best['k']}.correct_rate": best["correct_rate"],
+                      f"best_of_{best['k']}.cudabench_score": best["cudabench_score"]})
     props.update({f"version.{k}": v for k, v in run.get("versions", {}).items()})
     return {k: "not measured" if v is None else str(v) for k, v in props.items()}
 

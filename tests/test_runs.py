@@ -266,3 +266,30 @@ def test_a_full_summary_is_used_as_recorded():
     assert (stats["q1"], stats["q3"], stats["max"], stats["mean"], stats["stddev"]) == (2.5, 3.8, 9.0, 3.4, 0.7)
     assert stats["total"] == pytest.approx(3.4 * 40)
     assert "mean" not in bench["extra_info"]["estimated_stats"]
+
+
+def test_terminal_summary_and_suite_properties_carry_gpu_columns_and_pass_at_k():
+    from pytest_cudabench.report import summary_lines, suite_properties
+
+    timed = make_report()
+    lines = summary_lines(timed)
+    assert lines[1].split() == ["items", "compiled", "correct", "perf-score", "CUDABench", "speedup"]
+    overall = timed["aggregates"]["overall"]
+    props = suite_properties(timed)
+    assert props["speedup_geomean"] == str(overall["speedup"]) and "pass_at_1.correct" not in props
+
+    untimed = make_report(timed=False)
+    assert summary_lines(untimed)[1].split() == ["items", "compiled", "correct", "perf-score"]
+    assert "performance: not measured (timing needs a GPU)" in summary_lines(untimed)
+
+    items = [make_item(task="ai/relu", sample=s, outcome="failed" if s == 0 else "passed",
+                       failed_stage="execute" if s == 0 else None, message="wrong" if s == 0 else None)
+             for s in range(3)]
+    sampled = build_report(base_run(), items, [])
+    text = "\n".join(summary_lines(sampled))
+    # one problem, 3 samples, 2 correct: pass@1 = 2/3, pass@2 = 1 - C(1,2)/C(3,2) = 1
+    assert "correct over 1 problems (unbiased estimator): pass@1 66.7%, pass@2 100.0%, pass@3 100.0%" in text
+    assert "CUDABench best-of-3: compiled 100.0%, correct 100.0%" in text
+    props = suite_properties(sampled)
+    assert float(props["pass_at_1.correct"]) == pytest.approx(2 / 3) and props["pass_at_2.correct"] == "1.0"
+    assert props["best_of_3.correct_rate"] == "1.0"
