@@ -68,6 +68,28 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def tolerance_used(task: Task, expected: dict[str, np.ndarray], got: dict[str, np.ndarray]) -> float | None:
+    """How much of its tolerance a passing answer needed: the largest |got - expected| / (atol + rtol |expected|)
+    over finite float outputs (1.0 = at the limit). None for integer-only tasks and custom checkers."""
+    if task.check is not None:
+        return None
+    used = None
+    for arg in task.outputs:
+        if not arg.dtype.is_float:
+            continue
+        atol, rtol = arg.tolerance(task.tolerance)
+        e = expected[arg.name].astype(np.float64)
+        g = got[arg.name].astype(np.float64)
+        finite = np.isfinite(e) & np.isfinite(g)
+        if not finite.any():
+            continue
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.abs(e[finite] - g[finite]) / (atol + rtol * np.abs(e[finite]))
+        ratio = np.where(np.isnan(ratio), 0.0, ratio)
+        used = max(used or 0.0, float(ratio.max()))
+    return used
+
+
 def compare_outputs(task: Task, expected: dict[str, np.ndarray], got: dict[str, np.ndarray],
                     inputs: dict[str, Any]) -> str | None:
     """All outputs of one call. A task with a custom checker (answers that are not unique) decides itself."""

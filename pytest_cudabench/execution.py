@@ -332,8 +332,10 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
                                    "buffers started with different contents: the answer reads output memory it "
                                    "did not write, or races")
         seconds = [done[(case.index, r)].get("seconds") for r in range(len(SENTINELS))]
+        used = compare.tolerance_used(task, case.expected, got)
         verdicts.append({"index": case.index, "sizes": case.sizes, "passed": True,
-                         "seconds": [round(s, 6) for s in seconds if s is not None]})
+                         "seconds": [round(s, 6) for s in seconds if s is not None],
+                         "tolerance_used": None if used is None else round(used, 4)})
     return verdicts
 
 

@@ -22,6 +22,7 @@ from .models import ReferenceModel
 from .suite_table import bench_bytes, format_bytes
 from .tasks import Task, find_suite_root, find_task_dirs, load_task
 
+TOLERANCE_MARGIN = 0.5  # a solution using more of its tolerance than this on the CPU runtime is warned about
 MIN_BENCH_BYTES = 512  # "about 1 KB" at the smallest scale
 MAX_SMALLEST_BENCH_BYTES = 64 << 10
 MIN_LARGEST_BENCH_BYTES = 256 << 20  # "about 1 GB" at the largest
@@ -171,6 +172,12 @@ def check_solution(task: Task, report: TaskReport, cache_dir: Path, seed: int) -
     answer = ReferenceModel().generate(GenerationRequest(task, 1, 0, msgs, prompt_hash(msgs))).content
     try:
         evaluation.run(answer)
+        cases = evaluation.result["stages"].get("execute", {}).get("cases") or []
+        used = max((c["tolerance_used"] for c in cases if c.get("tolerance_used") is not None), default=None)
+        if used is not None and used > TOLERANCE_MARGIN:
+            report.warnings.append(
+                f"[tolerance] solution.cu needs {used:.0%} of the tolerance on the CPU runtime; a GPU (fused "
+                "multiply-adds, other summation orders) may need more: widen it, with the reason in a comment")
     except StageFailure as exc:
         report.errors.append(f"[solution.cu] fails stage '{exc.stage}': {exc.message}")
     except StageSkip as exc:
