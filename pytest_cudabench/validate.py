@@ -107,6 +107,10 @@ def check_sizes(task: Task, report: TaskReport) -> None:
     ragged = any(high % 32 for _low, high in task.sizes.test_ranges.values())
     if not ragged:
         report.warnings.append("[sizes.test] every range ends on a multiple of 32; ragged tails catch bugs")
+    lows = {name: low for name, (low, _high) in task.sizes.test_ranges.items()}
+    if not any(any(case.get(name) == low for name, low in lows.items()) for case in task.sizes.cases):
+        report.warnings.append(f"[sizes.cases] no fixed case at the low end of a test range ({lows}); n = 1 and "
+                               "sizes that do not fill a block catch bounds bugs")
 
 
 def check_reference(task: Task, report: TaskReport, seed: int = 1234) -> None:

@@ -144,3 +144,14 @@ def test_a_task_without_hand_count_is_not_valid(task_dir):
     (task_dir / "task.toml").write_text(text[:text.index("\n# n = 3:")] + "\n")
     errors = validate_task(task_dir, run_solution=False).errors
     assert any("no hand_count" in e for e in errors), errors
+
+
+def test_validate_warns_without_an_edge_case_at_the_low_end(task_dir):
+    from pytest_cudabench.validate import validate_task
+
+    assert not any("[sizes.cases]" in w for w in validate_task(task_dir, run_solution=False).warnings)
+    text = (task_dir / "task.toml").read_text()
+    start = text.index("cases = [")
+    (task_dir / "task.toml").write_text(text[:start] + "cases = [{ n = 300 }]" + text[text.index("\n", start):])
+    warnings = validate_task(task_dir, run_solution=False).warnings
+    assert any("[sizes.cases] no fixed case at the low end" in w for w in warnings), warnings
