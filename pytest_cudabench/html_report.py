@@ -365,6 +365,11 @@ def headline(report: dict[str, Any]) -> str:
         _card("Compiled", pct(_number(overall.get("compile_rate"))), f"of {overall.get('n_judged', 0)} judged"),
         _card("Correct", pct(_number(overall.get("correct_rate"))), f"of {overall.get('n_judged', 0)} judged"),
         _card("Mean Performance-Score", score(_number(overall.get("mean_performance_score")))),
+    ]
+    if overall.get("cudabench_score_ncu") is not None:  # --cudabench-perf=ncu: the paper's own definition beside ours
+        cards.append(_card("CUDABench-Score (ncu)", score(_number(overall.get("cudabench_score_ncu"))),
+                           "CUDABench's counter-based Performance-Score: measured work"))
+    cards += [
         _card("Items", str(t.get("collected", len(report.get("items") or []))),
               f"{t.get('passed', 0)} passed · {t.get('failed', 0)} failed · {t.get('skipped', 0)} skipped · "
               f"{t.get('error', 0)} errors"),

@@ -230,3 +230,14 @@ def test_chromium_screenshot_of_a_timed_report(tmp_path):
     if os.environ.get("CUDABENCH_UPDATE_SCREENSHOT") == "1" or not SCREENSHOT.exists():
         SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_headline_shows_the_ncu_score_only_when_measured():
+    from report_factory import make_report
+
+    from pytest_cudabench.html_report import headline
+
+    report = make_report()
+    assert "CUDABench-Score (ncu)" not in headline(report)
+    report["aggregates"]["overall"]["cudabench_score_ncu"] = 0.42
+    assert "CUDABench-Score (ncu)" in headline(report)
