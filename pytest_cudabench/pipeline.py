@@ -252,7 +252,8 @@ class Evaluation:
         if self.settings.perf == "ncu":
             record["ncu"] = timing.profile_with_ncu(
                 self.task, lambda k, wrapper: execution.run_cases(
-                    self.task, self.library, "gpu", [], timeout_s=limit, stage="time", wrapper=wrapper,
+                    # ncu replays every kernel once per group of counters, restoring memory in between
+                    self.task, self.library, "gpu", [], timeout_s=3 * limit, stage="time", wrapper=wrapper,
                     timing={**job, "profile_scale": k}),
                 reference.bench_outputs)
             self.result["ncu_performance_score"] = record["ncu"].get("performance_score")
