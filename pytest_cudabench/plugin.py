@@ -150,7 +150,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Controller(config, settings), "cudabench-controller")
-        interval = float(_setting(config, read_project_table(Path(settings.rootdir)), "progress"))
+        try:
+            interval = float(_setting(config, settings.project, "progress"))
+        except ValueError:
+            raise pytest.UsageError("pytest-cudabench: --cudabench-progress expects seconds, e.g. 10 (0: off)") from None
         if config.stash[GENERATOR_KEY].cacheable and interval > 0 and config.get_verbosity() > -2:
             config.pluginmanager.register(ProgressLine(config, interval), "cudabench-progress")
 
