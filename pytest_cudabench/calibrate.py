@@ -226,6 +226,10 @@ def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_
         flops = {}
         for precision in ("fp32", "fp64"):
             iters = 256
+            # One launch first, unmeasured: the first launch of a kernel loads its module (lazy loading, the default
+            # since CUDA 12.2) while E1 is already recorded, so its E1 -> E2 can pass 2 ms for a few-microsecond
+            # kernel and stop the growth below at 256 iterations, where the launch gap dominates the FLOP rate.
+            _single_event_time(backend, lambda: lib.fma(precision, out, iters))
             # Grow the work until one launch takes >= 2 ms, so launch overhead and timer resolution are negligible.
             while iters < (1 << 24) and _single_event_time(backend, lambda: lib.fma(precision, out, iters)) < 2e-3:
                 iters *= 2

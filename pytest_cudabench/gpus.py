@@ -214,10 +214,15 @@ def gpu_info(index: int = 0) -> dict | None:
         return None
     name = _str(_try(nv.nvmlDeviceGetName, h) or "")
     cc = _try(nv.nvmlDeviceGetCudaComputeCapability, h)
-    reasons_fn = getattr(nv, "nvmlDeviceGetCurrentClocksEventReasons", None) or getattr(
-        nv, "nvmlDeviceGetCurrentClocksThrottleReasons", None
-    )
-    mask = _try(reasons_fn, h) if reasons_fn else None
+    # nvidia-ml-py resolves each NVML symbol in the driver's libnvidia-ml when called: a binding that has the new
+    # ...ClocksEventReasons name can meet a driver older than it (NVMLError_FunctionNotFound), so on failure fall
+    # back to the older ...ClocksThrottleReasons (same bit mask), not just when the binding lacks the new name.
+    mask = None
+    for reasons_name in ("nvmlDeviceGetCurrentClocksEventReasons", "nvmlDeviceGetCurrentClocksThrottleReasons"):
+        reasons_fn = getattr(nv, reasons_name, None)
+        mask = _try(reasons_fn, h) if reasons_fn else None
+        if mask is not None:
+            break
     power = _try(nv.nvmlDeviceGetPowerUsage, h)
     mem = _try(nv.nvmlDeviceGetMemoryInfo, h)
     peaks = lookup_peaks(name)

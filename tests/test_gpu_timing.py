@@ -2,6 +2,7 @@ import ctypes
 import json
 import shutil
 import subprocess
+import types
 
 import numpy as np
 import pytest
@@ -208,3 +209,124 @@ def test_real_calibration(tmp_path):
     sheet = lookup_peaks(peaks.name)
     if sheet:  # measured peaks cannot beat the datasheet by much
         assert peaks.dram_bw < 1.1 * sheet.dram_bw and peaks.fp32 < 1.1 * sheet.fp32
+
+
+def test_calibration_discards_the_first_fma_launch(tmp_path, monkeypatch):
+    """The first launch of each FMA kernel loads its module (lazy loading) after E1 is recorded: measured, that
+    launch passes the 2 ms mark at 256 iterations and the FLOP rate is taken where the launch gap dominates."""
+    gpu = FakeGpu()
+    gpu.attribute = lambda attr: {16: 100, 39: 2048}.get(attr, 0)  # SMs, threads per SM
+    peak = {"fp32": 60e12, "fp64": 30e12}
+
+    class FakeLib:
+        def __init__(self, path):
+            self.threads, self.blocks_fma, self.blocks_copy, self.loaded = 256, 1, 1, set()
+
+        def configure(self, sms, threads_per_sm):
+            self.blocks_fma = sms * (threads_per_sm // self.threads)
+
+        def copy(self, src, dst, n):
+            gpu.kernel(2 * 4 * n / 3e12)
+
+        def fma(self, precision, out, iters):
+            if precision not in self.loaded:  # module load on the host, between E1 and the kernel
+                self.loaded.add(precision)
+                gpu.t += 3e-3
+            gpu.kernel(self.fma_flops(iters) / peak[precision])
+
+        def fma_flops(self, iters):
+            return 2.0 * 8 * iters * self.blocks_fma * self.threads
+
+    class FakeRuntime:
+        def cudaMemGetInfo(self, free, total):
+            free._obj.value, total._obj.value = 8 << 30, 16 << 30
+            return 0
+
+    monkeypatch.setattr(gpu_timing, "CudaRuntimeBackend", lambda device=None: gpu)
+    monkeypatch.setattr(gpu_timing, "load_cudart", lambda: FakeRuntime())
+    monkeypatch.setattr(calib, "device_identity", lambda index: {"name": "NVIDIA H100 80GB HBM3", "driver": "x"})
+    monkeypatch.setattr(calib, "build_library", lambda out_dir, arch=None: tmp_path / "unused.so")
+    monkeypatch.setattr(calib, "KernelLibrary", FakeLib)
+    monkeypatch.setattr(calib, "device_alloc", lambda nbytes: ctypes.c_void_p(4096))
+    monkeypatch.setattr(calib, "device_free", lambda p: None)
+    peaks = calib.calibrate(0, build_dir=tmp_path, max_time_s=0.3)
+    assert peaks.fp32 == pytest.approx(60e12, rel=0.01) and peaks.fp64 == pytest.approx(30e12, rel=0.01)
+    assert peaks.dram_bw == pytest.approx(3e12, rel=0.01) and gpu.closed
+
+
+# ---------------------------------------------------------------- child.time_scales (the GPU child's timing loop)
+
+from pytest_cudabench import child  # noqa: E402
+
+
+class FakeDevice:
+    """Stands in for child.GpuBackend: device buffers as bytearrays; check_error reports a queued error once (like
+    cudaGetLastError, reading it clears it)."""
+
+    def __init__(self):
+        self.mem, self.errors = {}, []
+
+    def allocate(self, key, nbytes):
+        return self.mem.setdefault(key, bytearray(nbytes))
+
+    def release(self, key):
+        self.mem.pop(key)
+
+    def fill(self, buffer, byte):
+        buffer[:] = bytes([byte]) * len(buffer)
+
+    def upload(self, buffer, data):
+        buffer[:] = bytes(data)
+
+    def download(self, buffer):
+        return bytes(buffer)
+
+    def pointer(self, buffer):
+        return buffer
+
+    def check_error(self):
+        return self.errors.pop(0) if self.errors else None
+
+
+def _axpy_job(n=8):
+    job = {"args": [{"name": "x", "role": "input", "dtype": "float32"},
+                    {"name": "y", "role": "inout", "dtype": "float32"},
+                    {"name": "alpha", "role": "scalar", "dtype": "float32"},
+                    {"name": "n", "role": "scalar", "dtype": "int32"}],
+           "sentinels": [0xFF, 0x7B], "timing": {"scales": [{"n": n}], "cap_s": 0.05}}
+    x, y = np.arange(n, dtype=np.float32), np.ones(n, dtype=np.float32)
+    case = types.SimpleNamespace(arrays={"x": x, "y": y}, scalars={"alpha": 2.5, "n": n})
+    return job, case
+
+
+def test_time_scales_checks_one_call_on_the_inputs_not_the_drift_of_the_timing_loop():
+    """An inout buffer after N timed calls holds N updates (axpy: y0 + N*a*x), and the task's solution is timed for
+    another N: the outputs the parent compares must be those of one call on the benchmark inputs."""
+    job, case = _axpy_job()
+    device, gpu, calls, events, results = FakeDevice(), FakeGpu(), [], [], {}
+
+    def solve(x, y, alpha, n):
+        calls.append(1)
+        yv = np.frombuffer(y, np.float32, n)
+        yv += alpha * np.frombuffer(x, np.float32, n)
+        gpu.kernel(1e-4)
+
+    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k, sizes: case)
+    assert len(calls) > 3
+    expected = case.arrays["y"] + np.float32(2.5) * case.arrays["x"]
+    assert np.array_equal(np.frombuffer(results["bench0:y"], np.float32), expected)
+    assert [e["event"] for e in events] == ["time", "timed"] and not device.mem
+
+
+def test_time_scales_reports_an_error_raised_during_timing():
+    job, case = _axpy_job()
+    device, gpu, calls, events, results = FakeDevice(), FakeGpu(), [], [], {}
+
+    def solve(*args):
+        calls.append(1)
+        gpu.kernel(1e-4)
+
+    device.errors.append("cudaErrorInvalidConfiguration: invalid configuration argument")
+    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k, sizes: case)
+    assert events[-1]["event"] == "error" and "cudaErrorInvalidConfiguration" in events[-1]["message"]
+    assert "bench0:y" not in results

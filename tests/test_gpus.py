@@ -125,3 +125,18 @@ def test_gpu_info_with_fake_nvml(monkeypatch):
     assert detect_cuda_devices() == 1
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
     assert detect_cuda_devices() == 0
+
+
+class _OldDriverNvml(_FakeNvml):
+    """A new nvidia-ml-py on a driver older than the ClocksEventReasons name: the binding has the function, but it
+    resolves the symbol in libnvidia-ml when called and raises NVMLError_FunctionNotFound."""
+
+    def nvmlDeviceGetCurrentClocksEventReasons(self, h): raise RuntimeError("NVML_ERROR_FUNCTION_NOT_FOUND")
+    def nvmlDeviceGetCurrentClocksThrottleReasons(self, h): return 0x40
+
+
+def test_throttle_reasons_fall_back_to_the_old_nvml_name(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", _OldDriverNvml())
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    info = gpu_info(0)
+    assert info["throttle_mask"] == 0x40 and info["throttle_reasons"] == ["hw_thermal_slowdown"]
