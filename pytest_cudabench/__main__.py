@@ -10,6 +10,7 @@ COMMANDS = {
     "compare": ("pytest_cudabench.runs", "main_compare", "compare two JSON reports; non-zero exit on regression"),
     "merge": ("pytest_cudabench.runs", "main_merge", "merge JSON reports (items union, aggregates recomputed)"),
     "export-benchmark": ("pytest_cudabench.runs", "main_export_benchmark", "write timings as pytest-benchmark JSON"),
+    "calibrate": ("pytest_cudabench.calibrate", "main", "measure this GPU's achievable peaks (needs a GPU)"),
     "table": ("pytest_cudabench.suite_table", "main", "rewrite the task table in task_suite/README.md (--check)"),
 }
 

@@ -13,6 +13,7 @@ Importing this module touches no GPU and needs no nvcc.
 
 from __future__ import annotations
 
+import argparse
 import ctypes
 import datetime as _dt
 import hashlib
@@ -21,6 +22,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -298,3 +300,42 @@ def load_or_calibrate(
     tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
     os.replace(tmp, path)
     return peaks
+
+
+def calibrate_in_child(device_index: int = 0, timeout_s: float = 600.0) -> Peaks:
+    """`calibrate` in a process of its own: the pytest process must not hold a CUDA context (it would keep GPU
+    memory for the whole session, and on a GPU in exclusive-process mode lock out the children that run answers)."""
+    proc = subprocess.run([sys.executable, "-m", "pytest_cudabench.calibrate", "--device", str(device_index)],
+                          capture_output=True, text=True, timeout=timeout_s)
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise RuntimeError(f"calibration failed (exit code {proc.returncode}): {tail[0]}")
+    return Peaks.from_dict(json.loads(lines[-1]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pytest_cudabench calibrate [--device N] [--cache-dir DIR]`: measure this GPU's achievable peaks
+    and print them as JSON (and cache them, with --cache-dir, where `--cudabench-calibrate` finds them)."""
+    parser = argparse.ArgumentParser(prog="python -m pytest_cudabench calibrate",
+                                     description="Measure a GPU's achievable DRAM bandwidth and FP32/FP64 FLOP/s.")
+    parser.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
+    parser.add_argument("--cache-dir", help="also write the cache that --cudabench-calibrate reads "
+                                            "(<cache-dir>/peaks)")
+    args = parser.parse_args(argv)
+    from .gpu_timing import CudaError
+
+    try:
+        if args.cache_dir:
+            peaks = load_or_calibrate(Path(args.cache_dir) / "peaks", force=True, device_index=args.device)
+        else:
+            peaks = calibrate(args.device)
+    except (CudaError, OSError) as exc:
+        print(f"calibration needs a usable GPU: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(peaks.to_dict(), sort_keys=True))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -13,6 +13,7 @@ import json
 import math
 import mmap
 import os
+import struct
 import sys
 import time
 from typing import Any
@@ -186,6 +187,13 @@ class GpuBackend:
         return f"{name}: {text}"
 
 
+def c_scalar(dtype: str, value: Any) -> float | int:
+    """A scalar argument as its ctypes type takes it: a half travels as its 16-bit pattern."""
+    if dtype == "float16":
+        return struct.unpack("<H", struct.pack("<e", float(value)))[0]
+    return float(value) if dtype.startswith("float") else int(value)
+
+
 def main(argv: list[str]) -> int:
     job_dir, status_fd = argv[0], int(argv[1])
     status = os.fdopen(status_fd, "w", buffering=1)
@@ -230,7 +238,7 @@ def main(argv: list[str]) -> int:
             call_args = []
             for arg in job["args"]:
                 if arg["role"] == "scalar":
-                    call_args.append(case["scalars"][arg["name"]])
+                    call_args.append(c_scalar(arg["dtype"], case["scalars"][arg["name"]]))
                     continue
                 nbytes = math.prod(case["shapes"][arg["name"]]) * arg["itemsize"]
                 buffer = backend.allocate((arg["name"], case["size_key"]), nbytes)
@@ -282,8 +290,7 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
         buffers, call_args = {}, []
         for arg in job["args"]:
             if arg["role"] == "scalar":
-                value = case.scalars[arg["name"]]
-                call_args.append(float(value) if arg["dtype"].startswith("float") else int(value))
+                call_args.append(c_scalar(arg["dtype"], case.scalars[arg["name"]]))
                 continue
             array = case.arrays[arg["name"]]
             buffer = backend.allocate(("bench", k, arg["name"]), array.nbytes)

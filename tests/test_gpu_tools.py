@@ -164,3 +164,21 @@ def test_the_answer_binds_to_the_runtime_the_child_loaded(tmp_path, vector_add):
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("error cuda") and "none" not in out.stdout, out.stdout
+
+
+def test_half_scalars_travel_as_their_bit_pattern():
+    from pytest_cudabench.child import c_scalar
+
+    assert c_scalar("float16", 1.0) == 0x3C00 and c_scalar("float16", -2.0) == 0xC000
+    assert c_scalar("float32", 3) == 3.0 and isinstance(c_scalar("int32", 7.0), int)
+
+
+def test_calibration_runs_in_a_process_of_its_own_and_says_why_it_failed():
+    """The pytest process never creates a CUDA context; without a GPU the child's reason comes back."""
+    from pytest_cudabench.calibrate import calibrate_in_child
+    from pytest_cudabench.gpus import detect_cuda_devices
+
+    if detect_cuda_devices():
+        pytest.skip("a GPU is present: calibration would succeed")
+    with pytest.raises(RuntimeError, match=r"calibration failed \(exit code 1\): calibration needs a usable GPU"):
+        calibrate_in_child(0, timeout_s=120)
