@@ -128,13 +128,14 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
     # Injected tools (sanitizers, profilers) talk to their front end: no syscall filter under them.
     use_seccomp = sandbox.seccomp_available() and not sanitize and wrapper is None
     try:
-        job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers)
+        extra: dict[str, Any] = {"sanitize": sanitize}
         if timing is not None:
-            job["timing"] = {"task_path": str(task.path.resolve()), "suite_root": str(task.path.resolve().parents[1]),
-                             "seed": timing["seed"], "cap_s": timing["cap_s"],
-                             "profile_scale": timing.get("profile_scale"),
-                             "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
-            (job_dir / "job.json").write_text(json.dumps(job))
+            extra["timing"] = {"task_path": str(task.path.resolve()),
+                               "suite_root": str(task.path.resolve().parents[1]),
+                               "seed": timing["seed"], "cap_s": timing["cap_s"],
+                               "profile_scale": timing.get("profile_scale"),
+                               "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
+        job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
         events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize, wrapper)
         try:
             verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
@@ -160,7 +161,7 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
 
 
 def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,
-               use_seccomp: bool, workers: int | None) -> dict[str, Any]:
+               use_seccomp: bool, workers: int | None, extra: dict[str, Any]) -> dict[str, Any]:
     index: dict[str, list[int]] = {}
     offset = 0
     job_cases = []
@@ -185,7 +186,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
         "sentinels": list(SENTINELS),
         "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name, "itemsize": a.dtype.itemsize}
                  for a in task.args],
-        "cases": job_cases, "inputs_index": index,
+        "cases": job_cases, "inputs_index": index, **extra,
     }
     (job_dir / "job.json").write_text(json.dumps(job))
     return job
