@@ -32,7 +32,10 @@ class StageFailure(CudabenchError):
         self.stage = stage
         self.message = message
         self.details = details
-        super().__init__(f"[{stage}] {message}")
+        super().__init__(message)
+
+    def __str__(self) -> str:  # the stage may be reassigned (a child run judged for the time stage)
+        return f"[{self.stage}] {self.message}"
 
 
 class StageSkip(CudabenchError):

@@ -133,7 +133,7 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
             extra["timing"] = {"task_path": str(task.path.resolve()),
                                "suite_root": str(task.path.resolve().parents[1]),
                                "seed": timing["seed"], "cap_s": timing["cap_s"],
-                               "profile_scale": timing.get("profile_scale"),
+                               "profile_scale": timing.get("profile_scale"), "clock": timing.get("clock"),
                                "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
         events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize, wrapper)

@@ -244,6 +244,39 @@ def check(code: int, what: str = "") -> None:
         raise CudaError(f"{what or 'CUDA call'} failed: {code} {msg.decode() if msg else ''}".strip())
 
 
+class HostClockBackend:
+    """The time stage's plumbing without a GPU: the host clock instead of events, no cache to flush. Its numbers are
+    CPU runtime times and never scored; tests use it (timing "clock": "host") to run the stage end to end."""
+
+    def __init__(self) -> None:
+        self.marks = [0.0, 0.0, 0.0]
+
+    def l2_bytes(self) -> int:
+        return 0
+
+    def prepare(self, flush_bytes: int) -> None:
+        pass
+
+    def record(self, slot: int) -> None:
+        self.marks[slot] = time.perf_counter()
+
+    def flush(self, value: int) -> None:
+        pass
+
+    def synchronize(self) -> None:
+        pass
+
+    def elapsed_s(self, start: int, end: int) -> float:
+        return self.marks[end] - self.marks[start]
+
+    @staticmethod
+    def now() -> float:
+        return time.perf_counter()
+
+    def close(self) -> None:
+        pass
+
+
 class CudaRuntimeBackend:
     """Events, L2 flush and device sync through libcudart, on the legacy default stream (handle 0).
 

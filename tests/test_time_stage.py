@@ -1,0 +1,64 @@
+"""The time stage's plumbing end to end without a GPU: the child times `solve` at every benchmark scale (host clock
+on the CPU runtime instead of CUDA events), hands back the outputs of a call after the timing loop, and the parent
+checks them against the task's own solution and turns the medians into roofline scores."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pytest_cudabench import execution, timing
+from pytest_cudabench.cpu_runtime.build import build_cpu_library
+from pytest_cudabench.errors import StageFailure
+from pytest_cudabench.gpus import lookup_peaks
+from pytest_cudabench.tasks import load_task
+
+SUITE = Path(__file__).resolve().parent.parent / "task_suite"
+SMALL_BENCH = "bench = [{ n = 100 }, { n = 1000 }, { n = 3000 }, { n = 7000 }, { n = 10001 }]"
+
+
+def small_task(tmp_path: Path, task_id: str):
+    """The task with benchmark scales small enough for the CPU runtime (the real ones reach ~1 GB)."""
+    target = tmp_path / "task_suite" / task_id
+    shutil.copytree(SUITE / task_id, target)
+    toml = target / "task.toml"
+    lines = toml.read_text().splitlines()
+    toml.write_text("\n".join(SMALL_BENCH if line.startswith("bench = ") else line for line in lines) + "\n")
+    return load_task(target, tmp_path / "task_suite")
+
+
+def measure(task, source: str, build: Path):
+    library = build_cpu_library(source, build)
+    return execution.run_cases(task, library, "cpu", [], timeout_s=120, stage="time",
+                               timing={"seed": 11, "cap_s": 0.05, "clock": "host"})
+
+
+@pytest.mark.parametrize("task_id", ["basics/vector_add", "linalg/axpy"])  # axpy's y is inout
+def test_every_scale_is_timed_and_checked_against_the_solution(tmp_path, task_id):
+    task = small_task(tmp_path, task_id)
+    solution = task.solution_source()
+    reference = measure(task, solution, tmp_path / "reference.so")
+    answer = measure(task, solution, tmp_path / "answer.so")
+    assert [row["sizes"] for row in answer.timed] == [task.sizes.complete(s) for s in task.sizes.bench]
+    assert all(row["events"]["n"] >= 1 and row["events"]["median_s"] > 0 for row in answer.timed)
+    for k, sizes in enumerate(task.sizes.bench):
+        timing.check_bench_outputs(task, answer.bench_outputs, reference.bench_outputs, k, sizes)
+    scales = timing.score_scales(task, answer.timed, lookup_peaks("NVIDIA H100 80GB HBM3"))
+    assert all(row["bound_s"] > 0 and row["score"] > 0 for row in scales)  # CPU times: tiny scores, but computed
+    assert timing.speedup(scales, timing.score_scales(task, reference.timed, None)) > 0
+
+
+def test_an_answer_wrong_only_at_benchmark_sizes_fails_after_timing(tmp_path):
+    """Correct on the small correctness cases, wrong from n > 5000 on: only the benchmark check can see it."""
+    task = small_task(tmp_path, "basics/vector_add")
+    reference = measure(task, task.solution_source(), tmp_path / "reference.so")
+    sneaky = task.solution_source().replace("extern \"C\" void solve(", "extern \"C\" void solve_real(")
+    sneaky += """
+extern "C" void solve(const float* a, const float* b, float* c, int n) {
+    solve_real(a, b, c, n < 5000 ? n : 5000);
+}
+"""
+    answer = measure(task, sneaky, tmp_path / "sneaky.so")
+    timing.check_bench_outputs(task, answer.bench_outputs, reference.bench_outputs, 2, task.sizes.bench[2])
+    with pytest.raises(StageFailure, match=r"wrong result at benchmark scale \{'n': 7000\} after timing"):
+        timing.check_bench_outputs(task, answer.bench_outputs, reference.bench_outputs, 3, task.sizes.bench[3])
