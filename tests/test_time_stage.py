@@ -62,3 +62,42 @@ extern "C" void solve(const float* a, const float* b, float* c, int n) {
     timing.check_bench_outputs(task, answer.bench_outputs, reference.bench_outputs, 2, task.sizes.bench[2])
     with pytest.raises(StageFailure, match=r"wrong result at benchmark scale \{'n': 7000\} after timing"):
         timing.check_bench_outputs(task, answer.bench_outputs, reference.bench_outputs, 3, task.sizes.bench[3])
+
+
+def test_ncu_profiling_runs_each_scale_under_the_profiler_and_checks_its_outputs(tmp_path, monkeypatch):
+    """--cudabench-perf=ncu's plumbing: a stand-in ncu on PATH runs the real child (CPU runtime) with the flags ncu
+    gets, writes a CSV in ncu's format to the log file, and the scores come from it."""
+    import os
+    import stat
+
+    from test_scoring import SAMPLE_CSV
+
+    from pytest_cudabench import gpu_tools
+
+    (tmp_path / "sample.csv").write_text(SAMPLE_CSV)
+    fake = tmp_path / "bin" / "ncu"
+    fake.parent.mkdir()
+    flags = len(gpu_tools.ncu_command("ncu", Path("log"))) - 1
+    fake.write_text(f'#!/bin/sh\nlog="${{{flags}}}"\nshift {flags}\n"$@" || exit $?\ncp {tmp_path / "sample.csv"} "$log"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("CUDA_HOME", raising=False)
+
+    task = small_task(tmp_path, "basics/vector_add")
+    reference = measure(task, task.solution_source(), tmp_path / "reference.so")
+
+    def profiled(source, name):
+        library = build_cpu_library(source, tmp_path / name)
+        return lambda k, wrapper: execution.run_cases(
+            task, library, "cpu", [], timeout_s=120, stage="time", wrapper=wrapper,
+            timing={"seed": 11, "cap_s": 0.05, "clock": "host", "profile_scale": k})
+
+    record = timing.profile_with_ncu(task, profiled(task.solution_source(), "answer.so"), reference.bench_outputs)
+    assert record["status"] == "passed", record
+    assert [row["sizes"] for row in record["scales"]] == [task.sizes.complete(s) for s in task.sizes.bench]
+    assert record["performance_score"] == pytest.approx(gpu_tools.ncu_scale_score(SAMPLE_CSV)["score"])
+
+    wrong = task.solution_source().replace("a[i] + b[i]", "a[i] - b[i]")
+    assert wrong != task.solution_source()
+    with pytest.raises(StageFailure, match=r"\[time\] wrong result at benchmark scale \{'n': 100\}"):
+        timing.profile_with_ncu(task, profiled(wrong, "wrong.so"), reference.bench_outputs)
