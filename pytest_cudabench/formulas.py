@@ -86,12 +86,15 @@ class Formula:
             return values[node.id]
         if isinstance(node, ast.BinOp):
             left, right = self._eval(node.left, values), self._eval(node.right, values)
-            if isinstance(node.op, ast.Pow) and abs(right) > _MAX_POWER:
+            # An integer power grows without bound (and costs time); a float power just overflows or vanishes.
+            if isinstance(node.op, ast.Pow) and isinstance(left, int) and abs(right) > _MAX_POWER:
                 raise FormulaError(f"'{self.text}': exponent {right} is too large")
             try:
                 return _BINARY[type(node.op)](left, right)
             except ZeroDivisionError:
                 raise FormulaError(f"'{self.text}': division by zero with {dict(values)}") from None
+            except OverflowError:
+                raise FormulaError(f"'{self.text}': overflows with {dict(values)}") from None
         if isinstance(node, ast.UnaryOp):
             return _UNARY[type(node.op)](self._eval(node.operand, values))
         assert isinstance(node, ast.Call) and isinstance(node.func, ast.Name)

@@ -202,6 +202,11 @@ class Task:
         """Bytes of all pointer arguments at these sizes: the data a call moves at least once."""
         return sum(int(np.prod(a.shape_for(sizes))) * a.dtype.itemsize for a in self.args if a.is_pointer)
 
+    def compulsory_bytes(self, sizes: Mapping[str, int]) -> int:
+        """Traffic that no algorithm avoids short of skipping data: every buffer once, inouts read and written."""
+        return self.buffer_bytes(sizes) + sum(int(np.prod(a.shape_for(sizes))) * a.dtype.itemsize
+                                              for a in self.args if a.role == "inout")
+
     def scalar_values(self, sizes: Mapping[str, int]) -> dict[str, int | float]:
         values: dict[str, int | float] = {}
         for arg in self.scalars:

@@ -29,3 +29,8 @@ def test_unknown_name_and_division_by_zero():
 def test_huge_exponent_is_refused():
     with pytest.raises(FormulaError, match="too large"):
         Formula("2 ** n").evaluate({"n": 100000})
+    with pytest.raises(FormulaError, match="overflows"):
+        Formula("2.5 ** n").evaluate({"n": 100000})
+    # a float base may take a large exponent: expected distinct rows of T uniform draws from V
+    distinct = Formula("V * (1 - (1 - 1 / V) ** T)").evaluate({"V": 128000, "T": 131072})
+    assert distinct == pytest.approx(128000 * (1 - (1 - 1 / 128000) ** 131072)) and 81000 < distinct < 83000

@@ -67,3 +67,20 @@ def test_run_peaks_are_what_the_items_were_scored_against():
     assert run_peaks([{"stages": {"time": {"status": "not-run"}}}], None) == (None, False)
     assert run_peaks([item(calibrated), item(calibrated), {"stages": {}}], datasheet) == (calibrated, False)
     assert run_peaks([item(calibrated), item(other_gpu)], datasheet) == (None, True)
+
+
+def test_beating_a_per_step_model_is_allowed_beating_physics_is_not():
+    """heat_explicit counts a pass over the grid per step; temporal blocking may do better than that model (score
+    above 1), but not better than reading and writing the grid once."""
+    task = load_task(SUITE / "science" / "heat_explicit", SUITE)
+    peaks = lookup_peaks("NVIDIA H100 80GB HBM3")
+    sizes = task.sizes.complete(task.sizes.bench[-1])
+    model = task.roofline.dram_bytes.evaluate(sizes) / peaks.dram_bw
+    once = task.compulsory_bytes(sizes) / peaks.dram_bw
+    assert once < model / 4
+    rows = timing.score_scales(task, timed(task, [1.0] * 4 + [model / 3]), peaks)
+    assert rows[-1]["score"] == pytest.approx(3.0) and rows[-1]["limit_s"] == pytest.approx(once)
+    timing.check_plausible(task, rows)  # three steps fused per pass: fine
+    rows = timing.score_scales(task, timed(task, [1.0] * 4 + [once / 2]), peaks)
+    with pytest.raises(StageFailure, match="above the hardware's roofline"):
+        timing.check_plausible(task, rows)
