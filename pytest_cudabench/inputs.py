@@ -152,3 +152,18 @@ def expect(task: Task, case: Case) -> dict[str, np.ndarray]:
     for arg, value in zip(outputs, values):
         case.expected[arg.name] = _coerce(task, arg, value, arg.shape_for(case.sizes))
     return case.expected
+
+
+def input_work(task: Task, case: Case) -> tuple[float, float] | None:
+    """The task's `work()` on this input: its minimum (flops, bytes) there; None for tasks without one."""
+    if task.work is None:
+        return None
+    try:
+        flops, dram = task.work(**reference_kwargs(task, case))
+    except Exception as exc:
+        raise TaskError(task.path / "reference.py", f"work() failed at sizes {case.sizes}: "
+                        f"{type(exc).__name__}: {exc}", "work") from exc
+    if not (flops >= 0 and dram > 0):
+        raise TaskError(task.path / "reference.py", f"work() gave flops={flops}, bytes={dram} at {case.sizes}",
+                        "work")
+    return float(flops), float(dram)

@@ -242,8 +242,9 @@ class Evaluation:
         measured = measure(self.library)
         for k, sizes in enumerate(self.task.sizes.bench):
             timing.check_bench_outputs(self.task, measured.bench_outputs, reference.bench_outputs, k, sizes)
-        scales = timing.score_scales(self.task, measured.timed, peaks)
-        reference_scales = timing.score_scales(self.task, reference.timed, peaks)
+        works = timing.bench_works(self.task, self.settings.seed)
+        scales = timing.score_scales(self.task, measured.timed, peaks, works)
+        reference_scales = timing.score_scales(self.task, reference.timed, peaks, works)
         record.update(scales=scales, reference_scales=reference_scales, cold_cache=True, gpu=gpu.get("name"),
                       peaks=peaks.to_dict() if peaks else None,
                       definition="analytic roofline (minimum FLOPs and DRAM bytes), cold L2")

@@ -174,6 +174,9 @@ class Task:
     reference: Callable[..., Any] = field(repr=False, compare=False)
     generate: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
     check: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
+    # Data-dependent minimum work on one input (graph traversals, ragged lengths): (flops, bytes), by keyword args as
+    # `reference` receives them. Scores use it on the benchmark inputs; the formulas stay the task's model.
+    work: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
     @property
     def solution_path(self) -> Path:
@@ -316,12 +319,13 @@ def load_task(path: Path | str, suite_root: Path | str | None = None) -> Task:
     reference = _function(module, "reference", required=True, path=path / REFERENCE_FILE)
     generate = _function(module, "generate", required=False, path=path / REFERENCE_FILE)
     check = _function(module, "check", required=False, path=path / REFERENCE_FILE)
+    work = _function(module, "work", required=False, path=path / REFERENCE_FILE)
     _check_reference_signature(reference, args, path / REFERENCE_FILE)
 
     return Task(
         id=task_id, path=path, title=title, domain=domain, tier=tier, tags=tuple(tags), prompts=prompts,
         args=args, sizes=sizes, tolerance=tolerance, roofline=roofline, libraries=tuple(libraries),
-        timeout_s=timeout_s, reference=reference, generate=generate, check=check,
+        timeout_s=timeout_s, reference=reference, generate=generate, check=check, work=work,
     )
 
 

@@ -39,18 +39,22 @@ def peak_flops(peaks: Peaks, precision: str) -> float | None:
     return peaks.flops(precision)
 
 
-def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None) -> list[dict[str, Any]]:
-    """Per scale: the task's minimum work, the roofline bound on these peaks and bound / median."""
+def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None,
+                 works: list[tuple[float, float] | None] | None = None) -> list[dict[str, Any]]:
+    """Per scale: the task's minimum work (its formulas, or `works[k]` counted on that scale's very inputs), the
+    roofline bound on these peaks and bound / median."""
     scored = []
-    for entry in timed:
+    for k, entry in enumerate(timed):
         sizes = entry["sizes"]
-        flops, dram = task.roofline.work(sizes)
+        counted = works[k] if works and k < len(works) else None
+        flops, dram = counted or task.roofline.work(sizes)
         median = entry["events"]["median_s"]
         row = {"sizes": sizes, "median_s": median, "iqr_s": entry["events"].get("iqr_s"),
                "min_s": entry["events"].get("min_s"), "n": entry["events"].get("n"),
                "converged": entry["events"].get("converged"), "flagged": entry.get("flagged"),
                "flag_reasons": entry.get("flag_reasons"), "throttle": entry.get("throttle"),
-               "flops": flops, "bytes": dram, "bound_s": None, "score": None, "limit_s": None}
+               "flops": flops, "bytes": dram, "work_from": "inputs" if counted else "formula",
+               "bound_s": None, "score": None, "limit_s": None}
         if peaks is not None and median and median > 0:
             roof = peak_flops(peaks, task.roofline.precision)
             compute_s = flops / roof if roof else 0.0
@@ -97,6 +101,29 @@ def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_ou
         problem = compare.compare_output(arg, reference_outputs[key], outputs[key], atol, rtol)
         if problem:
             raise StageFailure("time", f"wrong result at benchmark scale {sizes} after timing:\n{problem}")
+
+
+_work_cache: dict[tuple, list[tuple[float, float] | None]] = {}
+
+
+def bench_works(task: Task, seed: int) -> list[tuple[float, float] | None] | None:
+    """`work()` of a data-dependent task on each benchmark input, computed here, in the trusted process, from the
+    same generator streams the child uses (inputs.task_rng(task, seed, "bench<k>")); None for formula-only tasks.
+    Once per task and seed: the items of a task run on one worker in turn."""
+    from . import inputs
+
+    if task.work is None:
+        return None
+    key = (task.id, seed)
+    if key not in _work_cache:
+        _work_cache.clear()
+        works = []
+        for k, scale in enumerate(task.sizes.bench):
+            sizes = task.sizes.complete(scale)
+            works.append(inputs.input_work(task, inputs.make_case(task, sizes, inputs.task_rng(task, seed,
+                                                                                             f"bench{k}"), k)))
+        _work_cache[key] = works
+    return _work_cache[key]
 
 
 def reference_timing(task: Task, seed: int, gpu_name: str, measure) -> dict[str, Any]:

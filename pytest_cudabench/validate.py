@@ -136,6 +136,7 @@ def check_reference(task: Task, report: TaskReport, seed: int = 1234) -> None:
             continue  # coupled inputs (e.g. CSR offsets and indices) cannot be swapped one at a time
         if all(np.array_equal(changed[o.name], expected[o.name]) for o in task.outputs):
             report.errors.append(f"[reference] changing input `{arg.name}` does not change any output")
+    inputs.input_work(task, base)  # a task's work() must run on its inputs and give sane numbers
     context = {**inputs.reference_kwargs(task, base), **sizes}
     for label, fake in _degenerate_answers(task, base).items():
         if compare.compare_outputs(task, expected, fake, context) is None:

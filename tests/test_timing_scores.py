@@ -84,3 +84,33 @@ def test_beating_a_per_step_model_is_allowed_beating_physics_is_not():
     rows = timing.score_scales(task, timed(task, [1.0] * 4 + [once / 2]), peaks)
     with pytest.raises(StageFailure, match="above the hardware's roofline"):
         timing.check_plausible(task, rows)
+
+
+def test_data_dependent_work_is_counted_on_the_benchmark_inputs():
+    """decode_attention's formula counts the mean fill; scores count the valid positions of the very inputs, computed
+    in the trusted process from the same generator streams as the child's."""
+    from pytest_cudabench import inputs
+
+    task = load_task(SUITE / "ai" / "decode_attention", SUITE)
+    sizes = task.sizes.complete(task.sizes.bench[0])
+    case = inputs.make_case(task, sizes, inputs.task_rng(task, 7, "bench0"), 0)
+    flops, dram = inputs.input_work(task, case)
+    positions = sizes["H"] * int(case.arrays["lengths"].sum())
+    assert flops == positions * (4 * sizes["D"] + 4)
+    works = timing.bench_works(task, 7)
+    assert works[0] == (flops, dram) and len(works) == 5
+    peaks = lookup_peaks("NVIDIA H100 80GB HBM3")
+    rows = timing.score_scales(task, timed(task, [1e-3] * 5), peaks, works)
+    assert rows[0]["flops"] == flops and rows[0]["work_from"] == "inputs"
+    assert timing.score_scales(task, timed(task, [1e-3] * 5), peaks)[0]["work_from"] == "formula"
+
+
+def test_a_broken_work_function_names_the_file():
+    from pytest_cudabench import inputs
+    from pytest_cudabench.errors import TaskError
+
+    task = load_task(SUITE / "ai" / "decode_attention", SUITE)
+    case = inputs.make_case(task, task.sizes.complete(task.sizes.cases[-1]), inputs.task_rng(task, 1), 0)
+    broken = type(task)(**{**task.__dict__, "work": lambda **kwargs: (1.0, 0.0)})
+    with pytest.raises(TaskError, match=r"reference.py: \[work\] work\(\) gave flops=1.0, bytes=0.0"):
+        inputs.input_work(broken, case)

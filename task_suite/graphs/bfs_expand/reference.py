@@ -36,3 +36,17 @@ def generate(sizes, rng):
         frontier = new
     return {"offsets": offsets.astype(np.int32), "indices": indices.astype(np.int32),
             "frontier": frontier.astype(np.uint8), "levels": levels.astype(np.int32), "level": depth}
+
+
+def work(offsets, indices, frontier, levels, level, num_vertices, num_edges):
+    """Minimum work on this very input (scores use it; the task.toml formulas model a frontier covering the graph):
+    every frontier flag read and next written whole, the frontier's CSR rows read, the level of each distinct
+    target read and each newly reached vertex's written. generate() grows frontiers from one vertex to thousands."""
+    off = offsets.astype(np.int64)
+    members = np.flatnonzero(frontier)
+    starts, counts = off[members], off[members + 1] - off[members]
+    total = int(counts.sum())
+    positions = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+    targets = np.unique(indices[positions])
+    new = int((levels[targets] == -1).sum())
+    return total, 2 * num_vertices + 4 * members.size + 4 + 4 * total + 4 * targets.size + 4 * new

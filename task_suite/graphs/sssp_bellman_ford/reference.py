@@ -75,3 +75,31 @@ def _directed_graph(sizes, rng):
     if not deep and rng.random() < 0.9 and src.size:
         start = int(src[rng.integers(0, src.size)])  # a vertex with out-edges
     return offsets.astype(np.int32), dst.astype(np.int32), start
+
+
+def work(offsets, indices, weights, source, num_vertices, num_edges):
+    """Minimum work on this very input (scores use it; the task.toml formulas model a full traversal): the edges
+    of the vertices reachable from source are inspected, their CSR rows and weights read once, and the output written whole.
+    The source may reach one vertex or the whole graph, which no formula over the sizes can know."""
+    reached = _reached(offsets, indices, source, num_vertices)
+    vertices = int(reached.sum())
+    edges = int(np.diff(offsets.astype(np.int64))[reached].sum())
+    return 2 * edges, 4 * vertices + 4 + 8 * edges + 4 * num_vertices
+
+
+def _reached(offsets, indices, source, num_vertices):
+    """Vertices reachable from source, level by level over the frontier's own edges only (fast at 1 GB scales)."""
+    off = offsets.astype(np.int64)
+    seen = np.zeros(num_vertices, dtype=bool)
+    seen[source] = True
+    frontier = np.array([source], dtype=np.int64)
+    while frontier.size:
+        starts, counts = off[frontier], off[frontier + 1] - off[frontier]
+        total = int(counts.sum())
+        if total == 0:
+            break
+        positions = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(total)
+        targets = indices[positions].astype(np.int64)
+        frontier = np.unique(targets[~seen[targets]])
+        seen[frontier] = True
+    return seen
