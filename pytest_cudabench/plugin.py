@@ -153,7 +153,8 @@ def pytest_configure(config: pytest.Config) -> None:
         try:
             interval = float(_setting(config, settings.project, "progress"))
         except ValueError:
-            raise pytest.UsageError("pytest-cudabench: --cudabench-progress expects seconds, e.g. 10 (0: off)") from None
+            raise pytest.UsageError("pytest-cudabench: --cudabench-progress expects seconds, e.g. 10 (0: off)") \
+                from None
         if config.stash[GENERATOR_KEY].cacheable and interval > 0 and config.get_verbosity() > -2:
             config.pluginmanager.register(ProgressLine(config, interval), "cudabench-progress")
 
@@ -301,7 +302,8 @@ _REPORT_OUTCOME = {("setup", "failed"): "error", ("setup", "skipped"): "skipped"
 
 # Properties shown per test case in JUnit XML (dashboards read them).
 _JUNIT_PROPERTIES = ("task", "domain", "tier", "level", "sample", "model", "stage_reached", "failed_stage",
-                     "compiled", "correct", "performance_score", "ncu_performance_score", "speedup", "runtime", "prompt_hash")
+                     "compiled", "correct", "performance_score", "ncu_performance_score", "speedup", "runtime",
+                     "prompt_hash")
 
 
 @pytest.hookimpl(wrapper=True)

@@ -78,7 +78,8 @@ def test_ncu_profiling_runs_each_scale_under_the_profiler_and_checks_its_outputs
     fake = tmp_path / "bin" / "ncu"
     fake.parent.mkdir()
     flags = len(gpu_tools.ncu_command("ncu", Path("log"))) - 1
-    fake.write_text(f'#!/bin/sh\nlog="${{{flags}}}"\nshift {flags}\n"$@" || exit $?\ncp {tmp_path / "sample.csv"} "$log"\n')
+    fake.write_text(f'#!/bin/sh\nlog="${{{flags}}}"\nshift {flags}\n"$@" || exit $?\n'
+                    f'cp {tmp_path / "sample.csv"} "$log"\n')
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.delenv("CUDA_HOME", raising=False)
