@@ -39,6 +39,15 @@ def peak_flops(peaks: Peaks, precision: str) -> float | None:
     return peaks.flops(precision)
 
 
+def fp32_emulation_factor(task: Task, peaks: Peaks) -> float:
+    """How much faster than the CUDA-core roof fp32 work can legitimately run: on tensor cores as 3xTF32 (fp32
+    accuracy from three TF32 products, as CUTLASS does), at a third of the TF32 rate, which is half the bf16 rate.
+    1.0 for other precisions or without tensor-core figures."""
+    if task.roofline.precision != "fp32" or not peaks.fp32 or not peaks.bf16_tensor:
+        return 1.0
+    return min(1.0, peaks.fp32 / (peaks.bf16_tensor / 2 / 3))
+
+
 def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None,
                  works: list[tuple[float, float] | None] | None = None) -> list[dict[str, Any]]:
     """Per scale: the task's minimum work (its formulas, or `works[k]` counted on that scale's very inputs), the
@@ -65,7 +74,7 @@ def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None,
             # legitimately avoids (a score above 1 there beats the model, not physics), so plausibility is judged on
             # the traffic no algorithm avoids when that is less.
             compulsory = min(dram, task.compulsory_bytes(sizes))
-            row["limit_s"] = max(compute_s, compulsory / peaks.dram_bw)
+            row["limit_s"] = max(compute_s * fp32_emulation_factor(task, peaks), compulsory / peaks.dram_bw)
         scored.append(row)
     return scored
 
