@@ -221,17 +221,17 @@ def main(argv: list[str]) -> int:
     if job.get("timing"):
         # Everything timing needs is loaded now: no file can be opened once the sandbox is on.
         from . import gpu_timing, stats
-        from .inputs import make_case, task_rng
+        from .inputs import bench_case
         from .tasks import load_task
 
         timing_backend = (gpu_timing.HostClockBackend() if job["timing"].get("clock") == "host"
                           else gpu_timing.CudaRuntimeBackend())
         task = load_task(job["timing"]["task_path"], job["timing"]["suite_root"])
         seed = job["timing"]["seed"]
-        bench_inputs = lambda k, sizes: make_case(task, sizes, task_rng(task, seed, f"bench{k}"), k)  # noqa: E731
+        bench_inputs = lambda k: bench_case(task, seed, k)  # noqa: E731
         # numpy imports parts of itself on first use (numpy.random for the generator, numpy.ma inside np.unique for
         # the statistics), and an import opens files: run the whole path once now, before the sandbox closes.
-        bench_inputs(0, job["timing"]["scales"][0])
+        bench_inputs(0)
         gpu_timing.time_callable(lambda: None, rule=stats.StoppingRule(max_time_s=0.01), backend=timing_backend)
     if job.get("seccomp"):
         from .sandbox import install_seccomp
@@ -296,7 +296,7 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
         if profile is not None and k != profile:
             continue
         say(event="time", scale=k)
-        case = bench_inputs(k, sizes)
+        case = bench_inputs(k)
         buffers, call_args = {}, []
         for arg in job["args"]:
             if arg["role"] == "scalar":

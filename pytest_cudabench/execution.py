@@ -273,10 +273,10 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
         raise StageFailure("execute", f"did not finish within {timeout_s:g} s in {where} "
                            "(an endless loop, a deadlock, or far too slow)", stderr_tail)
     sanitizer_log = job_dir / SANITIZER_LOG
-    findings = gpu_tools.sanitizer_findings(sanitizer_log.read_text(errors="replace")) \
-        if sanitizer_log.exists() else None
+    log = sanitizer_log.read_text(errors="replace") if sanitizer_log.exists() else ""
+    findings = gpu_tools.sanitizer_findings(log)
     if findings:
-        raise StageFailure("execute", f"{findings} (in {where})", sanitizer_log.read_text(errors="replace")[-4000:])
+        raise StageFailure("execute", f"{findings} (in {where})", log[-4000:])
     error = next((e for e in events if e.get("event") == "error"), None)
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",

@@ -439,27 +439,25 @@ class GenerationProgress:
     def poll(self) -> ProgressCounts:
         counts = {"requested": 0, "cached": 0, "in_flight": 0, "failed": 0}
         for key in self.keys:
-            state = self._final.get(key) or self._state(key)
+            state = self._final.get(key)
+            if state is None:
+                state = self._state(key)
+                if state in ("requested", "cached", "failed"):
+                    self._final[key] = state
             if state in counts:
                 counts[state] += 1
         return ProgressCounts(total=len(self.keys), **counts)
 
     def _state(self, key: str) -> str | None:
-        if self.cache.path(key).exists():
-            record = self.cache.load(key)
-            if record is not None and record.get("run_id") == self.run_id:
-                self._final[key] = "requested"
-                return "requested"
-            if record is not None and not self.regenerate:
-                self._final[key] = "cached"
-                return "cached"
+        record = self.cache.load(key)
+        if record is not None and record.get("run_id") == self.run_id:
+            return "requested"
+        if record is not None and not self.regenerate:
+            return "cached"
         failed = _read_claim(self.cache.failed_path(key))
         if failed is not None and failed.get("run_id") == self.run_id:
-            self._final[key] = "failed"
             return "failed"
-        if self.cache.claim_path(key).exists():
-            return "in_flight"
-        return None
+        return "in_flight" if self.cache.claim_path(key).exists() else None
 
 
 # ----------------------------------------------------------------------------- usage totals

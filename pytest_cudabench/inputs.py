@@ -120,6 +120,13 @@ def _coerce(task: Task, arg: Arg, value: Any, shape: tuple[int, ...]) -> np.ndar
     return np.ascontiguousarray(array.reshape(shape), dtype=arg.dtype.numpy)
 
 
+def bench_case(task: Task, seed: int, scale_index: int) -> Case:
+    """The input of benchmark scale `scale_index`: the child times on it, and the parent counts a data-dependent
+    task's work on it, each making it from the same seed."""
+    sizes = task.sizes.complete(task.sizes.bench[scale_index])
+    return make_case(task, sizes, task_rng(task, seed, f"bench{scale_index}"), scale_index)
+
+
 def reference_kwargs(task: Task, case: Case) -> dict[str, Any]:
     """What `reference` receives: copies of the inputs (and inout values) and the scalars, by name."""
     kwargs: dict[str, Any] = {}

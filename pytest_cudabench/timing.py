@@ -116,8 +116,8 @@ _work_cache: dict[tuple, list[tuple[float, float] | None]] = {}
 
 
 def bench_works(task: Task, seed: int) -> list[tuple[float, float] | None] | None:
-    """`work()` of a data-dependent task on each benchmark input, computed here, in the trusted process, from the
-    same generator streams the child uses (inputs.task_rng(task, seed, "bench<k>")); None for formula-only tasks.
+    """`work()` of a data-dependent task on each benchmark input, computed here, in the trusted process, on the
+    inputs the child times (inputs.bench_case); None for formula-only tasks.
     Once per task and seed: the items of a task run on one worker in turn."""
     from . import inputs
 
@@ -126,12 +126,8 @@ def bench_works(task: Task, seed: int) -> list[tuple[float, float] | None] | Non
     key = (task.id, seed)
     if key not in _work_cache:
         _work_cache.clear()
-        works = []
-        for k, scale in enumerate(task.sizes.bench):
-            sizes = task.sizes.complete(scale)
-            works.append(inputs.input_work(task, inputs.make_case(task, sizes, inputs.task_rng(task, seed,
-                                                                                             f"bench{k}"), k)))
-        _work_cache[key] = works
+        _work_cache[key] = [inputs.input_work(task, inputs.bench_case(task, seed, k))
+                            for k in range(len(task.sizes.bench))]
     return _work_cache[key]
 
 

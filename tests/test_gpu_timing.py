@@ -311,7 +311,7 @@ def test_time_scales_checks_one_call_on_the_inputs_not_the_drift_of_the_timing_l
         yv += alpha * np.frombuffer(x, np.float32, n)
         gpu.kernel(1e-4)
 
-    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k, sizes: case)
+    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k: case)
     assert len(calls) > 3
     expected = case.arrays["y"] + np.float32(2.5) * case.arrays["x"]
     assert np.array_equal(np.frombuffer(results["bench0:y"], np.float32), expected)
@@ -327,6 +327,6 @@ def test_time_scales_reports_an_error_raised_during_timing():
         gpu.kernel(1e-4)
 
     device.errors.append("cudaErrorInvalidConfiguration: invalid configuration argument")
-    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k, sizes: case)
+    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k: case)
     assert events[-1]["event"] == "error" and "cudaErrorInvalidConfiguration" in events[-1]["message"]
     assert "bench0:y" not in results
