@@ -9,6 +9,7 @@ solution.cu passes the whole pipeline (compile with nvcc, run on the CPU runtime
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,13 +80,9 @@ def check_hand_counts(task: Task, report: TaskReport) -> None:
         flops, dram = roofline.work(sizes)
         for key, formula, declared, counted in (("flops", roofline.flops, flops, count.flops),
                                                 ("bytes", roofline.dram_bytes, dram, count.dram_bytes)):
-            if not _close(declared, counted):
+            if not math.isclose(declared, counted, rel_tol=1e-9, abs_tol=1e-9):
                 report.errors.append(f"[roofline.hand_count[{i}]] {key} = {formula.text} gives {declared:g} at "
                                      f"{count.sizes}, the hand count says {counted:g}; fix the formula or the count")
-
-
-def _close(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1.0)
 
 
 def check_prompts(task: Task, report: TaskReport) -> None:
