@@ -35,9 +35,10 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pytest_cudabench import execution, inputs  # noqa: E402
-from pytest_cudabench.cpu_runtime import build_cpu_library, find_cuda_include  # noqa: E402
-from pytest_cudabench.tasks import load_task  # noqa: E402
+from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.tasks import inputs  # noqa: E402
+from pytest_cudabench.execution.cpu_runtime import build_cpu_library, find_cuda_include  # noqa: E402
+from pytest_cudabench.tasks.loader import load_task  # noqa: E402
 
 TARGET_SGEMM_256_S = 0.2
 TARGET_OVERHEAD_S = 0.100
@@ -205,7 +206,7 @@ def overhead_benchmark(lib_dir: Path, items: int, cases: int, workers: int) -> d
     samples: dict[str, list[float]] = {"datagen": [], "run_cases": [], "kernel": [], "harness": [], "calls": [],
                                        "py_numpy": [], "py_child": []}
     bare = [sys.executable, "-c", "import numpy"]
-    child = [sys.executable, "-c", "import pytest_cudabench.child"]
+    child = [sys.executable, "-c", "import pytest_cudabench.execution.child"]
     for item in range(items + 1):  # item 0 warms the page cache and imports; not counted
         start = time.perf_counter()
         item_cases = inputs.make_cases(task, seed=item, count=cases)
@@ -281,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  data generation (make+expect) {ms(med['datagen'])}")
     print(f"  overhead per item             {ms(per_item)}")
     print(f"  side by side: python -c 'import numpy'                   {ms(med['py_numpy'])}")
-    print(f"                python -c 'import pytest_cudabench.child'  {ms(med['py_child'])}")
+    print(f"                python -c 'import pytest_cudabench.execution.child'  {ms(med['py_child'])}")
     harness_vs_child = statistics.median(h / c for h, c in zip(o["harness"], o["py_child"]))
     print(f"                harness / child-import start ratio         {harness_vs_child:9.2f}")
     share = statistics.median(kk / w for kk, w in zip(o["kernel"], o["run_cases"]))

@@ -6,12 +6,12 @@ import sys
 
 COMMANDS = {
     "validate": ("pytest_cudabench.validate", "main", "check tasks (format, reference, scales, solution)"),
-    "export-replay": ("pytest_cudabench.generation", "main_export", "export cached generations as a replay file"),
-    "compare": ("pytest_cudabench.runs", "main_compare", "compare two JSON reports; non-zero exit on regression"),
-    "merge": ("pytest_cudabench.runs", "main_merge", "merge JSON reports (items union, aggregates recomputed)"),
-    "export-benchmark": ("pytest_cudabench.runs", "main_export_benchmark", "write timings as pytest-benchmark JSON"),
-    "calibrate": ("pytest_cudabench.calibrate", "main", "measure this GPU's achievable peaks (needs a GPU)"),
-    "table": ("pytest_cudabench.suite_table", "main", "rewrite the task table in task_suite/README.md (--check)"),
+    "export-replay": ("pytest_cudabench.generation.service", "main_export", "export cached generations as a replay file"),
+    "compare": ("pytest_cudabench.reporting.runs", "main_compare", "compare two JSON reports; non-zero exit on regression"),
+    "merge": ("pytest_cudabench.reporting.runs", "main_merge", "merge JSON reports (items union, aggregates recomputed)"),
+    "export-benchmark": ("pytest_cudabench.reporting.runs", "main_export_benchmark", "write timings as pytest-benchmark JSON"),
+    "calibrate": ("pytest_cudabench.timing.calibrate", "main", "measure this GPU's achievable peaks (needs a GPU)"),
+    "table": ("pytest_cudabench.tasks.table", "main", "rewrite the task table in task_suite/README.md (--check)"),
 }
 
 

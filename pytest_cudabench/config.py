@@ -15,12 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .tasks import LEVELS
+from .tasks.loader import LEVELS
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
+import tomllib
 
 RUNTIMES = ("auto", "gpu", "cpu")
 PERF_MODES = ("roofline", "ncu")  # ncu: also CUDABench's exact Nsight Compute score, beside the roofline one

@@ -14,13 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from . import compiler, scoring, static_check
+from .source import compiler, static_check
+from .timing import scoring
+from .timing.gpus import gpu_arch
 from .config import Settings
 from .errors import StageFailure, StageSkip
-from .extract import extract_source
-from .models import Generation
-from .prompts import TEMPLATE_VERSION
-from .tasks import Task
+from .source.extract import extract_source
+from .generation.models import Generation
+from .generation.prompts import TEMPLATE_VERSION
+from .tasks.loader import Task
 
 STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.
@@ -110,7 +112,7 @@ class Evaluation:
         """`run`, and with attempts > 1 the repair loop: a failure at a repairable stage goes back to the model as
         the next turn (compiler errors, mismatch summary), up to `attempts` answers. Every attempt is kept in
         result["attempts"]; result["passed_at_attempt"] says which one passed. `ask(request) -> Generation`."""
-        from .repair import next_request, repair_messages
+        from .generation.repair import next_request, repair_messages
 
         history: list[dict[str, Any]] = []
         for attempt in range(1, attempts + 1):
@@ -188,13 +190,14 @@ class Evaluation:
 
     @property
     def arch(self) -> str:
-        return self.settings.arch or compiler.DEFAULT_ARCH
+        return self.settings.arch or gpu_arch()
 
     def later_stages(self):
         return [("execute", self.execute), ("time", self.time)]
 
     def execute(self, record: dict[str, Any]) -> None:
-        from . import execution, inputs
+        from .execution import runner as execution
+        from .tasks import inputs
 
         runtime = execution.choose_runtime(self.settings.runtime)
         self.result["runtime"] = runtime
@@ -215,14 +218,15 @@ class Evaluation:
         if self.result["runtime"] != "gpu":
             record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
             return
-        from . import execution, timing
-        from .gpus import gpu_info, lookup_peaks
+        from .execution import runner as execution
+        from .timing import stage as timing
+        from .timing.gpus import gpu_info, lookup_peaks
 
         assert self.library is not None
         gpu = gpu_info() or {}
         peaks = lookup_peaks(gpu.get("name", ""))
         if self.settings.calibrate:
-            from .calibrate import calibrate_in_child, load_or_calibrate
+            from .timing.calibrate import calibrate_in_child, load_or_calibrate
 
             try:
                 peaks = load_or_calibrate(self.settings.cache_path / "peaks", calibrate_fn=calibrate_in_child)
@@ -234,7 +238,8 @@ class Evaluation:
         limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * timing.ITEM_TIME_CAP_S
 
         def measure(library: Path) -> execution.ExecutionResult:
-            return execution.run_cases(self.task, library, "gpu", [], timeout_s=limit, timing=job, stage="time")
+            return execution.run_cases(self.task, library, "gpu", [], timeout_s=limit, timing=job, stage="time",
+                                       monitor=gpu_info)
 
         reference = timing.reference_timing(
             self.task, self.settings.seed, gpu.get("name", "?"),

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import compare, inputs
+from .tasks import compare, inputs
 from .config import Settings
 from .errors import CudabenchError, StageFailure, StageSkip, TaskError
-from .models import ReferenceModel
-from .suite_table import bench_bytes, format_bytes
-from .tasks import Task, find_suite_root, find_task_dirs, load_task
+from .generation.models import ReferenceModel
+from .tasks.table import bench_bytes, format_bytes
+from .tasks.loader import Task, find_suite_root, find_task_dirs, load_task
 
 TOLERANCE_MARGIN = 0.5  # a solution using more of its tolerance than this on the CPU runtime is warned about
 MIN_BENCH_BYTES = 512  # "about 1 KB" at the smallest scale
@@ -165,8 +165,8 @@ def _degenerate_answers(task: Task, case: inputs.Case) -> dict[str, dict[str, np
 
 def check_solution(task: Task, report: TaskReport, cache_dir: Path, seed: int) -> None:
     from .pipeline import Evaluation
-    from .prompts import messages, prompt_hash
-    from .models import GenerationRequest
+    from .generation.prompts import messages, prompt_hash
+    from .generation.models import GenerationRequest
 
     settings = Settings(model="reference", seed=seed, cache_dir=str(cache_dir), runtime="cpu", rootdir=".")
     evaluation = Evaluation(task, 1, 0, settings)

@@ -11,7 +11,7 @@ import copy
 import random
 from typing import Any
 
-from pytest_cudabench.report import SCHEMA, build_report
+from pytest_cudabench.reporting.report import SCHEMA, build_report
 
 H100_PEAKS = {  # gpus.Peaks.to_dict() of the H100 SXM datasheet entry
     "name": "H100 SXM",

@@ -5,8 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_cudabench.compare import compare_outputs, tolerance_used
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.tasks.compare import compare_outputs, tolerance_used
+from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 

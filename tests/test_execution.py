@@ -4,12 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench import inputs
-from pytest_cudabench.cpu_runtime import build_cpu_library
+from pytest_cudabench.tasks import inputs
+from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.execution import gpu_usable, run_cases
-from pytest_cudabench.sandbox import seccomp_available
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.execution.runner import gpu_usable, run_cases
+from pytest_cudabench.execution.sandbox import seccomp_available
+from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 KERNEL = """
@@ -101,8 +101,8 @@ def test_sanitize_reports_an_out_of_bounds_write_by_line(tmp_path, vector_add):
 @pytest.mark.skipif(not gpu_usable(),
                     reason="needs a CUDA device and pycuda (pip install pytest-cudabench[gpu])")
 def test_gpu_runtime_judges_the_reference_solution(tmp_path, vector_add):
-    from pytest_cudabench.compiler import compile_library
-    from pytest_cudabench.gpus import default_arch
+    from pytest_cudabench.source.compiler import compile_library
+    from pytest_cudabench.timing.gpus import default_arch
 
     task, cases = vector_add
     build = compile_library(task.solution_source(), cache_dir=tmp_path, arch=default_arch())

@@ -1,7 +1,7 @@
 import pytest
 
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.extract import code_blocks, extract_source
+from pytest_cudabench.source.extract import code_blocks, extract_source
 
 SOLVE = 'extern "C" void solve(const float* x, float* y, int n) {\n  k<<<1, 1>>>(x, y, n);\n}\n'
 

@@ -1,6 +1,6 @@
 import pytest
 
-from pytest_cudabench.formulas import Formula, FormulaError
+from pytest_cudabench.tasks.formulas import Formula, FormulaError
 
 
 def test_arithmetic_and_functions():

@@ -7,10 +7,10 @@ import types
 import numpy as np
 import pytest
 
-from pytest_cudabench import gpu_timing
-from pytest_cudabench.gpu_timing import time_callable
-from pytest_cudabench.gpus import detect_cuda_devices
-from pytest_cudabench.stats import StoppingRule
+from pytest_cudabench.timing import measure as gpu_timing
+from pytest_cudabench.timing.measure import time_callable
+from pytest_cudabench.timing.gpus import detect_cuda_devices
+from pytest_cudabench.timing.stats import StoppingRule
 
 
 class FakeGpu:
@@ -136,7 +136,7 @@ def test_module_imports_without_cuda():
 def test_real_copy_kernel_timing(tmp_path):
     if not shutil.which("nvcc"):
         pytest.skip("needs nvcc")
-    from pytest_cudabench import calibrate
+    from pytest_cudabench.timing import calibrate
 
     backend = gpu_timing.CudaRuntimeBackend(device=0)
     lib = calibrate.KernelLibrary(calibrate.build_library(tmp_path))
@@ -155,8 +155,8 @@ def test_real_copy_kernel_timing(tmp_path):
 
 # ---------------------------------------------------------------- calibrate.py (kept here: it is timed by gpu_timing)
 
-from pytest_cudabench import calibrate as calib  # noqa: E402
-from pytest_cudabench.gpus import Peaks, lookup_peaks  # noqa: E402
+from pytest_cudabench.timing import calibrate as calib  # noqa: E402
+from pytest_cudabench.timing.gpus import Peaks, lookup_peaks  # noqa: E402
 
 
 def _fake_peaks(name="NVIDIA H100 80GB HBM3"):
@@ -256,7 +256,7 @@ def test_calibration_discards_the_first_fma_launch(tmp_path, monkeypatch):
 
 # ---------------------------------------------------------------- child.time_scales (the GPU child's timing loop)
 
-from pytest_cudabench import child  # noqa: E402
+from pytest_cudabench.execution import child  # noqa: E402
 
 
 class FakeDevice:

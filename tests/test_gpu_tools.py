@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from test_scoring import SAMPLE_CSV
 
-from pytest_cudabench import execution, gpu_tools, inputs, timing
-from pytest_cudabench.cpu_runtime.build import build_cpu_library
+from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.timing import gpu_tools, stage as timing
+from pytest_cudabench.tasks import inputs
+from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.errors import StageFailure, StageSkip
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
@@ -111,14 +113,14 @@ def test_ncu_profile_scores_every_scale(tmp_path, monkeypatch, vector_add):
         timing.profile_with_ncu(vector_add, answer_breaks, {})
 
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr("pytest_cudabench.compiler.find_nvcc", lambda: Path("/nonexistent/nvcc"))
+    monkeypatch.setattr("pytest_cudabench.source.compiler.find_nvcc", lambda: Path("/nonexistent/nvcc"))
     assert timing.profile_with_ncu(vector_add, run_profiled, {})["status"] == "not-run"
 
 
 def test_gpu_sanitize_without_compute_sanitizer_skips_with_the_reason(monkeypatch, vector_add):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("CUDA_HOME", raising=False)
-    monkeypatch.setattr("pytest_cudabench.compiler.find_nvcc", lambda: Path("/nonexistent/nvcc"))
+    monkeypatch.setattr("pytest_cudabench.source.compiler.find_nvcc", lambda: Path("/nonexistent/nvcc"))
     with pytest.raises(StageSkip, match="needs compute-sanitizer"):
         execution.run_cases(vector_add, Path("unused.so"), "gpu", [], timeout_s=10, sanitize=True)
 
@@ -146,12 +148,12 @@ def test_the_answer_binds_to_the_runtime_the_child_loaded(tmp_path, vector_add):
     import subprocess
     import sys
 
-    from pytest_cudabench.compiler import compile_library
+    from pytest_cudabench.source.compiler import compile_library
 
     library = compile_library(vector_add.solution_source(), cache_dir=tmp_path).library
     probe = textwrap.dedent(f"""
         import ctypes
-        from pytest_cudabench.gpu_timing import load_cudart
+        from pytest_cudabench.timing.measure import load_cudart
         rt = load_cudart()
         answer = ctypes.CDLL({library!r}, mode=ctypes.RTLD_LOCAL)
         mapped = {{line.split()[-1] for line in open("/proc/self/maps") if "libcudart" in line}}
@@ -167,7 +169,7 @@ def test_the_answer_binds_to_the_runtime_the_child_loaded(tmp_path, vector_add):
 
 
 def test_half_scalars_travel_as_their_bit_pattern():
-    from pytest_cudabench.child import c_scalar
+    from pytest_cudabench.execution.child import c_scalar
 
     assert c_scalar("float16", 1.0) == 0x3C00 and c_scalar("float16", -2.0) == 0xC000
     assert c_scalar("float32", 3) == 3.0 and isinstance(c_scalar("int32", 7.0), int)
@@ -175,8 +177,8 @@ def test_half_scalars_travel_as_their_bit_pattern():
 
 def test_calibration_runs_in_a_process_of_its_own_and_says_why_it_failed():
     """The pytest process never creates a CUDA context; without a GPU the child's reason comes back."""
-    from pytest_cudabench.calibrate import calibrate_in_child
-    from pytest_cudabench.gpus import detect_cuda_devices
+    from pytest_cudabench.timing.calibrate import calibrate_in_child
+    from pytest_cudabench.timing.gpus import detect_cuda_devices
 
     if detect_cuda_devices():
         pytest.skip("a GPU is present: calibration would succeed")

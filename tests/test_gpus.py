@@ -1,20 +1,13 @@
 import json
 import sys
 import types
+from pathlib import Path
 
 import pytest
 
-from pytest_cudabench import gpus
-from pytest_cudabench.gpus import (
-    DEFAULT_ARCH,
-    Peaks,
-    decode_throttle,
-    default_arch,
-    detect_cuda_devices,
-    gpu_info,
-    lookup_peaks,
-    throttled,
-)
+from pytest_cudabench.tasks.loader import load_task
+from pytest_cudabench.timing import gpus
+from pytest_cudabench.timing.gpus import DEFAULT_ARCH, Peaks, decode_throttle, default_arch, detect_cuda_devices, gpu_info, lookup_peaks, throttled
 
 
 @pytest.mark.parametrize(
@@ -140,3 +133,44 @@ def test_throttle_reasons_fall_back_to_the_old_nvml_name(monkeypatch):
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
     info = gpu_info(0)
     assert info["throttle_mask"] == 0x40 and info["throttle_reasons"] == ["hw_thermal_slowdown"]
+
+
+def fake_nvidia_smi(bin_dir, compute_cap: str):
+    """A stand-in nvidia-smi on PATH that lists one GPU of the given compute capability (no NVML here)."""
+    bin_dir.mkdir(exist_ok=True)
+    script = bin_dir / "nvidia-smi"
+    script.write_text("#!/bin/sh\ncase \"$*\" in\n"
+                      "  -L) echo 'GPU 0: NVIDIA H100 80GB HBM3 (UUID: GPU-0)';;\n"
+                      f"  *compute_cap*) echo '{compute_cap}';;\n"
+                      "esac\n")
+    script.chmod(0o755)
+
+
+def test_answers_compile_for_the_gpu_present_unless_told(tmp_path, monkeypatch):
+    """Regression: every answer compiled for sm_80 whatever the GPU, unless --cudabench-arch was given."""
+    from pytest_cudabench.config import Settings
+    from pytest_cudabench.pipeline import Evaluation
+
+    monkeypatch.setattr(gpus, "_nvml", lambda: None)
+    fake_nvidia_smi(tmp_path / "bin", "9.0")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{__import__('os').environ['PATH']}")
+    gpus.gpu_arch.cache_clear()
+    try:
+        suite = Path(__file__).resolve().parent.parent / "task_suite"
+        task = load_task(suite / "basics" / "vector_add", suite)
+        assert Evaluation(task, 1, 0, Settings(model="reference")).arch == "sm_90"
+        assert Evaluation(task, 1, 0, Settings(model="reference", arch="sm_86")).arch == "sm_86"
+    finally:
+        gpus.gpu_arch.cache_clear()
+
+
+def test_calibration_kernels_build_with_the_compile_stages_nvcc(tmp_path, monkeypatch):
+    """Regression: calibration ran a bare `nvcc`, failing where only CUDA_HOME (or the wheel) provides it."""
+    from pytest_cudabench.source.compiler import find_nvcc
+    from pytest_cudabench.timing.calibrate import build_library
+
+    nvcc = find_nvcc().resolve()
+    monkeypatch.setenv("CUDA_HOME", str(nvcc.parent.parent))
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no nvcc on PATH
+    library = build_library(tmp_path, arch="sm_80")
+    assert library.is_file() and library.stat().st_size > 0

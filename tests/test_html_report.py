@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from report_factory import EVIL_MESSAGE, EVIL_SOURCE, EVIL_TASK, make_item, make_report
 
-from pytest_cudabench import html_report
-from pytest_cudabench.html_report import NOT_MEASURED_NOTE, highlight, render, write_html
-from pytest_cudabench.report import build_report
+from pytest_cudabench.reporting import html as html_report
+from pytest_cudabench.reporting.html import NOT_MEASURED_NOTE, highlight, render, write_html
+from pytest_cudabench.reporting.report import build_report
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "docs" / "report.png"
@@ -235,7 +235,7 @@ def test_chromium_screenshot_of_a_timed_report(tmp_path):
 def test_headline_shows_the_ncu_score_only_when_measured():
     from report_factory import make_report
 
-    from pytest_cudabench.html_report import headline
+    from pytest_cudabench.reporting.html import headline
 
     report = make_report()
     assert "CUDABench-Score (ncu)" not in headline(report)

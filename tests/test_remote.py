@@ -7,9 +7,9 @@ import time
 import pytest
 
 from pytest_cudabench.errors import ConfigError, ModelError
-from pytest_cudabench.models import GenerationRequest, create_model
-from pytest_cudabench.remote import RemoteModel, create_remote_model, resolve_model_config, scrub
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.generation.models import GenerationRequest, create_model
+from pytest_cudabench.generation.remote import RemoteModel, create_remote_model, resolve_model_config, scrub
+from pytest_cudabench.tasks.loader import load_task
 
 try:
     from fake_openai_server import FAKE_KEY, fake_openai  # noqa: F401 - fixture

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_cudabench.generation import model_identity, record_key
-from pytest_cudabench.models import GenerationRequest, ReferenceModel
-from pytest_cudabench.prompts import messages, prompt_hash
-from pytest_cudabench.repair import next_request, repair_messages, speedup_messages, truncate_text
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.generation.service import model_identity, record_key
+from pytest_cudabench.generation.models import GenerationRequest, ReferenceModel
+from pytest_cudabench.generation.prompts import messages, prompt_hash
+from pytest_cudabench.generation.repair import next_request, repair_messages, speedup_messages, truncate_text
+from pytest_cudabench.tasks.loader import load_task
 
 from conftest import SUITE
 

@@ -12,9 +12,8 @@ from pathlib import Path
 import pytest
 from report_factory import base_run, make_item, make_report, make_scales
 
-from pytest_cudabench.report import aggregates, build_report, totals
-from pytest_cudabench.runs import (MergeError, MergeWarning, compare_reports, item_key, main_compare, main_merge,
-                                   merge_reports, to_pytest_benchmark)
+from pytest_cudabench.reporting.report import aggregates, build_report, totals
+from pytest_cudabench.reporting.runs import MergeError, MergeWarning, compare_reports, item_key, main_compare, main_merge, merge_reports, to_pytest_benchmark
 
 
 
@@ -269,7 +268,7 @@ def test_a_full_summary_is_used_as_recorded():
 
 
 def test_terminal_summary_and_suite_properties_carry_gpu_columns_and_pass_at_k():
-    from pytest_cudabench.report import summary_lines, suite_properties
+    from pytest_cudabench.reporting.report import summary_lines, suite_properties
 
     timed = make_report()
     lines = summary_lines(timed)

@@ -4,22 +4,7 @@ from math import comb
 
 import pytest
 
-from pytest_cudabench.scoring import (
-    NCU_REQUIRED,
-    aggregate,
-    best_of_k,
-    cudabench_score,
-    is_suspicious,
-    item_performance_score,
-    ncu_metric_names,
-    ncu_performance_score,
-    ncu_score_from_launches,
-    ncu_unit_factor,
-    parse_ncu_csv,
-    pass_at_k,
-    performance_score,
-    roofline_bound_s,
-)
+from pytest_cudabench.timing.scoring import NCU_REQUIRED, aggregate, best_of_k, cudabench_score, is_suspicious, item_performance_score, ncu_metric_names, ncu_performance_score, ncu_score_from_launches, ncu_unit_factor, parse_ncu_csv, pass_at_k, performance_score, roofline_bound_s
 
 
 def test_roofline_bound_and_score():

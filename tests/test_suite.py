@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench.tasks import find_task_dirs, load_task
+from pytest_cudabench.tasks.loader import find_task_dirs, load_task
 from pytest_cudabench.validate import validate_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
@@ -29,6 +29,6 @@ def test_task_is_proven(path, shared_cache):
 
 
 def test_task_table_in_the_authoring_guide_is_up_to_date():
-    from pytest_cudabench.suite_table import main
+    from pytest_cudabench.tasks.table import main
 
     assert main(["--check", "--suite", str(SUITE)]) == 0, "run: python -m pytest_cudabench table"

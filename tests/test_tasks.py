@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from pytest_cudabench.errors import TaskError
-from pytest_cudabench.tasks import find_task_dirs, load_task
+from pytest_cudabench.tasks.loader import find_task_dirs, load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench import execution, timing
-from pytest_cudabench.cpu_runtime.build import build_cpu_library
+from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.timing import stage as timing
+from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.gpus import lookup_peaks
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.timing.gpus import lookup_peaks
+from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 SMALL_BENCH = "bench = [{ n = 100 }, { n = 1000 }, { n = 3000 }, { n = 7000 }, { n = 10001 }]"
@@ -72,7 +73,7 @@ def test_ncu_profiling_runs_each_scale_under_the_profiler_and_checks_its_outputs
 
     from test_scoring import SAMPLE_CSV
 
-    from pytest_cudabench import gpu_tools
+    from pytest_cudabench.timing import gpu_tools
 
     (tmp_path / "sample.csv").write_text(SAMPLE_CSV)
     fake = tmp_path / "bin" / "ncu"
@@ -102,3 +103,18 @@ def test_ncu_profiling_runs_each_scale_under_the_profiler_and_checks_its_outputs
     assert wrong != task.solution_source()
     with pytest.raises(StageFailure, match=r"\[time\] wrong result at benchmark scale \{'n': 100\}"):
         timing.profile_with_ncu(task, profiled(wrong, "wrong.so"), reference.bench_outputs)
+
+
+def test_gpu_state_is_read_around_the_timing_child_and_throttling_recorded(tmp_path):
+    """Regression: the child never passed a monitor, so every report's throttle was null. The trusted parent reads
+    the GPU state before and after the timing child; a throttled run is recorded on every scale, not failed."""
+    task = small_task(tmp_path, "basics/vector_add")
+    library = build_cpu_library(task.solution_source(), tmp_path / "answer.so")
+    snapshots = iter([{"throttle_reasons": [], "sm_clock_mhz": 1980, "sm_clock_max_mhz": 1980},
+                      {"throttle_reasons": ["hw_thermal_slowdown"], "sm_clock_mhz": 1980, "sm_clock_max_mhz": 1980}])
+    result = execution.run_cases(task, library, "cpu", [], timeout_s=120, stage="time", monitor=lambda: next(snapshots),
+                                 timing={"seed": 11, "cap_s": 0.05, "clock": "host"})
+    assert [row["throttle"] for row in result.timed] == ["hw_thermal_slowdown (after)"] * len(task.sizes.bench)
+    assert not any(row.get("flagged") for row in result.timed)
+    scales = timing.score_scales(task, result.timed, lookup_peaks("NVIDIA H100 80GB HBM3"))
+    assert all(row["throttle"] == "hw_thermal_slowdown (after)" for row in scales)

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench import timing
+from pytest_cudabench.timing import stage as timing
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.gpus import lookup_peaks
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.timing.gpus import lookup_peaks
+from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
@@ -57,7 +57,7 @@ def test_half_precision_without_tensor_cores_uses_packed_half2_roof():
 
 
 def test_run_peaks_are_what_the_items_were_scored_against():
-    from pytest_cudabench.report import run_peaks
+    from pytest_cudabench.reporting.report import run_peaks
 
     datasheet = {"source": "datasheet", "dram_bw": 3.35e12, "fp32": 67e12}
     calibrated = {"source": "calibrated:2026-11-24", "dram_bw": 2.9e12, "fp32": 60e12}
@@ -92,7 +92,7 @@ def test_beating_a_per_step_model_is_allowed_beating_physics_is_not():
 def test_data_dependent_work_is_counted_on_the_benchmark_inputs():
     """decode_attention's formula counts the mean fill; scores count the valid positions of the very inputs, computed
     in the trusted process from the same generator streams as the child's."""
-    from pytest_cudabench import inputs
+    from pytest_cudabench.tasks import inputs
 
     task = load_task(SUITE / "ai" / "decode_attention", SUITE)
     sizes = task.sizes.complete(task.sizes.bench[0])
@@ -109,7 +109,7 @@ def test_data_dependent_work_is_counted_on_the_benchmark_inputs():
 
 
 def test_a_broken_work_function_names_the_file():
-    from pytest_cudabench import inputs
+    from pytest_cudabench.tasks import inputs
     from pytest_cudabench.errors import TaskError
 
     task = load_task(SUITE / "ai" / "decode_attention", SUITE)

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pytest_cudabench import inputs
-from pytest_cudabench.tasks import load_task
+from pytest_cudabench.tasks import inputs
+from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parents[2] / "task_suite"
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from checker_support import call_check, case_for, load
-from pytest_cudabench import inputs
+from pytest_cudabench.tasks import inputs
 
 
 def copy(expected):

@@ -1,4 +1,4 @@
-"""The child process that runs an untrusted answer: `python -m pytest_cudabench.child JOB_DIR STATUS_FD`.
+"""The child process that runs an untrusted answer: `python -m pytest_cudabench.execution.child JOB_DIR STATUS_FD`.
 
 It loads the answer's library, calls `solve` on every case twice (outputs pre-filled with two different sentinels)
 and saves what it got: the outputs and the inputs as they were after the call, plus the slack after every buffer.
@@ -122,7 +122,7 @@ class GpuBackend:
         import pycuda.autoprimaryctx  # noqa: F401  (creates and pushes the primary context)
         import pycuda.driver as cuda
 
-        from .gpu_timing import load_cudart
+        from ..timing.measure import load_cudart
 
         self.np = np
         self.cuda = cuda
@@ -220,9 +220,9 @@ def main(argv: list[str]) -> int:
     timing_backend = bench_inputs = None
     if job.get("timing"):
         # Everything timing needs is loaded now: no file can be opened once the sandbox is on.
-        from . import gpu_timing, stats
-        from .inputs import bench_case
-        from .tasks import load_task
+        from ..timing import measure as gpu_timing, stats
+        from ..tasks.inputs import bench_case
+        from ..tasks.loader import load_task
 
         timing_backend = (gpu_timing.HostClockBackend() if job["timing"].get("clock") == "host"
                           else gpu_timing.CudaRuntimeBackend())
@@ -287,8 +287,8 @@ def main(argv: list[str]) -> int:
 def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs) -> None:
     """Times `solve` at every benchmark scale (inputs on the device, cold L2) and keeps the outputs of a call made
     after the timing loop on the benchmark inputs, which the parent checks against the task's own solution."""
-    from .gpu_timing import time_callable
-    from .stats import StoppingRule
+    from ..timing.measure import time_callable
+    from ..timing.stats import StoppingRule
 
     spec = job["timing"]
     profile = spec.get("profile_scale")  # under ncu: one call at one scale, between profiler start and stop

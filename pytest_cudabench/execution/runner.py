@@ -20,16 +20,20 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import compare, gpu_tools, inputs, sandbox
-from .compiler import find_cuda_tool
-from .errors import StageFailure, StageSkip
-from .tasks import Task
+from ..tasks import compare, inputs
+from ..timing import gpu_tools
+from ..timing.gpus import throttled
+from . import sandbox
+from ..source.compiler import find_cuda_tool
+from ..errors import StageFailure, StageSkip
+from ..tasks.loader import Task
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
 CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
@@ -54,7 +58,7 @@ class ExecutionResult:
 
 def gpu_usable() -> bool:
     try:
-        from .gpus import detect_cuda_devices
+        from ..timing.gpus import detect_cuda_devices
     except ImportError:
         return False
     if detect_cuda_devices() <= 0:
@@ -113,7 +117,8 @@ def _cpu_runtime_version() -> str:
 
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
               sanitize: bool = False, workers: int | None = None, timing: dict[str, Any] | None = None,
-              stage: str = "execute", wrapper: list[str] | None = None) -> ExecutionResult:
+              stage: str = "execute", wrapper: list[str] | None = None,
+              monitor: Callable[[], dict | None] | None = None) -> ExecutionResult:
     """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
     With `timing` ({"seed", "cap_s"}, optionally "profile_scale"; GPU runtime) the child then times the answer at
     every benchmark scale (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
@@ -136,13 +141,19 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                                "profile_scale": timing.get("profile_scale"), "clock": timing.get("clock"),
                                "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
+        # GPU state is read here, around the timing child: NVML opens device files, which the sandboxed child may not.
+        before = monitor() if monitor and timing is not None else None
         events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize, wrapper)
+        after = monitor() if monitor and timing is not None else None
         try:
             verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
         except StageFailure as exc:
             exc.stage = stage
             raise
         timed = [{"sizes": e["sizes"], **e["timing"]} for e in events if e.get("event") == "timed"]
+        throttle = throttled(before, after) if monitor and timing is not None else None
+        for row in timed if throttle else ():  # the machine's state, recorded with the numbers; not the answer's fault
+            row["throttle"] = throttle
         bench_outputs = {}
         if timing is not None:
             finished = next(e for e in events if e.get("event") == "finished")
@@ -217,7 +228,7 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         address_space = None  # ASan reserves terabytes of shadow memory
     with open(stderr_path, "wb") as log:
         process = subprocess.Popen(
-            [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.child", str(job_dir), str(write_fd)],
+            [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir), str(write_fd)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
             close_fds=True, env=env, cwd=job_dir,
             preexec_fn=lambda: sandbox.limit_resources(address_space, int(timeout_s) + 30),

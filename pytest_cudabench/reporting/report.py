@@ -26,7 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
-from .scoring import group_stats
+from ..timing.scoring import group_stats
 
 SCHEMA = "pytest-cudabench/report/1"
 OUTCOMES = ("passed", "failed", "skipped", "error")
@@ -36,7 +36,7 @@ def versions(nvcc_version: str | None = None) -> dict[str, str]:
     import numpy
     import pytest
 
-    from . import __version__
+    from .. import __version__
 
     found = {"pytest_cudabench": __version__, "python": platform.python_version(), "pytest": pytest.__version__,
              "numpy": numpy.__version__}

@@ -20,13 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TaskError
+from ..errors import TaskError
 from .formulas import Formula, FormulaError
 
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python < 3.11
-    import tomli as tomllib  # type: ignore[no-redef]
+import tomllib
 
 TASK_FILE = "task.toml"
 REFERENCE_FILE = "reference.py"

@@ -7,15 +7,14 @@ a stated default when there is no driver, as on a CPU-only machine.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import subprocess
 from dataclasses import asdict, dataclass, field, fields, replace
 
-# Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
-# on any later GPU through its PTX.
-DEFAULT_ARCH = "sm_80"
+from ..source.compiler import DEFAULT_ARCH
 
 # Precision classes a task's work can be counted in. "int" has no datasheet figure: we use the FP32 rate as a proxy
 # because since Volta INT32 and FP32 instructions issue at the same per-SM rate (Ampere/Ada consumer parts run INT32
@@ -312,6 +311,12 @@ def detect_cuda_devices() -> int:
             count = sum(1 for line in out.splitlines() if line.startswith("GPU "))
     limit = _visible_limit()
     return count if limit is None else min(count, limit)
+
+
+@functools.cache
+def gpu_arch() -> str:
+    """default_arch(), asked once per process: what answers compile for when --cudabench-arch is not given."""
+    return default_arch()
 
 
 def default_arch() -> str:

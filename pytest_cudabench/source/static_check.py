@@ -12,8 +12,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cuda_source import find_identifier, identifiers, includes, strip_comments_and_strings
-from .errors import StageFailure
+from .lexer import find_identifier, identifiers, includes, strip_comments_and_strings
+from ..errors import StageFailure
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,17 @@ from typing import Any
 
 import pytest
 
-from . import report as report_mod
-from . import timing
-from .config import (PERF_MODES, RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int,
-                     read_project_table)
-from .errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
-from .generation import GenerationProgress, GenerationService, usage_totals
-from .gpus import gpu_info, lookup_peaks
-from .html_report import write_html
-from .models import GenerationRequest, NoAnswer, create_model
-from .pipeline import Evaluation
-from .prompts import TEMPLATE_VERSION, messages, prompt_hash
-from .tasks import Task, find_suite_root, is_task_dir, load_task
+from ..reporting import report as report_mod
+from ..timing import stage as timing
+from ..config import PERF_MODES, RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int, read_project_table
+from ..errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
+from ..generation.service import GenerationProgress, GenerationService, usage_totals
+from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
+from ..reporting.html import write_html
+from ..generation.models import GenerationRequest, NoAnswer, create_model
+from ..pipeline import Evaluation
+from ..generation.prompts import TEMPLATE_VERSION, messages, prompt_hash
+from ..tasks.loader import Task, find_suite_root, is_task_dir, load_task
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 GENERATOR_KEY = pytest.StashKey[GenerationService]()
@@ -348,7 +347,7 @@ def visible_gpus(config: pytest.Config) -> list[str]:
     inherited = os.environ.get("CUDA_VISIBLE_DEVICES")
     if inherited is not None:
         return [g.strip() for g in inherited.split(",") if g.strip() and g.strip() != "-1"]
-    from .gpus import detect_cuda_devices
+    from ..timing.gpus import detect_cuda_devices
 
     return [str(i) for i in range(detect_cuda_devices())]
 
@@ -458,7 +457,7 @@ class Controller:
         s = self.settings
         nvcc = None
         try:
-            from .compiler import find_nvcc, nvcc_version
+            from ..source.compiler import find_nvcc, nvcc_version
 
             nvcc = nvcc_version(str(find_nvcc()))
         except ConfigError:
@@ -473,7 +472,7 @@ class Controller:
         return {
             "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
-            "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or "sm_80",
+            "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or gpu_arch(),
             "cases": s.cases, "template_version": TEMPLATE_VERSION,
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
             "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,
@@ -491,7 +490,7 @@ class Controller:
         self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
         self.add_junit_suite_properties()
         if self.report["run"]["performance_measured"]:  # timings also in pytest-benchmark's format
-            from .runs import to_pytest_benchmark
+            from ..reporting.runs import to_pytest_benchmark
 
             self.benchmark_path = report_mod.write_json(to_pytest_benchmark(self.report),
                                                         self.report_path.with_suffix(".benchmark.json"))

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .tasks import Arg, Task
+from .loader import Arg, Task
 
 MAX_REPORTED = 3
 

@@ -18,8 +18,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .errors import ConfigError, StageFailure
+from ..errors import ConfigError, StageFailure
 
+# Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
+# on any later GPU through its PTX. With one, answers compile for its own architecture (timing.gpus.gpu_arch).
 DEFAULT_ARCH = "sm_80"
 SOURCE_NAME = "answer.cu"
 LIBRARY_NAME = "libanswer.so"

@@ -30,8 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from .config import Settings
-from .errors import ModelError
+from ..config import Settings
+from ..errors import ModelError
 from .models import Generation, GenerationRequest, Model, ReferenceModel, ReplayModel
 from .prompts import TEMPLATE_VERSION
 from .remote import RequestCancelled

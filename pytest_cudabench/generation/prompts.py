@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from .tasks import Task
+from ..tasks.loader import Task
 
 # Bump when any template text changes: cached generations and reports are keyed by it.
 TEMPLATE_VERSION = "1"

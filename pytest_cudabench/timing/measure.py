@@ -169,7 +169,7 @@ def _cudart_candidates() -> list[str]:
     resolves to this already-loaded instance, wherever the toolkit lives (no rpath, no LD_LIBRARY_PATH needed)."""
     roots = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
     try:
-        from .compiler import find_nvcc
+        from ..source.compiler import find_nvcc
 
         roots.append(str(find_nvcc().resolve().parent.parent))
     except Exception:  # no toolkit here: the system's runtime, if any

@@ -1,7 +1,7 @@
 """Sample statistics and the stopping rule for timing loops.
 
 The policy (when to stop sampling, which samples to trust) lives here, apart from what is measured
-(gpu_timing.py), as in nvbench: the timing loop only feeds samples to a `StoppingRule` and asks `done`.
+(measure.py), as in nvbench: the timing loop only feeds samples to a `StoppingRule` and asks `done`.
 
 Choices, and why:
 - Quantiles use numpy's default linear interpolation (Hyndman-Fan type 7), so they match `numpy.percentile`.

@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..source.compiler import find_nvcc
 from .gpus import Peaks, default_arch, gpu_info, lookup_peaks
 from .stats import StoppingRule
 
@@ -88,10 +89,11 @@ int cb_fma_f64(void* out, int iters, int blocks, int threads) {
 LIB_NAME = "libcudabench_calib"
 
 
-def build_library(out_dir: Path, arch: str | None = None, nvcc: str = "nvcc") -> Path:
+def build_library(out_dir: Path, arch: str | None = None, nvcc: str | None = None) -> Path:
     """Compiles KERNEL_SOURCE into `out_dir/libcudabench_calib-<hash>.so` (reused when present) and returns its path.
     `-cudart shared` so the library uses the same libcudart instance as gpu_timing (see gpu_timing.load_cudart)."""
     arch = arch or default_arch()
+    nvcc = nvcc or str(find_nvcc())  # the compile stage's nvcc (CUDA_HOME, PATH, the PyPI wheel)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(f"{KERNEL_SOURCE}\0{arch}".encode()).hexdigest()[:16]
@@ -113,7 +115,7 @@ class KernelLibrary:
     """ctypes wrapper of the built library. Launchers only enqueue (default stream) and raise on launch errors."""
 
     def __init__(self, path: Path):
-        from .gpu_timing import load_cudart
+        from .measure import load_cudart
 
         load_cudart()  # first, RTLD_GLOBAL: the library's libcudart dependency resolves to this instance
         self.lib = ctypes.CDLL(str(path))
@@ -131,7 +133,7 @@ class KernelLibrary:
         self.blocks_copy = sms * 32
 
     def _check(self, code: int, what: str) -> None:
-        from .gpu_timing import check
+        from .measure import check
 
         check(code, what)
 
@@ -147,7 +149,7 @@ class KernelLibrary:
 
 
 def device_alloc(nbytes: int) -> ctypes.c_void_p:
-    from .gpu_timing import check, load_cudart
+    from .measure import check, load_cudart
 
     p = ctypes.c_void_p()
     check(load_cudart().cudaMalloc(ctypes.byref(p), ctypes.c_size_t(nbytes)), f"cudaMalloc({nbytes})")
@@ -155,7 +157,7 @@ def device_alloc(nbytes: int) -> ctypes.c_void_p:
 
 
 def device_free(p: ctypes.c_void_p) -> None:
-    from .gpu_timing import load_cudart
+    from .measure import load_cudart
 
     if p and p.value:
         load_cudart().cudaFree(p)
@@ -167,7 +169,7 @@ def device_identity(device_index: int = 0) -> dict:
     info = gpu_info(device_index)
     if info and info.get("name"):
         return {"name": info["name"], "driver": info.get("driver") or "unknown"}
-    from .gpu_timing import check, load_cudart
+    from .measure import check, load_cudart
 
     rt = load_cudart()
     buf = ctypes.create_string_buffer(16384)  # larger than any cudaDeviceProp; `name` is its first field
@@ -195,7 +197,7 @@ def _single_event_time(backend, launch) -> float:
 def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_s: float = 2.0) -> Peaks:
     """Measures DRAM bandwidth (device-to-device copy, bytes read + written) and FP32/FP64 FMA FLOP/s on one GPU.
     Tensor peaks, L2 size fallback: datasheet (see module docstring). Needs a GPU and nvcc."""
-    from .gpu_timing import CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT, CudaRuntimeBackend, check, load_cudart, time_callable
+    from .measure import CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT, CudaRuntimeBackend, check, load_cudart, time_callable
 
     backend = CudaRuntimeBackend(device=device_index)
     ident = device_identity(device_index)
@@ -305,7 +307,7 @@ def load_or_calibrate(
 def calibrate_in_child(device_index: int = 0, timeout_s: float = 600.0) -> Peaks:
     """`calibrate` in a process of its own: the pytest process must not hold a CUDA context (it would keep GPU
     memory for the whole session, and on a GPU in exclusive-process mode lock out the children that run answers)."""
-    proc = subprocess.run([sys.executable, "-m", "pytest_cudabench.calibrate", "--device", str(device_index)],
+    proc = subprocess.run([sys.executable, "-m", "pytest_cudabench.timing.calibrate", "--device", str(device_index)],
                           capture_output=True, text=True, timeout=timeout_s)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
@@ -323,7 +325,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", help="also write the cache that --cudabench-calibrate reads "
                                             "(<cache-dir>/peaks)")
     args = parser.parse_args(argv)
-    from .gpu_timing import CudaError
+    from .measure import CudaError
 
     try:
         if args.cache_dir:

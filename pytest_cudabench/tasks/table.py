@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 
-from .errors import CudabenchError
-from .tasks import TIERS, Task, find_task_dirs, load_task
+from ..errors import CudabenchError
+from .loader import TIERS, Task, find_task_dirs, load_task
 
 MARKER = "<!-- task-table -->"
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import TaskError
-from .tasks import Arg, Task
+from ..errors import TaskError
+from .loader import Arg, Task
 
 DEFAULT_INT_RANGE = (-1000, 1000)
 DEFAULT_FLOAT_RANGE = (-1.0, 1.0)

@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from pytest_cudabench.errors import CudabenchError
+from ...errors import CudabenchError
 
 from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features
 

@@ -8,8 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from .errors import ConfigError, ModelError
-from .tasks import Task
+from ..errors import ConfigError, ModelError
+from ..tasks.loader import Task
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelError
 from .models import Generation, GenerationRequest
 
 DEFAULT_TEMPERATURE = 0.2
@@ -282,7 +282,11 @@ class RemoteModel:
     cacheable = True
 
     def __init__(self, config: ModelConfig, api_key: str):
-        import openai  # imported here: offline runs never need it
+        try:
+            import openai  # imported here: offline runs never need it
+        except ImportError:
+            raise ModelError(f"model {config.name!r} speaks the OpenAI protocol through the `openai` package, "
+                             "which is not installed: pip install 'pytest-cudabench[remote]'") from None
 
         self.config = config
         self.name = config.name

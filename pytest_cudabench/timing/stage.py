@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from . import compare, gpu_tools, scoring
-from .compiler import find_cuda_tool
-from .errors import StageFailure
+from ..tasks import compare
+from . import gpu_tools, scoring
+from ..source.compiler import find_cuda_tool
+from ..errors import StageFailure
 from .gpus import Peaks
-from .tasks import Task
+from ..tasks.loader import Task
 
 ITEM_TIME_CAP_S = 3.0  # per item, spread over its scales
 NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible
@@ -119,7 +120,7 @@ def bench_works(task: Task, seed: int) -> list[tuple[float, float] | None] | Non
     """`work()` of a data-dependent task on each benchmark input, computed here, in the trusted process, on the
     inputs the child times (inputs.bench_case); None for formula-only tasks.
     Once per task and seed: the items of a task run on one worker in turn."""
-    from . import inputs
+    from ..tasks import inputs
 
     if task.work is None:
         return None
@@ -141,7 +142,7 @@ def reference_timing(task: Task, seed: int, gpu_name: str, measure) -> dict[str,
 
 
 def reference_library(task: Task, cache_dir: Path, arch: str) -> Path:
-    from .compiler import compile_library
+    from ..source.compiler import compile_library
 
     return Path(compile_library(task.solution_source(), cache_dir=cache_dir, arch=arch).library)
 

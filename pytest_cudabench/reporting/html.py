@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .pipeline import STAGES
+from ..pipeline import STAGES
 from .report import NOT_MEASURED
 from .report import format_score as score
 

@@ -341,7 +341,7 @@ def main_merge(argv: list[str] | None = None) -> int:
     print(f"merged {len(reports)} reports into {path}: {t['collected']} collected = {t['passed']} passed + "
           f"{t['failed']} failed + {t['skipped']} skipped + {t['error']} errors")
     if args.html:
-        from .html_report import write_html
+        from .html import write_html
 
         print(f"HTML report: {write_html(merged, Path(args.html))}")
     return 0
