@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,24 +69,74 @@ def _resolve(root: str, path: str) -> Path:
     return (p if p.is_absolute() else Path(root) / p).resolve()
 
 
-def parse_levels(text: str) -> tuple[int, ...]:
+# nvcc's -arch values: sm_90, sm_90a, sm_100f, compute_80
+ARCH_PATTERN = re.compile(r"(sm|compute)_\d{2,3}[af]?")
+
+
+def parse_levels(text: str, name: str = "--cudabench-levels") -> tuple[int, ...]:
     try:
         levels = tuple(sorted({int(part) for part in str(text).replace(" ", "").split(",") if part}))
     except ValueError:
-        raise ConfigError(f"--cudabench-levels={text}: expected a comma-separated list of levels, e.g. 1,2,3") from None
+        raise ConfigError(f"{name}={text}: expected a comma-separated list of levels, e.g. 1,2,3") from None
     if not levels or any(level not in LEVELS for level in levels):
-        raise ConfigError(f"--cudabench-levels={text}: levels are 1 (guided), 2 (algorithmic) and 3 (name only)")
+        raise ConfigError(f"{name}={text}: levels are 1 (guided), 2 (algorithmic) and 3 (name only)")
     return levels
 
 
-def positive_int(name: str, value: Any) -> int:
+def _number(name: str, value: Any, kind, expected: str):
+    if isinstance(value, bool):
+        raise ConfigError(f"{name}={value}: expected {expected}")
     try:
-        number = int(value)
+        return kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{name}={value}: expected a positive integer") from None
+        raise ConfigError(f"{name}={value}: expected {expected}") from None
+
+
+def positive_int(name: str, value: Any) -> int:
+    number = _number(name, value, int, "a positive integer")
     if number < 1:
         raise ConfigError(f"{name}={value}: expected a positive integer")
     return number
+
+
+def non_negative_int(name: str, value: Any) -> int:
+    number = _number(name, value, int, "an integer >= 0")
+    if number < 0:
+        raise ConfigError(f"{name}={value}: expected an integer >= 0")
+    return number
+
+
+def positive_seconds(name: str, value: Any) -> float:
+    seconds = _number(name, value, float, "seconds, e.g. 30")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"{name}={value}: expected seconds > 0, e.g. 30")
+    return seconds
+
+
+def non_negative_seconds(name: str, value: Any) -> float:
+    seconds = _number(name, value, float, "seconds, e.g. 10 (0: off)")
+    if not seconds >= 0:
+        raise ConfigError(f"{name}={value}: expected seconds >= 0, e.g. 10 (0: off)")
+    return seconds
+
+
+def one_of(name: str, value: Any, choices: tuple[str, ...]) -> str:
+    if str(value) not in choices:
+        raise ConfigError(f"{name}={value}: use one of {', '.join(choices)}")
+    return str(value)
+
+
+def parse_arch(name: str, value: Any) -> str:
+    if not ARCH_PATTERN.fullmatch(str(value)):
+        raise ConfigError(f"{name}={value}: expected an nvcc architecture such as sm_80, sm_90 or sm_90a")
+    return str(value)
+
+
+def parse_gpu_list(name: str, value: Any) -> list[str]:
+    gpus = [g.strip() for g in str(value).split(",") if g.strip()]
+    if not gpus or not all(g.isdigit() or g.startswith(("GPU-", "MIG-")) for g in gpus):
+        raise ConfigError(f"{name}={value}: expected GPU indices (or UUIDs) separated by commas, e.g. 0,2")
+    return gpus
 
 
 def read_project_table(rootdir: Path) -> dict[str, Any]:

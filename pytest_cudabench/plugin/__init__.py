@@ -4,6 +4,7 @@ all the work is in the domain modules (tasks, models, pipeline, report)."""
 from __future__ import annotations
 
 import contextlib
+import difflib
 import os
 import threading
 import time
@@ -15,7 +16,9 @@ import pytest
 
 from ..reporting import report as report_mod
 from ..timing import stage as timing
-from ..config import PERF_MODES, RUNTIMES, Settings, new_run_id, new_seed, parse_levels, positive_int, read_project_table
+from ..config import (PERF_MODES, RUNTIMES, Settings, new_run_id, new_seed, non_negative_int, non_negative_seconds,
+                      one_of, parse_arch, parse_gpu_list, parse_levels, positive_int, positive_seconds,
+                      read_project_table)
 from ..errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
 from ..generation.service import GenerationProgress, GenerationService, usage_totals
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
@@ -70,52 +73,77 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Run answers under AddressSanitizer (CPU runtime) or compute-sanitizer (GPU).")
 
 
+# Keys of [tool.cudabench] (or cudabench.toml) besides the options: anything else is a typo, refused by name.
+_PROJECT_KEYS = {"models", "sanitize", "calibrate", "regenerate", "gpus"}
+
+
 def _setting(config: pytest.Config, project: dict[str, Any], option: str) -> Any:
     """Command line, then ini, then [tool.cudabench], then the built-in default."""
+    return _setting_and_origin(config, project, option)[0]
+
+
+def _setting_and_origin(config: pytest.Config, project: dict[str, Any], option: str) -> tuple[Any, str]:
+    """The value and where it came from, as the user wrote it (for messages that name what they typed)."""
     name = _ini_name(option)
     value = config.getoption(name)
-    if value is None:
-        value = config.getini(name)
-    if value in (None, ""):
-        value = project.get(option.replace("-", "_"), project.get(option))
-    if value is None:
-        value = next(default for opt, _h, default in _OPTIONS if opt == option)
-    return value
+    if value is not None:
+        return value, f"--cudabench-{option}"
+    value = config.getini(name)
+    if value not in (None, ""):
+        return value, f"ini key {name}"
+    for key in (option.replace("-", "_"), option):
+        if key in project:
+            value = project[key]
+            if isinstance(value, list):  # levels = [1, 2] in TOML
+                value = ",".join(str(v) for v in value)
+            return value, f"[tool.cudabench] {key}"
+    return next(default for opt, _h, default in _OPTIONS if opt == option), f"--cudabench-{option}"
+
+
+def check_project_keys(project: dict[str, Any]) -> None:
+    known = {opt.replace("-", "_") for opt, _h, _d in _OPTIONS} | {opt for opt, _h, _d in _OPTIONS} | _PROJECT_KEYS
+    unknown = sorted(set(project) - known)
+    if unknown:
+        close = {key: difflib.get_close_matches(key, sorted(known), n=1) for key in unknown}
+        hints = ", ".join(f"{key!r}" + (f" (did you mean {close[key][0]!r}?)" if close[key] else "") for key in unknown)
+        raise ConfigError(f"[tool.cudabench] (pyproject.toml or cudabench.toml): unknown key(s) {hints}; "
+                          f"known keys: {', '.join(sorted(k for k in known if '-' not in k))}")
 
 
 def build_settings(config: pytest.Config) -> Settings | None:
     rootdir = Path(config.rootpath)
     project = read_project_table(rootdir)
+    check_project_keys(project)
     model = _setting(config, project, "model")
     if not model:
         return None
-    runtime = str(_setting(config, project, "runtime"))
-    if runtime not in RUNTIMES:
-        raise ConfigError(f"--cudabench-runtime={runtime}: use one of {', '.join(RUNTIMES)}")
-    perf = str(_setting(config, project, "perf"))
-    if perf not in PERF_MODES:
-        raise ConfigError(f"--cudabench-perf={perf}: use one of {', '.join(PERF_MODES)}")
-    seed = _setting(config, project, "seed")
-    timeout = _setting(config, project, "timeout")
-    try:
-        timeout_s = float(timeout) if timeout is not None else None
-    except ValueError:
-        raise ConfigError(f"--cudabench-timeout={timeout}: expected seconds") from None
+
+    def checked(option: str, parse):
+        value, origin = _setting_and_origin(config, project, option)
+        return parse(origin, value)
+    runtime = checked("runtime", lambda origin, v: one_of(origin, v, RUNTIMES))
+    perf = checked("perf", lambda origin, v: one_of(origin, v, PERF_MODES))
+    seed = checked("seed", lambda origin, v: None if v is None else non_negative_int(origin, v))
+    timeout_s = checked("timeout", lambda origin, v: None if v is None else positive_seconds(origin, v))
+    checked("progress", lambda origin, v: None if v is None else non_negative_seconds(origin, v))
+    gpus = config.getoption("cudabench_gpus") or project.get("gpus")
+    if gpus is not None:
+        parse_gpu_list("--cudabench-gpus" if config.getoption("cudabench_gpus") else "[tool.cudabench] gpus", gpus)
     return Settings(
         model=str(model),
-        levels=parse_levels(_setting(config, project, "levels")),
-        samples=positive_int("--cudabench-samples", _setting(config, project, "samples")),
+        levels=checked("levels", lambda origin, v: parse_levels(v, origin)),
+        samples=checked("samples", positive_int),
         report_dir=str(_setting(config, project, "report-dir")),
         cache_dir=str(_setting(config, project, "cache-dir")),
-        seed=int(seed) if seed is not None else new_seed(),
+        seed=seed if seed is not None else new_seed(),
         run_id=new_run_id(str(model)),
-        arch=_setting(config, project, "arch"),
+        arch=checked("arch", lambda origin, v: None if v is None else parse_arch(origin, v)),
         runtime=runtime,
-        cases=positive_int("--cudabench-cases", _setting(config, project, "cases")),
+        cases=checked("cases", positive_int),
         timeout_s=timeout_s,
         sanitize=bool(config.getoption("cudabench_sanitize") or project.get("sanitize", False)),
-        concurrency=positive_int("--cudabench-concurrency", _setting(config, project, "concurrency")),
-        attempts=positive_int("--cudabench-attempts", _setting(config, project, "attempts")),
+        concurrency=checked("concurrency", positive_int),
+        attempts=checked("attempts", positive_int),
         regenerate=bool(config.getoption("cudabench_regenerate")),
         calibrate=bool(config.getoption("cudabench_calibrate") or project.get("calibrate", False)),
         perf=perf,
@@ -343,7 +371,7 @@ def visible_gpus(config: pytest.Config) -> list[str]:
     """The GPU ids workers are spread over: --cudabench-gpus, else an inherited CUDA_VISIBLE_DEVICES, else all."""
     chosen = config.getoption("cudabench_gpus")
     if chosen:
-        return [g.strip() for g in str(chosen).split(",") if g.strip()]
+        return parse_gpu_list("--cudabench-gpus", chosen)
     inherited = os.environ.get("CUDA_VISIBLE_DEVICES")
     if inherited is not None:
         return [g.strip() for g in inherited.split(",") if g.strip() and g.strip() != "-1"]

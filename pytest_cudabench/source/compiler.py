@@ -18,6 +18,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from ..config import parse_arch
 from ..errors import ConfigError, StageFailure
 
 # Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
@@ -87,8 +88,7 @@ def nvcc_version(nvcc: str) -> str:
 
 
 def nvcc_flags(arch: str, extra: tuple[str, ...] = ()) -> list[str]:
-    if not re.fullmatch(r"(sm|compute)_\d+[a-z]?", arch):
-        raise ConfigError(f"--cudabench-arch={arch}: expected an nvcc architecture such as sm_80 or sm_90a")
+    parse_arch("--cudabench-arch", arch)
     return [*BASE_FLAGS, f"-arch={arch}", *extra]
 
 
