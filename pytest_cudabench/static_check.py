@@ -12,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .cuda_source import (directives, find_identifier, identifiers, includes, line_of, strip_comments,
+from .cuda_source import (decode_escapes, directives, find_identifier, identifiers, includes, line_of, strip_comments,
                           strip_comments_and_strings, string_literals)
 from .errors import StageFailure
 
@@ -163,6 +163,14 @@ def check_file_access(source: str) -> None:
         if operand and _PRAGMA_FILE_WORDS.search(operand[0][1]):
             raise StageFailure("static-check", f"line {line_of(code, match.start())}: `_Pragma` with an include "
                                "or macro-stack pragma is not allowed in an answer")
+
+
+def reads_files_when_assembled(preprocessed: str) -> bool:
+    """True when preprocessed code (no comments, macros expanded) hands the assembler .incbin or .include, in a
+    literal or split over adjacent literals."""
+    code = "\n".join(line for line in preprocessed.splitlines() if not line.startswith("#"))
+    joined = decode_escapes(re.sub(r'"\s*"', "", code))
+    return bool(_ASSEMBLER_FILE.search(joined))
 
 
 def _shown(operand: str) -> str:
