@@ -33,10 +33,10 @@ def rejection(source: str) -> str:
 
 @pytest.mark.parametrize("path", sorted(REPO.glob("task_suite/*/*/solution.cu")), ids=lambda p: p.parent.name)
 def test_every_task_solution_passes_the_static_check(path):
-    # thrust/cub solutions are judged by the library rules with their task's allowance; here only file access.
-    from pytest_cudabench.static_check import check_file_access
+    from pytest_cudabench.tasks import load_task
 
-    check_file_access(path.read_text())
+    task = load_task(path.parent, REPO / "task_suite")
+    check_source(task.solution_source(), task.libraries)
 
 
 @pytest.mark.parametrize("header", [
