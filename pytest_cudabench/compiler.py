@@ -29,7 +29,6 @@ SOURCE_NAME = "answer.cu"
 LIBRARY_NAME = "libanswer.so"
 BASE_FLAGS = ("-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared",
               "-Xlinker", "-z,defs", "-lineinfo", "--keep")  # --keep: the host source as the assembler gets it
-HOST_SOURCE = "answer.cpp4.ii"  # nvcc's preprocessed host translation unit, kept in the scratch dir
 # What a compiler may see of the parent's environment; everything else (secrets, CPATH, NVCC_APPEND_FLAGS, ...)
 # stays out. HOME and TMPDIR point at the scratch dir.
 COMPILER_ENV = ("PATH", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH")
@@ -135,7 +134,7 @@ def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, e
             ok = proc.returncode == 0
             message = "" if ok else summarize_errors(log, proc.returncode)
             if ok:
-                ok, message = _host_source_verdict(scratch / HOST_SOURCE)
+                ok, message = _host_source_verdict(scratch)
         except subprocess.TimeoutExpired:
             ok, log, message = False, "", f"nvcc did not finish within {timeout_s:.0f} s"
             definite = False
@@ -156,12 +155,16 @@ def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, e
                          cached=False, key=key)
 
 
-def _host_source_verdict(host_source: Path) -> tuple[bool, str]:
-    """The static check's file-access rule applied to the host code after macro expansion, which no lexical check
-    of the answer can fully see (token pasting, stringizing)."""
+def _host_source_verdict(scratch: Path) -> tuple[bool, str]:
+    """The static check's file-access rule applied to the host code after macro expansion (nvcc's kept
+    preprocessed sources), which no lexical check of the answer can fully see (token pasting, stringizing)."""
     from .static_check import reads_files_when_assembled
 
-    if host_source.is_file() and reads_files_when_assembled(host_source.read_text(errors="replace")):
+    kept = sorted(scratch.glob("*.ii"))
+    if not kept:
+        return False, ("nvcc kept no preprocessed host source (*.ii) to check; this toolkit's --keep output is "
+                       "not understood: report it to the pytest-cudabench maintainers")
+    if any(reads_files_when_assembled(path.read_text(errors="replace")) for path in kept):
         return False, ("the answer's host code, once preprocessed, holds an assembler file directive "
                        "(.incbin/.include), which reads a file at compile time; not allowed in an answer")
     return True, ""
