@@ -12,6 +12,22 @@ CORPUS = Path(__file__).parent / "corpus"
 HEADER = re.compile(r"^// task: (?P<task>\S+)\s+expect: (?P<expect>.+)$")
 
 
+CANARY = "cudabench-canary-7d41e0"
+# What an answer must never get into a report, a prompt or a cached record: the environment's secret, and the
+# content of files outside the answer (/etc/passwd's first line on any Linux).
+FORBIDDEN_TEXT = (CANARY.encode(), b"root:x:0", b"root:*:0")
+
+
+def leaked_into(*roots: Path) -> list[str]:
+    """Files under `roots` (reports, the cache's generation, repair and compile records) that hold forbidden text."""
+    hits = []
+    for root in roots:
+        for path in root.rglob("*"):
+            if path.is_file() and any(text in path.read_bytes() for text in FORBIDDEN_TEXT):
+                hits.append(str(path))
+    return hits
+
+
 def corpus():
     entries = []
     for path in sorted(CORPUS.glob("*.cu")):
@@ -22,7 +38,9 @@ def corpus():
 
 
 @pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["no-xdist", "n2"])
-def test_corpus_fails_for_the_right_reasons(pytester, suite_copy, shared_cache, xdist):
+def test_corpus_fails_for_the_right_reasons(pytester, suite_copy, shared_cache, xdist, monkeypatch):
+    # A secret in the session's environment (leaks_env_secret.cu reads it); no artifact may ever hold it.
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CANARY)
     entries = corpus()
     suite_copy(*sorted({task for _, task, _, _ in entries}))
     samples: dict[str, int] = defaultdict(int)
@@ -55,6 +73,8 @@ def test_corpus_fails_for_the_right_reasons(pytester, suite_copy, shared_cache, 
                             f"at {item.get('failed_stage')}: {message[:300]}")
     assert not problems, "\n".join(problems)
     assert not Path("/tmp/cudabench-pwned").exists()
+    leaks = leaked_into(pytester.path / "out", shared_cache)
+    assert not leaks, f"a secret or a file's content reached these artifacts: {leaks}"
     totals = report["totals"]
     assert totals["collected"] == totals["passed"] + totals["failed"] + totals["skipped"] + totals["error"]
     assert totals["error"] == 0, [i for i in report["items"] if i["outcome"] == "error"]

@@ -108,3 +108,50 @@ def test_gpu_runtime_judges_the_reference_solution(tmp_path, vector_add):
     build = compile_library(task.solution_source(), cache_dir=tmp_path, arch=default_arch())
     result = run_cases(task, build.library, "gpu", cases, timeout_s=60)
     assert result.runtime == "gpu" and all(c["passed"] for c in result.cases)
+
+
+CANARY = "cudabench-canary-5f3a9c"
+
+
+def test_the_answer_sees_no_secret_of_our_environment(tmp_path, vector_add, monkeypatch):
+    # The secret, if readable, goes as text into the child's output just before a crash (whose report carries the
+    # output's tail) and as character codes into the result; with an allowlisted environment there is nothing.
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CANARY)
+    monkeypatch.setenv("CUDABENCH_SOMETHING_PRIVATE", CANARY)
+    body = LAUNCH + """
+    const char* names[] = {"AWS_SECRET_ACCESS_KEY", "CUDABENCH_SOMETHING_PRIVATE"};
+    for (const char* name : names) {
+        const char* secret = getenv(name);
+        if (secret) { fprintf(stderr, "leaked: %s\\n", secret); fflush(stderr); *(volatile int*)nullptr = 0; }
+    }"""
+    result = execute(tmp_path, vector_add, body)
+    assert all(c["passed"] for c in result.cases)
+
+
+def test_the_child_gets_only_allowlisted_variables(tmp_path, monkeypatch):
+    from pytest_cudabench.execution.runner import CHILD_ENV, child_environment
+
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CANARY)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    env = child_environment(tmp_path)
+    assert CANARY not in env.values() and env["PATH"] == "/usr/bin:/bin" and env["HOME"] == str(tmp_path)
+    assert set(env) <= {*CHILD_ENV, "HOME", "TMPDIR", "CUDA_MODULE_LOADING"}
+
+
+def test_the_child_runs_in_its_own_session_under_resource_limits(tmp_path, vector_add):
+    # Set by the child itself now (no preexec_fn in a threaded parent): a core-dump limit of 0, a CPU-time limit,
+    # and its own session. Any of them missing makes the answer write a wrong value.
+    body = LAUNCH + """
+    struct rlimit core, cpu;
+    getrlimit(RLIMIT_CORE, &core);
+    getrlimit(RLIMIT_CPU, &cpu);
+    if (core.rlim_cur != 0 || cpu.rlim_cur == RLIM_INFINITY || getsid(0) != getpid()) {
+        float bad = -12345.0f;
+        cudaMemcpy(c, &bad, sizeof bad, cudaMemcpyHostToDevice);
+    }"""
+    task, cases = vector_add
+    source = "#include <sys/resource.h>\n#include <unistd.h>\n" + KERNEL + \
+        'extern "C" void solve(const float* a, const float* b, float* c, int n) {\n' + body + "\n}\n"
+    library = build_cpu_library(source, tmp_path / "lib.so")
+    result = run_cases(task, library, "cpu", cases, timeout_s=20)
+    assert all(c["passed"] for c in result.cases)

@@ -1,4 +1,5 @@
-"""The child process that runs an untrusted answer: `python -m pytest_cudabench.execution.child JOB_DIR STATUS_FD`.
+"""The child process that runs an untrusted answer:
+`python -m pytest_cudabench.execution.child JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS]`.
 
 It loads the answer's library, calls `solve` on every case twice (outputs pre-filled with two different sentinels)
 and saves what it got: the outputs and the inputs as they were after the call, plus the slack after every buffer.
@@ -200,7 +201,12 @@ def c_scalar(dtype: str, value: Any) -> float | int:
 
 
 def main(argv: list[str]) -> int:
+    """argv: JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS] (0: no limit)."""
     job_dir, status_fd = argv[0], int(argv[1])
+    if len(argv) >= 4:
+        from .sandbox import limit_resources
+
+        limit_resources(int(argv[2]) or None, int(argv[3]) or None)
     status = os.fdopen(status_fd, "w", buffering=1)
 
     def say(**message: Any) -> None:

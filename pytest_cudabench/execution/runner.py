@@ -212,12 +212,24 @@ def asan_runtime() -> str | None:
     return found if os.path.isabs(found) and os.path.exists(found) else None
 
 
+# What the child may see of the parent's environment: finding programs and libraries, the GPU runtime's and the
+# CUDA tools' settings, and Python's path. Nothing else (keys, tokens, credentials) exists for an answer to read.
+CHILD_ENV = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "CUDA_HOME", "CUDA_PATH",
+             "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES")
+
+
+def child_environment(job_dir: Path) -> dict[str, str]:
+    env = {k: os.environ[k] for k in CHILD_ENV if os.environ.get(k)}
+    env.update(HOME=str(job_dir), TMPDIR=str(job_dir), CUDA_MODULE_LOADING="EAGER")
+    env.setdefault("PATH", os.defpath)
+    return env
+
+
 def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = False,
                wrapper: list[str] | None = None) -> tuple[list[dict], int | None, str, bool]:
     read_fd, write_fd = os.pipe()
     stderr_path = job_dir / "child.log"
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_TOKEN"))}
-    env["CUDA_MODULE_LOADING"] = "EAGER"
+    env = child_environment(job_dir)
     address_space = CHILD_ADDRESS_SPACE if runtime == "cpu" else None  # the CUDA driver maps huge ranges
     if sanitize and runtime == "cpu":
         libasan = asan_runtime()
@@ -228,10 +240,13 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         address_space = None  # ASan reserves terabytes of shadow memory
     with open(stderr_path, "wb") as log:
         process = subprocess.Popen(
-            [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir), str(write_fd)],
+            [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir), str(write_fd),
+             str(address_space or 0), str(int(timeout_s) + 30)],
             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
             close_fds=True, env=env, cwd=job_dir,
-            preexec_fn=lambda: sandbox.limit_resources(address_space, int(timeout_s) + 30),
+            # A new session (its own process group, killed as one); no preexec_fn, unsafe in a threaded parent:
+            # the child sets its rlimits itself before loading the answer.
+            start_new_session=True,
         )
     os.close(write_fd)
     # A timer kills the child at the limit; waiting blocks instead of polling (Popen.wait(timeout) sleeps in steps

@@ -9,7 +9,6 @@ x86-64 Linux only; elsewhere `seccomp_available()` is False and the report says 
 from __future__ import annotations
 
 import ctypes
-import os
 import platform
 import resource
 import struct
@@ -99,8 +98,8 @@ def install_seccomp() -> None:
 
 
 def limit_resources(address_space_bytes: int | None, cpu_seconds: int | None) -> None:
-    """Called in the child before exec: no core dumps, bounded memory and CPU time, its own process group."""
-    os.setsid()
+    """Called by the child itself at startup, before it loads the answer: no core dumps, bounded memory and CPU
+    time. (Its own session and process group come from the parent's start_new_session.)"""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if address_space_bytes:
         resource.setrlimit(resource.RLIMIT_AS, (address_space_bytes, address_space_bytes))

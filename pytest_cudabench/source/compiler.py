@@ -1,7 +1,10 @@
 """The compile stage: nvcc builds the answer into a shared library, with a timeout and a cache.
 
 The cache key covers the source, the flags and nvcc's version, so a rerun skips unchanged builds and a toolkit
-upgrade rebuilds everything.
+upgrade rebuilds everything. nvcc runs in a fresh scratch directory under the system temp dir holding only the
+answer (never inside the project, whose files a relative path would reach), with an allowlisted environment and
+stdin closed; only the library and the verdict are published into the cache. Its output keeps only diagnostics
+about the answer's own lines (compiler_output).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 from ..config import parse_arch
 from ..errors import ConfigError, StageFailure
+from .compiler_output import own_diagnostics
 
 # Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
 # on any later GPU through its PTX. With one, answers compile for its own architecture (timing.gpus.gpu_arch).
@@ -27,7 +31,10 @@ DEFAULT_ARCH = "sm_80"
 SOURCE_NAME = "answer.cu"
 LIBRARY_NAME = "libanswer.so"
 BASE_FLAGS = ("-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared",
-              "-Xlinker", "-z,defs", "-lineinfo")
+              "-Xlinker", "-z,defs", "-lineinfo", "--keep")  # --keep: the host source as the assembler gets it
+# What a compiler may see of the parent's environment; everything else (secrets, CPATH, NVCC_APPEND_FLAGS, ...)
+# stays out. HOME and TMPDIR point at the scratch dir.
+COMPILER_ENV = ("PATH", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH")
 
 
 @dataclass(frozen=True)
@@ -92,6 +99,14 @@ def nvcc_flags(arch: str, extra: tuple[str, ...] = ()) -> list[str]:
     return [*BASE_FLAGS, f"-arch={arch}", *extra]
 
 
+def compiler_environment(scratch: Path) -> dict[str, str]:
+    """The whole environment of nvcc or g++: PATH and the toolkit location from ours, the rest fixed."""
+    env = {k: os.environ[k] for k in COMPILER_ENV if os.environ.get(k)}
+    env.update(HOME=str(scratch), TMPDIR=str(scratch), LANG="C", LC_ALL="C")
+    env.setdefault("PATH", os.defpath)
+    return env
+
+
 def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, extra_flags: tuple[str, ...] = (),
                     timeout_s: float = 180.0) -> CompileResult:
     """Compiles `source` to a shared library; raises StageFailure('compile') with the compiler's errors."""
@@ -108,30 +123,53 @@ def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, e
         raise StageFailure("compile", meta["message"], meta["log"])
 
     entry.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=entry.parent))
-    (work / SOURCE_NAME).write_text(source)
-    command = [nvcc, *flags, "-o", LIBRARY_NAME, SOURCE_NAME]
-    start = time.perf_counter()
+    scratch = Path(tempfile.mkdtemp(prefix="cudabench-nvcc-"))  # the system temp dir, outside the project
     try:
-        proc = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=timeout_s,
-                              stdin=subprocess.DEVNULL)
-        log = (proc.stdout + proc.stderr).strip()
-        ok = proc.returncode == 0
-        message = "" if ok else summarize_errors(log, proc.returncode)
-    except subprocess.TimeoutExpired:
-        ok, log, message = False, "", f"nvcc did not finish within {timeout_s:.0f} s"
-    duration = time.perf_counter() - start
-    # A timeout may be the machine's load, not the answer: cache only definite verdicts.
-    if ok or log:
-        meta = {"ok": ok, "log": log, "message": message, "command": command, "duration_s": duration}
-        (work / "result.json").write_text(json.dumps(meta))
-        _publish(work, entry)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+        (scratch / SOURCE_NAME).write_text(source)
+        command = [nvcc, *flags, "-o", LIBRARY_NAME, SOURCE_NAME]
+        start = time.perf_counter()
+        definite = True
+        try:
+            proc = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=timeout_s,
+                                  stdin=subprocess.DEVNULL, env=compiler_environment(scratch))
+            log = own_diagnostics((proc.stdout + proc.stderr).strip(), SOURCE_NAME, str(scratch))
+            ok = proc.returncode == 0
+            message = "" if ok else summarize_errors(log, proc.returncode)
+            if ok:
+                ok, message = _host_source_verdict(scratch)
+        except subprocess.TimeoutExpired:
+            ok, log, message = False, "", f"nvcc did not finish within {timeout_s:.0f} s"
+            definite = False
+        duration = time.perf_counter() - start
+        # A timeout may be the machine's load, not the answer: cache only definite verdicts.
+        if definite:
+            meta = {"ok": ok, "log": log, "message": message, "command": command, "duration_s": duration}
+            staging = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=entry.parent))
+            if ok:
+                shutil.copy2(scratch / LIBRARY_NAME, staging / LIBRARY_NAME)
+            (staging / "result.json").write_text(json.dumps(meta))
+            _publish(staging, entry)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     if not ok:
         raise StageFailure("compile", message, log)
     return CompileResult(library=str(entry / LIBRARY_NAME), log=log, command=command, duration_s=duration,
                          cached=False, key=key)
+
+
+def _host_source_verdict(scratch: Path) -> tuple[bool, str]:
+    """The static check's file-access rule applied to the host code after macro expansion (nvcc's kept
+    preprocessed sources), which no lexical check of the answer can fully see (token pasting, stringizing)."""
+    from .static_check import reads_files_when_assembled
+
+    kept = sorted(scratch.glob("*.ii"))
+    if not kept:
+        return False, ("nvcc kept no preprocessed host source (*.ii) to check; this toolkit's --keep output is "
+                       "not understood: report it to the pytest-cudabench maintainers")
+    if any(reads_files_when_assembled(path.read_text(errors="replace")) for path in kept):
+        return False, ("the answer's host code, once preprocessed, holds an assembler file directive "
+                       "(.incbin/.include), which reads a file at compile time; not allowed in an answer")
+    return True, ""
 
 
 def _publish(work: Path, entry: Path) -> None:

@@ -12,7 +12,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lexer import find_identifier, identifiers, includes, strip_comments_and_strings
+from .lexer import (decode_escapes, directives, find_identifier, identifiers, includes, line_of, strip_comments,
+                          strip_comments_and_strings, string_literals)
 from ..errors import StageFailure
 
 
@@ -72,8 +73,116 @@ FORBIDDEN_QUALIFIED = {"std::thread": "starts a background thread", "std::async"
                        "std::exit": "ends the process", "std::system": "runs a shell command"}
 
 
+# Headers an answer may include, by name only: the C and C++ standard libraries, POSIX basics and the CUDA
+# toolkit. Library *use* (cuBLAS, Thrust, ...) is judged afterwards by the library rules.
+STANDARD_HEADERS = frozenset("""
+    algorithm any array atomic barrier bit bitset cassert ccomplex cctype cerrno cfenv cfloat charconv chrono cinttypes
+    ciso646 climits clocale cmath codecvt compare complex concepts condition_variable coroutine csetjmp csignal
+    cstdalign cstdarg cstdbool cstddef cstdint cstdio cstdlib cstring ctgmath ctime cuchar cwchar cwctype deque
+    exception execution expected filesystem format forward_list fstream functional future initializer_list iomanip
+    ios iosfwd iostream istream iterator latch limits list locale map memory memory_resource mutex new numbers
+    numeric optional ostream queue random ranges ratio regex scoped_allocator semaphore set shared_mutex source_location
+    span sstream stack stdexcept stop_token streambuf string string_view strstream syncstream system_error thread
+    tuple type_traits typeindex typeinfo unordered_map unordered_set utility valarray variant vector version
+    assert.h complex.h ctype.h errno.h fenv.h float.h inttypes.h iso646.h limits.h locale.h math.h setjmp.h signal.h
+    stdalign.h stdarg.h stdatomic.h stdbool.h stddef.h stdint.h stdio.h stdlib.h string.h tgmath.h time.h uchar.h
+    wchar.h wctype.h alloca.h malloc.h memory.h strings.h unistd.h pthread.h sched.h dlfcn.h spawn.h netdb.h
+    sys/time.h sys/types.h sys/mman.h sys/socket.h sys/ptrace.h sys/wait.h sys/resource.h netinet/in.h arpa/inet.h
+    bits/stdc++.h immintrin.h x86intrin.h xmmintrin.h emmintrin.h omp.h
+    cuda.h cuda_runtime.h cuda_runtime_api.h cudaTypedefs.h builtin_types.h channel_descriptor.h driver_types.h
+    driver_functions.h device_types.h device_launch_parameters.h device_functions.h device_atomic_functions.h
+    device_double_functions.h host_defines.h host_config.h library_types.h math_constants.h math_functions.h
+    surface_types.h surface_functions.h surface_indirect_functions.h texture_types.h texture_fetch_functions.h
+    texture_indirect_functions.h vector_types.h vector_functions.h vector_functions.hpp cuda_fp16.h cuda_fp16.hpp
+    cuda_bf16.h cuda_bf16.hpp cuda_fp8.h cuda_fp8.hpp cuda_fp6.h cuda_fp4.h cuda_occupancy.h cuda_pipeline.h
+    cuda_pipeline_primitives.h cuda_awbarrier.h cuda_awbarrier_primitives.h cuda_texture_types.h
+    cuda_surface_types.h cuda_device_runtime_api.h cuda_profiler_api.h cudaProfiler.h cuComplex.h
+    cooperative_groups.h mma.h crt/mma.h nvfunctional nvtx3/nvToolsExt.h nvToolsExt.h nvrtc.h
+    cublas.h cublas_v2.h cublas_api.h cublasLt.h cublasXt.h cudnn.h cufft.h cufftXt.h curand.h curand_kernel.h
+    curand_philox4x32_x.h curand_mtgp32_kernel.h cusparse.h cusparse_v2.h cusolverDn.h cusolverSp.h cusolver_common.h
+    nccl.h cutensor.h
+""".split())
+# Header families of the toolkit, any file below them (the name must still be a plain relative path).
+HEADER_FAMILIES = ("cooperative_groups/", "cuda/", "cub/", "thrust/", "cutlass/", "cute/", "nv/")
+_HEADER_SHAPE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_+.-]*(?:/[A-Za-z0-9_][A-Za-z0-9_+.-]*)*")
+# Directives that read a file other than an allowed header, or change where headers are found.
+_FILE_DIRECTIVES = {"include_next": "includes a file by search path", "import": "includes a file",
+                    "embed": "embeds a file", "include_alias": "aliases an include path"}
+_PRAGMA_FILE_WORDS = re.compile(r"\b(include\w*|dependency|push_macro|pop_macro|embed\w*)\b")
+_HAS_INCLUDE = re.compile(r"\b__has_(?:include|include_next|embed)\b")
+_ASSEMBLER_FILE = re.compile(r"\.\s*(incbin|include)\b|incbin", re.IGNORECASE)
+# A literal ending in the start of such a directive is meant to be completed by the next one (".inc" BIN).
+_DIRECTIVE_START = re.compile(r"\.(i|in|inc|incb|incbi|incl|inclu|includ)\s*$", re.IGNORECASE)
+
+
+def header_allowed(name: str) -> bool:
+    """True for a standard C/C++ or CUDA toolkit header name: no path, no `..`, on the allowlist or in a family."""
+    if not _HEADER_SHAPE.fullmatch(name) or ".." in name:
+        return False
+    return name in STANDARD_HEADERS or name.startswith(HEADER_FAMILIES)
+
+
+def check_file_access(source: str) -> None:
+    """Rejects every way of reading a file at compile time: an #include that is not `<allowed header>` (quoted,
+    a path, or built by a macro), #include_next/#import/#embed, __has_include of a path, include pragmas, and the
+    assembler's .incbin/.include (also spelled inside string literals). Raises StageFailure('static-check'); the
+    message names the line and the directive, never a file's content."""
+    rule = ("an answer may include only standard C/C++ and CUDA toolkit headers, by name in angle brackets "
+            "(e.g. #include <cuda_runtime.h>); remove it")
+    for line, name, operand in directives(source):
+        if name == "include":
+            header = operand[1:-1].strip() if operand.startswith("<") and operand.endswith(">") else None
+            if header is None or not header_allowed(header):
+                raise StageFailure("static-check", f"line {line}: `#include {_shown(operand)}` is not allowed: "
+                                   + rule)
+        elif name in _FILE_DIRECTIVES:
+            raise StageFailure("static-check", f"line {line}: `#{name}` ({_FILE_DIRECTIVES[name]}) is not allowed "
+                               "in an answer; " + rule)
+        elif name == "pragma" and _PRAGMA_FILE_WORDS.search(operand):
+            raise StageFailure("static-check", f"line {line}: `#pragma {_shown(operand)}` is not allowed in an "
+                               "answer (include paths and pushed macros are the harness's business)")
+    code = strip_comments(source)
+    for match in _HAS_INCLUDE.finditer(code):
+        operand = re.match(r"\s*\(\s*<([^<>()\n]*)>\s*\)", code[match.end():])
+        if match.group() != "__has_include" or operand is None or not header_allowed(operand.group(1).strip()):
+            raise StageFailure("static-check", f"line {line_of(code, match.start())}: `{match.group()}` may only "
+                               "ask for a standard or CUDA header by name in angle brackets: " + rule)
+    literals = string_literals(source)
+    # Split across literals or macros (".inc" B), the assembler still sees the joined text: look at all of it too.
+    joined = re.sub(r"\s+", "", "".join(text for _, text in literals))
+    hit = (re.search(r"incbin", code, re.IGNORECASE)
+           or next(((ln, t) for ln, t in literals if _ASSEMBLER_FILE.search(t) or _DIRECTIVE_START.search(t)),
+                   None)
+           or (_ASSEMBLER_FILE.search(joined) and (1, joined)))
+    if hit:
+        line = line_of(code, hit.start()) if isinstance(hit, re.Match) else hit[0]
+        raise StageFailure("static-check", f"line {line}: an assembler file directive (.incbin/.include), which "
+                           "reads a file at compile time, is not allowed in an answer")
+    for match in re.finditer(r"\b_Pragma\s*\(", code):
+        operand = string_literals(code[match.end():])
+        if operand and _PRAGMA_FILE_WORDS.search(operand[0][1]):
+            raise StageFailure("static-check", f"line {line_of(code, match.start())}: `_Pragma` with an include "
+                               "or macro-stack pragma is not allowed in an answer")
+
+
+def reads_files_when_assembled(preprocessed: str) -> bool:
+    """True when preprocessed code (no comments, macros expanded) hands the assembler .incbin or .include, in a
+    literal or split over adjacent literals."""
+    code = "\n".join(line for line in preprocessed.splitlines() if not line.startswith("#"))
+    joined = decode_escapes(re.sub(r'"\s*"', "", code))
+    return bool(_ASSEMBLER_FILE.search(joined))
+
+
+def _shown(operand: str) -> str:
+    # The answer's own text (never a file's), cut short and printable.
+    text = "".join(c if c.isprintable() else "?" for c in operand)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
-    """Rejects forbidden calls and disallowed libraries in the source text. Raises StageFailure('static-check')."""
+    """Rejects file access at compile time, forbidden calls and disallowed libraries in the source text.
+    Raises StageFailure('static-check')."""
+    check_file_access(source)
     code = strip_comments_and_strings(source)
     for header in includes(source):
         header_name = header.strip()

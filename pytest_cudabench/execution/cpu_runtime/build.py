@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 from ...errors import CudabenchError
+from ...source.compiler import compiler_environment
+from ...source.compiler_output import own_diagnostics
 
 from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features
 
@@ -95,10 +97,13 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
             cmd += ["-fsanitize=address", "-fno-omit-frame-pointer"]
         cmd += ["-o", str(tmp_out), "-Wl,-z,defs", "-Wl,--wrap=__assert_fail", "-lm"]
         try:
-            proc = subprocess.run(cmd, cwd=tmpdir, capture_output=True, text=True, timeout=timeout_s)
-        except subprocess.TimeoutExpired as exc:
-            raise CpuBuildError(f"g++ did not finish within {timeout_s:g} s", str(exc.stderr or "")) from None
-        log = (proc.stdout + proc.stderr).replace(str(tmpdir) + os.sep, "")
+            # A scratch dir under the system temp dir, an allowlisted environment, no stdin (as for nvcc).
+            proc = subprocess.run(cmd, cwd=tmpdir, capture_output=True, text=True, timeout=timeout_s,
+                                  stdin=subprocess.DEVNULL, env=compiler_environment(tmpdir))
+        except subprocess.TimeoutExpired:
+            raise CpuBuildError(f"g++ did not finish within {timeout_s:g} s") from None
+        # Only diagnostics about the answer's lines: a header's (the shim's included) would echo its lines.
+        log = own_diagnostics(proc.stdout + proc.stderr, SOURCE_NAME, str(tmpdir))
         if proc.returncode != 0:
             first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
             raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
