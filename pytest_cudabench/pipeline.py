@@ -249,6 +249,7 @@ class Evaluation:
         record.update(scales=scales, reference_scales=reference_scales, cold_cache=True, gpu=gpu.get("name"),
                       peaks=peaks.to_dict() if peaks else None,
                       definition="analytic roofline (minimum FLOPs and DRAM bytes), cold L2")
+        record["l2_persistence"] = timing.l2_persistence_record(self.library, measured.timed)
         timing.check_plausible(self.task, scales)
         scores = [row["score"] for row in scales]
         self.result["performance_score"] = scoring.item_performance_score(scores) if peaks else None

@@ -149,6 +149,19 @@ def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_ou
             raise StageFailure("time", f"wrong result at benchmark scale {sizes} {what}:\n{problem}")
 
 
+def l2_persistence_record(library: Path, timed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether the answer set an access-policy window or a persisting-L2 carve-out: the calls its library imports
+    for that, and what the runtime showed after each scale's timing loop (persisting lines are reset before every
+    sample regardless, so a window cannot carry data across the flush)."""
+    from .static_check import l2_persistence_imports
+
+    seen = [row.get("l2_persistence") for row in timed]
+    window = any((s or {}).get("access_policy_window_bytes") or (s or {}).get("persisting_limit_bytes")
+                 for s in seen)
+    imports = l2_persistence_imports(Path(library))
+    return {"imports": imports, "scales": seen, "set_by_answer": bool(window)}
+
+
 _work_cache: dict[tuple, list[tuple[float, float] | None]] = {}
 
 
