@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from test_cheats import corpus
 
@@ -40,8 +41,9 @@ def time_on_cpu(task, library: Path) -> execution.ExecutionResult:
                                timing={"seed": SEED, "cap_s": 0.05, "clock": "host"})
 
 
-def judge(task, source: str, cache: Path) -> None:
-    """Every stage after extraction; raises the first StageFailure."""
+def judge(task, source: str, cache: Path) -> tuple[execution.ExecutionResult, execution.ExecutionResult]:
+    """Every stage after extraction; raises the first StageFailure. Returns the answer's and the solution's timing
+    runs."""
     static_check.check_source(source, task.libraries)
     build = compiler.compile_library(source, cache_dir=cache,
                                      extra_flags=tuple(static_check.link_flags(task.libraries)))
@@ -57,13 +59,17 @@ def judge(task, source: str, cache: Path) -> None:
     assert len(measured.timed) == len(task.sizes.bench)
     for k, sizes in enumerate(task.sizes.bench):
         timing.check_bench_outputs(task, measured.bench_outputs, reference.bench_outputs, k, sizes, SEED)
+    return measured, reference
 
 
 @pytest.mark.parametrize("name,task_id,expect,source", TIME_CORPUS, ids=[e[0] for e in TIME_CORPUS])
 def test_time_stage_corpus(tmp_path, shared_cache, name, task_id, expect, source):
     task = small_task(tmp_path, task_id)
     if expect == "PASS":
-        judge(task, source, shared_cache)
+        measured, reference = judge(task, source, shared_cache)
+        # It passes on the task's checker: its outputs are not the solution's element for element.
+        assert any(not np.array_equal(measured.bench_outputs[key], reference.bench_outputs[key])
+                   for key in reference.bench_outputs if ":call" not in key)
         return
     with pytest.raises(StageFailure) as failure:
         judge(task, source, shared_cache)
