@@ -58,8 +58,8 @@ FORBIDDEN_CALLS = {
     "bind": "listens on the network", "listen": "listens on the network", "accept": "accepts network connections",
     "getaddrinfo": "resolves network names", "dlopen": "loads a library at run time", "dlsym": "looks up symbols at run time",
     "pthread_create": "starts a background thread", "setenv": "changes the environment", "putenv": "changes the environment",
-    "dlvsym": "looks up symbols at run time", "mprotect": "changes memory protection (code patching)",
-    "pkey_mprotect": "changes memory protection (code patching)", "dup2": "redirects a file descriptor",
+    "dlvsym": "looks up symbols at run time", "mprotect": "changes memory protection, as code patching does",
+    "pkey_mprotect": "changes memory protection, as code patching does", "dup2": "redirects a file descriptor",
     "dup3": "redirects a file descriptor",
 }
 # Looked for in the compiled library only: as names in source they are too common (a kernel helper `write`), and

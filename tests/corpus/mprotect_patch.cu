@@ -1,4 +1,4 @@
-// task: basics/vector_add   expect: line 13: call to `mprotect` \(changes memory protection
+// task: basics/vector_add   expect: line 13: call to `mprotect` \(changes memory protection, as code patching does
 // Cheat 22: makes the harness's code writable to patch its timer in place (GOT entry or function prologue).
 #include <sys/mman.h>
 #include <stdint.h>
