@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -38,6 +39,8 @@ CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously;
 STDERR_TAIL = 2000
 SANITIZER_LOG = "sanitizer.log"
 BENCH_INPUT_SETS = 2  # input sets the timed calls rotate through at each benchmark scale
+# bench{k}:{name} (input set 0 after timing), bench{k}:set{r}:{name}, bench{k}:call{i}:set{r}:{name} (a timed call)
+BENCH_RESULT_KEY = re.compile(r"^bench(?P<scale>\d{1,3}):(?:call\d{1,9}:set\d{1,2}:|set\d{1,2}:)?(?P<name>\w+)$")
 # The parent's own clock around each scale's timing phase (see check_timing_phase).
 # Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
 # 14 ms on two shared cores), which shortens the measured phase when the start mark lags most: hence the slack.
@@ -164,15 +167,17 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
             finished = next(e for e in events if e.get("event") == "finished")
             blob = (job_dir / "results.bin").read_bytes()
             names = {arg.name: arg for arg in task.outputs}
+            scales = job["timing"]["scales"]
             for key in finished["results_index"]:
-                # bench{k}:{name} (input set 0), bench{k}:set{r}:{name}, bench{k}:call{i}:set{r}:{name}
-                parts = key.split(":")
-                if not parts[0].startswith("bench") or parts[-1] not in names:
+                match = BENCH_RESULT_KEY.match(key)
+                if not key.startswith("bench"):
                     continue
-                k = int(parts[0][len("bench"):])
-                arg = names[parts[-1]]
+                if not match or int(match["scale"]) >= len(scales) or match["name"] not in names:
+                    raise StageFailure("time", "the child returned a benchmark result under an unknown name; the "
+                                       "protocol was tampered with")
+                arg = names[match["name"]]
                 bench_outputs[key] = _result_array(blob, finished["results_index"], key, arg.dtype.numpy,
-                                                   arg.shape_for(job["timing"]["scales"][k]))
+                                                   arg.shape_for(scales[int(match["scale"])]))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     sandbox_note = "seccomp+rlimits" if use_seccomp else "rlimits only"
