@@ -392,6 +392,14 @@ class CudaRuntimeBackend:
                 self.rt.cudaGetLastError()
         return state
 
+    def synchronize(self) -> None:
+        check(self.rt.cudaDeviceSynchronize(), "cudaDeviceSynchronize")
+
+    def elapsed_s(self, start: int, end: int) -> float:
+        ms = ctypes.c_float()
+        check(self.rt.cudaEventElapsedTime(ctypes.byref(ms), self.events[start], self.events[end]), "elapsed")
+        return ms.value * 1e-3
+
     @staticmethod
     def now() -> float:
         return time.perf_counter()
