@@ -170,3 +170,11 @@ extern "C" void solve(const float* a, const float* b, float* c, int n) {
     library = Path(compiler.compile_library(source, cache_dir=tmp_path).library)
     record = timing.l2_persistence_record(library, [{"l2_persistence": None}])
     assert record == {"imports": ["cudaStreamSetAttribute"], "scales": [None], "set_by_answer": False}
+
+
+def test_the_cuda_backend_has_every_method_the_timing_loop_calls():
+    """It runs only on a GPU: at least its shape is checked everywhere."""
+    from pytest_cudabench.gpu_timing import CudaRuntimeBackend, TimingBackend
+
+    needed = [n for n in vars(TimingBackend) if not n.startswith("_")] + ["reset_persisting_l2", "l2_persistence"]
+    assert all(callable(getattr(CudaRuntimeBackend, name, None)) for name in needed), needed
