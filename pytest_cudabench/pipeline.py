@@ -246,13 +246,15 @@ class Evaluation:
             lambda: measure(timing.reference_library(self.task, self.settings.cache_path, self.arch)))
         measured = measure(self.library)
         for k, sizes in enumerate(self.task.sizes.bench):
-            timing.check_bench_outputs(self.task, measured.bench_outputs, reference.bench_outputs, k, sizes)
+            timing.check_bench_outputs(self.task, measured.bench_outputs, reference.bench_outputs, k, sizes,
+                                       self.settings.seed)
         works = timing.bench_works(self.task, self.settings.seed)
         scales = timing.score_scales(self.task, measured.timed, peaks, works)
         reference_scales = timing.score_scales(self.task, reference.timed, peaks, works)
         record.update(scales=scales, reference_scales=reference_scales, cold_cache=True, gpu=gpu.get("name"),
                       peaks=peaks.to_dict() if peaks else None,
                       definition="analytic roofline (minimum FLOPs and DRAM bytes), cold L2")
+        record["l2_persistence"] = timing.l2_persistence_record(self.library, measured.timed)
         timing.check_plausible(self.task, scales)
         scores = [row["score"] for row in scales]
         self.result["performance_score"] = scoring.item_performance_score(scores) if peaks else None
@@ -263,7 +265,7 @@ class Evaluation:
                     # ncu replays every kernel once per group of counters, restoring memory in between
                     self.task, self.library, "gpu", [], timeout_s=3 * limit, stage="time", wrapper=wrapper,
                     timing={**job, "profile_scale": k}),
-                reference.bench_outputs)
+                reference.bench_outputs, self.settings.seed)
             self.result["ncu_performance_score"] = record["ncu"].get("performance_score")
         if peaks is None:
             record["message"] = f"no peak figures for GPU {gpu.get('name')!r}: Performance-Score not computed"

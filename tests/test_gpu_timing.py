@@ -278,6 +278,12 @@ class FakeDevice:
     def upload(self, buffer, data):
         buffer[:] = bytes(data)
 
+    def reset(self, buffer, byte):
+        self.fill(buffer, byte)
+
+    def copy(self, dst, src):
+        dst[:] = src
+
     def download(self, buffer):
         return bytes(buffer)
 
@@ -311,11 +317,11 @@ def test_time_scales_checks_one_call_on_the_inputs_not_the_drift_of_the_timing_l
         yv += alpha * np.frombuffer(x, np.float32, n)
         gpu.kernel(1e-4)
 
-    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k: case)
+    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k, input_set=0: case)
     assert len(calls) > 3
     expected = case.arrays["y"] + np.float32(2.5) * case.arrays["x"]
     assert np.array_equal(np.frombuffer(results["bench0:y"], np.float32), expected)
-    assert [e["event"] for e in events] == ["time", "timed"] and not device.mem
+    assert [e["event"] for e in events] == ["time", "timing-start", "timing-end", "timed"] and not device.mem
 
 
 def test_time_scales_reports_an_error_raised_during_timing():
@@ -327,6 +333,6 @@ def test_time_scales_reports_an_error_raised_during_timing():
         gpu.kernel(1e-4)
 
     device.errors.append("cudaErrorInvalidConfiguration: invalid configuration argument")
-    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k: case)
+    child.time_scales(job, device, solve, results, lambda **m: events.append(m), gpu, lambda k, input_set=0: case)
     assert events[-1]["event"] == "error" and "cudaErrorInvalidConfiguration" in events[-1]["message"]
     assert "bench0:y" not in results

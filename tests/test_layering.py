@@ -112,3 +112,23 @@ def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
         assert "pytest_cudabench.tasks.loader imports pytest_cudabench.reporting.html" in str(failure)
     else:
         raise AssertionError("an upward import was not reported")
+
+
+def test_every_import_of_our_own_modules_resolves():
+    """Imports inside functions run only on some paths (a GPU, a checker task): a moved module must not leave one
+    pointing nowhere."""
+    missing = []
+    for module, path in our_modules().items():
+        base = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.ImportFrom) and node.level):
+                continue
+            target = PACKAGE_DIR.parent.joinpath(*base[: len(base) - node.level + 1], *(node.module or "").split("."))
+            if not (target.with_suffix(".py").is_file() or (target / "__init__.py").is_file()):
+                missing.append(f"{module} line {node.lineno}: no module {node.module!r}")
+            elif (target / "__init__.py").is_file():
+                init = (target / "__init__.py").read_text()
+                missing += [f"{module} line {node.lineno}: {alias.name!r} is not in {node.module or '.'!r}"
+                            for alias in node.names if not (target / f"{alias.name}.py").is_file()
+                            and not (target / alias.name).is_dir() and alias.name not in init]
+    assert not missing, "\n".join(missing)

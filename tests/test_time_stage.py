@@ -118,3 +118,79 @@ def test_gpu_state_is_read_around_the_timing_child_and_throttling_recorded(tmp_p
     assert not any(row.get("flagged") for row in result.timed)
     scales = timing.score_scales(task, result.timed, lookup_peaks("NVIDIA H100 80GB HBM3"))
     assert all(row["throttle"] == "hw_thermal_slowdown (after)" for row in scales)
+
+
+def test_timed_calls_rotate_input_sets_and_a_sample_of_them_is_kept(tmp_path):
+    """Two input sets per scale (different values), a final call on each and a sample of timed calls kept, each
+    correct; the parent's clock bracketed every timing phase (run_cases checks it)."""
+    task = small_task(tmp_path, "basics/vector_add")
+    answer = measure(task, task.solution_source(), tmp_path / "answer.so")
+    for k, row in enumerate(answer.timed):
+        final, other = answer.bench_outputs[f"bench{k}:c"], answer.bench_outputs[f"bench{k}:set1:c"]
+        assert not (final == other).all()
+        assert 1 <= len(row["checked_calls"]) <= 2 and {s for _, s in row["checked_calls"]} <= {0, 1}
+        for call, input_set in row["checked_calls"]:
+            kept = answer.bench_outputs[f"bench{k}:call{call}:set{input_set}:c"]
+            assert (kept == (final if input_set == 0 else other)).all()
+        assert row["calls"] > row["events"]["n"] and row["loop_s"] > row["events"]["total_time_s"]
+        timing.check_bench_outputs(task, answer.bench_outputs, answer.bench_outputs, k, row["sizes"])
+
+
+def test_a_checker_task_needs_the_seed_to_judge_benchmark_outputs(tmp_path):
+    task = load_task(SUITE / "graphs/bfs_parents", SUITE)
+    with pytest.raises(ValueError, match="needs the seed"):
+        timing.check_bench_outputs(task, {}, {}, 0, task.sizes.bench[0])
+
+
+def honest_row(**changes):
+    row = {"events": {"n": 100, "median_s": 1e-3, "total_time_s": 0.1}, "loop_s": 0.2, "calls": 130,
+           "overhead_s": 2e-4, "after_sample_s": 0.01}
+    row.update(changes)
+    return row
+
+
+def test_timing_claims_are_checked_against_the_parents_clock():
+    sizes = {"n": 7}
+    execution.check_timing_phase(honest_row(), 0.21, sizes)
+    with pytest.raises(StageFailure, match=r"\[time\] .*samples add up to 1 s.*timer was tampered with"):
+        execution.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-2, "total_time_s": 1.0}), 0.21,
+                                     sizes)
+    with pytest.raises(StageFailure, match="child's clock measured its timing loop as 0.01 s"):
+        execution.check_timing_phase(honest_row(loop_s=0.01), 0.21, sizes)  # a clock made to run slow
+    with pytest.raises(StageFailure, match="each call took about"):  # the calls took 10 ms, the timer says 10 us
+        execution.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-5, "total_time_s": 1e-3},
+                                                loop_s=1.3), 1.3, sizes)
+    with pytest.raises(StageFailure, match="not bracketed"):
+        execution.check_timing_phase(honest_row(), None, sizes)
+
+
+def test_calls_that_can_set_an_access_policy_window_are_recorded(tmp_path):
+    from pytest_cudabench.source import compiler
+
+    source = """#include <cuda_runtime.h>
+__global__ void add(const float* a, const float* b, float* c, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) c[i] = a[i] + b[i];
+}
+extern "C" void solve(const float* a, const float* b, float* c, int n) {
+    cudaStreamAttrValue attr = {};
+    attr.accessPolicyWindow.base_ptr = (void*)a;
+    attr.accessPolicyWindow.num_bytes = sizeof(float) * n;
+    attr.accessPolicyWindow.hitRatio = 1.0f;
+    attr.accessPolicyWindow.hitProp = cudaAccessPropertyPersisting;
+    attr.accessPolicyWindow.missProp = cudaAccessPropertyStreaming;
+    cudaStreamSetAttribute(0, cudaStreamAttributeAccessPolicyWindow, &attr);
+    add<<<(n + 255) / 256, 256>>>(a, b, c, n);
+}
+"""
+    library = Path(compiler.compile_library(source, cache_dir=tmp_path).library)
+    record = timing.l2_persistence_record(library, [{"l2_persistence": None}])
+    assert record == {"imports": ["cudaStreamSetAttribute"], "scales": [None], "set_by_answer": False}
+
+
+def test_the_cuda_backend_has_every_method_the_timing_loop_calls():
+    """It runs only on a GPU: at least its shape is checked everywhere."""
+    from pytest_cudabench.timing.measure import CudaRuntimeBackend, TimingBackend
+
+    needed = [n for n in vars(TimingBackend) if not n.startswith("_")] + ["reset_persisting_l2", "l2_persistence"]
+    assert all(callable(getattr(CudaRuntimeBackend, name, None)) for name in needed), needed

@@ -14,6 +14,7 @@ import json
 import math
 import mmap
 import os
+import random
 import struct
 import sys
 import time
@@ -91,6 +92,12 @@ class CpuBackend:
     def fill(self, buffer: GuardedBuffer, byte: int) -> None:
         ctypes.memset(buffer.address, byte, buffer.nbytes)
 
+    def reset(self, buffer: GuardedBuffer, byte: int) -> None:
+        ctypes.memset(buffer.address, byte, buffer.nbytes)
+
+    def copy(self, dst: GuardedBuffer, src: GuardedBuffer) -> None:
+        ctypes.memmove(dst.address, src.address, min(dst.nbytes, src.nbytes))
+
     def download(self, buffer: GuardedBuffer) -> bytes:
         return ctypes.string_at(buffer.address, buffer.nbytes)
 
@@ -154,6 +161,16 @@ class GpuBackend:
         self.cuda.memset_d8(int(allocation), byte, nbytes)
         if self.slack:
             self.cuda.memset_d8(int(allocation) + nbytes, SLACK_MARKER, self.slack)
+
+    # Between timed calls: queued on the legacy default stream, where the timing events go (no host wait). These
+    # fail only once an answer's launch has broken the context, and check_error reports that after the loop.
+    def reset(self, buffer, byte: int) -> None:
+        allocation, nbytes = buffer
+        self.cudart.cudaMemsetAsync(ctypes.c_void_p(int(allocation)), byte, ctypes.c_size_t(nbytes), None)
+
+    def copy(self, dst, src) -> None:
+        self.cudart.cudaMemcpyAsync(ctypes.c_void_p(int(dst[0])), ctypes.c_void_p(int(src[0])),
+                                    ctypes.c_size_t(min(dst[1], src[1])), 3, None)  # cudaMemcpyDeviceToDevice
 
     def download(self, buffer) -> bytes:
         out = self.np.empty(buffer[1], dtype=self.np.uint8)
@@ -234,7 +251,7 @@ def main(argv: list[str]) -> int:
                           else gpu_timing.CudaRuntimeBackend())
         task = load_task(job["timing"]["task_path"], job["timing"]["suite_root"])
         seed = job["timing"]["seed"]
-        bench_inputs = lambda k: bench_case(task, seed, k)  # noqa: E731
+        bench_inputs = lambda k, input_set=0: bench_case(task, seed, k, input_set)  # noqa: E731
         # numpy imports parts of itself on first use (numpy.random for the generator, numpy.ma inside np.unique for
         # the statistics), and an import opens files: run the whole path once now, before the sandbox closes.
         bench_inputs(0)
@@ -290,61 +307,140 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+ROTATION_SETS = 2  # input sets per scale that the timed calls rotate through
+CHECKED_CALLS = 2  # timed calls per scale whose outputs are kept for the parent to check
+
+
+class InputSet:
+    """One benchmark input set in its own buffers. Before each call its outputs are reset to the sentinel and its
+    inout buffers restored from a pristine copy, so every call computes from the benchmark input and finds no
+    earlier result in place."""
+
+    def __init__(self, job, backend, case, key: tuple):
+        self.backend = backend
+        self.buffers: dict[str, tuple[Any, str]] = {}
+        self.pristine: dict[str, Any] = {}
+        self.args: list[Any] = []
+        self.keys: list[tuple] = []
+        self.sentinel = job["sentinels"][0]
+        for arg in job["args"]:
+            if arg["role"] == "scalar":
+                self.args.append(c_scalar(arg["dtype"], case.scalars[arg["name"]]))
+                continue
+            array = case.arrays[arg["name"]]
+            buffer = self._allocate((*key, arg["name"]), array.nbytes)
+            backend.fill(buffer, self.sentinel)
+            if arg["role"] in ("input", "inout"):
+                backend.upload(buffer, memoryview(array).cast("B"))
+            if arg["role"] == "inout":
+                self.pristine[arg["name"]] = self._allocate((*key, arg["name"], "pristine"), array.nbytes)
+                backend.upload(self.pristine[arg["name"]], memoryview(array).cast("B"))
+            self.buffers[arg["name"]] = (buffer, arg["role"])
+            self.args.append(backend.pointer(buffer))
+
+    def _allocate(self, key: tuple, nbytes: int):
+        self.keys.append(key)
+        return self.backend.allocate(key, nbytes)
+
+    def prepare(self) -> None:
+        for name, (buffer, role) in self.buffers.items():
+            if role == "output":
+                self.backend.reset(buffer, self.sentinel)
+            elif role == "inout":
+                self.backend.copy(buffer, self.pristine[name])
+
+    def outputs(self) -> dict[str, bytes]:
+        return {name: self.backend.download(buffer) for name, (buffer, role) in self.buffers.items()
+                if role in ("output", "inout")}
+
+    def release(self) -> None:
+        for key in self.keys:
+            self.backend.release(key)
+
+
+class Rotation:
+    """The call pattern of warm-up and timed calls alike: call i runs on set i mod len(sets), prepared just
+    before it. A uniform sample (reservoir) of the timed calls keeps its outputs: which ones comes from a seed the
+    parent draws per run, and is known only after the call has returned."""
+
+    def __init__(self, sets: list[InputSet], solve, picker):
+        self.sets, self.solve, self.picker = sets, solve, picker
+        self.calls = 0
+        self.last: int | None = None
+        self.kept: list[tuple[int, int, dict[str, bytes]]] = []  # (timed call, input set, outputs)
+
+    def prepare(self) -> None:
+        self.sets[self.calls % len(self.sets)].prepare()
+
+    def launch(self) -> None:
+        self.last = self.calls % len(self.sets)
+        self.calls += 1
+        self.solve(*self.sets[self.last].args)
+
+    def after_sample(self, index: int) -> None:
+        slot = len(self.kept) if len(self.kept) < CHECKED_CALLS else self.picker.randrange(index + 1)
+        if slot >= CHECKED_CALLS or self.last is None:
+            return
+        entry = (index, self.last, self.sets[self.last].outputs())
+        if slot == len(self.kept):
+            self.kept.append(entry)
+        else:
+            self.kept[slot] = entry
+
+
 def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs) -> None:
-    """Times `solve` at every benchmark scale (inputs on the device, cold L2) and keeps the outputs of a call made
-    after the timing loop on the benchmark inputs, which the parent checks against the task's own solution."""
+    """Times `solve` at every benchmark scale (inputs on the device, cold L2), rotating through input sets, and
+    keeps the outputs of a sample of timed calls and of one call per input set after the timing loop, which the
+    parent checks against the task's own solution. The phase is bracketed by events the parent timestamps."""
     from ..timing.measure import time_callable
     from ..timing.stats import StoppingRule
 
     spec = job["timing"]
     profile = spec.get("profile_scale")  # under ncu: one call at one scale, between profiler start and stop
+    picker = random.Random(spec.get("check_seed", 0))
     for k, sizes in enumerate(spec["scales"]):
         if profile is not None and k != profile:
             continue
         say(event="time", scale=k)
-        case = bench_inputs(k)
-        buffers, call_args = {}, []
-        for arg in job["args"]:
-            if arg["role"] == "scalar":
-                call_args.append(c_scalar(arg["dtype"], case.scalars[arg["name"]]))
-                continue
-            array = case.arrays[arg["name"]]
-            buffer = backend.allocate(("bench", k, arg["name"]), array.nbytes)
-            backend.fill(buffer, job["sentinels"][0])
-            if arg["role"] in ("input", "inout"):
-                backend.upload(buffer, memoryview(array).cast("B"))
-            buffers[arg["name"]] = (buffer, arg["role"])
-            call_args.append(backend.pointer(buffer))
+        count = 1 if profile is not None else max(1, int(spec.get("input_sets", ROTATION_SETS)))
+        sets = [InputSet(job, backend, bench_inputs(k, r), ("bench", k, r)) for r in range(count)]
+        timing = None
         if profile is not None:
             profiler = getattr(backend, "cudart", None)  # none on the CPU runtime (tests of the plumbing)
             if profiler is not None:
                 profiler.cudaDeviceSynchronize()
                 profiler.cudaProfilerStart()  # ncu runs with --profile-from-start off: only the answer's kernels
-            solve(*call_args)
+            solve(*sets[0].args)
             if profiler is not None:
                 profiler.cudaDeviceSynchronize()
                 profiler.cudaProfilerStop()
-            timing = error = None
+            error = None
         else:
-            timing = time_callable(lambda: solve(*call_args), rule=StoppingRule(max_time_s=spec["cap_s"]),
-                                   backend=timing_backend)
-            # Inout buffers now hold the result of as many calls as the stopping rule took (axpy's y = y0 + N*a*x),
-            # and the task's solution is timed for a different N: what the parent compares is the result of one
-            # more call with the inout buffers back at the benchmark inputs. Outputs are rewritten every call.
+            rotation = Rotation(sets, solve, picker)
+            say(event="timing-start", scale=k)
+            timing = time_callable(rotation.launch, rule=StoppingRule(max_time_s=spec["cap_s"]),
+                                   backend=timing_backend, prepare=rotation.prepare,
+                                   after_sample=rotation.after_sample)
+            say(event="timing-end", scale=k)
             error = backend.check_error()  # read once: it clears the runtime's last error
             if error is None:
-                for name, (buffer, role) in buffers.items():
-                    if role == "inout":
-                        backend.upload(buffer, memoryview(case.arrays[name]).cast("B"))
-                solve(*call_args)
+                for call, input_set, outputs in rotation.kept:
+                    for name, data in outputs.items():
+                        results[f"bench{k}:call{call}:set{input_set}:{name}"] = data
+                timing["checked_calls"] = [[call, input_set] for call, input_set, _ in rotation.kept]
+                # One more call per set, prepared like the timed ones: its result is what the parent compares
+                # with the task's solution (inout buffers back at the benchmark input, outputs at the sentinel).
+                for input_set in sets:
+                    input_set.prepare()
+                    solve(*input_set.args)
         error = error or backend.check_error()
         if error:
             say(event="error", case=f"bench{k}", run=0, message=error)
             return
-        for name, (buffer, role) in buffers.items():
-            if role in ("output", "inout"):
-                results[f"bench{k}:{name}"] = backend.download(buffer)
-            backend.release(("bench", k, name))
+        for r, input_set in enumerate(sets):
+            for name, data in input_set.outputs().items():
+                results[f"bench{k}:{name}" if r == 0 else f"bench{k}:set{r}:{name}"] = data
+            input_set.release()
         say(event="profiled" if profile is not None else "timed", scale=k, sizes=sizes, timing=timing)
 
 

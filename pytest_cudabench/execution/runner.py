@@ -13,6 +13,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -40,6 +42,17 @@ CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
 CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
 STDERR_TAIL = 2000
 SANITIZER_LOG = "sanitizer.log"
+BENCH_INPUT_SETS = 2  # input sets the timed calls rotate through at each benchmark scale
+# bench{k}:{name} (input set 0 after timing), bench{k}:set{r}:{name}, bench{k}:call{i}:set{r}:{name} (a timed call)
+BENCH_RESULT_KEY = re.compile(r"^bench(?P<scale>\d{1,3}):(?:call\d{1,9}:set\d{1,2}:|set\d{1,2}:)?(?P<name>\w+)$")
+# The parent's own clock around each scale's timing phase (see check_timing_phase).
+# Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
+# 14 ms on two shared cores), which shortens the measured phase when the start mark lags most: hence the slack.
+PHASE_MARGIN = 1.25  # a claim may exceed the parent's measurement by this factor ...
+PHASE_SLACK_S = 0.1  # ... plus this much
+PER_CALL_SLACK_S = 0.005  # per-call disagreement ignored below this (host jitter, launch costs)
+CLOCK_SLOW_FACTOR = 10.0  # the child's clock saw under 1/10 of a phase the parent measured ...
+CLOCK_MIN_PHASE_S = 0.05  # ... that took at least this long
 
 
 @dataclass
@@ -139,7 +152,10 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                                "suite_root": str(task.path.resolve().parents[1]),
                                "seed": timing["seed"], "cap_s": timing["cap_s"],
                                "profile_scale": timing.get("profile_scale"), "clock": timing.get("clock"),
-                               "scales": [task.sizes.complete(s) for s in task.sizes.bench]}
+                               "scales": [task.sizes.complete(s) for s in task.sizes.bench],
+                               # which timed calls get checked: secret per run, drawn here
+                               "check_seed": secrets.randbits(63),
+                               "input_sets": timing.get("input_sets", BENCH_INPUT_SETS)}
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
         # GPU state is read here, around the timing child: NVML opens device files, which the sandboxed child may not.
         before = monitor() if monitor and timing is not None else None
@@ -154,16 +170,25 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
         throttle = throttled(before, after) if monitor and timing is not None else None
         for row in timed if throttle else ():  # the machine's state, recorded with the numbers; not the answer's fault
             row["throttle"] = throttle
+        if timing is not None and timing.get("profile_scale") is None:
+            for k, row in enumerate(timed):
+                check_timing_phase(row, _phase_s(events, k), row["sizes"])
         bench_outputs = {}
         if timing is not None:
             finished = next(e for e in events if e.get("event") == "finished")
             blob = (job_dir / "results.bin").read_bytes()
-            for k, scale in enumerate(job["timing"]["scales"]):
-                for arg in task.outputs:
-                    key = f"bench{k}:{arg.name}"
-                    if key in finished["results_index"]:
-                        bench_outputs[key] = _result_array(blob, finished["results_index"], key, arg.dtype.numpy,
-                                                           arg.shape_for(scale))
+            names = {arg.name: arg for arg in task.outputs}
+            scales = job["timing"]["scales"]
+            for key in finished["results_index"]:
+                match = BENCH_RESULT_KEY.match(key)
+                if not key.startswith("bench"):
+                    continue
+                if not match or int(match["scale"]) >= len(scales) or match["name"] not in names:
+                    raise StageFailure("time", "the child returned a benchmark result under an unknown name; the "
+                                       "protocol was tampered with")
+                arg = names[match["name"]]
+                bench_outputs[key] = _result_array(blob, finished["results_index"], key, arg.dtype.numpy,
+                                                   arg.shape_for(scales[int(match["scale"])]))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     sandbox_note = "seccomp+rlimits" if use_seccomp else "rlimits only"
@@ -259,21 +284,76 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
 
     timer = threading.Timer(timeout_s, expire)
     timer.start()
+    lines: list[tuple[float, bytes]] = []
     try:
+        # Read while the child runs and timestamp each line on receipt: the timing phases are measured on this
+        # process's clock (the child's status is line-buffered, so a line arrives when it is written).
+        with os.fdopen(read_fd, "rb") as status:
+            for line in status:
+                lines.append((time.perf_counter(), line))
         process.wait()
     finally:
         timer.cancel()
     timed_out = expired.is_set()
-    with os.fdopen(read_fd) as status:
-        raw = status.read()
     events = []
-    for line in raw.splitlines():
+    for received, line in lines:
         try:
-            events.append(json.loads(line))
-        except json.JSONDecodeError:
+            event = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
             break  # the answer wrote garbage into the pipe: ignore the rest
+        if not isinstance(event, dict):
+            break
+        event["received_s"] = received  # ours, whatever the line said
+        events.append(event)
     tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
     return events, process.returncode, tail, timed_out
+
+
+def _phase_s(events: list[dict], scale_index: int) -> float | None:
+    """Seconds between the receipt of a scale's timing-start and timing-end events, on the parent's clock."""
+    marks = {e.get("event"): e["received_s"] for e in events
+             if e.get("scale") == scale_index and e.get("event") in ("timing-start", "timing-end")}
+    if "timing-start" not in marks or "timing-end" not in marks:
+        return None
+    return marks["timing-end"] - marks["timing-start"]
+
+
+def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int]) -> None:
+    """The child's timing claims against this process's clock around the scale's timing phase:
+    - the timed samples (their sum; n x median is at most twice that) must fit in the phase: claimed <= measured
+      x PHASE_MARGIN + PHASE_SLACK_S. Samples are a part of the phase, so a larger claim means a patched clock.
+    - the child's own clock over its loop (loop_s) must agree with the phase the same way, and must not show
+      under 1/CLOCK_SLOW_FACTOR of a phase longer than CLOCK_MIN_PHASE_S: a clock made to run slow (tiny times
+      while the calls take long) shows up there.
+    - per call, the phase minus the child's harness overhead must not exceed CLOCK_SLOW_FACTOR x the median
+      (beyond the slack) when the phase is longer than CLOCK_MIN_PHASE_S: the calls really took that long.
+    Honest overheads (warm-up, empty samples, flushes, output checks) only make the phase longer than the claims."""
+    if phase_s is None:
+        raise StageFailure("time", f"the timing phase at scale {sizes} was not bracketed by the child's start and "
+                           "end events; the status channel was tampered with")
+    limit = phase_s * PHASE_MARGIN + PHASE_SLACK_S
+    events = row.get("events") or {}
+    claimed = float(events.get("total_time_s") or 0.0)
+    if claimed > limit:
+        raise StageFailure("time", f"at scale {sizes} the timed samples add up to {claimed:.4g} s, but the whole "
+                           f"timing phase took {phase_s:.4g} s on the harness's clock: the timer was tampered with")
+    loop = row.get("loop_s")
+    if loop is not None:
+        loop = float(loop)
+        if loop > limit or (phase_s > CLOCK_MIN_PHASE_S and loop * CLOCK_SLOW_FACTOR < phase_s):
+            raise StageFailure("time", f"at scale {sizes} the child's clock measured its timing loop as {loop:.4g} "
+                               f"s, the harness's clock {phase_s:.4g} s: the clock was tampered with")
+    calls, median = row.get("calls"), events.get("median_s")
+    if calls and median is not None and phase_s > CLOCK_MIN_PHASE_S:
+        from ..timing.measure import EMPTY_SAMPLES
+
+        overhead = float(row.get("overhead_s") or 0.0)
+        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + EMPTY_SAMPLES)
+        per_call = busy / calls
+        if per_call > CLOCK_SLOW_FACTOR * float(median) + PER_CALL_SLACK_S:
+            raise StageFailure("time", f"at scale {sizes} each call took about {per_call:.3g} s on the harness's "
+                               f"clock beyond the timing overhead, but the timer reported a median of "
+                               f"{float(median):.3g} s: the timer was tampered with or the work outlives the call")
 
 
 def _kill_group(process: subprocess.Popen) -> None:

@@ -59,6 +59,36 @@ FORBIDDEN_CALLS = {
     "bind": "listens on the network", "listen": "listens on the network", "accept": "accepts network connections",
     "getaddrinfo": "resolves network names", "dlopen": "loads a library at run time", "dlsym": "looks up symbols at run time",
     "pthread_create": "starts a background thread", "setenv": "changes the environment", "putenv": "changes the environment",
+    "dlvsym": "looks up symbols at run time", "mprotect": "changes memory protection, as code patching does",
+    "pkey_mprotect": "changes memory protection, as code patching does", "dup2": "redirects a file descriptor",
+    "dup3": "redirects a file descriptor",
+}
+# Looked for in the compiled library only: as names in source they are too common (a kernel helper `write`), and
+# the import is what matters. printf/fprintf/puts/fwrite on the standard streams stay allowed.
+FORBIDDEN_IMPORTS = {
+    "write": "writes to a raw file descriptor", "pwrite": "writes to a raw file descriptor",
+    "pwrite64": "writes to a raw file descriptor", "writev": "writes to a raw file descriptor",
+    "pwritev": "writes to a raw file descriptor", "pwritev2": "writes to a raw file descriptor",
+    "fdopen": "opens a stream on a raw file descriptor", "dup": "duplicates a file descriptor",
+    "process_vm_writev": "writes another process's memory", "dladdr": "inspects loaded libraries",
+    "dlinfo": "inspects loaded libraries", "dl_iterate_phdr": "walks loaded libraries (code patching)",
+}
+# The harness's timer: CUDA events (runtime and driver API). An answer has no reason to call them, and defining
+# one interposes the harness's clock.
+TIMER_SYMBOLS = {name: "the harness's timer (CUDA events)" for name in (
+    "cudaEventElapsedTime", "cudaEventElapsedTime_v2", "cudaEventRecord", "cudaEventRecordWithFlags",
+    "cudaEventSynchronize", "cudaEventQuery", "cudaEventCreate", "cudaEventCreateWithFlags", "cudaEventDestroy",
+    "cuEventElapsedTime", "cuEventElapsedTime_v2", "cuEventRecord", "cuEventRecordWithFlags",
+    "cuEventSynchronize", "cuEventQuery", "cuEventCreate", "cuEventDestroy", "cuEventDestroy_v2",
+)}
+# Defining any of these (rather than calling them) replaces a clock or a call the harness's measurement relies on.
+HARNESS_DEFINITIONS = {
+    **TIMER_SYMBOLS,
+    **{name: "a host clock the harness reads" for name in (
+        "clock_gettime", "__clock_gettime", "gettimeofday", "time", "clock", "timespec_get", "ftime")},
+    **{name: "a synchronization the harness's measurement relies on" for name in (
+        "cudaDeviceSynchronize", "cudaStreamSynchronize", "cuCtxSynchronize", "cuStreamSynchronize",
+        "cudaMemsetAsync", "cudaMemcpyAsync", "cudaGetLastError", "cudaPeekAtLastError")},
 }
 FORBIDDEN_HEADERS = {
     "fstream": "file streams", "filesystem": "file system access", "thread": "background threads",
@@ -194,6 +224,10 @@ def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
             raise StageFailure("static-check", _library_message(lib.name, f"#include <{header_name}>",
                                                                  allowed_libraries))
     names = identifiers(code)
+    for name in sorted(names & TIMER_SYMBOLS.keys()):
+        line = find_identifier(code, name)
+        raise StageFailure("static-check", f"line {line}: `{name}` is part of {TIMER_SYMBOLS[name]}; an answer "
+                           "may not call, define or replace it (the harness times solve itself)")
     for qualified, why in FORBIDDEN_QUALIFIED.items():
         match = re.search(r"\b" + qualified.replace("::", r"\s*::\s*") + r"\b", code)
         if match:
@@ -224,12 +258,39 @@ _IMPORTS_EXEMPT = {"exit"}
 
 
 def check_imports(library_path: Path) -> None:
-    """Rejects a compiled answer that imports a forbidden function, however the source spelled it (macros, token
-    pasting). Reported as a compile-stage failure: the build is what gets rejected."""
+    """Rejects a compiled answer that imports a forbidden function or defines one of the harness's clocks and
+    timers, however the source spelled it (macros, token pasting). Reported as a compile-stage failure: the build
+    is what gets rejected."""
     for symbol in imported_symbols(library_path):
-        if symbol in FORBIDDEN_CALLS and symbol not in _IMPORTS_EXEMPT:
-            raise StageFailure("compile", f"the compiled answer imports `{symbol}` ({FORBIDDEN_CALLS[symbol]}), "
-                               "which is not allowed in an answer")
+        why = FORBIDDEN_CALLS.get(symbol) or FORBIDDEN_IMPORTS.get(symbol) or TIMER_SYMBOLS.get(symbol)
+        if why and symbol not in _IMPORTS_EXEMPT:
+            raise StageFailure("compile", f"the compiled answer imports `{symbol}` ({why}), which is not allowed "
+                               "in an answer")
+    for symbol in defined_symbols(library_path):
+        if symbol in HARNESS_DEFINITIONS:
+            raise StageFailure("compile", f"the compiled answer defines `{symbol}` ({HARNESS_DEFINITIONS[symbol]}):"
+                               " an answer may not replace it; remove the definition")
+
+
+def defined_symbols(library_path: Path) -> list[str]:
+    """Names the library exports (its dynamic symbol table): what it could interpose."""
+    nm = shutil.which("nm")
+    if nm is None:
+        return []
+    out = subprocess.run([nm, "-D", "--defined-only", str(library_path)], capture_output=True, text=True,
+                         timeout=30)
+    return [line.split()[-1].split("@")[0] for line in out.stdout.splitlines() if line.strip()]
+
+
+# Setting an access-policy window (or the persisting-L2 carve-out) lets data survive the harness's L2 flush.
+L2_PERSISTENCE_SYMBOLS = ("cudaStreamSetAttribute", "cuStreamSetAttribute", "cudaDeviceSetLimit",
+                          "cuCtxSetLimit", "cudaLaunchKernelExC", "cuLaunchKernelEx", "cudaGraphKernelNodeSetAttribute")
+
+
+def l2_persistence_imports(library_path: Path) -> list[str]:
+    """The calls through which the answer could set an access-policy window; the time stage records them (it
+    resets persisting lines before each sample either way)."""
+    return sorted(set(imported_symbols(library_path)) & set(L2_PERSISTENCE_SYMBOLS))
 
 
 def imported_symbols(library_path: Path) -> list[str]:
@@ -242,11 +303,9 @@ def imported_symbols(library_path: Path) -> list[str]:
 
 
 def exports_solve(library_path: Path) -> bool:
-    nm = shutil.which("nm")
-    if nm is None:
+    if shutil.which("nm") is None:
         return True
-    out = subprocess.run([nm, "-D", "--defined-only", str(library_path)], capture_output=True, text=True, timeout=30)
-    return any(line.split()[-1] == "solve" for line in out.stdout.splitlines() if line.strip())
+    return "solve" in defined_symbols(library_path)
 
 
 def link_flags(allowed_libraries: tuple[str, ...]) -> list[str]:

@@ -120,11 +120,14 @@ def _coerce(task: Task, arg: Arg, value: Any, shape: tuple[int, ...]) -> np.ndar
     return np.ascontiguousarray(array.reshape(shape), dtype=arg.dtype.numpy)
 
 
-def bench_case(task: Task, seed: int, scale_index: int) -> Case:
-    """The input of benchmark scale `scale_index`: the child times on it, and the parent counts a data-dependent
-    task's work on it, each making it from the same seed."""
+def bench_case(task: Task, seed: int, scale_index: int, input_set: int = 0) -> Case:
+    """Input set `input_set` of benchmark scale `scale_index`: the child times on it, and the parent counts a
+    data-dependent task's work on set 0 and checks outputs on every set, each making it from the same seed.
+    The timed calls rotate through several sets (different values, different buffers), so an answer that remembers
+    the last result is caught."""
     sizes = task.sizes.complete(task.sizes.bench[scale_index])
-    return make_case(task, sizes, task_rng(task, seed, f"bench{scale_index}"), scale_index)
+    salt = f"bench{scale_index}" if input_set == 0 else f"bench{scale_index}:set{input_set}"
+    return make_case(task, sizes, task_rng(task, seed, salt), scale_index)
 
 
 def reference_kwargs(task: Task, case: Case) -> dict[str, Any]:

@@ -36,6 +36,9 @@ from .stats import StoppingRule, relative_difference, summarize
 
 CUDA_DEV_ATTR_L2_CACHE_SIZE = 38  # cudaDevAttrL2CacheSize in driver_types.h
 CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT = 16
+CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE = 0x06  # cudaLimitPersistingL2CacheSize (enum cudaLimit)
+CUDA_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW = 1  # cudaStreamAttributeAccessPolicyWindow (cudaLaunchAttributeID)
+STREAM_ATTR_VALUE_WORDS = 8  # cudaStreamAttrValue is a union padded to 64 bytes: 8 aligned 64-bit words
 EMPTY_SAMPLES = 10  # empty sequences measured to estimate the fixed wall-clock overhead
 FLAG_REL = 0.5  # events and wall disagree by more than this fraction of the larger ...
 FLAG_ABS_S = 20e-6  # ... and by more than this much time (host jitter on tiny kernels is not a finding)
@@ -52,10 +55,18 @@ class TimingBackend(Protocol):
     def close(self) -> None: ...
 
 
-def _sample(backend: TimingBackend, launch: Callable[[], None] | None, flush: bool, index: int) -> tuple[float, float]:
-    """One timed sequence; returns (event seconds of the launch, wall seconds minus the flush's device time)."""
+def _sample(backend: TimingBackend, launch: Callable[[], None] | None, flush: bool, index: int,
+            prepare: Callable[[], None] | None = None) -> tuple[float, float]:
+    """One timed sequence; returns (event seconds of the launch, wall seconds minus the flush's device time).
+    `prepare` (resetting the next call's output buffers) runs between E0 and E1 with the flush, so neither clock
+    counts it; warm-up, empty and timed sequences all run it, so no call can tell which kind it is."""
+    reset_l2 = getattr(backend, "reset_persisting_l2", None)
+    if reset_l2 is not None:
+        reset_l2()  # lines an access-policy window made persistent would survive the flush
     t0 = backend.now()
     backend.record(0)
+    if prepare is not None:
+        prepare()
     if flush:
         backend.flush(index & 0xFF)  # a changing byte value so no layer can treat the memset as redundant
     backend.record(1)
@@ -77,16 +88,22 @@ def time_callable(
     monitor: Callable[[], dict | None] | None = None,
     flag_rel: float = FLAG_REL,
     flag_abs_s: float = FLAG_ABS_S,
+    prepare: Callable[[], None] | None = None,
+    after_sample: Callable[[int], None] | None = None,
 ) -> dict:
     """Time `launch` (which must only enqueue GPU work; inputs already on the device) until `rule` is done.
 
     flush_bytes: bytes memset between samples to evict L2; None = 2 x the device's L2 size; 0 = no flush (hot cache).
     warmup_s: warm-up by time (like triton's do_bench), at least one full sequence, samples discarded.
     monitor: returns a GPU state snapshot (e.g. `gpus.gpu_info`), called before and after to detect throttling.
+    prepare: run before every launch outside both clocks (see `_sample`); after_sample(i): run after timed sample i
+    (outside its measurement and its cost), e.g. to keep that call's outputs for checking.
 
     Returns {"events": rule.summary(), "wall": stats.summarize(wall samples), "cold_cache": bool, "flush_bytes",
     "overhead_s", "warmup_s", "warmup_calls", "disagreement" (relative_difference of the two medians),
-    "throttle" (str|None), "flagged" (bool), "flag_reasons" (list of str)}.
+    "throttle" (str|None), "flagged" (bool), "flag_reasons" (list of str), "calls" (launches, warm-up included),
+    "loop_s" (the whole loop on this process's clock, for the parent's own clock to check), "after_sample_s" (time
+    spent in after_sample), "l2_persistence" (what the backend saw of persisting-L2 settings, or None)}.
     """
     rule = rule or StoppingRule()
     own_backend = backend is None
@@ -100,23 +117,31 @@ def time_callable(
 
         start, calls = backend.now(), 0
         while True:
-            _sample(backend, launch, flush, calls)
+            _sample(backend, launch, flush, calls, prepare)
             calls += 1
             if backend.now() - start >= warmup_s:
                 break
         warmed = backend.now() - start
 
-        empties = sorted(_sample(backend, None, flush, i)[1] for i in range(EMPTY_SAMPLES))
+        empties = sorted(_sample(backend, None, flush, i, prepare)[1] for i in range(EMPTY_SAMPLES))
         overhead = empties[len(empties) // 2]
 
         walls = []
         i = 0
+        after_sample_s = 0.0
         while not rule.done:
             t_start = backend.now()
-            ev, wall = _sample(backend, launch, flush, i)
-            i += 1
+            ev, wall = _sample(backend, launch, flush, i, prepare)
             walls.append(max(wall - overhead, 0.0))
             rule.add(ev, cost_s=backend.now() - t_start)
+            if after_sample is not None:
+                t_after = backend.now()
+                after_sample(i)
+                after_sample_s += backend.now() - t_after
+            i += 1
+        loop_s = backend.now() - start
+        l2_state = getattr(backend, "l2_persistence", None)
+        l2_persistence = l2_state() if l2_state is not None else None
         after = monitor() if monitor else None
     finally:
         if own_backend:
@@ -150,6 +175,10 @@ def time_callable(
         "throttle": throttle,
         "flagged": bool(reasons),
         "flag_reasons": reasons,
+        "calls": calls + len(walls),
+        "loop_s": loop_s,
+        "after_sample_s": after_sample_s,
+        "l2_persistence": l2_persistence,
     }
 
 
@@ -231,11 +260,23 @@ def _declare(rt: ctypes.CDLL) -> None:
         "cudaGetLastError": ([], i),
         "cudaGetErrorName": ([i], ctypes.c_char_p),
         "cudaProfilerStart": ([], i),
+        "cudaMemcpyAsync": ([vp, vp, sz, i, vp], i),
+        "cudaDeviceGetLimit": ([ctypes.POINTER(sz), i], i),
+        "cudaDeviceSetLimit": ([i, sz], i),
         "cudaProfilerStop": ([], i),
     }
     for name, (args, res) in sigs.items():
         fn = getattr(rt, name)
         fn.argtypes, fn.restype = args, res
+    # Persisting-L2 controls (CUDA 11+): looked up on their own, so a runtime without them still times.
+    optional = {
+        "cudaCtxResetPersistingL2Cache": ([], i),
+        "cudaStreamGetAttribute": ([vp, i, vp], i),
+    }
+    for name, (args, res) in optional.items():
+        fn = getattr(rt, name, None)
+        if fn is not None:
+            fn.argtypes, fn.restype = args, res
 
 
 def check(code: int, what: str = "") -> None:
@@ -295,6 +336,7 @@ class CudaRuntimeBackend:
         self.events: list[ctypes.c_void_p] = []
         self.scratch = ctypes.c_void_p()
         self.scratch_bytes = 0
+        self.l2_reset = getattr(self.rt, "cudaCtxResetPersistingL2Cache", None) is not None
 
     def attribute(self, attr: int) -> int:
         v = ctypes.c_int()
@@ -319,6 +361,36 @@ class CudaRuntimeBackend:
 
     def flush(self, value: int) -> None:
         check(self.rt.cudaMemsetAsync(self.scratch, value, ctypes.c_size_t(self.scratch_bytes), None), "memset")
+
+    def reset_persisting_l2(self) -> None:
+        """Lines an access-policy window marked persisting would survive the flush: back to normal before each
+        sample. A device without persisting L2 refuses once (the error is cleared, so the answer is not blamed for
+        it) and is not asked again."""
+        if not self.l2_reset:
+            return
+        if self.rt.cudaCtxResetPersistingL2Cache() != 0:
+            self.rt.cudaGetLastError()
+            self.l2_reset = False
+
+    def l2_persistence(self) -> dict:
+        """What the answer left set: the persisting-L2 carve-out (cudaLimitPersistingL2CacheSize) and the legacy
+        default stream's access-policy window size (0 = none). A query the runtime refuses gives None, its error
+        cleared."""
+        state: dict = {"reset_each_sample": self.l2_reset, "persisting_limit_bytes": None,
+                       "access_policy_window_bytes": None}
+        limit = ctypes.c_size_t()
+        if self.rt.cudaDeviceGetLimit(ctypes.byref(limit), CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE) == 0:
+            state["persisting_limit_bytes"] = int(limit.value)
+        else:
+            self.rt.cudaGetLastError()
+        get_attribute = getattr(self.rt, "cudaStreamGetAttribute", None)
+        if get_attribute is not None:
+            value = (ctypes.c_uint64 * STREAM_ATTR_VALUE_WORDS)()
+            if get_attribute(None, CUDA_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW, ctypes.addressof(value)) == 0:
+                state["access_policy_window_bytes"] = int(value[1])  # {void* base_ptr; size_t num_bytes; ...}
+            else:
+                self.rt.cudaGetLastError()
+        return state
 
     def synchronize(self) -> None:
         check(self.rt.cudaDeviceSynchronize(), "cudaDeviceSynchronize")

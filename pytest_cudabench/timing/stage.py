@@ -28,7 +28,7 @@ ITEM_TIME_CAP_S = 3.0  # per item, spread over its scales
 NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible
 
 # Reference solution timings and outputs of the task being measured; items of one task run on one worker in turn.
-_reference_cache: dict[tuple, dict[str, Any]] = {}
+_reference_cache: dict[tuple, Any] = {}
 
 
 def peak_flops(peaks: Peaks, precision: str) -> float | None:
@@ -101,16 +101,66 @@ def speedup(answer: list[dict[str, Any]], reference: list[dict[str, Any]]) -> fl
 
 
 def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_outputs: dict[str, np.ndarray],
-                        scale_index: int, sizes: dict[str, int]) -> None:
-    """Outputs after the timing loop must agree with the task's own solution at the same scale and data."""
-    for arg in task.outputs:
-        key = f"bench{scale_index}:{arg.name}"
-        if key not in outputs or key not in reference_outputs:
+                        scale_index: int, sizes: dict[str, int], seed: int | None = None) -> None:
+    """The answer's outputs at a benchmark scale must agree with the task's own solution there, on the same data:
+    those of one call per input set after the timing loop, and those the child kept from randomly chosen timed
+    calls (an answer that skips work or replays a remembered result in some calls fails here). A task with a
+    checker (answers that are not unique) judges them itself, on the inputs of that set, rebuilt here from `seed`
+    (which such a task needs)."""
+    if task.check is not None and seed is None:
+        raise ValueError(f"{task.id} has a checker: check_bench_outputs needs the seed to rebuild its inputs")
+    from ..tasks import inputs
+
+    prefix = f"bench{scale_index}:"
+    judged: list[tuple[str, int, str]] = []  # (what, input set, key prefix of the outputs)
+    sets = sorted({int(key[len(prefix) + 3:].split(":")[0]) for key in reference_outputs
+                   if key.startswith(prefix + "set")} | {0})
+    for r in sets:
+        what = "after timing" if r == 0 else f"after timing (input set {r})"
+        judged.append((what, r, prefix if r == 0 else f"{prefix}set{r}:"))
+    calls = sorted({key.split(":")[1] for key in outputs if key.startswith(prefix + "call")},
+                   key=lambda c: int(c[4:]))
+    for call in calls:
+        r = next(int(key.split(":")[2][3:]) for key in outputs if key.startswith(f"{prefix}{call}:"))
+        judged.append((f"in timed call {int(call[4:]) + 1} (input set {r}): an answer must do the full work in "
+                       "every call, not skip it or replay a remembered result", r, f"{prefix}{call}:set{r}:"))
+    cases: dict[int, inputs.Case] = {}
+    for what, r, got_prefix in judged:
+        expected_prefix = prefix if r == 0 else f"{prefix}set{r}:"
+        got, expected = {}, {}
+        for arg in task.outputs:
+            if got_prefix + arg.name in outputs and expected_prefix + arg.name in reference_outputs:
+                got[arg.name] = outputs[got_prefix + arg.name]
+                expected[arg.name] = reference_outputs[expected_prefix + arg.name]
+        if not got:
             continue
-        atol, rtol = arg.tolerance(task.tolerance)
-        problem = compare.compare_output(arg, reference_outputs[key], outputs[key], atol, rtol)
+        if task.check is not None and len(got) == len(task.outputs):
+            assert seed is not None
+            if r not in cases:
+                cases[r] = inputs.bench_case(task, seed, scale_index, r)
+            case = cases[r]
+            problem = compare.compare_outputs(task, expected, got, {**inputs.reference_kwargs(task, case),
+                                                                    **case.sizes})
+        else:
+            problems = [compare.compare_output(arg, expected[arg.name], got[arg.name],
+                                               *arg.tolerance(task.tolerance))
+                        for arg in task.outputs if arg.name in got]
+            problem = "\n".join(p for p in problems if p) or None
         if problem:
-            raise StageFailure("time", f"wrong result at benchmark scale {sizes} after timing:\n{problem}")
+            raise StageFailure("time", f"wrong result at benchmark scale {sizes} {what}:\n{problem}")
+
+
+def l2_persistence_record(library: Path, timed: list[dict[str, Any]]) -> dict[str, Any]:
+    """Whether the answer set an access-policy window or a persisting-L2 carve-out: the calls its library imports
+    for that, and what the runtime showed after each scale's timing loop (persisting lines are reset before every
+    sample regardless, so a window cannot carry data across the flush)."""
+    from ..source.static_check import l2_persistence_imports
+
+    seen = [row.get("l2_persistence") for row in timed]
+    window = any((s or {}).get("access_policy_window_bytes") or (s or {}).get("persisting_limit_bytes")
+                 for s in seen)
+    imports = l2_persistence_imports(Path(library))
+    return {"imports": imports, "scales": seen, "set_by_answer": bool(window)}
 
 
 _work_cache: dict[tuple, list[tuple[float, float] | None]] = {}
@@ -132,12 +182,15 @@ def bench_works(task: Task, seed: int) -> list[tuple[float, float] | None] | Non
     return _work_cache[key]
 
 
-def reference_timing(task: Task, seed: int, gpu_name: str, measure) -> dict[str, Any]:
+def reference_timing(task: Task, seed: int, gpu_name: str, measure) -> Any:
     """The task's own solution timed the same way, once per task, seed and GPU in this process."""
     key = (task.id, seed, gpu_name, task.solution_path.stat().st_mtime_ns)
     if key not in _reference_cache:
         _reference_cache.clear()  # one task at a time: reference outputs at 1 GB scales are large
-        _reference_cache[key] = measure()
+        measured = measure()
+        # The solution's own kept timed calls are never compared with anything: at 1 GB scales they are large.
+        measured.bench_outputs = {k: v for k, v in measured.bench_outputs.items() if ":call" not in k}
+        _reference_cache[key] = measured
     return _reference_cache[key]
 
 
@@ -151,7 +204,8 @@ NCU_DEFINITION = ("CUDABench: ncu counters of the kernel with the most FP32 FLOP
                   "bandwidth utilisation), measured work, mean over the benchmark scales")
 
 
-def profile_with_ncu(task: Task, run_profiled, reference_outputs: dict[str, np.ndarray]) -> dict[str, Any]:
+def profile_with_ncu(task: Task, run_profiled, reference_outputs: dict[str, np.ndarray],
+                     seed: int | None = None) -> dict[str, Any]:
     """CUDABench's Performance-Score beside ours: each benchmark scale's call profiled under ncu.
     `run_profiled(scale_index, wrapper)` runs the child under the wrapper, calling solve once at that scale.
     A profiler that cannot measure (no ncu, no counter permission) leaves the score unmeasured with the reason; an
@@ -173,7 +227,7 @@ def profile_with_ncu(task: Task, run_profiled, reference_outputs: dict[str, np.n
                 if problem:  # the profiler broke, not the answer
                     return {**record, "status": "failed", "message": problem}
                 raise
-            check_bench_outputs(task, measured.bench_outputs, reference_outputs, k, sizes)
+            check_bench_outputs(task, measured.bench_outputs, reference_outputs, k, sizes, seed)
             try:
                 row = gpu_tools.ncu_scale_score(log_path.read_text(errors="replace") if log_path.exists() else "")
             except ValueError as exc:
