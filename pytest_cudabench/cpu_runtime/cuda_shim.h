@@ -99,6 +99,11 @@ static const size_t kGuard = 4096;
 static const size_t kStagger = 64 * 1024;  // stack tops are staggered so that fibers do not alias in the caches
 
 static int g_workers = 1;
+// Order in which a block's ready threads run between barriers (cudabench_cpu_schedule): a race whose outcome
+// depends on it gives different results under different orders.
+enum { SCHED_FORWARD = 0, SCHED_REVERSE = 1, SCHED_SHUFFLE = 2, SCHED_WARPS = 3 };
+static int g_schedule = SCHED_FORWARD;
+static unsigned long long g_sched_seed = 0;
 static unsigned long long g_memcap = 16ULL << 30;
 static pthread_mutex_t g_err_mu = PTHREAD_MUTEX_INITIALIZER;
 static volatile int g_sticky = 0;     // cudaError_t of a kernel fault; later launches are no-ops
@@ -185,6 +190,10 @@ struct Worker {
     void* sched_sp;
     const Job* job;
     unsigned char* dsmem;
+    int* order;              // scratch list of fibers made ready together, in the order they are queued
+    unsigned long long rng;  // SCHED_SHUFFLE: seeded per block, so a run does not depend on which worker ran it
+    void* fresh[64];         // function-scope __shared__ variables already filled with junk in this block
+    int nfresh;
     WarpState warps[32];
 #ifdef __SANITIZE_ADDRESS__
     const void* sched_lo;
@@ -204,8 +213,9 @@ static Worker* get_worker() {
     w->queue = (int*)calloc(kMaxThreads, sizeof(int));
     w->stacks = (char**)calloc(kMaxThreads, sizeof(char*));
     w->free_stacks = (int*)calloc(kMaxThreads, sizeof(int));
+    w->order = (int*)calloc(kMaxThreads, sizeof(int));
     w->dsmem = (unsigned char*)aligned_alloc(256, kMaxDynSmem + 256);
-    if (!w->fibers || !w->queue || !w->stacks || !w->free_stacks || !w->dsmem) {
+    if (!w->fibers || !w->queue || !w->stacks || !w->free_stacks || !w->order || !w->dsmem) {
         fprintf(stderr, "cudabench: out of memory\n");
         abort();
     }
@@ -243,6 +253,49 @@ static inline void q_push(Worker* w, int i) {
     if (pos >= kMaxThreads) pos -= kMaxThreads;
     w->queue[pos] = i;
     w->qcount++;
+}
+static inline void q_push_front(Worker* w, int i) {
+    w->qhead = w->qhead ? w->qhead - 1 : kMaxThreads - 1;
+    w->queue[w->qhead] = i;
+    w->qcount++;
+}
+static inline unsigned long long sched_rand(Worker* w) {  // splitmix64
+    unsigned long long z = (w->rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+// Fiber index at position k of the block's base order: thread order, or under SCHED_WARPS lane by lane across the
+// warps (lane 0 of every warp, then lane 1, ...); -1 for positions past the block's last thread.
+static inline int base_order(Worker* w, int k) {
+    if (g_schedule != SCHED_WARPS) return k < w->n ? k : -1;
+    int nwarps = (w->n + 31) / 32, i = (k % nwarps) * 32 + k / nwarps;
+    return i < w->n ? i : -1;
+}
+// Queue the fibers w->order[0..count) made ready together (at block start, a barrier, or a warp operation's
+// release): forward keeps their order, reverse reverses it, shuffle permutes it; under SCHED_WARPS the lanes a warp
+// operation releases go first, so that warp runs on through its warp operations while the others wait.
+static void queue_ready(Worker* w, int count, bool warp_release) {
+    int* idx = w->order;
+    switch (g_schedule) {
+    case SCHED_REVERSE:
+        for (int k = count - 1; k >= 0; k--) q_push(w, idx[k]);
+        return;
+    case SCHED_SHUFFLE:
+        for (int k = count - 1; k > 0; k--) {
+            int r = (int)(sched_rand(w) % (unsigned long long)(k + 1)), t = idx[k];
+            idx[k] = idx[r];
+            idx[r] = t;
+        }
+        break;
+    case SCHED_WARPS:
+        if (warp_release) {
+            for (int k = count - 1; k >= 0; k--) q_push_front(w, idx[k]);
+            return;
+        }
+        break;
+    }
+    for (int k = 0; k < count; k++) q_push(w, idx[k]);
 }
 static inline int q_pop(Worker* w) {
     int i = w->queue[w->qhead];
@@ -369,14 +422,17 @@ static void switch_away(Worker* w, bool exiting) {
 }
 
 static void release_bar(Worker* w, Fiber* self) {
-    int count = w->bar_count;
-    for (int i = 0; i < w->n; i++) {
+    int count = w->bar_count, ready = 0, positions = (w->n + 31) / 32 * 32;
+    for (int k = 0; k < positions; k++) {
+        int i = base_order(w, k);
+        if (i < 0) continue;
         Fiber& f = w->fibers[i];
         if (f.state != ST_BAR) continue;
         f.state = ST_READY;
         f.result = (unsigned long long)count;
-        if (&f != self) q_push(w, i);
+        if (&f != self) w->order[ready++] = i;
     }
+    queue_ready(w, ready, false);
     w->bar_arrived = 0;
 }
 
@@ -463,10 +519,17 @@ static void run_block(Worker* w, const Job* j, unsigned long long b) {
         }
         f.state = ST_READY;
         f.stack = -1;
-        w->queue[i] = i;
     }
+    w->rng = g_sched_seed ^ (b * 0xD1B54A32D192ED03ULL);
+    w->nfresh = 0;
     w->qhead = 0;
-    w->qcount = n;
+    w->qcount = 0;
+    int ready = 0, positions = (n + 31) / 32 * 32;
+    for (int k = 0; k < positions; k++) {
+        int i = base_order(w, k);
+        if (i >= 0) w->order[ready++] = i;
+    }
+    queue_ready(w, ready, false);
     for (;;) {  // a fiber comes back here when it exits or the block is abandoned
         int nx = next_ready(w);
         if (nx < 0) break;
@@ -686,11 +749,13 @@ static void release_warp(Worker* w, int wi, unsigned arr, Fiber* self) {
         if (t.wop >= W_SHFL && t.wop <= W_XOR) r = (arr >> s) & 1u ? base[s].wval : t.wval;
         t.result = r;
     }
+    int ready = 0;
     for (unsigned m = arr; m; m &= m - 1) {
         int l = __builtin_ctz(m);
         base[l].state = ST_READY;
-        if (&base[l] != self) q_push(w, wi * 32 + l);
+        if (&base[l] != self) w->order[ready++] = wi * 32 + l;
     }
+    queue_ready(w, ready, true);
     ws.arrived &= ~arr;
     if (ws.mixed) {
         unsigned rest = ws.arrived;  // still mixed only if the lanes left wait at different operations
@@ -730,6 +795,20 @@ static unsigned long long warp_op(int op, unsigned mask, unsigned long long val,
     }
     switch_away(w, false);
     return f->result;
+}
+
+// Called (by the rewritten source) after each function-scope __shared__ declaration: the first thread of a block to
+// reach it fills the variable with junk, as a GPU leaves shared memory uninitialised; otherwise the worker's
+// thread_local storage would still hold what the previous block or launch left there (a result a racing answer
+// could read).
+static void fresh_shared(void* p, size_t n) {
+    Worker* w = tl_worker;
+    if (!w || !w->cur) return;
+    for (int k = 0; k < w->nfresh; k++)
+        if (w->fresh[k] == p) return;
+    if (w->nfresh == 64) return;  // never refill a variable the block may be using
+    w->fresh[w->nfresh++] = p;
+    memset(p, 0xFF, n);
 }
 
 static void yield_fiber() {  // let the other threads of the block run (spin loops, failed CAS)
@@ -879,6 +958,13 @@ void cudabench_cpu_configure(int workers, unsigned long long mem_cap_bytes) {
     if (mem_cap_bytes) g_memcap = mem_cap_bytes;
     get_worker();
     pool_start();  // threads exist before solve runs (a sandbox may forbid more than that later)
+}
+// The order of a block's threads between barriers for the launches that follow: 0 forward (thread order), 1 reverse,
+// 2 a shuffle seeded by `seed` (and the block index), 3 warps interleaved lane by lane, each warp running on through
+// its warp operations. A correct kernel gives the same result under all of them.
+void cudabench_cpu_schedule(int order, unsigned long long seed) {
+    cudabench::g_schedule = (order >= 0 && order <= 3) ? order : 0;
+    cudabench::g_sched_seed = seed;
 }
 void cudabench_cpu_register(void* ptr, unsigned long long bytes) { cudabench::add_range(ptr, (size_t)bytes, 0); }
 const char* cudabench_cpu_error(void) { return cudabench::g_report_code ? cudabench::g_report : nullptr; }
