@@ -103,8 +103,9 @@ class CpuBackend:
     def warm_up(self) -> None:
         pass
 
-    def set_thread_order(self, order: int, seed: int) -> None:
+    def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
         self.lib.cudabench_cpu_schedule(order, seed)
+        self.lib.cudabench_cpu_racecheck(int(racecheck))
 
     def check_error(self) -> str | None:
         message = self.lib.cudabench_cpu_error()
@@ -185,8 +186,8 @@ class GpuBackend:
         self.cudart.cudaDeviceSynchronize()
         self.cudart.cudaGetLastError()
 
-    def set_thread_order(self, order: int, seed: int) -> None:
-        pass  # the GPU schedules its threads itself
+    def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
+        pass  # the GPU schedules its threads itself (racecheck there: --cudabench-sanitize)
 
     def check_error(self) -> str | None:
         code = self.cudart.cudaDeviceSynchronize()
@@ -249,9 +250,9 @@ def main(argv: list[str]) -> int:
     results: dict[str, bytes] = {}
     for case in job["cases"]:
         index = case["index"]
-        for run, (sentinel, order, seed) in enumerate(case["runs"]):
+        for run, (sentinel, order, seed, racecheck) in enumerate(case["runs"]):
             say(event="call", case=index, run=run)
-            backend.set_thread_order(order, seed)
+            backend.set_thread_order(order, seed, racecheck)
             buffers = {}
             call_args = []
             for arg in job["args"]:
@@ -279,7 +280,7 @@ def main(argv: list[str]) -> int:
                 if not backend.slack_intact(buffer):
                     overruns.append(name)
             say(event="done-call", case=index, run=run, seconds=elapsed, overruns=overruns)
-    backend.set_thread_order(0, 0)
+    backend.set_thread_order(0, 0, False)
     if job.get("timing"):
         time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     index_of = {}

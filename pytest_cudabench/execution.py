@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -166,14 +167,15 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                            sandbox=sandbox_note, timed=timed, bench_outputs=bench_outputs)
 
 
-def case_runs(runtime: str, case: inputs.Case, position: int) -> list[tuple[int, str]]:
-    """The calls made on one case, as (output sentinel, thread order): two sentinels in thread order, and on the
-    CPU runtime a third call in another thread order. A benchmark scale judged on the CPU runtime gets one call."""
+def case_runs(runtime: str, case: inputs.Case, position: int) -> list[tuple[int, str, bool]]:
+    """The calls made on one case, as (output sentinel, thread order, racecheck): two sentinels in thread order,
+    and on the CPU runtime a third call in another thread order with shared-memory race detection (cuda_shim.h).
+    A benchmark scale judged on the CPU runtime gets one call."""
     if case.scale is not None:
-        return [(SENTINELS[0], "forward")]
-    runs = [(sentinel, "forward") for sentinel in SENTINELS]
+        return [(SENTINELS[0], "forward", False)]
+    runs = [(sentinel, "forward", False) for sentinel in SENTINELS]
     if runtime == "cpu":
-        runs.append((SENTINELS[0], ORDER_RUNS[position % len(ORDER_RUNS)]))
+        runs.append((SENTINELS[0], ORDER_RUNS[position % len(ORDER_RUNS)], True))
     return runs
 
 
@@ -192,7 +194,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
     for position, case in enumerate(cases):
         job_cases.append({
             "index": case.index,
-            "runs": [[sentinel, THREAD_ORDERS[order], case.index] for sentinel, order in
+            "runs": [[sentinel, THREAD_ORDERS[order], case.index, racecheck] for sentinel, order, racecheck in
                      case_runs(runtime, case, position)],
             "size_key": json.dumps(case.sizes, sort_keys=True),
             "scalars": {a.name: (float(case.scalars[a.name]) if a.dtype.is_float else int(case.scalars[a.name]))
@@ -297,6 +299,10 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     if findings:
         raise StageFailure("execute", f"{findings} (in {where})", log[-4000:])
     error = next((e for e in events if e.get("event") == "error"), None)
+    if error and str(error["message"]).startswith("shared-memory race"):
+        message = re.sub(r" \(cudaError\w+\)$", "", error["message"])
+        raise StageFailure("execute", f"{_source_lines(message, job['library'])} "
+                           f"(in {_case_label(cases, error['case'])})")
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
                            stderr_tail)
@@ -372,6 +378,28 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
                          "seconds": [round(s, 6) for s in seconds if s is not None],
                          "tolerance_used": None if used is None else round(used, 4)})
     return verdicts
+
+
+_PC = re.compile(r"\{pc:(0x[0-9a-f]+)\}")
+
+
+def _source_lines(message: str, library: str) -> str:
+    """`message` with the racecheck's code addresses ({pc:0x...}) replaced by lines of the answer, read from the
+    library's line tables (addr2line, here in the parent); only line numbers are taken from its output."""
+    addresses = _PC.findall(message)
+    lines: dict[str, str] = {}
+    tool = shutil.which("addr2line")
+    if addresses and tool:
+        try:
+            out = subprocess.run([tool, "-e", library, *addresses], capture_output=True, text=True, timeout=20,
+                                 stdin=subprocess.DEVNULL).stdout.splitlines()
+        except (OSError, subprocess.TimeoutExpired):
+            out = []
+        for address, text in zip(addresses, out):
+            found = re.search(r":(\d+)", text)
+            if found and found[1] != "0":
+                lines[address] = f"line {found[1]}"
+    return _PC.sub(lambda m: lines.get(m[1], "an unknown line"), message)
 
 
 def _result_array(blob: bytes, index: dict[str, list[int]], key: str, dtype, shape) -> np.ndarray:

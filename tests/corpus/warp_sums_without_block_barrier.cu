@@ -1,4 +1,4 @@
-// task: reduction/sum   expect: result depends on thread order.*warps interleaved
+// task: reduction/sum   expect: shared-memory race \((read-after-write|write-after-read) hazard\) in kernel block_sum.*line 1[0-4]
 // Cheat 17 between warps: each warp's lane 0 stores its shuffle-reduced sum in shared memory and thread 0 adds them
 // after only a __syncwarp(), which orders the lanes of its own warp, not the other warps' stores.
 __global__ void block_sum(const float* x, float* out, int n) {
