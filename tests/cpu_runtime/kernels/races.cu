@@ -4,6 +4,9 @@
 // mode 2: per-warp sums (shuffles) written to shared memory by lane 0, read by thread 0 after only a __syncwarp
 // mode 3: shared-memory atomics, then a barrier, then the read: no race
 // mode 4: like mode 2 with a __syncthreads instead of the __syncwarp: no race
+// mode 5: lanes of one warp exchange values through shared memory with a __syncwarp between store and load: no race
+// mode 6: the same without the __syncwarp: a race
+// mode 7: reads a __shared__ array no thread of this launch wrote (the previous launch did): junk, not old values
 __global__ void chain_scan(const float* x, float* y, int n) {
     __shared__ float s[1024];
     int t = threadIdx.x;
@@ -45,7 +48,25 @@ __global__ void atomic_count(const float* x, float* y, int n) {
     __syncthreads();
     if (t < 4) y[t] = (float)bins[t];
 }
+__global__ void warp_exchange(const float* x, float* y, int n, int sync) {
+    __shared__ float s[1024];
+    int t = threadIdx.x;
+    s[t] = x[t];
+    if (sync) __syncwarp();
+    y[t] = s[t ^ 1];
+}
+__global__ void leftover(const float* x, float* y, int n, int write) {
+    __shared__ float s[1024];
+    int t = threadIdx.x;
+    if (write) s[t] = x[t];
+    else y[t] = s[t];
+}
 extern "C" void solve(int mode, const float* x, float* y, int n) {
+    if (mode == 5 || mode == 6) warp_exchange<<<1, n>>>(x, y, n, mode == 5);
+    if (mode == 7) {
+        leftover<<<1, n>>>(x, y, n, 1);
+        leftover<<<1, n>>>(x, y, n, 0);
+    }
     if (mode == 0) chain_scan<<<1, n>>>(x, y, n);
     if (mode == 1) synced_scan<<<1, n>>>(x, y, n);
     if (mode == 2 || mode == 4) warp_sums<<<1, n>>>(x, y, n, mode == 4);
