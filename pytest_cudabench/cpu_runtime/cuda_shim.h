@@ -978,6 +978,7 @@ struct ShadowWord {
     unsigned epoch[3];           // [0]: last write, [1], [2]: two of the reads since
     unsigned short tid[3], syncs[3];
     unsigned pc[3];
+    unsigned char bytes[3];      // which bytes of the word the access touched: threads may share a word, not a byte
 };
 static const unsigned kStaticShadow = 48 * 1024 / 4;
 static int g_racecheck = 0, g_race_reported = 0;
@@ -1022,13 +1023,15 @@ CB_NOTSAN static void race_access(const void* p, size_t n, bool write, const voi
     int me = (int)(w->cur - w->fibers);
     unsigned e = w->epoch, syncs = w->warps[me >> 5].syncs;
     unsigned pc = (unsigned)((const char*)ret - &__ehdr_start - 1);
-    uintptr_t a = (uintptr_t)p & ~(uintptr_t)3, end = (uintptr_t)p + (n ? n : 1);
+    uintptr_t start = (uintptr_t)p, a = start & ~(uintptr_t)3, end = start + (n ? n : 1);
     for (; a < end; a += 4) {
         ShadowWord* sw = shadow_of(w, a);
         if (!sw) continue;
+        unsigned lo = start > a ? (unsigned)(start - a) : 0, hi = end < a + 4 ? (unsigned)(end - a) : 4;
+        unsigned char bytes = (unsigned char)(((1u << hi) - 1) & ~((1u << lo) - 1));
         for (int k = 0; k < (write ? 3 : 1); k++) {
             int other = sw->tid[k];
-            if (sw->epoch[k] != e || other == me) continue;
+            if (sw->epoch[k] != e || other == me || !(sw->bytes[k] & bytes)) continue;
             if ((other >> 5) == (me >> 5) && sw->syncs[k] != syncs) continue;  // ordered by a warp operation
             race_report(w, me, sw, k, write, pc);
             return;
@@ -1039,6 +1042,7 @@ CB_NOTSAN static void race_access(const void* p, size_t n, bool write, const voi
         sw->tid[slot] = (unsigned short)me;
         sw->syncs[slot] = (unsigned short)syncs;
         sw->pc[slot] = pc;
+        sw->bytes[slot] = bytes;
     }
 }
 

@@ -6,6 +6,7 @@
 // mode 4: like mode 2 with a __syncthreads instead of the __syncwarp: no race
 // mode 5: lanes of one warp exchange values through shared memory with a __syncwarp between store and load: no race
 // mode 6: the same without the __syncwarp: a race
+// mode 8: threads store neighbouring bytes of one word, then a barrier: no race
 // mode 7: reads a __shared__ array no thread of this launch wrote (the previous launch did): junk, not old values
 __global__ void chain_scan(const float* x, float* y, int n) {
     __shared__ float s[1024];
@@ -61,7 +62,15 @@ __global__ void leftover(const float* x, float* y, int n, int write) {
     if (write) s[t] = x[t];
     else y[t] = s[t];
 }
+__global__ void byte_stores(const float* x, float* y, int n) {
+    __shared__ unsigned char b[1024];
+    int t = threadIdx.x;
+    b[t] = (unsigned char)x[t];
+    __syncthreads();
+    y[t] = b[t ^ 1];
+}
 extern "C" void solve(int mode, const float* x, float* y, int n) {
+    if (mode == 8) byte_stores<<<1, n>>>(x, y, n);
     if (mode == 5 || mode == 6) warp_exchange<<<1, n>>>(x, y, n, mode == 5);
     if (mode == 7) {
         leftover<<<1, n>>>(x, y, n, 1);
