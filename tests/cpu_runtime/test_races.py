@@ -106,8 +106,8 @@ def test_racecheck_without_syncwarp_between_lanes(races):
     assert error and "in kernel warp_exchange" in error, error
 
 
-@pytest.mark.parametrize("mode", [1, 3, 4, 5, 8],
-                         ids=["syncthreads", "shared-atomics", "block-barrier", "syncwarp", "bytes-of-one-word"])
+@pytest.mark.parametrize("mode", [1, 3, 4, 5, 8, 9], ids=["syncthreads", "shared-atomics", "block-barrier", "syncwarp",
+                                                         "bytes-of-one-word", "same-value-flag"])
 def test_racecheck_does_not_flag_synchronised_kernels(races, mode):
     for order in ("forward", "reverse"):
         assert run(races, mode, order, racecheck=True)[1] is None

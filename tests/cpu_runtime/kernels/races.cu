@@ -7,6 +7,7 @@
 // mode 5: lanes of one warp exchange values through shared memory with a __syncwarp between store and load: no race
 // mode 6: the same without the __syncwarp: a race
 // mode 8: threads store neighbouring bytes of one word, then a barrier: no race
+// mode 9: every thread that sees a value above 4 sets a shared flag to 1 (same value, no read in between): no report
 // mode 7: reads a __shared__ array no thread of this launch wrote (the previous launch did): junk, not old values
 __global__ void chain_scan(const float* x, float* y, int n) {
     __shared__ float s[1024];
@@ -69,7 +70,16 @@ __global__ void byte_stores(const float* x, float* y, int n) {
     __syncthreads();
     y[t] = b[t ^ 1];
 }
+__global__ void any_flag(const float* x, float* y, int n) {
+    __shared__ int flag;
+    if (threadIdx.x == 0) flag = 0;
+    __syncthreads();
+    if (x[threadIdx.x] > 4.0f) flag = 1;
+    __syncthreads();
+    y[threadIdx.x] = (float)flag;
+}
 extern "C" void solve(int mode, const float* x, float* y, int n) {
+    if (mode == 9) any_flag<<<1, n>>>(x, y, n);
     if (mode == 8) byte_stores<<<1, n>>>(x, y, n);
     if (mode == 5 || mode == 6) warp_exchange<<<1, n>>>(x, y, n, mode == 5);
     if (mode == 7) {
