@@ -111,8 +111,9 @@ def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: 
 def _cpu_runtime_version() -> str:
     header = Path(__file__).parent / "cpu_runtime" / "cuda_shim.h"
     rewrite = Path(__file__).parent / "cpu_runtime" / "rewrite.py"
+    build = Path(__file__).parent / "cpu_runtime" / "build.py"  # its compiler flags (the racecheck build)
     digest = hashlib.sha256()
-    for path in (header, rewrite):
+    for path in (header, rewrite, build):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
