@@ -206,6 +206,8 @@ class Evaluation:
         library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
                                               self.settings.sanitize)
         cases = inputs.make_cases(self.task, self.settings.seed, self.settings.cases)
+        if runtime == "cpu":  # no time stage there to see the benchmark sizes: judge one that fits the CPU
+            cases += inputs.cpu_scale_cases(self.task, self.settings.seed, len(cases))
         for case in cases:
             inputs.expect(self.task, case)
         outcome = execution.run_cases(self.task, library, runtime, cases,

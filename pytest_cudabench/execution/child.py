@@ -1,8 +1,8 @@
 """The child process that runs an untrusted answer:
 `python -m pytest_cudabench.execution.child JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS]`.
 
-It loads the answer's library, calls `solve` on every case twice (outputs pre-filled with two different sentinels)
-and saves what it got: the outputs and the inputs as they were after the call, plus the slack after every buffer.
+It loads the answer's library, calls `solve` on every case as its runs say (outputs pre-filled with one of two
+sentinels; on the CPU runtime, a block's threads run in the thread order the run names) and saves what it got: the outputs and the inputs as they were after the call, plus the slack after every buffer.
 It judges nothing: the parent compares, so nothing the answer does in here can make a pass. Progress goes to the
 status pipe as JSON lines, so the parent knows which case was running when the child died.
 """
@@ -68,6 +68,7 @@ class CpuBackend:
         self.libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         self.lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         self.lib.cudabench_cpu_register.argtypes = [ctypes.c_void_p, ctypes.c_ulonglong]
+        self.lib.cudabench_cpu_schedule.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         self.lib.cudabench_cpu_error.restype = ctypes.c_char_p
         self.lib.cudabench_cpu_error_name.restype = ctypes.c_char_p
         self.lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
@@ -109,6 +110,10 @@ class CpuBackend:
 
     def warm_up(self) -> None:
         pass
+
+    def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
+        self.lib.cudabench_cpu_schedule(order, seed)
+        self.lib.cudabench_cpu_racecheck(int(racecheck))
 
     def check_error(self) -> str | None:
         message = self.lib.cudabench_cpu_error()
@@ -199,6 +204,9 @@ class GpuBackend:
         self.cudart.cudaDeviceSynchronize()
         self.cudart.cudaGetLastError()
 
+    def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
+        pass  # the GPU schedules its threads itself (racecheck there: --cudabench-sanitize)
+
     def check_error(self) -> str | None:
         code = self.cudart.cudaDeviceSynchronize()
         if code == 0:
@@ -265,8 +273,9 @@ def main(argv: list[str]) -> int:
     results: dict[str, bytes] = {}
     for case in job["cases"]:
         index = case["index"]
-        for run, sentinel in enumerate(job["sentinels"]):
+        for run, (sentinel, order, seed, racecheck) in enumerate(case["runs"]):
             say(event="call", case=index, run=run)
+            backend.set_thread_order(order, seed, racecheck)
             buffers = {}
             call_args = []
             for arg in job["args"]:
@@ -294,6 +303,7 @@ def main(argv: list[str]) -> int:
                 if not backend.slack_intact(buffer):
                     overruns.append(name)
             say(event="done-call", case=index, run=run, seconds=elapsed, overruns=overruns)
+    backend.set_thread_order(0, 0, False)
     if job.get("timing"):
         time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     index_of = {}

@@ -38,6 +38,12 @@ from ..errors import StageFailure, StageSkip
 from ..tasks.loader import Task
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
+# CPU runtime: a third call per case runs each block's threads in another order between barriers (cudabench_cpu_
+# schedule), cycling over the cases; a kernel whose result depends on it races (cheat 17).
+THREAD_ORDERS = {"forward": 0, "reverse": 1, "shuffle": 2, "warps": 3}
+ORDER_RUNS = ("reverse", "warps", "shuffle")
+ORDER_NAMES = {"reverse": "in reverse thread order", "warps": "with warps interleaved lane by lane, each warp "
+               "running on through its warp operations", "shuffle": "in a shuffled order"}
 CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
 CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
 STDERR_TAIL = 2000
@@ -121,8 +127,9 @@ def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: 
 def _cpu_runtime_version() -> str:
     header = Path(__file__).parent / "cpu_runtime" / "cuda_shim.h"
     rewrite = Path(__file__).parent / "cpu_runtime" / "rewrite.py"
+    build = Path(__file__).parent / "cpu_runtime" / "build.py"  # its compiler flags (the racecheck build)
     digest = hashlib.sha256()
-    for path in (header, rewrite):
+    for path in (header, rewrite, build):
         if path.is_file():
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -196,6 +203,18 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                            sandbox=sandbox_note, timed=timed, bench_outputs=bench_outputs)
 
 
+def case_runs(runtime: str, case: inputs.Case, position: int) -> list[tuple[int, str, bool]]:
+    """The calls made on one case, as (output sentinel, thread order, racecheck): two sentinels in thread order,
+    and on the CPU runtime a third call in another thread order with shared-memory race detection (cuda_shim.h).
+    A benchmark scale judged on the CPU runtime gets one call."""
+    if case.scale is not None:
+        return [(SENTINELS[0], "forward", False)]
+    runs = [(sentinel, "forward", False) for sentinel in SENTINELS]
+    if runtime == "cpu":
+        runs.append((SENTINELS[0], ORDER_RUNS[position % len(ORDER_RUNS)], True))
+    return runs
+
+
 def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,
                use_seccomp: bool, workers: int | None, extra: dict[str, Any]) -> dict[str, Any]:
     index: dict[str, list[int]] = {}
@@ -208,9 +227,11 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
                 blob.write(data)
                 index[f"{case.index}:{arg.name}"] = [offset, len(data)]
                 offset += len(data)
-    for case in cases:
+    for position, case in enumerate(cases):
         job_cases.append({
             "index": case.index,
+            "runs": [[sentinel, THREAD_ORDERS[order], case.index, racecheck] for sentinel, order, racecheck in
+                     case_runs(runtime, case, position)],
             "size_key": json.dumps(case.sizes, sort_keys=True),
             "scalars": {a.name: (float(case.scalars[a.name]) if a.dtype.is_float else int(case.scalars[a.name]))
                         for a in task.scalars},
@@ -384,6 +405,10 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     if findings:
         raise StageFailure("execute", f"{findings} (in {where})", log[-4000:])
     error = next((e for e in events if e.get("event") == "error"), None)
+    if error and str(error["message"]).startswith("shared-memory race"):
+        message = re.sub(r" \(cudaError\w+\)$", "", error["message"])
+        raise StageFailure("execute", f"{_source_lines(message, job['library'])} "
+                           f"(in {_case_label(cases, error['case'])})")
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
                            stderr_tail)
@@ -401,10 +426,11 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     finished_event = next(e for e in events if e.get("event") == "finished")
     blob = (job_dir / "results.bin").read_bytes()
     results = {}
+    runs_of = {c["index"]: c["runs"] for c in job["cases"]}
     for case in cases:
         for arg in task.args:
             if arg.is_pointer:
-                for run in range(len(SENTINELS)):
+                for run in range(len(runs_of[case.index])):
                     key = f"{case.index}:{run}:{arg.name}"
                     results[key] = _result_array(blob, finished_event["results_index"], key, arg.dtype.numpy,
                                                  case.arrays[arg.name].shape)
@@ -412,7 +438,8 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     verdicts = []
     for case in cases:
         label = _case_label(cases, case.index)
-        for run in range(len(SENTINELS)):
+        runs = runs_of[case.index]
+        for run in range(len(runs)):
             overruns = done[(case.index, run)].get("overruns") or []
             if overruns:
                 raise StageFailure("execute", f"{label}: wrote past the end of {', '.join(overruns)} "
@@ -426,24 +453,59 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
                     raise StageFailure("execute", f"{label}: solve modified the input `{arg.name}` "
                                        f"({changed} element(s) changed); inputs are read-only")
         got = {a.name: results[f"{case.index}:0:{a.name}"] for a in task.outputs}
-        got_again = {a.name: results[f"{case.index}:1:{a.name}"] for a in task.outputs}
         context = {**inputs.reference_kwargs(task, case), **case.sizes}
         problem = compare.compare_outputs(task, case.expected, got, context)
         if problem:
             unwritten = _unwritten(task, got, SENTINELS[0])
             raise StageFailure("execute", f"wrong result in {label}:\n{problem}{unwritten}")
-        for arg in task.outputs:
-            if not np.array_equal(got[arg.name].view(np.uint8), got_again[arg.name].view(np.uint8)) and \
-                    compare.compare_outputs(task, case.expected, got_again, context):
-                raise StageFailure("execute", f"{label}: `{arg.name}` differs between two calls whose output "
+        for run in range(1, len(runs)):
+            got_again = {a.name: results[f"{case.index}:{run}:{a.name}"] for a in task.outputs}
+            differs = [a.name for a in task.outputs
+                       if not np.array_equal(got[a.name].view(np.uint8), got_again[a.name].view(np.uint8))]
+            if not differs:
+                continue
+            problem = compare.compare_outputs(task, case.expected, got_again, context)
+            if not problem:
+                continue
+            order = next(name for name, code in THREAD_ORDERS.items() if code == runs[run][1])
+            if order == "forward":
+                raise StageFailure("execute", f"{label}: `{differs[0]}` differs between two calls whose output "
                                    "buffers started with different contents: the answer reads output memory it "
                                    "did not write, or races")
-        seconds = [done[(case.index, r)].get("seconds") for r in range(len(SENTINELS))]
+            raise StageFailure("execute", f"{label}: the result depends on thread order: correct with each block's "
+                               f"threads run in thread order between barriers, wrong when run {ORDER_NAMES[order]}:"
+                               f"\n{problem}\nThis is a race between threads of a block: a thread reads (or "
+                               "overwrites) shared or global memory that another thread of the block writes, with "
+                               "no barrier between them. Add __syncthreads() between the writes and the reads "
+                               "(__syncwarp() only orders the lanes of one warp), or use atomics.")
+        seconds = [done[(case.index, r)].get("seconds") for r in range(len(runs))]
         used = compare.tolerance_used(task, case.expected, got)
         verdicts.append({"index": case.index, "sizes": case.sizes, "passed": True,
                          "seconds": [round(s, 6) for s in seconds if s is not None],
                          "tolerance_used": None if used is None else round(used, 4)})
     return verdicts
+
+
+_PC = re.compile(r"\{pc:(0x[0-9a-f]+)\}")
+
+
+def _source_lines(message: str, library: str) -> str:
+    """`message` with the racecheck's code addresses ({pc:0x...}) replaced by lines of the answer, read from the
+    library's line tables (addr2line, here in the parent); only line numbers are taken from its output."""
+    addresses = _PC.findall(message)
+    lines: dict[str, str] = {}
+    tool = shutil.which("addr2line")
+    if addresses and tool:
+        try:
+            out = subprocess.run([tool, "-e", library, *addresses], capture_output=True, text=True, timeout=20,
+                                 stdin=subprocess.DEVNULL).stdout.splitlines()
+        except (OSError, subprocess.TimeoutExpired):
+            out = []
+        for address, text in zip(addresses, out):
+            found = re.search(r":(\d+)", text)
+            if found and found[1] != "0":
+                lines[address] = f"line {found[1]}"
+    return _PC.sub(lambda m: lines.get(m[1], "an unknown line"), message)
 
 
 def _result_array(blob: bytes, index: dict[str, list[int]], key: str, dtype, shape) -> np.ndarray:

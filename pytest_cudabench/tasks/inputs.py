@@ -27,9 +27,11 @@ class Case:
     arrays: dict[str, np.ndarray]  # every pointer argument; outputs hold their expected values after `expect`
     scalars: dict[str, int | float]
     expected: dict[str, np.ndarray] = field(default_factory=dict)
+    scale: int | None = None  # the benchmark scale this case is, when it is one (judged on the CPU runtime)
 
     def describe(self) -> str:
-        return ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+        return sizes if self.scale is None else f"{sizes}, benchmark scale {self.scale}"
 
 
 def case_sizes(task: Task, rng: np.random.Generator, count: int) -> list[dict[str, int]]:
@@ -118,6 +120,33 @@ def _coerce(task: Task, arg: Arg, value: Any, shape: tuple[int, ...]) -> np.ndar
         raise TaskError(task.path / "reference.py", f"generate() returned {arg.name} with {array.size} elements; "
                         f"its shape {shape} needs {int(np.prod(shape))}", "generate")
     return np.ascontiguousarray(array.reshape(shape), dtype=arg.dtype.numpy)
+
+
+# Benchmark scales the CPU runtime also judges: the smallest one beyond the correctness range that fits these.
+# The CPU runtime spends ~0.1 us per GPU thread (a fiber) and does ~0.3 GFLOP/s on a tiled SGEMM: these bound a
+# call to roughly half a second.
+CPU_SCALE_BYTES = 64 << 20  # inputs + outputs
+CPU_SCALE_ELEMENTS = 1 << 21  # elements of the largest buffer (a proxy for the number of threads)
+CPU_SCALE_FLOPS = 1e8  # the task's roofline work
+
+
+def cpu_scale_cases(task: Task, seed: int, first_index: int) -> list[Case]:
+    """Benchmark scales to judge on the CPU runtime besides the correctness cases: the smallest scale with a size
+    above the top of its test range whose buffers and work fit the CPU budget (at most one, to keep the cost small).
+    An answer with a grid or size hard-coded from a prompt example fails there, as it would on a GPU."""
+    tops = task.sizes.complete({name: high for name, (low, high) in task.sizes.test_ranges.items()})
+    for k, free in enumerate(task.sizes.bench):
+        sizes = task.sizes.complete(free)
+        if not any(sizes.get(name, 0) > top for name, top in tops.items()):
+            continue
+        flops, _ = task.roofline.work(sizes)
+        largest = max((int(np.prod(a.shape_for(sizes))) for a in task.args if a.is_pointer), default=0)
+        if task.buffer_bytes(sizes) > CPU_SCALE_BYTES or largest > CPU_SCALE_ELEMENTS or flops > CPU_SCALE_FLOPS:
+            continue
+        case = bench_case(task, seed, k)
+        case.index, case.scale = first_index, k
+        return [case]
+    return []
 
 
 def bench_case(task: Task, seed: int, scale_index: int, input_set: int = 0) -> Case:

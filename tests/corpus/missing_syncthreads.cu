@@ -1,4 +1,4 @@
-// task: linalg/sgemm   expect: wrong result|differs between two calls
+// task: linalg/sgemm   expect: shared-memory race \(write-after-read hazard\) in kernel mm.*line (8|9) .*line 11|wrong result|differs between two calls
 #define T 16
 __global__ void mm(const float* A, const float* B, float* C, int M, int N, int K) {
     __shared__ float As[T][T], Bs[T][T];

@@ -15,7 +15,11 @@ Design
   counting barrier (exited threads count as arrived, different ``__syncthreads`` call sites do not match: a
   deadlock); warp operations are barriers over their mask's lanes; dynamic shared memory is filled with 0xFF bytes
   (NaN / -1) at each block start. Kernels run synchronously at launch.
-* ``build.py`` compiles with ``g++ -std=c++17 -O2 -shared -fPIC -z defs`` (``-fsanitize=address`` on request).
+* ``build.py`` compiles with ``g++ -std=c++17 -O2 -shared -fPIC -z defs`` (``-fsanitize=address`` on request;
+  otherwise ``-fsanitize=thread`` instrumentation whose ``__tsan_*`` hooks the shim itself defines: racecheck).
+* Thread orders: a block's ready threads run forward, in reverse, shuffled (seeded) or with warps interleaved lane by
+  lane (each warp running on through its warp operations); function-scope ``__shared__`` variables are filled with
+  0xFF bytes once per block, as dynamic shared memory is.
 
 The shared library contract
 ---------------------------
@@ -24,6 +28,13 @@ Besides the answer's ``extern "C" void solve(...)``, the library exports:
 ``void cudabench_cpu_configure(int workers, unsigned long long mem_cap_bytes)``
     worker threads for blocks (call before ``solve``; nothing opens a file during ``solve``) and the simulated
     device memory size (``cudaMalloc`` beyond it returns ``cudaErrorMemoryAllocation``; 0 keeps 16 GiB).
+``void cudabench_cpu_schedule(int order, unsigned long long seed)``
+    the order of a block's threads between barriers for the launches that follow: 0 forward, 1 reverse, 2 shuffled
+    (seeded by ``seed`` and the block index), 3 warps interleaved. A correct kernel gives the same result in all.
+``int cudabench_cpu_racecheck(int on)``
+    shared-memory race detection for the launches that follow (returns 0 for an AddressSanitizer build, which cannot
+    check): the first hazard becomes the error, naming kernel, block, both threads and both accesses as
+    ``{pc:0x...}`` offsets in the library, which ``addr2line`` turns into source lines.
 ``void cudabench_cpu_register(void* ptr, unsigned long long bytes)``
     declares a buffer handed to ``solve`` as device memory; ``cudaMemcpy``/``cudaMemset`` outside registered or
     ``cudaMalloc``'d ranges return ``cudaErrorInvalidValue`` without writing.

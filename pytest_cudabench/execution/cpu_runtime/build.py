@@ -91,21 +91,29 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
         src = tmpdir / "solution.cpp"
         src.write_text(rewrite_source(source, SOURCE_NAME))
         tmp_out = tmpdir / "lib.so"
-        cmd = [gxx, "-std=c++17", "-O2", "-fPIC", "-shared", "-pthread", "-fno-strict-aliasing", "-w",
-               "-I", str(stubs), "-I", str(include), "-include", str(SHIM_HEADER), "-x", "c++", str(src)]
+        obj = tmpdir / "solution.o"
+        compile_cmd = [gxx, "-std=c++17", "-O2", "-fPIC", "-pthread", "-fno-strict-aliasing", "-w",
+                       "-I", str(stubs), "-I", str(include), "-include", str(SHIM_HEADER), "-x", "c++", str(src)]
         if sanitize:
-            cmd += ["-fsanitize=address", "-fno-omit-frame-pointer"]
-        cmd += ["-o", str(tmp_out), "-Wl,-z,defs", "-Wl,--wrap=__assert_fail", "-lm"]
-        try:
-            # A scratch dir under the system temp dir, an allowlisted environment, no stdin (as for nvcc).
-            proc = subprocess.run(cmd, cwd=tmpdir, capture_output=True, text=True, timeout=timeout_s,
-                                  stdin=subprocess.DEVNULL, env=compiler_environment(tmpdir))
-        except subprocess.TimeoutExpired:
-            raise CpuBuildError(f"g++ did not finish within {timeout_s:g} s") from None
-        # Only diagnostics about the answer's lines: a header's (the shim's included) would echo its lines.
-        log = own_diagnostics(proc.stdout + proc.stderr, SOURCE_NAME, str(tmpdir))
-        if proc.returncode != 0:
-            first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
-            raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
+            compile_cmd += ["-fsanitize=address", "-fno-omit-frame-pointer"]
+        else:
+            # racecheck: g++ calls the shim's __tsan_* hooks at every memory access (no ThreadSanitizer runtime is
+            # linked); line tables let the harness name the lines of a hazard
+            compile_cmd += ["-fsanitize=thread", "--param=tsan-instrument-func-entry-exit=0", "-g1"]
+        link_cmd = [gxx, "-shared", "-pthread", *(["-fsanitize=address"] if sanitize else []), str(obj),
+                    "-o", str(tmp_out), "-Wl,-z,defs", "-Wl,--wrap=__assert_fail", "-lm"]
+        log = ""
+        for cmd in ([*compile_cmd, "-c", "-o", str(obj)], link_cmd):
+            try:
+                # A scratch dir under the system temp dir, an allowlisted environment, no stdin (as for nvcc).
+                proc = subprocess.run(cmd, cwd=tmpdir, capture_output=True, text=True, timeout=timeout_s,
+                                      stdin=subprocess.DEVNULL, env=compiler_environment(tmpdir))
+            except subprocess.TimeoutExpired:
+                raise CpuBuildError(f"g++ did not finish within {timeout_s:g} s") from None
+            # Only diagnostics about the answer's lines: a header's (the shim's included) would echo its lines.
+            log += own_diagnostics(proc.stdout + proc.stderr, SOURCE_NAME, str(tmpdir))
+            if proc.returncode != 0:
+                first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
+                raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
         os.replace(tmp_out, out_path)
     return out_path

@@ -75,6 +75,12 @@
 #define CUDABENCH_CPU_RUNTIME 1
 
 #define CB_TLS thread_local
+// The runtime's own code is not instrumented in a racecheck build (-fsanitize=thread): only the answer's accesses are.
+#ifdef __SANITIZE_THREAD__
+#define CB_RT __attribute__((no_sanitize_thread))
+#else
+#define CB_RT
+#endif
 
 static CB_TLS uint3 threadIdx;
 static CB_TLS uint3 blockIdx;
@@ -99,6 +105,11 @@ static const size_t kGuard = 4096;
 static const size_t kStagger = 64 * 1024;  // stack tops are staggered so that fibers do not alias in the caches
 
 static int g_workers = 1;
+// Order in which a block's ready threads run between barriers (cudabench_cpu_schedule): a race whose outcome
+// depends on it gives different results under different orders.
+enum { SCHED_FORWARD = 0, SCHED_REVERSE = 1, SCHED_SHUFFLE = 2, SCHED_WARPS = 3 };
+static int g_schedule = SCHED_FORWARD;
+static unsigned long long g_sched_seed = 0;
 static unsigned long long g_memcap = 16ULL << 30;
 static pthread_mutex_t g_err_mu = PTHREAD_MUTEX_INITIALIZER;
 static volatile int g_sticky = 0;     // cudaError_t of a kernel fault; later launches are no-ops
@@ -159,7 +170,7 @@ struct Fiber {
 #endif
 };
 
-struct WarpState { unsigned arrived, done; bool mixed; };  // mixed: arrived lanes wait at different operations
+struct WarpState { unsigned arrived, done, syncs; bool mixed; };  // syncs: warp operations released (racecheck)  // mixed: arrived lanes wait at different operations
 
 struct Job {
     const char* name;
@@ -185,6 +196,15 @@ struct Worker {
     void* sched_sp;
     const Job* job;
     unsigned char* dsmem;
+    int* order;              // scratch list of fibers made ready together, in the order they are queued
+    unsigned long long rng;  // SCHED_SHUFFLE: seeded per block, so a run does not depend on which worker ran it
+    void* fresh[64];         // function-scope __shared__ variables already filled with junk in this block
+    size_t fresh_size[64];
+    unsigned fresh_shadow[64];  // racecheck: index of the variable's first word in `shadow`
+    int nfresh;
+    unsigned nshadow;           // words of `shadow` given to this block's __shared__ variables
+    unsigned epoch;             // racecheck: barrier intervals, counted over all the worker's blocks
+    struct ShadowWord* shadow;  // racecheck: last accesses of each 4-byte word of static then dynamic shared memory
     WarpState warps[32];
 #ifdef __SANITIZE_ADDRESS__
     const void* sched_lo;
@@ -196,7 +216,7 @@ struct Worker {
 static CB_TLS Worker* tl_worker;
 static CB_TLS unsigned char* tl_dsmem;
 
-static Worker* get_worker() {
+static CB_RT Worker* get_worker() {
     Worker* w = tl_worker;
     if (w) return w;
     w = (Worker*)calloc(1, sizeof(Worker));
@@ -204,8 +224,9 @@ static Worker* get_worker() {
     w->queue = (int*)calloc(kMaxThreads, sizeof(int));
     w->stacks = (char**)calloc(kMaxThreads, sizeof(char*));
     w->free_stacks = (int*)calloc(kMaxThreads, sizeof(int));
+    w->order = (int*)calloc(kMaxThreads, sizeof(int));
     w->dsmem = (unsigned char*)aligned_alloc(256, kMaxDynSmem + 256);
-    if (!w->fibers || !w->queue || !w->stacks || !w->free_stacks || !w->dsmem) {
+    if (!w->fibers || !w->queue || !w->stacks || !w->free_stacks || !w->order || !w->dsmem) {
         fprintf(stderr, "cudabench: out of memory\n");
         abort();
     }
@@ -219,7 +240,7 @@ static const size_t kStackRegion = kStack + kStagger;
 static void fiber_entry();
 
 // Give fiber f a stack from the pool (never the running fiber's) and the initial frame that enters fiber_entry.
-static bool start_fiber(Worker* w, Fiber* f) {
+static CB_RT bool start_fiber(Worker* w, Fiber* f) {
     if (w->nfree == 0) {
         if (w->nstacks == kMaxThreads) return false;
         void* p = mmap(nullptr, kStackRegion + kGuard, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -238,20 +259,63 @@ static bool start_fiber(Worker* w, Fiber* f) {
     return true;
 }
 
-static inline void q_push(Worker* w, int i) {
+static CB_RT inline void q_push(Worker* w, int i) {
     int pos = w->qhead + w->qcount;
     if (pos >= kMaxThreads) pos -= kMaxThreads;
     w->queue[pos] = i;
     w->qcount++;
 }
-static inline int q_pop(Worker* w) {
+static CB_RT inline void q_push_front(Worker* w, int i) {
+    w->qhead = w->qhead ? w->qhead - 1 : kMaxThreads - 1;
+    w->queue[w->qhead] = i;
+    w->qcount++;
+}
+static CB_RT inline unsigned long long sched_rand(Worker* w) {  // splitmix64
+    unsigned long long z = (w->rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+// Fiber index at position k of the block's base order: thread order, or under SCHED_WARPS lane by lane across the
+// warps (lane 0 of every warp, then lane 1, ...); -1 for positions past the block's last thread.
+static CB_RT inline int base_order(Worker* w, int k) {
+    if (g_schedule != SCHED_WARPS) return k < w->n ? k : -1;
+    int nwarps = (w->n + 31) / 32, i = (k % nwarps) * 32 + k / nwarps;
+    return i < w->n ? i : -1;
+}
+// Queue the fibers w->order[0..count) made ready together (at block start, a barrier, or a warp operation's
+// release): forward keeps their order, reverse reverses it, shuffle permutes it; under SCHED_WARPS the lanes a warp
+// operation releases go first, so that warp runs on through its warp operations while the others wait.
+static CB_RT void queue_ready(Worker* w, int count, bool warp_release) {
+    int* idx = w->order;
+    switch (g_schedule) {
+    case SCHED_REVERSE:
+        for (int k = count - 1; k >= 0; k--) q_push(w, idx[k]);
+        return;
+    case SCHED_SHUFFLE:
+        for (int k = count - 1; k > 0; k--) {
+            int r = (int)(sched_rand(w) % (unsigned long long)(k + 1)), t = idx[k];
+            idx[k] = idx[r];
+            idx[r] = t;
+        }
+        break;
+    case SCHED_WARPS:
+        if (warp_release) {
+            for (int k = count - 1; k >= 0; k--) q_push_front(w, idx[k]);
+            return;
+        }
+        break;
+    }
+    for (int k = 0; k < count; k++) q_push(w, idx[k]);
+}
+static CB_RT inline int q_pop(Worker* w) {
     int i = w->queue[w->qhead];
     if (++w->qhead == kMaxThreads) w->qhead = 0;
     w->qcount--;
     return i;
 }
 
-static inline void do_swap(Worker* w, void** save, Fiber* to, bool exiting) {
+static CB_RT inline void do_swap(Worker* w, void** save, Fiber* to, bool exiting) {
 #ifdef __SANITIZE_ADDRESS__
     void* fake = nullptr;
 #else
@@ -285,7 +349,7 @@ static inline void do_swap(Worker* w, void** save, Fiber* to, bool exiting) {
 static void release_warp(Worker* w, int wi, unsigned group, Fiber* self);
 
 // Lanes of warp wi waiting at the same warp operation (same kind and mask) as lane l.
-static unsigned warp_group(Worker* w, int wi, int l) {
+static CB_RT unsigned warp_group(Worker* w, int wi, int l) {
     WarpState& ws = w->warps[wi];
     if (!ws.mixed) return ws.arrived;
     Fiber* base = w->fibers + wi * 32;
@@ -297,13 +361,13 @@ static unsigned warp_group(Worker* w, int wi, int l) {
     return g;
 }
 
-static inline bool group_complete(Worker* w, int wi, int l, unsigned g) {
+static CB_RT inline bool group_complete(Worker* w, int wi, int l, unsigned g) {
     unsigned need = w->fibers[wi * 32 + l].wmask | g;
     return (need & ~(g | w->warps[wi].done)) == 0;
 }
 
 // Release the groups of warp wi that are complete (all of them when force: lanes they wait for are stuck).
-static void check_warp(Worker* w, int wi, bool force) {
+static CB_RT void check_warp(Worker* w, int wi, bool force) {
     unsigned pending = w->warps[wi].arrived;
     while (pending) {
         int l = __builtin_ctz(pending);
@@ -314,7 +378,7 @@ static void check_warp(Worker* w, int wi, bool force) {
 }
 static void release_bar(Worker* w, Fiber* self);
 
-static void describe_deadlock(Worker* w) {
+static CB_RT void describe_deadlock(Worker* w) {
     int sites[4], counts[4], ns = 0, at_warp = 0, done = 0, other_sites = 0;
     for (int i = 0; i < w->n; i++) {
         Fiber& f = w->fibers[i];
@@ -342,7 +406,7 @@ static void describe_deadlock(Worker* w) {
 }
 
 // Pick the next fiber to run when the current one blocks or exits; -1: go back to the scheduler.
-static int next_ready(Worker* w) {
+static CB_RT int next_ready(Worker* w) {
     if (w->aborted) return -1;
     if (w->qcount) return q_pop(w);
     if (w->live == 0) return -1;
@@ -355,40 +419,44 @@ static int next_ready(Worker* w) {
     return -1;
 }
 
-static void switch_away(Worker* w, bool exiting) {
+static CB_RT void switch_away(Worker* w, bool exiting) {
     Fiber* self = w->cur;
     int nx = next_ready(w);
     if (nx >= 0 && &w->fibers[nx] == self) return;
     do_swap(w, &self->sp, nx >= 0 ? &w->fibers[nx] : nullptr, exiting);
 }
 
-[[noreturn]] static void abandon_fiber(Worker* w) {
+[[noreturn]] static CB_RT void abandon_fiber(Worker* w) {
     w->aborted = true;
     do_swap(w, &w->cur->sp, nullptr, false);
     __builtin_unreachable();
 }
 
-static void release_bar(Worker* w, Fiber* self) {
-    int count = w->bar_count;
-    for (int i = 0; i < w->n; i++) {
+static CB_RT void release_bar(Worker* w, Fiber* self) {
+    int count = w->bar_count, ready = 0, positions = (w->n + 31) / 32 * 32;
+    for (int k = 0; k < positions; k++) {
+        int i = base_order(w, k);
+        if (i < 0) continue;
         Fiber& f = w->fibers[i];
         if (f.state != ST_BAR) continue;
         f.state = ST_READY;
         f.result = (unsigned long long)count;
-        if (&f != self) q_push(w, i);
+        if (&f != self) w->order[ready++] = i;
     }
+    queue_ready(w, ready, false);
     w->bar_arrived = 0;
+    w->epoch++;
 }
 
-static inline bool bar_complete(Worker* w) { return w->bar_arrived > 0 && w->bar_arrived + (w->n - w->live) == w->n; }
+static CB_RT inline bool bar_complete(Worker* w) { return w->bar_arrived > 0 && w->bar_arrived + (w->n - w->live) == w->n; }
 
-static void bar_fault(Worker* w) {
+static CB_RT void bar_fault(Worker* w) {
     describe_deadlock(w);
     abandon_fiber(w);
 }
 
 static void fiber_exit(Worker* w) __attribute__((noreturn));
-static void fiber_exit(Worker* w) {
+static CB_RT void fiber_exit(Worker* w) {
     Fiber* f = w->cur;
     f->state = ST_DONE;
     w->live--;
@@ -413,7 +481,7 @@ static void fiber_exit(Worker* w) {
     __builtin_unreachable();
 }
 
-__attribute__((no_sanitize_address)) static void fiber_entry() {
+__attribute__((no_sanitize_address)) static CB_RT void fiber_entry() {
     Worker* w = tl_worker;
 #ifdef __SANITIZE_ADDRESS__
     if (!w->have_sched) {
@@ -427,7 +495,7 @@ __attribute__((no_sanitize_address)) static void fiber_entry() {
     fiber_exit(w);
 }
 
-static void run_block(Worker* w, const Job* j, unsigned long long b) {
+static CB_RT void run_block(Worker* w, const Job* j, unsigned long long b) {
     unsigned long long gx = j->grid.x, gy = j->grid.y;
     blockIdx.x = (unsigned)(b % gx);
     blockIdx.y = (unsigned)((b / gx) % gy);
@@ -445,6 +513,7 @@ static void run_block(Worker* w, const Job* j, unsigned long long b) {
     int nwarps = (n + 31) / 32;
     for (int i = 0; i < nwarps; i++) {
         w->warps[i].arrived = 0;
+        w->warps[i].syncs = 0;
         w->warps[i].mixed = false;
         int lanes = n - i * 32;
         w->warps[i].done = lanes >= 32 ? 0u : ~((1u << lanes) - 1u);
@@ -463,10 +532,19 @@ static void run_block(Worker* w, const Job* j, unsigned long long b) {
         }
         f.state = ST_READY;
         f.stack = -1;
-        w->queue[i] = i;
     }
+    w->rng = g_sched_seed ^ (b * 0xD1B54A32D192ED03ULL);
+    w->nfresh = 0;
+    w->nshadow = 0;
+    w->epoch++;
     w->qhead = 0;
-    w->qcount = n;
+    w->qcount = 0;
+    int ready = 0, positions = (n + 31) / 32 * 32;
+    for (int k = 0; k < positions; k++) {
+        int i = base_order(w, k);
+        if (i >= 0) w->order[ready++] = i;
+    }
+    queue_ready(w, ready, false);
     for (;;) {  // a fiber comes back here when it exits or the block is abandoned
         int nx = next_ready(w);
         if (nx < 0) break;
@@ -480,7 +558,7 @@ static void run_block(Worker* w, const Job* j, unsigned long long b) {
 #endif
 }
 
-static void run_blocks(Job* j) {
+static CB_RT void run_blocks(Job* j) {
     Worker* w = get_worker();
     for (;;) {
         if (g_sticky) break;
@@ -501,7 +579,7 @@ static unsigned long g_pool_gen = 0;
 static int g_pool_active = 0;
 static bool g_pool_stop = false;
 
-static void* pool_main(void*) {
+static CB_RT void* pool_main(void*) {
     get_worker();
     unsigned long seen = 0;
     pthread_mutex_lock(&g_pool_mu);
@@ -519,7 +597,7 @@ static void* pool_main(void*) {
     return nullptr;
 }
 
-static void pool_shutdown() {
+static CB_RT void pool_shutdown() {
     pthread_mutex_lock(&g_pool_mu);
     g_pool_stop = true;
     pthread_cond_broadcast(&g_pool_cv);
@@ -529,7 +607,7 @@ static void pool_shutdown() {
     g_pool_stop = false;
 }
 
-static void pool_start() {
+static CB_RT void pool_start() {
     if (g_pool_n < g_workers - 1) {
         pthread_attr_t attr;
         pthread_attr_init(&attr);
@@ -542,7 +620,7 @@ static void pool_start() {
     }
 }
 
-static void pool_run(Job* j) {
+static CB_RT void pool_run(Job* j) {
     int helpers = g_workers - 1;
     if (j->nblocks < (unsigned long long)g_workers) helpers = (int)j->nblocks - 1;
     if (helpers <= 0) { run_blocks(j); return; }
@@ -559,7 +637,7 @@ static void pool_run(Job* j) {
     pthread_mutex_unlock(&g_pool_mu);
 }
 
-static void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void (*tramp)(const void*), const void* fn) {
+static CB_RT void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void (*tramp)(const void*), const void* fn) {
     if (g_sticky) return;
     unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
     if (!g.x || !g.y || !g.z || !b.x || !b.y || !b.z || b.x > 1024 || b.y > 1024 || b.z > 64 || threads > 1024 ||
@@ -609,7 +687,7 @@ struct Launcher {
 };
 
 // ---- barriers and warp operations --------------------------------------------------------------------------------
-static int sync_block(int site, int pred) {
+static CB_RT int sync_block(int site, int pred) {
     Worker* w = tl_worker;
     if (!w || !w->cur) return pred != 0;
     Fiber* f = w->cur;
@@ -633,7 +711,7 @@ static int sync_block(int site, int pred) {
     return (int)f->result;
 }
 
-static void release_warp(Worker* w, int wi, unsigned arr, Fiber* self) {
+static CB_RT void release_warp(Worker* w, int wi, unsigned arr, Fiber* self) {
     WarpState& ws = w->warps[wi];
     Fiber* base = w->fibers + wi * 32;
     for (unsigned m = arr; m; m &= m - 1) {
@@ -686,11 +764,14 @@ static void release_warp(Worker* w, int wi, unsigned arr, Fiber* self) {
         if (t.wop >= W_SHFL && t.wop <= W_XOR) r = (arr >> s) & 1u ? base[s].wval : t.wval;
         t.result = r;
     }
+    int ready = 0;
     for (unsigned m = arr; m; m &= m - 1) {
         int l = __builtin_ctz(m);
         base[l].state = ST_READY;
-        if (&base[l] != self) q_push(w, wi * 32 + l);
+        if (&base[l] != self) w->order[ready++] = wi * 32 + l;
     }
+    queue_ready(w, ready, true);
+    ws.syncs++;
     ws.arrived &= ~arr;
     if (ws.mixed) {
         unsigned rest = ws.arrived;  // still mixed only if the lanes left wait at different operations
@@ -698,7 +779,7 @@ static void release_warp(Worker* w, int wi, unsigned arr, Fiber* self) {
     }
 }
 
-static unsigned long long warp_op(int op, unsigned mask, unsigned long long val, int arg, int width) {
+static CB_RT unsigned long long warp_op(int op, unsigned mask, unsigned long long val, int arg, int width) {
     Worker* w = tl_worker;
     if (!w || !w->cur) {  // called from host code: a warp of one thread
         switch (op) {
@@ -732,7 +813,24 @@ static unsigned long long warp_op(int op, unsigned mask, unsigned long long val,
     return f->result;
 }
 
-static void yield_fiber() {  // let the other threads of the block run (spin loops, failed CAS)
+// Called (by the rewritten source) after each function-scope __shared__ declaration: the first thread of a block to
+// reach it fills the variable with junk, as a GPU leaves shared memory uninitialised; otherwise the worker's
+// thread_local storage would still hold what the previous block or launch left there (a result a racing answer
+// could read).
+static CB_RT void fresh_shared(void* p, size_t n) {
+    Worker* w = tl_worker;
+    if (!w || !w->cur) return;
+    for (int k = 0; k < w->nfresh; k++)
+        if (w->fresh[k] == p) return;
+    if (w->nfresh == 64) return;  // never refill a variable the block may be using
+    w->fresh[w->nfresh] = p;
+    w->fresh_size[w->nfresh] = n;
+    w->fresh_shadow[w->nfresh++] = w->nshadow;
+    w->nshadow += (unsigned)((n + 3) / 4);
+    memset(p, 0xFF, n);
+}
+
+static CB_RT void yield_fiber() {  // let the other threads of the block run (spin loops, failed CAS)
     Worker* w = tl_worker;
     if (!w || !w->cur || !w->qcount) return;
     Fiber* f = w->cur;
@@ -740,7 +838,7 @@ static void yield_fiber() {  // let the other threads of the block run (spin loo
     switch_away(w, false);
 }
 
-[[noreturn]] static void kernel_fault(int code, const char* what) {
+[[noreturn]] static CB_RT void kernel_fault(int code, const char* what) {
     Worker* w = tl_worker;
     if (w && w->cur) {
         set_error(code, true, "%s in kernel %s, block (%u,%u,%u), thread (%u,%u,%u)", what, w->job->name,
@@ -866,7 +964,141 @@ __attribute__((constructor)) static void init_defaults() {
     }
 }
 
+// ---- racecheck: shared-memory hazards within a barrier interval -------------------------------------------------
+// Built with -fsanitize=thread (build.py, not with AddressSanitizer), g++ calls __tsan_read*/__tsan_write* before
+// every load and store and __tsan_atomic* for atomics; the shim defines them (no ThreadSanitizer runtime). When
+// cudabench_cpu_racecheck(1) is on, a plain access to a word of the block's shared memory (function-scope
+// __shared__ variables, as fresh_shared registers them, and dynamic shared memory) is checked against the word's
+// last accesses: a write by one thread and a read or write by another in the same interval between __syncthreads
+// is a hazard (two writes alone are not reported), unless both are lanes of one warp and a warp operation (__syncwarp, a shuffle, ...) of that warp was
+// released in between. Atomics are never hazards. The first hazard is reported like compute-sanitizer's
+// racecheck, with kernel, block, both threads, and both code addresses as {pc:0x...}, which the harness turns into
+// source lines of the library (addr2line).
+struct ShadowWord {
+    unsigned epoch[3];           // [0]: last write, [1], [2]: two of the reads since
+    unsigned short tid[3], syncs[3];
+    unsigned pc[3];
+    unsigned char bytes[3];      // which bytes of the word the access touched: threads may share a word, not a byte
+};
+static const unsigned kStaticShadow = 48 * 1024 / 4;
+static int g_racecheck = 0, g_race_reported = 0;
+
+#ifdef __SANITIZE_THREAD__
+#define CB_NOTSAN __attribute__((no_sanitize_thread, noinline))
+extern "C" const char __ehdr_start __attribute__((visibility("hidden")));
+
+CB_NOTSAN static ShadowWord* shadow_of(Worker* w, uintptr_t a) {
+    uintptr_t d = (uintptr_t)w->dsmem;
+    if (a - d < w->job->smem) return w->shadow + kStaticShadow + (a - d) / 4;
+    for (int k = 0; k < w->nfresh; k++) {
+        uintptr_t f = (uintptr_t)w->fresh[k];
+        if (a - f < w->fresh_size[k]) {
+            unsigned i = w->fresh_shadow[k] + (unsigned)((a - f) / 4);
+            return i < kStaticShadow ? w->shadow + i : nullptr;
+        }
+    }
+    return nullptr;
+}
+
+CB_NOTSAN static void race_report(Worker* w, int me, const ShadowWord* sw, int k, bool write, unsigned pc) {
+    if (__atomic_exchange_n(&g_race_reported, 1, __ATOMIC_RELAXED)) return;
+    const uint3 a = w->fibers[me].tid, b = w->fibers[sw->tid[k]].tid;
+    const char* kind = write ? "write-after-read" : "read-after-write";
+    set_error(cudaErrorLaunchFailure, false,
+              "shared-memory race (%s hazard) in kernel %s, block (%u,%u,%u): thread (%u,%u,%u) %s a word of "
+              "shared memory at {pc:%#x} that thread (%u,%u,%u) %s at {pc:%#x}, with no __syncthreads() between "
+              "them; add one (__syncwarp() only orders the lanes of one warp), or use an atomic",
+              kind, w->job->name, blockIdx.x, blockIdx.y, blockIdx.z, a.x, a.y, a.z, write ? "writes" : "reads",
+              pc, b.x, b.y, b.z, k == 0 ? "wrote" : "read", sw->pc[k]);
+}
+
+CB_NOTSAN static void race_access(const void* p, size_t n, bool write, const void* ret) {
+    if (__builtin_expect(!g_racecheck, 1)) return;
+    Worker* w = tl_worker;
+    if (!w || !w->cur || g_race_reported) return;
+    if (!w->shadow) {
+        w->shadow = (ShadowWord*)calloc(kStaticShadow + kMaxDynSmem / 4, sizeof(ShadowWord));
+        if (!w->shadow) return;
+    }
+    int me = (int)(w->cur - w->fibers);
+    unsigned e = w->epoch, syncs = w->warps[me >> 5].syncs;
+    unsigned pc = (unsigned)((const char*)ret - &__ehdr_start - 1);
+    uintptr_t start = (uintptr_t)p, a = start & ~(uintptr_t)3, end = start + (n ? n : 1);
+    for (; a < end; a += 4) {
+        ShadowWord* sw = shadow_of(w, a);
+        if (!sw) continue;
+        unsigned lo = start > a ? (unsigned)(start - a) : 0, hi = end < a + 4 ? (unsigned)(end - a) : 4;
+        unsigned char bytes = (unsigned char)(((1u << hi) - 1) & ~((1u << lo) - 1));
+        // a read against the last write; a write against the reads since. Two writes alone are not reported (the
+        // same value stored by many threads is a common, benign pattern; different values make the result depend
+        // on thread order, which the thread-order runs catch).
+        for (int k = write ? 1 : 0; k < (write ? 3 : 1); k++) {
+            int other = sw->tid[k];
+            if (sw->epoch[k] != e || other == me || !(sw->bytes[k] & bytes)) continue;
+            if ((other >> 5) == (me >> 5) && sw->syncs[k] != syncs) continue;  // ordered by a warp operation
+            race_report(w, me, sw, k, write, pc);
+            return;
+        }
+        int slot = 0;
+        if (!write) slot = (sw->epoch[1] != e || sw->tid[1] == me) ? 1 : 2;
+        sw->epoch[slot] = e;
+        sw->tid[slot] = (unsigned short)me;
+        sw->syncs[slot] = (unsigned short)syncs;
+        sw->pc[slot] = pc;
+        sw->bytes[slot] = bytes;
+    }
+}
+
+#endif
+
 }  // namespace cudabench
+
+#ifdef __SANITIZE_THREAD__
+extern "C" {
+#define CB_RACE_HOOKS(N)                                                                                            \
+    CB_NOTSAN void __tsan_read##N(void* p) { cudabench::race_access(p, N, false, __builtin_return_address(0)); }    \
+    CB_NOTSAN void __tsan_write##N(void* p) { cudabench::race_access(p, N, true, __builtin_return_address(0)); }    \
+    CB_NOTSAN void __tsan_unaligned_read##N(void* p) { cudabench::race_access(p, N, false, __builtin_return_address(0)); } \
+    CB_NOTSAN void __tsan_unaligned_write##N(void* p) { cudabench::race_access(p, N, true, __builtin_return_address(0)); } \
+    CB_NOTSAN void __tsan_volatile_read##N(void* p) { cudabench::race_access(p, N, false, __builtin_return_address(0)); } \
+    CB_NOTSAN void __tsan_volatile_write##N(void* p) { cudabench::race_access(p, N, true, __builtin_return_address(0)); }
+CB_RACE_HOOKS(1) CB_RACE_HOOKS(2) CB_RACE_HOOKS(4) CB_RACE_HOOKS(8) CB_RACE_HOOKS(16)
+#undef CB_RACE_HOOKS
+CB_NOTSAN void __tsan_read_range(void* p, unsigned long n) { cudabench::race_access(p, n, false, __builtin_return_address(0)); }
+CB_NOTSAN void __tsan_write_range(void* p, unsigned long n) { cudabench::race_access(p, n, true, __builtin_return_address(0)); }
+CB_NOTSAN void __tsan_init(void) {}
+CB_NOTSAN void __tsan_func_entry(void*) {}
+CB_NOTSAN void __tsan_func_exit(void) {}
+CB_NOTSAN void __tsan_vptr_update(void*, void*) {}
+CB_NOTSAN void __tsan_vptr_read(void*) {}
+CB_NOTSAN void __tsan_atomic_thread_fence(int) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
+CB_NOTSAN void __tsan_atomic_signal_fence(int) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
+// atomics are never races: each hook does the operation (sequentially consistent, which every order allows)
+#define CB_ATOMIC_HOOKS(N, T)                                                                                       \
+    CB_NOTSAN T __tsan_atomic##N##_load(const volatile T* a, int) { return __atomic_load_n(a, __ATOMIC_SEQ_CST); }  \
+    CB_NOTSAN void __tsan_atomic##N##_store(volatile T* a, T v, int) { __atomic_store_n(a, v, __ATOMIC_SEQ_CST); }  \
+    CB_NOTSAN T __tsan_atomic##N##_exchange(volatile T* a, T v, int) { return __atomic_exchange_n(a, v, __ATOMIC_SEQ_CST); } \
+    CB_NOTSAN T __tsan_atomic##N##_fetch_add(volatile T* a, T v, int) { return __atomic_fetch_add(a, v, __ATOMIC_SEQ_CST); } \
+    CB_NOTSAN T __tsan_atomic##N##_fetch_sub(volatile T* a, T v, int) { return __atomic_fetch_sub(a, v, __ATOMIC_SEQ_CST); } \
+    CB_NOTSAN T __tsan_atomic##N##_fetch_and(volatile T* a, T v, int) { return __atomic_fetch_and(a, v, __ATOMIC_SEQ_CST); } \
+    CB_NOTSAN T __tsan_atomic##N##_fetch_or(volatile T* a, T v, int) { return __atomic_fetch_or(a, v, __ATOMIC_SEQ_CST); } \
+    CB_NOTSAN T __tsan_atomic##N##_fetch_xor(volatile T* a, T v, int) { return __atomic_fetch_xor(a, v, __ATOMIC_SEQ_CST); } \
+    CB_NOTSAN T __tsan_atomic##N##_fetch_nand(volatile T* a, T v, int) { return __atomic_fetch_nand(a, v, __ATOMIC_SEQ_CST); } \
+    CB_NOTSAN int __tsan_atomic##N##_compare_exchange_strong(volatile T* a, T* c, T v, int, int) {                  \
+        return __atomic_compare_exchange_n(a, c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                     \
+    }                                                                                                               \
+    CB_NOTSAN int __tsan_atomic##N##_compare_exchange_weak(volatile T* a, T* c, T v, int, int) {                    \
+        return __atomic_compare_exchange_n(a, c, v, true, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                      \
+    }                                                                                                               \
+    CB_NOTSAN T __tsan_atomic##N##_compare_exchange_val(volatile T* a, T c, T v, int, int) {                        \
+        __atomic_compare_exchange_n(a, &c, v, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);                           \
+        return c;                                                                                                   \
+    }
+CB_ATOMIC_HOOKS(8, unsigned char) CB_ATOMIC_HOOKS(16, unsigned short) CB_ATOMIC_HOOKS(32, unsigned int)
+CB_ATOMIC_HOOKS(64, unsigned long long)
+#undef CB_ATOMIC_HOOKS
+}  // extern "C"
+#endif
 
 // ---- the harness interface ---------------------------------------------------------------------------------------
 extern "C" {
@@ -879,6 +1111,24 @@ void cudabench_cpu_configure(int workers, unsigned long long mem_cap_bytes) {
     if (mem_cap_bytes) g_memcap = mem_cap_bytes;
     get_worker();
     pool_start();  // threads exist before solve runs (a sandbox may forbid more than that later)
+}
+// The order of a block's threads between barriers for the launches that follow: 0 forward (thread order), 1 reverse,
+// 2 a shuffle seeded by `seed` (and the block index), 3 warps interleaved lane by lane, each warp running on through
+// its warp operations. A correct kernel gives the same result under all of them.
+void cudabench_cpu_schedule(int order, unsigned long long seed) {
+    cudabench::g_schedule = (order >= 0 && order <= 3) ? order : 0;
+    cudabench::g_sched_seed = seed;
+}
+// racecheck (see above) for the launches that follow: 1 on, 0 off; returns 1 if this build can check, else 0.
+int cudabench_cpu_racecheck(int on) {
+#ifdef __SANITIZE_THREAD__
+    cudabench::g_racecheck = on;
+    cudabench::g_race_reported = 0;
+    return 1;
+#else
+    (void)on;
+    return 0;
+#endif
 }
 void cudabench_cpu_register(void* ptr, unsigned long long bytes) { cudabench::add_range(ptr, (size_t)bytes, 0); }
 const char* cudabench_cpu_error(void) { return cudabench::g_report_code ? cudabench::g_report : nullptr; }

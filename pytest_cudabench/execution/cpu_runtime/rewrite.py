@@ -6,7 +6,10 @@ text inside comments and strings is never touched, and launches written inside m
 * ``kernel<<<grid, block, smem, stream>>>(args)`` becomes
   ``::cudabench::Launcher("kernel", grid, block, smem, stream)([&](auto&&... cb_a_) { kernel(cb_a_...); }, args)``
   (the generic lambda lets template arguments be deduced as nvcc would);
-* ``extern __shared__ T name[];`` becomes a pointer to the worker's dynamic shared memory.
+* ``extern __shared__ T name[];`` becomes a pointer to the worker's dynamic shared memory;
+* a function-scope ``__shared__`` declaration is followed by ``cudabench::fresh_shared(&name, sizeof(name))``,
+  which fills the variable with junk once per block (it lives in the worker's thread_local storage, which would
+  otherwise still hold what the previous block left there).
 
 Line numbers are preserved (replacements keep the original's newlines) and the output starts with a ``#line``
 directive, so compiler messages point at the original source. The same token stream answers
@@ -188,6 +191,7 @@ class _Analysis:
     toks: list[Token]
     launches: list[_Launch] = field(default_factory=list)
     extern_shared: list[tuple[int, bool]] = field(default_factory=list)  # (index of "extern", at function scope)
+    local_shared: list[int] = field(default_factory=list)  # index of "__shared__" in a function-scope declaration
 
 
 def _skip_template_params(head: list[Token]) -> list[Token]:
@@ -255,6 +259,9 @@ def _analyse(src: str) -> _Analysis:
                 an.launches.append(_Launch(idx, stack[-1][1]))
             elif t.text == "extern":
                 an.extern_shared.append((idx, stack[-1][0] in ("func", "block")))
+            elif t.text == "__shared__" and stack[-1][0] in ("func", "block") and \
+                    not any(h.text == "extern" for h in head):
+                an.local_shared.append(idx)
     return an
 
 
@@ -514,6 +521,11 @@ def rewrite_source(source: str, source_name: str = SOURCE_NAME) -> str:
         if edit:
             edits.append(edit)
 
+    for idx in an.local_shared:
+        edit = _fresh_shared_edit(toks, idx)
+        if edit:
+            edits.append(edit)
+
     edits.sort(key=lambda e: e[0])
     out: list[str] = []
     pos = 0
@@ -569,3 +581,49 @@ def _extern_shared_edit(source: str, toks: list[Token], idx: int, at_function_sc
     else:
         text = f"static thread_local {type_text}* const {name} = {ptr};"
     return start, end, text + newlines
+
+
+def _fresh_shared_edit(toks: list[Token], idx: int):
+    """After a function-scope ``__shared__`` declaration, a call that fills its variables with junk once per block
+    (cudabench::fresh_shared), on the same line."""
+    k, depth = idx + 1, 0
+    pieces: list[list[Token]] = [[]]
+    while k < len(toks):
+        t = toks[k]
+        if t.pp or t.text in ("{", "}"):
+            return None
+        if t.text in ("(", "["):
+            depth += 1
+        elif t.text in (")", "]"):
+            depth -= 1
+        elif depth == 0 and t.text == ";":
+            break
+        if depth == 0 and t.text == ",":
+            pieces.append([])
+        else:
+            pieces[-1].append(t)
+        k += 1
+    if k >= len(toks):
+        return None
+    names = []
+    for piece in pieces:
+        name = None
+        depth = 0
+        for m, t in enumerate(piece):
+            if depth == 0 and t.text == "[" and name is not None:  # NAME[...]: the array's extents follow
+                break
+            if t.text in ("(", "["):
+                depth += 1
+                continue
+            if t.text in (")", "]"):
+                depth -= 1
+                continue
+            if depth == 0 and t.text == "=":
+                break
+            if depth == 0 and t.kind == "id":
+                name = t.text
+        if name is None:
+            return None
+        names.append(name)
+    text = "".join(f" ::cudabench::fresh_shared(&{n}, sizeof({n}));" for n in names)
+    return toks[k].end, toks[k].end, text
