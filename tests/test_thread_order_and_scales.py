@@ -8,7 +8,7 @@ import pytest
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.execution.runner import asan_runtime, case_runs, run_cases
+from pytest_cudabench.execution.runner import asan_runtime, case_runs, order_positions, run_cases
 from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
@@ -55,7 +55,7 @@ def test_the_task_solution_passes_every_order_and_the_cpu_benchmark_scale(tmp_pa
     task = load_task(SUITE / "linalg/ddot", SUITE)
     result = execute(tmp_path, "linalg/ddot", task.solution_source(), scales=True)
     assert result.cases[-1]["sizes"] == {"n": 2097152}
-    assert all(len(c["seconds"]) == 3 for c in result.cases[:-1]) and len(result.cases[-1]["seconds"]) == 1
+    assert [len(c["seconds"]) for c in result.cases] == [3, 3, 3, 3, 2, 3, 2, 1]  # over 1 MB: no order run
 
 
 def test_a_grid_sized_for_one_million_elements_fails_at_the_cpu_benchmark_scale(tmp_path):
@@ -77,3 +77,5 @@ def test_thread_orders_and_racecheck_are_cpu_runtime_runs_only():
     assert case_runs("gpu", cases[0], 0) == [(0xFF, "forward", False), (0x7B, "forward", False)]
     orders = [case_runs("cpu", case, k)[2] for k, case in enumerate(cases[:3])]
     assert orders == [(0xFF, "reverse", True), (0xFF, "warps", True), (0xFF, "shuffle", True)]
+    assert len(case_runs("cpu", cases[0], None)) == 2
+    assert order_positions([*cases, *inputs.cpu_scale_cases(task, 5, len(cases))]) == [0, 1, 2, 3, None, 4, None, None]

@@ -42,6 +42,7 @@ SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large 
 # schedule), cycling over the cases; a kernel whose result depends on it races (cheat 17).
 THREAD_ORDERS = {"forward": 0, "reverse": 1, "shuffle": 2, "warps": 3}
 ORDER_RUNS = ("reverse", "warps", "shuffle")
+ORDER_RUN_BYTES = 1 << 20  # the thread-order call is made on the cases up to this size (races show at small sizes)
 ORDER_NAMES = {"reverse": "in reverse thread order", "warps": "with warps interleaved lane by lane, each warp "
                "running on through its warp operations", "shuffle": "in a shuffled order"}
 CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
@@ -203,16 +204,30 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                            sandbox=sandbox_note, timed=timed, bench_outputs=bench_outputs)
 
 
-def case_runs(runtime: str, case: inputs.Case, position: int) -> list[tuple[int, str, bool]]:
+def case_runs(runtime: str, case: inputs.Case, order_position: int | None) -> list[tuple[int, str, bool]]:
     """The calls made on one case, as (output sentinel, thread order, racecheck): two sentinels in thread order,
-    and on the CPU runtime a third call in another thread order with shared-memory race detection (cuda_shim.h).
-    A benchmark scale judged on the CPU runtime gets one call."""
+    and on the CPU runtime, for the `order_position`-th case that gets one, a third call in another thread order with
+    shared-memory race detection (cuda_shim.h). A benchmark scale judged on the CPU runtime gets one call."""
     if case.scale is not None:
         return [(SENTINELS[0], "forward", False)]
     runs = [(sentinel, "forward", False) for sentinel in SENTINELS]
-    if runtime == "cpu":
-        runs.append((SENTINELS[0], ORDER_RUNS[position % len(ORDER_RUNS)], True))
+    if runtime == "cpu" and order_position is not None:
+        runs.append((SENTINELS[0], ORDER_RUNS[order_position % len(ORDER_RUNS)], True))
     return runs
+
+
+def order_positions(cases: list[inputs.Case]) -> list[int | None]:
+    """Which correctness cases get the thread-order call, numbered in turn: those up to ORDER_RUN_BYTES, or the
+    smallest one if none is that small."""
+    sizes = [None if c.scale is not None else sum(a.nbytes for a in c.arrays.values()) for c in cases]
+    chosen = [s is not None and s <= ORDER_RUN_BYTES for s in sizes]
+    if not any(chosen) and any(s is not None for s in sizes):
+        chosen[min((s, k) for k, s in enumerate(sizes) if s is not None)[1]] = True
+    positions, n = [], 0
+    for take in chosen:
+        positions.append(n if take else None)
+        n += take
+    return positions
 
 
 def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,
@@ -227,7 +242,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
                 blob.write(data)
                 index[f"{case.index}:{arg.name}"] = [offset, len(data)]
                 offset += len(data)
-    for position, case in enumerate(cases):
+    for position, case in zip(order_positions(cases), cases):
         job_cases.append({
             "index": case.index,
             "runs": [[sentinel, THREAD_ORDERS[order], case.index, racecheck] for sentinel, order, racecheck in

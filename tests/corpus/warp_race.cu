@@ -1,4 +1,4 @@
-// task: reduction/sum   expect: wrong result|differs between two calls
+// task: reduction/sum   expect: shared-memory race \((write-after-read|read-after-write) hazard\) in kernel sum.*line 11|wrong result|differs between two calls
 // The legacy "warp-synchronous" reduction: no __syncthreads/__syncwarp between the steps in shared memory.
 __global__ void sum(const float* x, float* out, int n) {
     __shared__ float s[256];

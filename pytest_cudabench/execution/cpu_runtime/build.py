@@ -13,7 +13,7 @@ from ...errors import CudabenchError
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
 
-from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features
+from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features, uses_shared_memory
 
 __all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "find_cuda_include", "SHIM_HEADER"]
 
@@ -96,9 +96,10 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
                        "-I", str(stubs), "-I", str(include), "-include", str(SHIM_HEADER), "-x", "c++", str(src)]
         if sanitize:
             compile_cmd += ["-fsanitize=address", "-fno-omit-frame-pointer"]
-        else:
+        elif uses_shared_memory(source):
             # racecheck: g++ calls the shim's __tsan_* hooks at every memory access (no ThreadSanitizer runtime is
-            # linked); line tables let the harness name the lines of a hazard
+            # linked; the calls make kernels ~2x slower, so only answers with shared memory get them); line tables
+            # let the harness name the lines of a hazard
             compile_cmd += ["-fsanitize=thread", "--param=tsan-instrument-func-entry-exit=0", "-g1"]
         link_cmd = [gxx, "-shared", "-pthread", *(["-fsanitize=address"] if sanitize else []), str(obj),
                     "-o", str(tmp_out), "-Wl,-z,defs", "-Wl,--wrap=__assert_fail", "-lm"]

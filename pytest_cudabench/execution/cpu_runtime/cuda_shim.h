@@ -1013,7 +1013,6 @@ CB_NOTSAN static void race_report(Worker* w, int me, const ShadowWord* sw, int k
 }
 
 CB_NOTSAN static void race_access(const void* p, size_t n, bool write, const void* ret) {
-    if (__builtin_expect(!g_racecheck, 1)) return;
     Worker* w = tl_worker;
     if (!w || !w->cur || g_race_reported) return;
     if (!w->shadow) {
@@ -1055,17 +1054,21 @@ CB_NOTSAN static void race_access(const void* p, size_t n, bool write, const voi
 
 #ifdef __SANITIZE_THREAD__
 extern "C" {
+// the common case, racecheck off, costs the call, one load and one branch
+#define CB_RACE(p, n, write) \
+    if (__builtin_expect(cudabench::g_racecheck, 0)) cudabench::race_access(p, n, write, __builtin_return_address(0))
 #define CB_RACE_HOOKS(N)                                                                                            \
-    CB_NOTSAN void __tsan_read##N(void* p) { cudabench::race_access(p, N, false, __builtin_return_address(0)); }    \
-    CB_NOTSAN void __tsan_write##N(void* p) { cudabench::race_access(p, N, true, __builtin_return_address(0)); }    \
-    CB_NOTSAN void __tsan_unaligned_read##N(void* p) { cudabench::race_access(p, N, false, __builtin_return_address(0)); } \
-    CB_NOTSAN void __tsan_unaligned_write##N(void* p) { cudabench::race_access(p, N, true, __builtin_return_address(0)); } \
-    CB_NOTSAN void __tsan_volatile_read##N(void* p) { cudabench::race_access(p, N, false, __builtin_return_address(0)); } \
-    CB_NOTSAN void __tsan_volatile_write##N(void* p) { cudabench::race_access(p, N, true, __builtin_return_address(0)); }
+    CB_NOTSAN void __tsan_read##N(void* p) { CB_RACE(p, N, false); }                                                \
+    CB_NOTSAN void __tsan_write##N(void* p) { CB_RACE(p, N, true); }                                                \
+    CB_NOTSAN void __tsan_unaligned_read##N(void* p) { CB_RACE(p, N, false); }                                      \
+    CB_NOTSAN void __tsan_unaligned_write##N(void* p) { CB_RACE(p, N, true); }                                      \
+    CB_NOTSAN void __tsan_volatile_read##N(void* p) { CB_RACE(p, N, false); }                                       \
+    CB_NOTSAN void __tsan_volatile_write##N(void* p) { CB_RACE(p, N, true); }
 CB_RACE_HOOKS(1) CB_RACE_HOOKS(2) CB_RACE_HOOKS(4) CB_RACE_HOOKS(8) CB_RACE_HOOKS(16)
 #undef CB_RACE_HOOKS
-CB_NOTSAN void __tsan_read_range(void* p, unsigned long n) { cudabench::race_access(p, n, false, __builtin_return_address(0)); }
-CB_NOTSAN void __tsan_write_range(void* p, unsigned long n) { cudabench::race_access(p, n, true, __builtin_return_address(0)); }
+CB_NOTSAN void __tsan_read_range(void* p, unsigned long n) { CB_RACE(p, n, false); }
+CB_NOTSAN void __tsan_write_range(void* p, unsigned long n) { CB_RACE(p, n, true); }
+#undef CB_RACE
 CB_NOTSAN void __tsan_init(void) {}
 CB_NOTSAN void __tsan_func_entry(void*) {}
 CB_NOTSAN void __tsan_func_exit(void) {}

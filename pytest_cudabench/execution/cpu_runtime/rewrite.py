@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Token", "tokenize", "rewrite_source", "unsupported_features", "SOURCE_NAME"]
+__all__ = ["Token", "tokenize", "rewrite_source", "unsupported_features", "uses_shared_memory", "SOURCE_NAME"]
 
 SOURCE_NAME = "solution.cu"
 
@@ -349,6 +349,11 @@ _IDENT_PREFIX_RULES: tuple[tuple[str, str], ...] = (
     ("cudaGraph", "CUDA graphs"),
     ("cudaStreamBeginCapture", "CUDA graphs"),
 )
+
+
+def uses_shared_memory(source: str) -> bool:
+    """Whether ``source`` declares ``__shared__`` memory (also inside a macro), outside comments and strings."""
+    return any(t.kind == "id" and t.text == "__shared__" for t in tokenize(source))
 
 
 def unsupported_features(source: str) -> list[str]:
