@@ -35,9 +35,9 @@ import numpy as np  # noqa: E402
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from pytest_cudabench.execution import runner as execution
-from pytest_cudabench.tasks import inputs  # noqa: E402
+from pytest_cudabench.execution import runner as execution  # noqa: E402
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library, find_cuda_include  # noqa: E402
+from pytest_cudabench.tasks import inputs  # noqa: E402
 from pytest_cudabench.tasks.loader import load_task  # noqa: E402
 
 TARGET_SGEMM_256_S = 0.2

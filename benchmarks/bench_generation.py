@@ -22,10 +22,10 @@ sys.path.insert(0, str(REPO))
 from fake_openai_server import FAKE_KEY, FakeOpenAIServer  # noqa: E402
 
 from pytest_cudabench.config import Settings  # noqa: E402
-from pytest_cudabench.generation.service import GenerationService  # noqa: E402
 from pytest_cudabench.generation.models import GenerationRequest  # noqa: E402
 from pytest_cudabench.generation.prompts import messages, prompt_hash  # noqa: E402
 from pytest_cudabench.generation.remote import create_remote_model  # noqa: E402
+from pytest_cudabench.generation.service import GenerationService  # noqa: E402
 from pytest_cudabench.tasks.loader import load_task  # noqa: E402
 
 TARGET_RATIO = 1.3

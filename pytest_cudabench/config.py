@@ -11,14 +11,13 @@ import datetime as _dt
 import os
 import re
 import secrets
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
 from .tasks.loader import LEVELS
-
-import tomllib
 
 RUNTIMES = ("auto", "gpu", "cpu")
 PERF_MODES = ("roofline", "ncu")  # ncu: also CUDABench's exact Nsight Compute score, beside the roofline one

@@ -14,15 +14,15 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from .source import compiler, static_check
-from .timing import scoring
-from .timing.gpus import gpu_arch
 from .config import Settings
 from .errors import StageFailure, StageSkip
-from .source.extract import extract_source
 from .generation.models import Generation
 from .generation.prompts import TEMPLATE_VERSION
+from .source import compiler, static_check
+from .source.extract import extract_source
 from .tasks.loader import Task
+from .timing import scoring
+from .timing.gpus import gpu_arch
 
 STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .tasks import compare, inputs
 from .config import Settings
 from .errors import CudabenchError, StageFailure, StageSkip, TaskError
 from .generation.models import ReferenceModel
-from .tasks.table import bench_bytes, format_bytes
+from .tasks import compare, inputs
 from .tasks.loader import Task, find_suite_root, find_task_dirs, load_task
+from .tasks.table import bench_bytes, format_bytes
 
 TOLERANCE_MARGIN = 0.5  # a solution using more of its tolerance than this on the CPU runtime is warned about
 MIN_BENCH_BYTES = 512  # "about 1 KB" at the smallest scale
@@ -164,9 +164,9 @@ def _degenerate_answers(task: Task, case: inputs.Case) -> dict[str, dict[str, np
 
 
 def check_solution(task: Task, report: TaskReport, cache_dir: Path, seed: int) -> None:
-    from .pipeline import Evaluation
-    from .generation.prompts import messages, prompt_hash
     from .generation.models import GenerationRequest
+    from .generation.prompts import messages, prompt_hash
+    from .pipeline import Evaluation
 
     settings = Settings(model="reference", seed=seed, cache_dir=str(cache_dir), runtime="cpu", rootdir=".")
     evaluation = Evaluation(task, 1, 0, settings)

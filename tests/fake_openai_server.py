@@ -121,7 +121,8 @@ class FakeOpenAIServer:
         except ValueError:
             return _send(handler, 400, {"error": {"message": "invalid JSON", "type": "invalid_request_error"}})
         with self.lock:
-            self.requests.append({"path": handler.path, "headers": {k.lower(): v for k, v in handler.headers.items()}, "body": body})
+            headers = {k.lower(): v for k, v in handler.headers.items()}
+            self.requests.append({"path": handler.path, "headers": headers, "body": body})
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:

@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench.tasks import inputs
-from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.errors import StageFailure
+from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.execution.runner import gpu_usable, run_cases
 from pytest_cudabench.execution.sandbox import seccomp_available
+from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"

@@ -14,10 +14,16 @@ import pytest
 
 from pytest_cudabench.config import Settings
 from pytest_cudabench.errors import ModelError
-from pytest_cudabench.generation.service import GenerationCache, GenerationService, export_replay, main_export, usage_totals
 from pytest_cudabench.generation.models import GenerationRequest, ReferenceModel, ReplayModel
 from pytest_cudabench.generation.prompts import messages, prompt_hash
 from pytest_cudabench.generation.remote import create_remote_model
+from pytest_cudabench.generation.service import (
+    GenerationCache,
+    GenerationService,
+    export_replay,
+    main_export,
+    usage_totals,
+)
 from pytest_cudabench.tasks.loader import load_task
 
 try:

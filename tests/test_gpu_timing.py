@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from pytest_cudabench.timing import measure as gpu_timing
-from pytest_cudabench.timing.measure import time_callable
 from pytest_cudabench.timing.gpus import detect_cuda_devices
+from pytest_cudabench.timing.measure import time_callable
 from pytest_cudabench.timing.stats import StoppingRule
 
 

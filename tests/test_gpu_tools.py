@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from test_scoring import SAMPLE_CSV
 
-from pytest_cudabench.execution import runner as execution
-from pytest_cudabench.timing import gpu_tools, stage as timing
-from pytest_cudabench.tasks import inputs
-from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.errors import StageFailure, StageSkip
+from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
+from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
+from pytest_cudabench.timing import gpu_tools
+from pytest_cudabench.timing import stage as timing
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 

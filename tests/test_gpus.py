@@ -7,7 +7,16 @@ import pytest
 
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import gpus
-from pytest_cudabench.timing.gpus import DEFAULT_ARCH, Peaks, decode_throttle, default_arch, detect_cuda_devices, gpu_info, lookup_peaks, throttled
+from pytest_cudabench.timing.gpus import (
+    DEFAULT_ARCH,
+    Peaks,
+    decode_throttle,
+    default_arch,
+    detect_cuda_devices,
+    gpu_info,
+    lookup_peaks,
+    throttled,
+)
 
 
 @pytest.mark.parametrize(

@@ -115,7 +115,8 @@ def test_static_check_rejects_forbidden_calls_and_libraries(pytester, suite_copy
     good = (pytester.path / "task_suite/basics/vector_add/solution.cu").read_text()
     path = write_replay(pytester, [
         {"task": "basics/vector_add", "level": 1, "sample": 0,
-         "content": "```cuda\n#include <cstdlib>\n" + good.replace("const int block", 'system("rm -rf /");\n    const int block') + "```"},
+         "content": "```cuda\n#include <cstdlib>\n"
+                    + good.replace("const int block", 'system("rm -rf /");\n    const int block') + "```"},
         {"task": "basics/vector_add", "level": 2, "sample": 0,
          "content": "```cuda\n#include <cublas_v2.h>\n" + good + "```"},
         {"task": "basics/vector_add", "level": 3, "sample": 0,

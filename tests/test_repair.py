@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from pytest_cudabench.generation.service import model_identity, record_key
+from conftest import SUITE
 from pytest_cudabench.generation.models import GenerationRequest, ReferenceModel
 from pytest_cudabench.generation.prompts import messages, prompt_hash
 from pytest_cudabench.generation.repair import next_request, repair_messages, speedup_messages, truncate_text
+from pytest_cudabench.generation.service import model_identity, record_key
 from pytest_cudabench.tasks.loader import load_task
-
-from conftest import SUITE
 
 ANSWER = "```cuda\n__global__ void k() {}\n```"
 

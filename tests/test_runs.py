@@ -13,8 +13,16 @@ import pytest
 from report_factory import base_run, make_item, make_report, make_scales
 
 from pytest_cudabench.reporting.report import aggregates, build_report, totals
-from pytest_cudabench.reporting.runs import MergeError, MergeWarning, compare_reports, item_key, main_compare, main_merge, merge_reports, to_pytest_benchmark
-
+from pytest_cudabench.reporting.runs import (
+    MergeError,
+    MergeWarning,
+    compare_reports,
+    item_key,
+    main_compare,
+    main_merge,
+    merge_reports,
+    to_pytest_benchmark,
+)
 
 
 def passing_report(n: int = 10, model: str = "m", score: float = 0.5, **run) -> dict:
@@ -268,7 +276,7 @@ def test_a_full_summary_is_used_as_recorded():
 
 
 def test_terminal_summary_and_suite_properties_carry_gpu_columns_and_pass_at_k():
-    from pytest_cudabench.reporting.report import summary_lines, suite_properties
+    from pytest_cudabench.reporting.report import suite_properties, summary_lines
 
     timed = make_report()
     lines = summary_lines(timed)

@@ -4,7 +4,22 @@ from math import comb
 
 import pytest
 
-from pytest_cudabench.timing.scoring import NCU_REQUIRED, aggregate, best_of_k, cudabench_score, is_suspicious, item_performance_score, ncu_metric_names, ncu_performance_score, ncu_score_from_launches, ncu_unit_factor, parse_ncu_csv, pass_at_k, performance_score, roofline_bound_s
+from pytest_cudabench.timing.scoring import (
+    NCU_REQUIRED,
+    aggregate,
+    best_of_k,
+    cudabench_score,
+    is_suspicious,
+    item_performance_score,
+    ncu_metric_names,
+    ncu_performance_score,
+    ncu_score_from_launches,
+    ncu_unit_factor,
+    parse_ncu_csv,
+    pass_at_k,
+    performance_score,
+    roofline_bound_s,
+)
 
 
 def test_roofline_bound_and_score():
@@ -171,7 +186,7 @@ SAMPLE_CSV = "\n".join(
 
 def test_parse_ncu_csv_sample():
     launches = parse_ncu_csv(SAMPLE_CSV)
-    assert [(l["id"], l["kernel"]) for l in launches] == [
+    assert [(launch["id"], launch["kernel"]) for launch in launches] == [
         ("0", "relu_kernel(const float *, float *, int)"),
         ("1", "relu_kernel(const float *, float *, int)"),
         ("2", "init(float *, int)"),

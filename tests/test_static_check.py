@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from pytest_cudabench.errors import StageFailure
+from pytest_cudabench.execution.cpu_runtime import CpuBuildError, build_cpu_library
 from pytest_cudabench.source.compiler import compile_library
 from pytest_cudabench.source.compiler_output import own_diagnostics
-from pytest_cudabench.execution.cpu_runtime import CpuBuildError, build_cpu_library
-from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.source.static_check import check_source, header_allowed
 
 REPO = Path(__file__).resolve().parent.parent

@@ -4,7 +4,14 @@ import math
 import numpy as np
 import pytest
 
-from pytest_cudabench.timing.stats import StoppingRule, quantiles, rel_se_median, relative_difference, summarize, tukey_filter
+from pytest_cudabench.timing.stats import (
+    StoppingRule,
+    quantiles,
+    rel_se_median,
+    relative_difference,
+    summarize,
+    tukey_filter,
+)
 
 
 def test_quantiles_hand_computed():

@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench.tasks import inputs
-from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.errors import StageFailure
+from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.execution.runner import asan_runtime, case_runs, order_positions, run_cases
+from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from test_cheats import corpus
 
+from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution import runner as execution
 from pytest_cudabench.source import compiler, static_check
 from pytest_cudabench.tasks import inputs
-from pytest_cudabench.timing import stage as timing
-from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.tasks.loader import load_task
+from pytest_cudabench.timing import stage as timing
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 SEED = 11

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench.execution import runner as execution
-from pytest_cudabench.timing import stage as timing
-from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.timing.gpus import lookup_peaks
+from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.tasks.loader import load_task
+from pytest_cudabench.timing import stage as timing
+from pytest_cudabench.timing.gpus import lookup_peaks
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 SMALL_BENCH = "bench = [{ n = 100 }, { n = 1000 }, { n = 3000 }, { n = 7000 }, { n = 10001 }]"

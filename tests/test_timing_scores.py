@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from pytest_cudabench.timing import stage as timing
 from pytest_cudabench.errors import StageFailure
-from pytest_cudabench.timing.gpus import lookup_peaks
 from pytest_cudabench.tasks.loader import load_task
+from pytest_cudabench.timing import stage as timing
+from pytest_cudabench.timing.gpus import lookup_peaks
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
@@ -109,8 +109,8 @@ def test_data_dependent_work_is_counted_on_the_benchmark_inputs():
 
 
 def test_a_broken_work_function_names_the_file():
-    from pytest_cudabench.tasks import inputs
     from pytest_cudabench.errors import TaskError
+    from pytest_cudabench.tasks import inputs
 
     task = load_task(SUITE / "ai" / "decode_attention", SUITE)
     case = inputs.make_case(task, task.sizes.complete(task.sizes.cases[-1]), inputs.task_rng(task, 1), 0)

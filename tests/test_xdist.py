@@ -2,7 +2,6 @@
 
 import json
 
-
 TASKS = ("basics/vector_add", "ai/relu", "reduction/sum", "analytics/histogram")
 
 

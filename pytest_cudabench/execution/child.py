@@ -2,7 +2,8 @@
 `python -m pytest_cudabench.execution.child JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS]`.
 
 It loads the answer's library, calls `solve` on every case as its runs say (outputs pre-filled with one of two
-sentinels; on the CPU runtime, a block's threads run in the thread order the run names) and saves what it got: the outputs and the inputs as they were after the call, plus the slack after every buffer.
+sentinels; on the CPU runtime, a block's threads run in the thread order the run names) and saves what it got:
+the outputs and the inputs as they were after the call, plus the slack after every buffer.
 It judges nothing: the parent compares, so nothing the answer does in here can make a pass. Progress goes to the
 status pipe as JSON lines, so the parent knows which case was running when the child died.
 """
@@ -251,9 +252,10 @@ def main(argv: list[str]) -> int:
     timing_backend = bench_inputs = None
     if job.get("timing"):
         # Everything timing needs is loaded now: no file can be opened once the sandbox is on.
-        from ..timing import measure as gpu_timing, stats
         from ..tasks.inputs import bench_case
         from ..tasks.loader import load_task
+        from ..timing import measure as gpu_timing
+        from ..timing import stats
 
         timing_backend = (gpu_timing.HostClockBackend() if job["timing"].get("clock") == "host"
                           else gpu_timing.CudaRuntimeBackend())

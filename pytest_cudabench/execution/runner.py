@@ -29,13 +29,13 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import StageFailure, StageSkip
+from ..source.compiler import find_cuda_tool
 from ..tasks import compare, inputs
+from ..tasks.loader import Task
 from ..timing import gpu_tools
 from ..timing.gpus import throttled
 from . import sandbox
-from ..source.compiler import find_cuda_tool
-from ..errors import StageFailure, StageSkip
-from ..tasks.loader import Task
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
 # CPU runtime: a third call per case runs each block's threads in another order between barriers (cudabench_cpu_

@@ -14,19 +14,32 @@ from typing import Any
 
 import pytest
 
-from ..reporting import report as report_mod
-from ..timing import stage as timing
-from ..config import (PERF_MODES, RUNTIMES, Settings, new_run_id, new_seed, non_negative_int, non_negative_seconds,
-                      one_of, parse_arch, parse_gpu_list, parse_levels, positive_int, positive_seconds,
-                      read_project_table)
+from ..config import (
+    PERF_MODES,
+    RUNTIMES,
+    Settings,
+    new_run_id,
+    new_seed,
+    non_negative_int,
+    non_negative_seconds,
+    one_of,
+    parse_arch,
+    parse_gpu_list,
+    parse_levels,
+    positive_int,
+    positive_seconds,
+    read_project_table,
+)
 from ..errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
-from ..generation.service import GenerationProgress, GenerationService, usage_totals
-from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
-from ..reporting.html import write_html
 from ..generation.models import GenerationRequest, NoAnswer, create_model
-from ..pipeline import Evaluation
 from ..generation.prompts import TEMPLATE_VERSION, messages, prompt_hash
+from ..generation.service import GenerationProgress, GenerationService, usage_totals
+from ..pipeline import Evaluation
+from ..reporting import report as report_mod
+from ..reporting.html import write_html
 from ..tasks.loader import Task, find_suite_root, is_task_dir, load_task
+from ..timing import stage as timing
+from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 GENERATOR_KEY = pytest.StashKey[GenerationService]()
@@ -554,7 +567,8 @@ def _crashed_item(report: pytest.TestReport) -> dict[str, Any]:
     message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "worker crashed"
     return {"nodeid": report.nodeid, "task": "/".join(Path(path).parts[-2:]), "level": level, "sample": sample,
             "outcome": "failed", "failed_stage": "crash", "stage_reached": None, "message": message, "stages": {},
-            "compiled": False, "correct": None, "performance_score": None, "speedup": None, "domain": Path(path).parts[-2] if len(Path(path).parts) >= 2 else None, "tier": None}
+            "compiled": False, "correct": None, "performance_score": None, "speedup": None,
+            "domain": Path(path).parts[-2] if len(Path(path).parts) >= 2 else None, "tier": None}
 
 
 def _iso(timestamp: float) -> str:

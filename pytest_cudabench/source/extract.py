@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .lexer import strip_comments_and_strings
 from ..errors import StageFailure
+from .lexer import strip_comments_and_strings
 
 CODE_LANGUAGES = {"", "cuda", "cu", "cpp", "c++", "cxx", "cc", "c", "cuh", "h", "hpp"}
 

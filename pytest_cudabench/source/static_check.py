@@ -12,9 +12,18 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lexer import (decode_escapes, directives, find_identifier, identifiers, includes, line_of, strip_comments,
-                          strip_comments_and_strings, string_literals)
 from ..errors import StageFailure
+from .lexer import (
+    decode_escapes,
+    directives,
+    find_identifier,
+    identifiers,
+    includes,
+    line_of,
+    string_literals,
+    strip_comments,
+    strip_comments_and_strings,
+)
 
 
 @dataclass(frozen=True)

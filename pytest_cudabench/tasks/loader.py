@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import sys
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,8 +23,6 @@ import numpy as np
 
 from ..errors import TaskError
 from .formulas import Formula, FormulaError
-
-import tomllib
 
 TASK_FILE = "task.toml"
 REFERENCE_FILE = "reference.py"

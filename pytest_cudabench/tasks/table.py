@@ -13,7 +13,6 @@ import argparse
 import sys
 from pathlib import Path
 
-
 from ..errors import CudabenchError
 from .loader import TIERS, Task, find_task_dirs, load_task
 

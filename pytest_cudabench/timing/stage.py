@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from ..tasks import compare
-from . import gpu_tools, scoring
-from ..source.compiler import find_cuda_tool
 from ..errors import StageFailure
-from .gpus import Peaks
+from ..source.compiler import find_cuda_tool
+from ..tasks import compare
 from ..tasks.loader import Task
+from . import gpu_tools, scoring
+from .gpus import Peaks
 
 ITEM_TIME_CAP_S = 3.0  # per item, spread over its scales
 NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible

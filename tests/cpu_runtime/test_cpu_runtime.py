@@ -10,8 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_cudabench.execution.cpu_runtime import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, find_cuda_include, rewrite_source, unsupported_features
 from pytest_cudabench.errors import CudabenchError
+from pytest_cudabench.execution.cpu_runtime import (
+    CpuBuildError,
+    CpuRuntimeUnsupported,
+    build_cpu_library,
+    find_cuda_include,
+    rewrite_source,
+    unsupported_features,
+)
 
 KERNELS = Path(__file__).parent / "kernels"
 SAMPLES = sorted(p.stem for p in KERNELS.glob("*.cu"))

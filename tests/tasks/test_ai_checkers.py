@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from checker_support import call_check, case_for, load
+
 from pytest_cudabench.tasks import inputs
 
 

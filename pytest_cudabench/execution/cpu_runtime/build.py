@@ -12,7 +12,6 @@ from pathlib import Path
 from ...errors import CudabenchError
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
-
 from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features, uses_shared_memory
 
 __all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "find_cuda_include", "SHIM_HEADER"]
