@@ -166,16 +166,17 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                                "input_sets": timing.get("input_sets", BENCH_INPUT_SETS)}
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
         # GPU state is read here, around the timing child: NVML opens device files, which the sandboxed child may not.
-        before = monitor() if monitor and timing is not None else None
+        watch = monitor if timing is not None else None
+        before = watch() if watch else None
         events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize, wrapper)
-        after = monitor() if monitor and timing is not None else None
+        after = watch() if watch else None
         try:
             verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
         except StageFailure as exc:
             exc.stage = stage
             raise
         timed = [{"sizes": e["sizes"], **e["timing"]} for e in events if e.get("event") == "timed"]
-        throttle = throttled(before, after) if monitor and timing is not None else None
+        throttle = throttled(before, after) if watch else None
         for row in timed if throttle else ():  # the machine's state, recorded with the numbers; not the answer's fault
             row["throttle"] = throttle
         if timing is not None and timing.get("profile_scale") is None:

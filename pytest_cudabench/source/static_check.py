@@ -283,12 +283,7 @@ def check_imports(library_path: Path) -> None:
 
 def defined_symbols(library_path: Path) -> list[str]:
     """Names the library exports (its dynamic symbol table): what it could interpose."""
-    nm = shutil.which("nm")
-    if nm is None:
-        return []
-    out = subprocess.run([nm, "-D", "--defined-only", str(library_path)], capture_output=True, text=True,
-                         timeout=30)
-    return [line.split()[-1].split("@")[0] for line in out.stdout.splitlines() if line.strip()]
+    return _dynamic_symbols(library_path, "--defined-only")
 
 
 # Setting an access-policy window (or the persisting-L2 carve-out) lets data survive the harness's L2 flush.
@@ -303,11 +298,15 @@ def l2_persistence_imports(library_path: Path) -> list[str]:
 
 
 def imported_symbols(library_path: Path) -> list[str]:
+    return _dynamic_symbols(library_path, "--undefined-only")
+
+
+def _dynamic_symbols(library_path: Path, which: str) -> list[str]:
+    """`nm -D <which>`: symbol names without their version suffix."""
     nm = shutil.which("nm")
     if nm is None:
         return []
-    out = subprocess.run([nm, "-D", "--undefined-only", str(library_path)], capture_output=True, text=True,
-                         timeout=30)
+    out = subprocess.run([nm, "-D", which, str(library_path)], capture_output=True, text=True, timeout=30)
     return [line.split()[-1].split("@")[0] for line in out.stdout.splitlines() if line.strip()]
 
 
