@@ -11,7 +11,8 @@ JSON schema "pytest-cudabench/report/1":
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
                mean_performance_score_correct/_all, speedup, fast_p, pass_at_k, best_of_k) plus
                mean_performance_score (= mean_performance_score_correct)
-  items:       one object per item, as built by pipeline.new_result (task, level, sample, outcome, stages, ...)
+  items:       one object per item: results.ItemResult (built by results.new_result; task, level, sample,
+               outcome, stages, ...)
   collection_errors: [{path, message}] for task directories that failed to load
 """
 
@@ -26,10 +27,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..results import OUTCOMES
 from ..timing.scoring import group_stats
 
 SCHEMA = "pytest-cudabench/report/1"
-OUTCOMES = ("passed", "failed", "skipped", "error")
 
 
 def versions(nvcc_version: str | None = None) -> dict[str, str]:
@@ -185,8 +186,11 @@ def suite_properties(report: dict[str, Any]) -> dict[str, str]:
     """Run-level facts for JUnit's <properties> (dashboards read them)."""
     run, overall = report["run"], report["aggregates"]["overall"]
     gpu = run.get("gpu") or {}
+    # Where items really ran (auto resolves per machine); the requested runtime when none got that far.
+    ran_on = sorted({i["runtime"] for i in report.get("items", []) if i.get("runtime")})
     props = {
-        "run_id": run["id"], "model": run["model"], "seed": run["seed"], "runtime": run.get("runtime"),
+        "run_id": run["id"], "model": run["model"], "seed": run["seed"],
+        "runtime": ",".join(ran_on) or run.get("runtime"), "runtime_requested": run.get("runtime"),
         "gpu": gpu.get("name", "none"), "compile_rate": overall["compile_rate"],
         "correct_rate": overall["correct_rate"], "cudabench_score": overall["cudabench_score"],
         "mean_performance_score": overall["mean_performance_score"],
