@@ -52,7 +52,7 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
     config.stash[GENERATOR_KEY] = GenerationService(model, settings)
-    config.stash[_SELECTION_KEY] = ItemSelection(config)
+    config.stash[_SELECTION_KEY] = ItemSelection(config, settings.levels, settings.samples)
     # A broken task is an error for that task only; the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
     config.addinivalue_line("markers", "cudabench: an item of the text-to-CUDA benchmark")

@@ -152,6 +152,16 @@ def junit_value(value: Any) -> str:
     return str(value)
 
 
+def error_kind(exc: BaseException | None) -> str:
+    if isinstance(exc, ModelError):
+        return "model"
+    if isinstance(exc, TaskError):
+        return "task"
+    if isinstance(exc, ConfigError):
+        return "config"
+    return "harness"
+
+
 def record_outcome(item: CudabenchItem, call: pytest.CallInfo, report: pytest.TestReport) -> None:
     """The item's outcome into its result, and the result onto the report (plain builtins: it travels through
     xdist) and into JUnit properties."""
@@ -162,6 +172,9 @@ def record_outcome(item: CudabenchItem, call: pytest.CallInfo, report: pytest.Te
         return
     result = item.evaluation.result
     result["outcome"] = outcome
+    result["pytest_outcome"] = "error" if report.failed and report.when != "call" else report.outcome
+    if outcome == "error":
+        result["error_kind"] = error_kind(call.excinfo.value if call.excinfo else None)
     if outcome in ("failed", "error") and result.get("message") is None:
         result["message"] = str(call.excinfo.value) if call.excinfo else "failed"
         result["failed_stage"] = result.get("failed_stage") or result.get("stage_reached")
@@ -177,46 +190,41 @@ def record_outcome(item: CudabenchItem, call: pytest.CallInfo, report: pytest.Te
 class ItemSelection:
     """`pytest task_suite/ai/relu::level1[sample0]` selects one item, as for a test file: pytest itself refuses
     `::` parts after a directory, so the argument is narrowed to the directory at configure time (in every
-    process: xdist workers parse the same arguments) and the items are picked after collection."""
+    process: xdist workers parse the same arguments) and the items are picked after collection. Every task has
+    an item per level and sample of the run, so a name is checked at once, before any worker starts."""
 
-    def __init__(self, config: pytest.Config):
-        self.wanted: dict[Path, list[str]] = {}  # task dir -> item names (or name prefixes) asked for
+    def __init__(self, config: pytest.Config, levels: tuple[int, ...], samples: int):
+        from ..tasks.loader import is_task_dir
+
+        self.wanted: dict[Path, set[str]] = {}  # task dir -> item names, or a level (all its samples)
         self.whole: set[Path] = set()
-        self.arguments: dict[Path, list[str]] = {}
         invocation = Path(config.invocation_params.dir)
+        names = {item_name(level, sample) for level in levels for sample in range(samples)}
         for index, arg in enumerate(config.args):
             base, sep, rest = arg.partition("::")
             directory = (invocation / base).resolve()
             if not sep:
                 self.whole.add(directory)
-                continue
-            from ..tasks.loader import is_task_dir
-
-            if directory.is_dir() and is_task_dir(directory):
+            elif directory.is_dir() and is_task_dir(directory):
+                if rest not in names and rest not in {f"level{level}" for level in levels}:
+                    raise pytest.UsageError(
+                        f"not found: {arg} (items are named level<L>[sample<S>]; this run has levels "
+                        f"{','.join(map(str, levels))} and samples 0..{samples - 1}; see --collect-only)")
                 config.args[index] = base
-                self.wanted.setdefault(directory, []).append(rest)
-                self.arguments.setdefault(directory, []).append(arg)
+                self.wanted.setdefault(directory, set()).add(rest)
 
     def __bool__(self) -> bool:
         return bool(self.wanted)
 
     def filter(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         keep, drop = [], []
-        matched: set[tuple[Path, str]] = set()
         for item in items:
             directory = item.path.resolve()
             names = self.wanted.get(directory)
-            if names is None or directory in self.whole:
+            if names is None or directory in self.whole or item.name in names or item.name.split("[")[0] in names:
                 keep.append(item)
-                continue
-            hits = [n for n in names if item.name == n or item.name.split("[")[0] == n]
-            matched.update((directory, n) for n in hits)
-            (keep if hits else drop).append(item)
-        missing = [arg for directory, names in self.wanted.items() for name, arg in zip(names, self.arguments[directory])
-                   if (directory, name) not in matched]
-        if missing:
-            raise pytest.UsageError(f"not found: {', '.join(missing)} (items are named level<L>[sample<S>] for the "
-                                    "levels and samples of this run; see --collect-only)")
+            else:
+                drop.append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
