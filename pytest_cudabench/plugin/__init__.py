@@ -4,6 +4,7 @@ design: all the work is in the domain modules (tasks, generation, pipeline, repo
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -46,6 +47,8 @@ def pytest_configure(config: pytest.Config) -> None:
         else:
             settings = build_settings(config)
         if settings is None:
+            if not hasattr(config, "workerinput"):
+                config.pluginmanager.register(MissingModelHint(config), "cudabench-hint")
             return
         model = create_model(settings.model, settings.project)
     except ConfigError as exc:
@@ -111,3 +114,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if GENERATOR_KEY in config.stash:
         config.stash[GENERATOR_KEY].close()
+
+
+class MissingModelHint:
+    """`pytest task_suite` without a model collects no benchmark items; say why instead of "no tests ran"."""
+
+    def __init__(self, config: pytest.Config):
+        invocation = Path(config.invocation_params.dir)
+        paths = [(invocation / arg.partition("::")[0]).resolve() for arg in config.args]
+        self.task_paths = [p for p in paths if p.is_dir() and (is_task_dir(p) or p.name == "task_suite"
+                                                               or "task_suite" in p.parent.parts)]
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.task_paths:
+            terminalreporter.write_line(
+                "cudabench: task directories were given but no model, so no benchmark items were collected; "
+                "name one, e.g. --cudabench-model=reference (offline: the tasks' own solutions), "
+                "--cudabench-model=replay:answers.jsonl or a configured model", yellow=True)

@@ -5,7 +5,9 @@ JSON schema "pytest-cudabench/report/1":
                command, workers, versions{...}, machine{...} (the controller's), gpu (the controller's, else the
                workers'; null without one), peaks (what items were scored against; null when none or when items
                differ, then peaks_by_item is true and each item's stages.time.peaks says), worker_machines
-               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured
+               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured,
+               collected_items (items selected to run), complete (every one of them ran and the run was not
+               stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C; else null)
   totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
                {model|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
                same items as pytest's own summary counts them
@@ -197,6 +199,10 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         for reason, count in reasons.most_common(5):
             lines.append(f"  {count:>4} x {reason}")
     t = report["totals"]
+    if run.get("complete") is False:
+        lines.append(f"run incomplete: {t['collected']} of {run.get('collected_items')} items ran"
+                     + (f" ({run['stopped']})" if run.get("stopped") else "")
+                     + "; rates cover the items that ran")
     kinds = ", ".join(f"{kind} {n}" for kind, n in (t.get("errors_by_kind") or {}).items())
     lines.append(f"totals: {t['collected']} collected = {t['passed']} passed + {t['failed']} failed + "
                  f"{t['skipped']} skipped + {t['error']} errors" + (f" ({kinds})" if kinds else ""))
