@@ -94,18 +94,3 @@ class ReplayModel:
             tokens_in=record.get("tokens_in"), tokens_out=record.get("tokens_out"),
             latency_s=record.get("latency_s"), cost_usd=record.get("cost_usd"), cached=True,
         )
-
-
-def create_model(spec: str, project: dict | None = None) -> Model:
-    """Builds the model named on the command line; `project` is the [tool.cudabench] table (model aliases).
-    Remote models live in remote.py."""
-    if spec == "reference":
-        return ReferenceModel()
-    if spec.startswith("replay:"):
-        return ReplayModel(spec.removeprefix("replay:"))
-    try:
-        from .remote import create_remote_model
-    except ImportError:
-        raise ConfigError(f"--cudabench-model={spec}: unknown model; offline models are 'reference' and "
-                          "'replay:PATH'") from None
-    return create_remote_model(spec, project or {})

@@ -10,7 +10,7 @@ import pytest
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..generation.models import create_model
+from ..generation.kinds import create_model
 from ..generation.service import GenerationService
 from ..reporting import report as report_mod
 from ..tasks.loader import is_task_dir
@@ -27,6 +27,12 @@ _SELECTION_KEY = pytest.StashKey[ItemSelection]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -50,7 +56,8 @@ def pytest_configure(config: pytest.Config) -> None:
             if not hasattr(config, "workerinput"):
                 config.pluginmanager.register(MissingModelHint(config), "cudabench-hint")
             return
-        model = create_model(settings.model, settings.project)
+        model = config.hook.pytest_cudabench_model(spec=settings.model, project=settings.project) \
+            or create_model(settings.model, settings.project)
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[SETTINGS_KEY] = settings

@@ -24,8 +24,6 @@ class TaskDirectory(pytest.Directory):
         settings = self.config.stash[SETTINGS_KEY]
         task = load_task(self.path, find_suite_root(self.path))
         self.config.addinivalue_line("markers", f"{task.domain}: tasks of domain {task.domain}")
-        for tag in task.tags:
-            self.config.addinivalue_line("markers", f"{tag}: tasks tagged {tag}")
         for level in settings.levels:
             for sample in range(settings.samples):
                 yield CudabenchItem.from_parent(self, name=item_name(level, sample), task=task, level=level,
@@ -72,7 +70,7 @@ class CudabenchItem(pytest.Item):
         self.task = task
         self.level = level
         self.sample = sample
-        for marker in ("cudabench", f"level{level}", task.tier, task.domain, *task.tags):
+        for marker in ("cudabench", f"level{level}", task.tier, task.domain):
             self.add_marker(marker)
         self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
         self.answer: str | None = None
