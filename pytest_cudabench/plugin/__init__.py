@@ -38,6 +38,7 @@ from ..pipeline import Evaluation
 from ..reporting import report as report_mod
 from ..reporting.html import write_html
 from ..tasks.loader import Task, find_suite_root, is_task_dir, load_task
+from ..tasks.sets import TASK_SETS, task_sets
 from ..timing import stage as timing
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 
@@ -186,6 +187,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"level{level}: prompt level {level}")
     for tier in ("easy", "medium", "hard"):
         config.addinivalue_line("markers", f"{tier}: task complexity tier {tier}")
+    for name, description in TASK_SETS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
     if not hasattr(config, "workerinput"):
@@ -277,7 +280,7 @@ class CudabenchItem(pytest.Item):
         self.task = task
         self.level = level
         self.sample = sample
-        for marker in ("cudabench", f"level{level}", task.tier, task.domain):
+        for marker in ("cudabench", f"level{level}", task.tier, task.domain, *task_sets(task)):
             self.add_marker(marker)
         self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
         self.answer: str | None = None
