@@ -61,3 +61,14 @@ def test_marker_cuda_llm_selects_the_set(pytester, shared_cache):
         "task_suite")
     result.stdout.fnmatch_lines(["task_suite/basics/matrix_copy::level3[[]sample0[]]",
                                  "task_suite/basics/reverse::level3[[]sample0[]]", f"*2/{3 * total} tests collected*"])
+
+
+def test_marker_selection_runs_on_xdist_workers(pytester, shared_cache):
+    # workers build their own items: the set marker must be there too, and registered for --strict-markers
+    shutil.copytree(SUITE, pytester.path / "task_suite")
+    result = pytester.runpytest_subprocess(
+        f"--cudabench-cache-dir={shared_cache}", "--cudabench-report-dir=out", "-p", "no:cacheprovider",
+        "--cudabench-model=reference", "--cudabench-runtime=cpu", "--strict-markers", "-n", "2",
+        "-m", "cuda_llm and basics and level2", "task_suite")
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.stdout.fnmatch_lines([f"*2 passed, {3 * len(find_task_dirs(SUITE)) - 2} deselected*"])
