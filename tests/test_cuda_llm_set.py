@@ -71,4 +71,4 @@ def test_marker_selection_runs_on_xdist_workers(pytester, shared_cache):
         "--cudabench-model=reference", "--cudabench-runtime=cpu", "--strict-markers", "-n", "2",
         "-m", "cuda_llm and basics and level2", "task_suite")
     assert result.ret == 0, result.stdout.str() + result.stderr.str()
-    result.stdout.fnmatch_lines([f"*2 passed, {3 * len(find_task_dirs(SUITE)) - 2} deselected*"])
+    result.stdout.fnmatch_lines(["2 workers [[]2 items[]]", "*2 passed*"])  # the workers selected 2 of all
