@@ -14,6 +14,7 @@ from ..generation.kinds import create_model
 from ..generation.service import GenerationService
 from ..reporting import report as report_mod
 from ..tasks.loader import is_task_dir
+from ..tasks.sets import TASK_SETS
 from ..timing.gpus import gpu_info
 from .controller import Controller
 from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
@@ -70,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"level{level}: prompt level {level}")
     for tier in ("easy", "medium", "hard"):
         config.addinivalue_line("markers", f"{tier}: task complexity tier {tier}")
+    for name, description in TASK_SETS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
     if not hasattr(config, "workerinput"):

@@ -14,6 +14,7 @@ from ..generation.models import GenerationRequest, NoAnswer
 from ..generation.prompts import messages, prompt_hash
 from ..pipeline import Evaluation
 from ..tasks.loader import Task, find_suite_root, load_task
+from ..tasks.sets import task_sets
 from .stash import GENERATOR_KEY, SETTINGS_KEY
 
 
@@ -70,7 +71,7 @@ class CudabenchItem(pytest.Item):
         self.task = task
         self.level = level
         self.sample = sample
-        for marker in ("cudabench", f"level{level}", task.tier, task.domain):
+        for marker in ("cudabench", f"level{level}", task.tier, task.domain, *task_sets(task)):
             self.add_marker(marker)
         self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
         self.answer: str | None = None
