@@ -569,3 +569,30 @@ def main_export(argv: list[str] | None = None) -> int:
         return 1
     print(f"wrote {count} answers to {args.output}; score them with --cudabench-model=replay:{args.output}")
     return 0
+
+
+# ----------------------------------------------------------------------------- estimate before a run
+
+CHARS_PER_TOKEN = 4  # a rough average for English prose and code; the estimate says it is rough
+
+
+def estimate_line(service: GenerationService, requests: list[GenerationRequest]) -> str | None:
+    """Before a remote run: how many answers must be requested (the rest are cached), the prompt tokens they
+    send, the output they may return (max_tokens each) and, with prices configured, what that costs at most."""
+    if not service.cacheable:
+        return None
+    unique = {service.key(r): r for r in requests}
+    pending = [r for key, r in unique.items() if service.settings.regenerate or service.cache.load(key) is None]
+    line = f"cudabench estimate: {len(pending)} answers to request, {len(unique) - len(pending)} cached"
+    if not pending:
+        return line
+    prompt_tokens = sum(len("".join(m["content"] for m in r.messages)) for r in pending) // CHARS_PER_TOKEN
+    config = getattr(service.model, "config", None)
+    max_out = getattr(config, "max_tokens", None)
+    line += f"; ~{prompt_tokens:,} prompt tokens (~{CHARS_PER_TOKEN} characters per token)"
+    if max_out:
+        line += f", at most {len(pending) * max_out:,} output tokens (max_tokens {max_out})"
+    cost = config.cost(prompt_tokens, len(pending) * max_out) if config is not None and max_out else None
+    if cost is not None:
+        line += f"; cost at most ${cost:,.2f} at the configured prices (retries and repair turns extra)"
+    return line

@@ -10,7 +10,7 @@ import pytest
 
 from ..errors import TaskError
 from ..generation.models import GenerationRequest
-from ..generation.service import GenerationProgress
+from ..generation.service import GenerationProgress, estimate_line
 from ..tasks.loader import Task, find_suite_root, load_task
 from .items import CudabenchItem, generation_request, parse_item_nodeid
 from .stash import GENERATOR_KEY
@@ -105,6 +105,9 @@ class ProgressLine:
 
     def start(self, requests: list[GenerationRequest]) -> None:
         service = self.config.stash[GENERATOR_KEY]
+        estimate = estimate_line(service, requests)
+        if estimate:
+            write_live_line(self.config, estimate)
         self.progress = GenerationProgress(service.cache, [service.key(r) for r in requests], service.run_id,
                                            regenerate=service.settings.regenerate)
         self._thread = threading.Thread(target=self._watch, name="cudabench-progress", daemon=True)
