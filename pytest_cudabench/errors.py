@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 
 class CudabenchError(Exception):
     """Base class of every error the plugin raises on purpose."""
@@ -10,7 +12,7 @@ class CudabenchError(Exception):
 class TaskError(CudabenchError):
     """A task directory is malformed (task.toml, reference.py, solution.cu)."""
 
-    def __init__(self, path: str, message: str, field: str | None = None):
+    def __init__(self, path: str | os.PathLike[str], message: str, field: str | None = None):
         self.path = str(path)
         self.field = field
         where = f"{self.path}: [{field}] " if field else f"{self.path}: "

@@ -53,7 +53,7 @@ class Evaluation:
             record.update(status="failed", message=exc.message)
             if exc.details:
                 record["details"] = exc.details
-            self.result.update(failed_stage=name, message=exc.message)
+            self.result["failed_stage"], self.result["message"] = name, exc.message
             raise
         except StageSkip as exc:
             record.update(status="skipped", message=exc.reason)

@@ -26,6 +26,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -463,7 +464,7 @@ class GenerationProgress:
 # ----------------------------------------------------------------------------- usage totals
 
 
-def usage_totals(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def usage_totals(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per model, sums of the items' "generation" fields: items, requests (answers not from cache), cached, tokens
     in/out, latency and cost. `new_*` count only the answers generated in this run (what was spent now).
     Cost is None for a model without prices."""

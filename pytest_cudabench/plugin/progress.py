@@ -98,8 +98,9 @@ class ProgressLine:
                     tasks[path] = load_task(directory, find_suite_root(directory))
                 except TaskError:
                     tasks[path] = None  # its collection error is reported elsewhere
-            if tasks[path] is not None:
-                requests.append(generation_request(tasks[path], level, sample))
+            task = tasks[path]
+            if task is not None:
+                requests.append(generation_request(task, level, sample))
         if requests:
             self.start(requests)
 

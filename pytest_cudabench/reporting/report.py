@@ -28,6 +28,7 @@ import platform
 import socket
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ def machine() -> dict[str, Any]:
             "cpu_count": os.cpu_count()}
 
 
-def run_peaks(items: list[dict[str, Any]], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+def run_peaks(items: Sequence[Mapping[str, Any]], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
     """The peaks a run was scored against, and whether they differ between items. Items record the peaks they were
     scored on (calibrated or datasheet, on their worker's GPU); without timed items, the datasheet figures."""
     used: list[dict[str, Any]] = []
@@ -74,7 +75,7 @@ def run_peaks(items: list[dict[str, Any]], datasheet: dict[str, Any] | None) -> 
     return (used[0] if used else datasheet), False
 
 
-def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str, Any]:
+def totals(items: Sequence[Mapping[str, Any]], collection_errors: int = 0) -> dict[str, Any]:
     """Outcomes as cudabench judges them, errors by kind, and the same items as pytest counted them (pytest calls
     a harness error during an item's run a failure; here it is an error, never a wrong answer)."""
     counts = Counter(item.get("outcome") or "error" for item in items)
@@ -91,7 +92,7 @@ def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str,
     return result
 
 
-def aggregate_group(items: list[dict[str, Any]]) -> dict[str, Any]:
+def aggregate_group(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """scoring.aggregate's statistics of one group, plus `mean_performance_score` (over correct, measured items:
     the figure people read first; both other definitions stay beside it)."""
     stats = group_stats(items)
@@ -102,7 +103,7 @@ def aggregate_group(items: list[dict[str, Any]]) -> dict[str, Any]:
 _TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
-def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:
+def aggregates(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {"overall": aggregate_group(items)}
     for key in ("level", "domain", "tier"):
         groups: dict[str, list] = defaultdict(list)
@@ -113,7 +114,7 @@ def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:
     return result
 
 
-def build_report(run: dict[str, Any], items: list[dict[str, Any]],
+def build_report(run: dict[str, Any], items: Sequence[Mapping[str, Any]],
                  collection_errors: list[dict[str, str]]) -> dict[str, Any]:
     items = sorted(items, key=lambda i: (i.get("task") or "", i.get("level") or 0, i.get("sample") or 0,
                                          i.get("nodeid") or ""))
@@ -188,7 +189,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                      f"{format_score(overall['cudabench_score_ncu'])}")
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
-    reasons = Counter()
+    reasons: Counter[str] = Counter()
     for item in report["items"]:
         if item.get("outcome") in ("failed", "error"):
             stage = item.get("failed_stage") or "?"

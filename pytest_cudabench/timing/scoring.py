@@ -321,7 +321,7 @@ def _pass_stats(judged: list[Mapping]) -> tuple[dict | None, dict | None]:
     return pass_k, best
 
 
-def group_stats(items: list[Mapping]) -> dict:
+def group_stats(items: Sequence[Mapping]) -> dict:
     judged = _judged(items)
     n = len(judged)
     correct = [it for it in judged if it.get("correct") is True]
