@@ -90,7 +90,7 @@ def test_collect_only_writes_no_report_and_x_marks_the_report_incomplete(pyteste
     assert reports(pytester)[-1]["run"]["complete"] is True
 
 
-def test_ctrl_c_leaves_a_report_that_says_it_is_incomplete(pytester, suite_copy, shared_cache):
+def test_ctrl_c_leaves_a_report_that_says_it_is_incomplete(pytester, suite_copy):
     import signal
     import subprocess
     import sys
@@ -103,12 +103,13 @@ def test_ctrl_c_leaves_a_report_that_says_it_is_incomplete(pytester, suite_copy,
             "    spin<<<1, 1>>>(flag); cudaDeviceSynchronize();\n}\n```\n")
     replay = write_replay(pytester, [{"task": "basics/vector_add", "level": level, "sample": 0, "content": hang}
                                      for level in (1, 2, 3)])
+    cache = pytester.path / "own-cache"  # its own: a compiled library there means this run reached its items
     process = subprocess.Popen(
-        [sys.executable, "-m", "pytest", f"--cudabench-model=replay:{replay}", f"--cudabench-cache-dir={shared_cache}",
+        [sys.executable, "-m", "pytest", f"--cudabench-model=replay:{replay}", f"--cudabench-cache-dir={cache}",
          "--cudabench-report-dir=out", "--cudabench-runtime=cpu", "-p", "no:cacheprovider", "task_suite"],
         cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list((shared_cache).rglob("*.so")):
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(cache.rglob("*.so")):
         time.sleep(0.5)
     time.sleep(3)  # the first item is running its answer now
     process.send_signal(signal.SIGINT)
