@@ -21,6 +21,9 @@ import sys
 import time
 from typing import Any
 
+from .. import protocol
+from ..protocol import Event
+
 PAGE = mmap.PAGESIZE
 ALIGN = 256  # cudaMalloc alignment
 SLACK_MARKER = 0xA5
@@ -238,12 +241,12 @@ def main(argv: list[str]) -> int:
     def say(**message: Any) -> None:
         status.write(json.dumps(message) + "\n")
 
-    with open(os.path.join(job_dir, "job.json")) as f:
+    with open(os.path.join(job_dir, protocol.JOB_FILE)) as f:
         job = json.load(f)
-    with open(os.path.join(job_dir, "inputs.bin"), "rb") as f:
+    with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as f:
         blob = f.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
-    results_file = open(os.path.join(job_dir, "results.bin"), "wb")
+    results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
     backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
     solve = backend.lib.solve
     solve.restype = None
@@ -270,13 +273,13 @@ def main(argv: list[str]) -> int:
         from .sandbox import install_seccomp
 
         install_seccomp()
-    say(event="ready")
+    say(event=Event.READY)
 
     results: dict[str, bytes] = {}
     for case in job["cases"]:
         index = case["index"]
         for run, (sentinel, order, seed, racecheck) in enumerate(case["runs"]):
-            say(event="call", case=index, run=run)
+            say(event=Event.CALL, case=index, run=run)
             backend.set_thread_order(order, seed, racecheck)
             buffers = {}
             call_args = []
@@ -288,7 +291,7 @@ def main(argv: list[str]) -> int:
                 buffer = backend.allocate((arg["name"], case["size_key"]), nbytes)
                 backend.fill(buffer, sentinel)
                 if arg["role"] in ("input", "inout"):
-                    backend.upload(buffer, inputs[f"{index}:{arg['name']}"])
+                    backend.upload(buffer, inputs[protocol.input_key(index, arg["name"])])
                 buffers[arg["name"]] = buffer
                 call_args.append(backend.pointer(buffer))
             start = time.perf_counter()
@@ -296,15 +299,15 @@ def main(argv: list[str]) -> int:
             error = backend.check_error()
             elapsed = time.perf_counter() - start
             if error:
-                say(event="error", case=index, run=run, message=error)
+                say(event=Event.ERROR, case=index, run=run, message=error)
                 results_file.close()
                 return 3
             overruns = []
             for name, buffer in buffers.items():
-                results[f"{index}:{run}:{name}"] = backend.download(buffer)
+                results[protocol.result_key(index, run, name)] = backend.download(buffer)
                 if not backend.slack_intact(buffer):
                     overruns.append(name)
-            say(event="done-call", case=index, run=run, seconds=elapsed, overruns=overruns)
+            say(event=Event.DONE_CALL, case=index, run=run, seconds=elapsed, overruns=overruns)
     backend.set_thread_order(0, 0, False)
     if job.get("timing"):
         time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
@@ -315,7 +318,7 @@ def main(argv: list[str]) -> int:
         index_of[key] = [offset, len(data)]
         offset += len(data)
     results_file.close()
-    say(event="finished", results_index=index_of)
+    say(event=Event.FINISHED, results_index=index_of)
     return 0
 
 
@@ -413,7 +416,7 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     for k, sizes in enumerate(spec["scales"]):
         if profile is not None and k != profile:
             continue
-        say(event="time", scale=k)
+        say(event=Event.TIME, scale=k)
         count = 1 if profile is not None else max(1, int(spec.get("input_sets", ROTATION_SETS)))
         sets = [InputSet(job, backend, bench_inputs(k, r), ("bench", k, r)) for r in range(count)]
         timing = None
@@ -429,16 +432,16 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
             error = None
         else:
             rotation = Rotation(sets, solve, picker)
-            say(event="timing-start", scale=k)
+            say(event=Event.TIMING_START, scale=k)
             timing = time_callable(rotation.launch, rule=StoppingRule(max_time_s=spec["cap_s"]),
                                    backend=timing_backend, prepare=rotation.prepare,
                                    after_sample=rotation.after_sample)
-            say(event="timing-end", scale=k)
+            say(event=Event.TIMING_END, scale=k)
             error = backend.check_error()  # read once: it clears the runtime's last error
             if error is None:
                 for call, input_set, outputs in rotation.kept:
                     for name, data in outputs.items():
-                        results[f"bench{k}:call{call}:set{input_set}:{name}"] = data
+                        results[protocol.bench_key(k, name, input_set, call)] = data
                 timing["checked_calls"] = [[call, input_set] for call, input_set, _ in rotation.kept]
                 # One more call per set, prepared like the timed ones: its result is what the parent compares
                 # with the task's solution (inout buffers back at the benchmark input, outputs at the sentinel).
@@ -447,13 +450,13 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
                     solve(*input_set.args)
         error = error or backend.check_error()
         if error:
-            say(event="error", case=f"bench{k}", run=0, message=error)
+            say(event=Event.ERROR, case=f"bench{k}", run=0, message=error)
             return
         for r, input_set in enumerate(sets):
             for name, data in input_set.outputs().items():
-                results[f"bench{k}:{name}" if r == 0 else f"bench{k}:set{r}:{name}"] = data
+                results[protocol.bench_key(k, name, r)] = data
             input_set.release()
-        say(event="profiled" if profile is not None else "timed", scale=k, sizes=sizes, timing=timing)
+        say(event=Event.PROFILED if profile is not None else Event.TIMED, scale=k, sizes=sizes, timing=timing)
 
 
 if __name__ == "__main__":
