@@ -137,3 +137,21 @@ def test_item_progress_gives_an_eta_from_the_pace_so_far(pytester):
         "cudabench: 25/100 items done (2 failed, 1 errors), elapsed 1m00s, ETA 3m00s"
     assert progress.update(26, 2, 1, now=70.0) is None
     assert progress.update(100, 2, 1, now=400.0) is None  # done: nothing left to estimate
+
+
+def test_reports_of_a_suite_outside_the_project_land_where_pytest_ran(pytester, shared_cache, tmp_path_factory,
+                                                                    monkeypatch):
+    import shutil
+
+    from conftest import SUITE
+
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "task_suite"
+    shutil.copytree(SUITE / "basics/vector_add", elsewhere / "basics/vector_add")
+    project = pytester.mkdir("project")
+    monkeypatch.chdir(project)
+    result = pytester.runpytest_subprocess("--cudabench-model=reference", "--cudabench-levels=1",
+                                           f"--cudabench-cache-dir={shared_cache}", "-p", "no:cacheprovider",
+                                           str(elsewhere))
+    result.assert_outcomes(passed=1)
+    assert list((project / "reports").glob("*.json")), "the report belongs where pytest was started"
+    assert not list(elsewhere.parent.rglob("reports"))
