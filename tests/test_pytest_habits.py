@@ -155,3 +155,28 @@ def test_reports_of_a_suite_outside_the_project_land_where_pytest_ran(pytester, 
     result.assert_outcomes(passed=1)
     assert list((project / "reports").glob("*.json")), "the report belongs where pytest was started"
     assert not list(elsewhere.parent.rglob("reports"))
+
+
+def test_a_conftest_adds_a_model_kind_through_the_hook(pytester, suite_copy, shared_cache):
+    suite_copy("basics/vector_add")
+    pytester.makeconftest('''
+from pytest_cudabench.generation.models import Generation
+
+
+class EchoSolution:
+    name = "echo-solution"
+
+    def generate(self, request):
+        return Generation(content="```cuda\\n" + request.task.solution_source() + "\\n```", model=self.name)
+
+
+def pytest_cudabench_model(spec, project):
+    return EchoSolution() if spec == "echo" else None
+''')
+    result = pytester.runpytest_subprocess("--cudabench-model=echo", "--cudabench-levels=1", "-n", "2",
+                                           f"--cudabench-cache-dir={shared_cache}", "--cudabench-report-dir=out",
+                                           "-p", "no:cacheprovider", "task_suite")
+    result.assert_outcomes(passed=1)
+    assert reports(pytester)[-1]["items"][0]["generation"]["model"] == "echo-solution"
+    result = pytester.runpytest_subprocess("--cudabench-model=nonesuch-kind", "task_suite")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
