@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import StageFailure, StageSkip
+from ..files import publish_file
 from ..source.compiler import find_cuda_tool
 from ..tasks import compare, inputs
 from ..tasks.loader import Task
@@ -121,7 +122,7 @@ def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: 
         log = getattr(exc, "log", "")
         raise StageFailure("execute", f"the CPU runtime could not build this answer (nvcc accepted it): {exc}",
                            log) from None
-    os.replace(scratch, target)
+    publish_file(scratch, target)
     return target
 
 

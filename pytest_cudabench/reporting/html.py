@@ -15,12 +15,12 @@ import base64
 import hashlib
 import html
 import math
-import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
 from ..pipeline import STAGES
 from .report import NOT_MEASURED
 from .report import format_score as score
@@ -657,9 +657,4 @@ def render(report: dict[str, Any]) -> str:
 
 def write_html(report: dict[str, Any], path: Path) -> Path:
     """Writes the report's HTML page to `path` (atomically) and returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(render(report), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, render(report))

@@ -26,6 +26,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
 from ..timing.scoring import group_stats
 
 SCHEMA = "pytest-cudabench/report/1"
@@ -110,11 +111,7 @@ def build_report(run: dict[str, Any], items: list[dict[str, Any]],
 
 
 def write_json(report: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, json.dumps(report, indent=1, sort_keys=False, default=str))
 
 
 def _pct(value: float | None) -> str:

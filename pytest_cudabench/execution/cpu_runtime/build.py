@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ...errors import CudabenchError
+from ...files import publish_file
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
 from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features, uses_shared_memory
@@ -115,5 +116,5 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
             if proc.returncode != 0:
                 first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
                 raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
-        os.replace(tmp_out, out_path)
+        publish_file(tmp_out, out_path)
     return out_path
