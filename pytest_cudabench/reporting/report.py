@@ -22,12 +22,12 @@ import os
 import platform
 import socket
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
-from ..timing.scoring import group_stats
+from ..timing.scoring import aggregate
 
 SCHEMA = "pytest-cudabench/report/1"
 OUTCOMES = ("passed", "failed", "skipped", "error")
@@ -78,21 +78,11 @@ def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str,
     return result
 
 
-def aggregate_group(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """scoring.aggregate's statistics of one group, plus `mean_performance_score` (over correct, measured items:
-    the figure people read first; both other definitions stay beside it)."""
-    stats = group_stats(items)
-    stats["mean_performance_score"] = stats.get("mean_performance_score_correct")
-    return stats
-
-
 def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {"overall": aggregate_group(items)}
+    """The report's `aggregates`: scoring.aggregate over all items and grouped by level, domain and tier."""
+    result: dict[str, Any] = {"overall": aggregate(items)["all"]}
     for key in ("level", "domain", "tier"):
-        groups: dict[str, list] = defaultdict(list)
-        for item in items:
-            groups[str(item.get(key))].append(item)
-        result[f"by_{key}"] = {name: aggregate_group(group) for name, group in sorted(groups.items())}
+        result[f"by_{key}"] = aggregate(items, key)
     return result
 
 
