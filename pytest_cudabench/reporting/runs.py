@@ -20,14 +20,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..errors import MergeError
 from .report import SCHEMA, build_report, run_peaks
 
 METRICS = ("compile_rate", "correct_rate", "mean_performance_score", "cudabench_score")
 GATED = ("correct_rate", "cudabench_score")  # an overall drop beyond the threshold fails `compare`
-
-
-class MergeError(ValueError):
-    """Reports that cannot be merged (different models without force, wrong schema)."""
 
 
 class MergeWarning(UserWarning):

@@ -10,6 +10,8 @@ import math
 import operator
 from collections.abc import Mapping
 
+from ..errors import FormulaError
+
 _BINARY = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -31,10 +33,6 @@ _FUNCTIONS = {
     "cdiv": lambda a, b: -(-a // b),
 }
 _MAX_POWER = 256
-
-
-class FormulaError(ValueError):
-    """The formula is not valid arithmetic over known names."""
 
 
 class Formula:

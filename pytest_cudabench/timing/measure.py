@@ -32,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import CudaError
 from .stats import StoppingRule, relative_difference, summarize
 
 CUDA_DEV_ATTR_L2_CACHE_SIZE = 38  # cudaDevAttrL2CacheSize in driver_types.h
@@ -183,10 +184,6 @@ def time_callable(
 
 
 # ---------------------------------------------------------------- real backend: CUDA runtime via ctypes
-
-
-class CudaError(RuntimeError):
-    pass
 
 
 _CUDART_NAMES = ("libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0")

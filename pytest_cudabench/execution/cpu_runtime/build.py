@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ...errors import CudabenchError
+from ...errors import CpuBuildError, CpuRuntimeUnsupported
 from ...files import publish_file
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
@@ -26,23 +26,6 @@ _STUB_HEADERS = (
     "sm_20_intrinsics.h", "sm_30_intrinsics.h", "sm_32_intrinsics.h", "sm_35_intrinsics.h", "sm_61_intrinsics.h",
     "math_functions.h", "device_double_functions.h", "cuda_device_runtime_api.h",
 )
-
-
-class CpuRuntimeUnsupported(CudabenchError):
-    """The answer uses a feature the CPU runtime cannot run; it must be reported as such, never as wrong."""
-
-    def __init__(self, feature: str):
-        self.feature = feature
-        super().__init__(f"cannot run on the CPU runtime: {feature}")
-
-
-class CpuBuildError(CudabenchError):
-    """g++ could not build the answer for the CPU runtime; ``log`` is the compiler output (original line numbers)."""
-
-    def __init__(self, message: str, log: str = ""):
-        self.message = message
-        self.log = log
-        super().__init__(message)
 
 
 def find_cuda_include() -> Path | None:
