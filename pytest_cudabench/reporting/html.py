@@ -22,6 +22,7 @@ from typing import Any
 
 from ..files import atomic_write
 from ..pipeline import STAGES
+from ..source.lexer import scan
 from .report import NOT_MEASURED
 from .report import format_score as score
 
@@ -57,31 +58,42 @@ BUILTINS = frozenset("""
     atomicOr atomicXor cudaMalloc cudaFree cudaMemcpy cudaMemset cudaDeviceSynchronize cudaGetLastError
     cudaMemcpyAsync cudaStreamSynchronize
 """.split())
-_TOKEN = re.compile(r"""
-      (?P<c>//[^\n]*|/\*.*?(?:\*/|\Z))
-    | (?P<p>^[ \t]*\#[^\n]*)
-    | (?P<s>"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
-    | (?P<n>(?<![\w.])(?:0[xX][0-9a-fA-F']+|0[bB][01']+|\d[\d']*(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
-            [uUlLfF]*)
-    | (?P<w>[A-Za-z_]\w*)
-""", re.S | re.M | re.X)
-_CLASS = {"c": "hc", "p": "hp", "s": "hs", "n": "hn"}
+_CLASS = {"comment": "hc", "str": "hs", "chr": "hs", "num": "hn"}
 
 
 def highlight(source: str) -> str:
     """Escaped HTML of a CUDA/C++ source with <span class=...> around keywords (hk), types (ht), CUDA built-ins
-    (hb), strings (hs), comments (hc), numbers (hn) and preprocessor lines (hp)."""
+    (hb), strings (hs), comments (hc), numbers (hn) and preprocessor lines (hp); tokens from source.lexer."""
     out: list[str] = []
     position = 0
-    for match in _TOKEN.finditer(source):
-        if match.start() > position:
-            out.append(esc(source[position:match.start()]))
-        kind, text = match.lastgroup or "", match.group()
-        css = _CLASS.get(kind)
-        if kind == "w":
+    directive: tuple[int, int] | None = None  # span of the preprocessor tokens being gathered into one hp span
+
+    def flush_directive() -> None:
+        nonlocal directive
+        if directive:
+            out.append(f'<span class="hp">{esc(source[directive[0]:directive[1]])}</span>')
+            directive = None
+
+    for token in scan(source):
+        if token.pp and token.kind != "comment":
+            if directive is None:
+                out.append(esc(source[position:token.start]))
+                directive = (token.start, token.end)
+            else:
+                directive = (directive[0], token.end)
+            position = token.end
+            continue
+        flush_directive()
+        css = _CLASS.get(token.kind)
+        if token.kind == "id":
+            text = token.text
             css = "hk" if text in KEYWORDS else "ht" if text in TYPES else "hb" if text in BUILTINS else None
-        out.append(f'<span class="{css}">{esc(text)}</span>' if css else esc(text))
-        position = match.end()
+        if css is None and token.kind != "comment":
+            continue  # plain text: escaped with what follows
+        out.append(esc(source[position:token.start]))
+        out.append(f'<span class="{css}">{esc(source[token.start:token.end])}</span>')
+        position = token.end
+    flush_directive()
     out.append(esc(source[position:]))
     return "".join(out)
 
