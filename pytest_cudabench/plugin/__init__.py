@@ -40,6 +40,7 @@ from ..reporting.html import write_html
 from ..tasks.loader import Task, find_suite_root, is_task_dir, load_task
 from ..timing import stage as timing
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
+from ..timing.policy import run_record as measurement_record
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 GENERATOR_KEY = pytest.StashKey[GenerationService]()
@@ -522,6 +523,7 @@ class Controller:
             "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
                                       "measured median (cold L2), mean over the benchmark scales",
             "ncu_performance_definition": timing.NCU_DEFINITION if s.perf == "ncu" else None,
+            "measurement": measurement_record(),
             "usage": usage_totals(list(self.items.values())),
         }
 
