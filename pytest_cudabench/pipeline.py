@@ -23,6 +23,7 @@ from .source.extract import extract_source
 from .tasks.loader import Task
 from .timing import scoring
 from .timing.gpus import gpu_arch
+from .timing.policy import DEFAULT_POLICY
 
 STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.
@@ -205,10 +206,9 @@ class Evaluation:
                 peaks = load_or_calibrate(self.settings.cache_path / "peaks", calibrate_fn=calibrate_in_child)
             except Exception as exc:  # the measurement of the machine failed, not the answer: datasheet peaks
                 record["calibration_error"] = f"{type(exc).__name__}: {exc}; scored on datasheet peaks"
-        cap = timing.ITEM_TIME_CAP_S / len(self.task.sizes.bench)
-        job = {"seed": self.settings.seed, "cap_s": cap}
+        job = {"seed": self.settings.seed, "policy": DEFAULT_POLICY}
         # Generous wall limit: five scales up to ~1 GB each, plus warm-up and L2 flushes.
-        limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * timing.ITEM_TIME_CAP_S
+        limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * DEFAULT_POLICY.item_cap_s
 
         def measure(library: Path) -> execution.ExecutionResult:
             return execution.run_cases(self.task, library, "gpu", [], timeout_s=limit, timing=job, stage="time",

@@ -259,9 +259,10 @@ def main(argv: list[str]) -> int:
         from ..tasks.loader import load_task
         from ..timing import measure as gpu_timing
         from ..timing import stats
+        from ..timing.policy import MeasurementPolicy
 
-        timing_backend = (gpu_timing.HostClockBackend() if job["timing"].get("clock") == "host"
-                          else gpu_timing.CudaRuntimeBackend())
+        timer = MeasurementPolicy.from_dict(job["timing"]["policy"]).timer
+        timing_backend = gpu_timing.HostClockBackend() if timer == "host" else gpu_timing.CudaRuntimeBackend()
         task = load_task(job["timing"]["task_path"], job["timing"]["suite_root"])
         seed = job["timing"]["seed"]
         bench_inputs = lambda k, input_set=0: bench_case(task, seed, k, input_set)  # noqa: E731
@@ -322,10 +323,6 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-ROTATION_SETS = 2  # input sets per scale that the timed calls rotate through
-CHECKED_CALLS = 2  # timed calls per scale whose outputs are kept for the parent to check
-
-
 class InputSet:
     """One benchmark input set in its own buffers. Before each call its outputs are reset to the sentinel and its
     inout buffers restored from a pristine copy, so every call computes from the benchmark input and finds no
@@ -378,8 +375,9 @@ class Rotation:
     before it. A uniform sample (reservoir) of the timed calls keeps its outputs: which ones comes from a seed the
     parent draws per run, and is known only after the call has returned."""
 
-    def __init__(self, sets: list[InputSet], solve, picker):
+    def __init__(self, sets: list[InputSet], solve, picker, checked_calls: int):
         self.sets, self.solve, self.picker = sets, solve, picker
+        self.checked_calls = checked_calls  # timed calls whose outputs are kept for the parent to check
         self.calls = 0
         self.last: int | None = None
         self.kept: list[tuple[int, int, dict[str, bytes]]] = []  # (timed call, input set, outputs)
@@ -393,8 +391,8 @@ class Rotation:
         self.solve(*self.sets[self.last].args)
 
     def after_sample(self, index: int) -> None:
-        slot = len(self.kept) if len(self.kept) < CHECKED_CALLS else self.picker.randrange(index + 1)
-        if slot >= CHECKED_CALLS or self.last is None:
+        slot = len(self.kept) if len(self.kept) < self.checked_calls else self.picker.randrange(index + 1)
+        if slot >= self.checked_calls or self.last is None:
             return
         entry = (index, self.last, self.sets[self.last].outputs())
         if slot == len(self.kept):
@@ -408,16 +406,18 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     keeps the outputs of a sample of timed calls and of one call per input set after the timing loop, which the
     parent checks against the task's own solution. The phase is bracketed by events the parent timestamps."""
     from ..timing.measure import time_callable
+    from ..timing.policy import MeasurementPolicy
     from ..timing.stats import StoppingRule
 
     spec = job["timing"]
+    policy = MeasurementPolicy.from_dict(spec["policy"])
     profile = spec.get("profile_scale")  # under ncu: one call at one scale, between profiler start and stop
     picker = random.Random(spec.get("check_seed", 0))
     for k, sizes in enumerate(spec["scales"]):
         if profile is not None and k != profile:
             continue
         say(event=Event.TIME, scale=k)
-        count = 1 if profile is not None else max(1, int(spec.get("input_sets", ROTATION_SETS)))
+        count = 1 if profile is not None else policy.input_sets
         sets = [InputSet(job, backend, bench_inputs(k, r), ("bench", k, r)) for r in range(count)]
         timing = None
         if profile is not None:
@@ -431,9 +431,10 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
                 profiler.cudaProfilerStop()
             error = None
         else:
-            rotation = Rotation(sets, solve, picker)
+            rotation = Rotation(sets, solve, picker, policy.checked_calls)
             say(event=Event.TIMING_START, scale=k)
-            timing = time_callable(rotation.launch, rule=StoppingRule(max_time_s=spec["cap_s"]),
+            rule = StoppingRule.of(policy, policy.scale_cap_s(len(spec["scales"])))
+            timing = time_callable(rotation.launch, policy=policy, rule=rule,
                                    backend=timing_backend, prepare=rotation.prepare,
                                    after_sample=rotation.after_sample)
             say(event=Event.TIMING_END, scale=k)

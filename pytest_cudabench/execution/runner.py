@@ -31,12 +31,14 @@ import numpy as np
 
 from .. import protocol
 from ..errors import StageFailure, StageSkip
+from ..files import publish_file
 from ..protocol import Event, events_of, first_event
 from ..source.compiler import find_cuda_tool
 from ..tasks import compare, inputs
 from ..tasks.loader import Task
 from ..timing import gpu_tools
 from ..timing.gpus import throttled
+from ..timing.policy import DEFAULT_POLICY, MeasurementPolicy
 from . import sandbox
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
@@ -51,7 +53,6 @@ CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
 CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
 STDERR_TAIL = 2000
 SANITIZER_LOG = "sanitizer.log"
-BENCH_INPUT_SETS = 2  # input sets the timed calls rotate through at each benchmark scale
 # The parent's own clock around each scale's timing phase (see check_timing_phase).
 # Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
 # 14 ms on two shared cores), which shortens the measured phase when the start mark lags most: hence the slack.
@@ -121,7 +122,7 @@ def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: 
         log = getattr(exc, "log", "")
         raise StageFailure("execute", f"the CPU runtime could not build this answer (nvcc accepted it): {exc}",
                            log) from None
-    os.replace(scratch, target)
+    publish_file(scratch, target)
     return target
 
 
@@ -141,8 +142,9 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
               stage: str = "execute", wrapper: list[str] | None = None,
               monitor: Callable[[], dict | None] | None = None) -> ExecutionResult:
     """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
-    With `timing` ({"seed", "cap_s"}, optionally "profile_scale"; GPU runtime) the child then times the answer at
-    every benchmark scale (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
+    With `timing` ({"seed"}, optionally "policy" (a MeasurementPolicy, default DEFAULT_POLICY) and "profile_scale";
+    GPU runtime, or the CPU runtime under the host timer) the child then times the answer at every benchmark scale
+    (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
     start = time.perf_counter()
     job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
     if sanitize and runtime == "gpu":
@@ -155,15 +157,15 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
     use_seccomp = sandbox.seccomp_available() and not sanitize and wrapper is None
     try:
         extra: dict[str, Any] = {"sanitize": sanitize}
+        policy = _timing_policy(timing)
         if timing is not None:
             extra["timing"] = {"task_path": str(task.path.resolve()),
                                "suite_root": str(task.path.resolve().parents[1]),
-                               "seed": timing["seed"], "cap_s": timing["cap_s"],
-                               "profile_scale": timing.get("profile_scale"), "clock": timing.get("clock"),
+                               "seed": timing["seed"], "policy": policy.to_dict(),
+                               "profile_scale": timing.get("profile_scale"),
                                "scales": [task.sizes.complete(s) for s in task.sizes.bench],
                                # which timed calls get checked: secret per run, drawn here
-                               "check_seed": secrets.randbits(63),
-                               "input_sets": timing.get("input_sets", BENCH_INPUT_SETS)}
+                               "check_seed": secrets.randbits(63)}
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
         # GPU state is read here, around the timing child: NVML opens device files, which the sandboxed child may not.
         watch = monitor if timing is not None else None
@@ -181,7 +183,7 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
             row["throttle"] = throttle
         if timing is not None and timing.get("profile_scale") is None:
             for k, row in enumerate(timed):
-                check_timing_phase(row, _phase_s(events, k), row["sizes"])
+                check_timing_phase(row, _phase_s(events, k), row["sizes"], policy.empty_samples)
         bench_outputs = {}
         if timing is not None:
             finished = first_event(events, Event.FINISHED)
@@ -356,7 +358,15 @@ def _phase_s(events: list[dict], scale_index: int) -> float | None:
     return marks[Event.TIMING_END] - marks[Event.TIMING_START]
 
 
-def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int]) -> None:
+def _timing_policy(timing: dict[str, Any] | None) -> MeasurementPolicy:
+    if timing and {"cap_s", "clock", "input_sets"} & timing.keys():
+        raise ValueError("run_cases(timing=...): cap_s, clock and input_sets are fields of timing['policy'] now, "
+                         "e.g. MeasurementPolicy(cap_s=0.05, timer='host')")
+    return (timing or {}).get("policy") or DEFAULT_POLICY
+
+
+def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int],
+                       empty_samples: int = DEFAULT_POLICY.empty_samples) -> None:
     """The child's timing claims against this process's clock around the scale's timing phase:
     - the timed samples (their sum; n x median is at most twice that) must fit in the phase: claimed <= measured
       x PHASE_MARGIN + PHASE_SLACK_S. Samples are a part of the phase, so a larger claim means a patched clock.
@@ -383,10 +393,8 @@ def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[s
                                f"s, the harness's clock {phase_s:.4g} s: the clock was tampered with")
     calls, median = row.get("calls"), events.get("median_s")
     if calls and median is not None and phase_s > CLOCK_MIN_PHASE_S:
-        from ..timing.measure import EMPTY_SAMPLES
-
         overhead = float(row.get("overhead_s") or 0.0)
-        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + EMPTY_SAMPLES)
+        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + empty_samples)
         per_call = busy / calls
         if per_call > CLOCK_SLOW_FACTOR * float(median) + PER_CALL_SLACK_S:
             raise StageFailure("time", f"at scale {sizes} each call took about {per_call:.3g} s on the harness's "

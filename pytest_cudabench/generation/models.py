@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, NoAnswer
 from ..tasks.loader import Task
 
 
@@ -42,10 +42,6 @@ class Model(Protocol):
     name: str
 
     def generate(self, request: GenerationRequest) -> Generation: ...
-
-
-class NoAnswer(ModelError):
-    """The model has no answer for this item (e.g. not recorded in a replay file): the item is skipped."""
 
 
 class ReferenceModel:

@@ -22,7 +22,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -33,6 +32,7 @@ from typing import Any, Iterator
 
 from ..config import Settings
 from ..errors import ModelError
+from ..files import atomic_write
 from .models import Generation, GenerationRequest, Model, ReferenceModel, ReplayModel
 from .prompts import TEMPLATE_VERSION
 from .remote import RequestCancelled
@@ -71,23 +71,6 @@ def record_key(request: GenerationRequest, identity: dict[str, Any]) -> str:
     })[:32]
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 class GenerationCache:
     """Records on disk, one JSON file per answer. Safe for concurrent writers (atomic rename)."""
 
@@ -115,7 +98,7 @@ class GenerationCache:
         return record
 
     def store(self, key: str, record: dict[str, Any]) -> None:
-        _atomic_write(self.path(key), json.dumps(record, sort_keys=True, indent=1))
+        atomic_write(self.path(key), json.dumps(record, sort_keys=True, indent=1))
 
     def records(self) -> Iterator[dict[str, Any]]:
         if not self.generations.is_dir():
@@ -362,7 +345,7 @@ class GenerationService:
             delay = min(delay * 1.5, 0.5)
 
     def _write_failed(self, key: str, message: str) -> None:
-        _atomic_write(self.cache.failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
+        atomic_write(self.cache.failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
 
     def _check_failed(self, key: str) -> None:
         """Another worker of this run asked and failed: fail the same way instead of asking again."""
@@ -541,7 +524,7 @@ def export_replay(cache_dir: Path | str, model_name: str | None, out_path: Path 
             "cost_usd": g.get("cost_usd"), "finish_reason": g.get("finish_reason"),
             "prompt_hash": record.get("prompt_hash"), "template_version": record.get("template_version"),
         }))
-    _atomic_write(Path(out_path), "".join(line + "\n" for line in lines))
+    atomic_write(Path(out_path), "".join(line + "\n" for line in lines))
     return len(lines)
 
 

@@ -19,6 +19,7 @@ from ..reporting.html import write_html
 from ..results import ItemResult, crashed_result
 from ..timing import stage as timing
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
+from ..timing.policy import run_record as measurement_record
 from .items import CudabenchItem, parse_item_nodeid
 from .progress import ItemProgress
 from .stash import WORKER_MACHINE_KEY
@@ -109,6 +110,7 @@ class Controller:
             "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
                                       "measured median (cold L2), mean over the benchmark scales",
             "ncu_performance_definition": timing.NCU_DEFINITION if s.perf == "ncu" else None,
+            "measurement": measurement_record(),
             "usage": usage_totals(items),
             "collected_items": len(self.collected) if self.collected is not None else len(items),
             "complete": self.stopped is None and (self.collected is None or len(items) >= len(self.collected)),

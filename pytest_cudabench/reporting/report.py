@@ -7,7 +7,8 @@ JSON schema "pytest-cudabench/report/1":
                differ, then peaks_by_item is true and each item's stages.time.peaks says), worker_machines
                ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured,
                collected_items (items selected to run), complete (every one of them ran and the run was not
-               stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C; else null)
+               stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C; else null),
+               measurement (the timing.policy.MeasurementPolicy the time stage used, as a dict)
   totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
                {model|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
                same items as pytest's own summary counts them
@@ -27,13 +28,14 @@ import os
 import platform
 import socket
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
 from ..results import OUTCOMES
-from ..timing.scoring import group_stats
+from ..timing.scoring import aggregate
 
 SCHEMA = "pytest-cudabench/report/1"
 
@@ -92,25 +94,17 @@ def totals(items: Sequence[Mapping[str, Any]], collection_errors: int = 0) -> di
     return result
 
 
-def aggregate_group(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """scoring.aggregate's statistics of one group, plus `mean_performance_score` (over correct, measured items:
-    the figure people read first; both other definitions stay beside it)."""
-    stats = group_stats(items)
-    stats["mean_performance_score"] = stats.get("mean_performance_score_correct")
-    return stats
-
-
 _TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
 def aggregates(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {"overall": aggregate_group(items)}
+    """The report's `aggregates`: scoring.aggregate over all items and grouped by level, domain and tier (tiers
+    in their own order, easy to hard)."""
+    result: dict[str, Any] = {"overall": aggregate(items)["all"]}
     for key in ("level", "domain", "tier"):
-        groups: dict[str, list] = defaultdict(list)
-        for item in items:
-            groups[str(item.get(key))].append(item)
+        groups = aggregate(items, key)
         order = (lambda name: (_TIER_ORDER.get(name, len(_TIER_ORDER)), name)) if key == "tier" else None
-        result[f"by_{key}"] = {name: aggregate_group(groups[name]) for name in sorted(groups, key=order)}
+        result[f"by_{key}"] = {name: groups[name] for name in sorted(groups, key=order)}
     return result
 
 
@@ -129,11 +123,7 @@ def build_report(run: dict[str, Any], items: Sequence[Mapping[str, Any]],
 
 
 def write_json(report: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, json.dumps(report, indent=1, sort_keys=False, default=str))
 
 
 def _pct(value: float | None) -> str:

@@ -11,6 +11,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..errors import FormulaError
+
 _BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -32,10 +34,6 @@ _FUNCTIONS: dict[str, Callable[..., Any]] = {
     "cdiv": lambda a, b: -(-a // b),
 }
 _MAX_POWER = 256
-
-
-class FormulaError(ValueError):
-    """The formula is not valid arithmetic over known names."""
 
 
 class Formula:

@@ -25,7 +25,6 @@ from ..tasks.loader import Task
 from . import gpu_tools, scoring
 from .gpus import Peaks
 
-ITEM_TIME_CAP_S = 3.0  # per item, spread over its scales
 NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible
 
 # Reference solution timings and outputs of the task being measured; items of one task run on one worker in turn.
