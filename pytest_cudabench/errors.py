@@ -45,3 +45,8 @@ class StageSkip(CudabenchError):
         self.stage = stage
         self.reason = reason
         super().__init__(f"[{stage}] {reason}")
+
+
+class HarnessError(CudabenchError):
+    """The benchmark's own machinery failed (the child interpreter did not start, a tool is broken): neither the
+    answer's nor the task's fault, so the item is an error, never a wrong answer."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import StageFailure, StageSkip
+from .errors import HarnessError, StageFailure, StageSkip, TaskError
 from .generation.models import Generation
 from .generation.prompts import TEMPLATE_VERSION
 from .source import compiler, static_check
@@ -87,6 +87,11 @@ class Evaluation:
         except StageSkip as exc:
             record.update(status="skipped", message=exc.reason)
             self.result["message"] = exc.reason
+            raise
+        except (TaskError, HarnessError) as exc:  # the task or the harness broke: an error, not the answer's fault
+            message = f"{'task' if isinstance(exc, TaskError) else 'harness'} error: {exc}"
+            record.update(status="error", message=message)
+            self.result.update(failed_stage=name, message=message)
             raise
         else:
             record["status"] = record.pop("status_override", "passed")

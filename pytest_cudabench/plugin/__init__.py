@@ -30,7 +30,7 @@ from ..config import (
     positive_seconds,
     read_project_table,
 )
-from ..errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
+from ..errors import ConfigError, HarnessError, ModelError, StageFailure, StageSkip, TaskError
 from ..generation.models import GenerationRequest, NoAnswer, create_model
 from ..generation.prompts import TEMPLATE_VERSION, messages, prompt_hash
 from ..generation.service import GenerationProgress, GenerationService, usage_totals
@@ -326,6 +326,8 @@ class CudabenchItem(pytest.Item):
             return f"stage 'generate' failed: {exc}"
         if isinstance(exc, ConfigError):
             return f"configuration: {exc}"
+        if isinstance(exc, (TaskError, HarnessError)):  # charged to the task or the harness, not the answer
+            return f"stage '{self.evaluation.result['failed_stage']}' could not judge the answer: {exc}"
         return super().repr_failure(excinfo, style=style)
 
     def _repr_failure_py(self, excinfo, style=None):  # setup errors (the model call) come through here
