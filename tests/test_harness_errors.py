@@ -4,6 +4,8 @@ short message naming the file, function or stage, and the item is an error, neve
 import json
 import shutil
 
+import pytest
+
 from tests.conftest import SUITE
 
 BROKEN_REFERENCES = {
@@ -39,3 +41,29 @@ def test_broken_reference_is_one_short_task_error(pytester, shared_cache):
         assert item["outcome"] == "error" and item["failed_stage"] == "execute", item
         assert item["message"].startswith("task error: "), item["message"]
         assert item["stages"]["execute"]["status"] == "error"
+
+
+def test_a_child_interpreter_that_cannot_start_is_a_harness_error(tmp_path, shared_cache, monkeypatch):
+    """PYTHONHOME is one of the variables the child inherits: a wrong one stops its interpreter before it reaches
+    the answer. That is the harness's fault, never "the task's solution fails at execute"."""
+    from pytest_cudabench.config import Settings
+    from pytest_cudabench.errors import HarnessError
+    from pytest_cudabench.generation.models import GenerationRequest, ReferenceModel
+    from pytest_cudabench.generation.prompts import messages, prompt_hash
+    from pytest_cudabench.pipeline import Evaluation
+    from pytest_cudabench.tasks.loader import load_task
+
+    task = load_task(SUITE / "basics" / "vector_add", SUITE)
+    msgs = messages(task, 1)
+    answer = ReferenceModel().generate(GenerationRequest(task, 1, 0, msgs, prompt_hash(msgs))).content
+    settings = Settings(model="reference", seed=5, cache_dir=str(shared_cache), runtime="cpu", rootdir=str(tmp_path))
+    evaluation = Evaluation(task, 1, 0, settings)
+    monkeypatch.setenv("PYTHONHOME", str(tmp_path / "no-such-python-home"))
+    with pytest.raises(HarnessError) as caught:
+        evaluation.run(answer)
+    message = str(caught.value)
+    assert "the child interpreter" in message and "before loading the answer" in message, message
+    assert "PYTHONHOME" in message and "fail" not in message.split("\n")[0].split("ended")[0]
+    result = evaluation.result
+    assert result["failed_stage"] == "execute" and result["message"].startswith("harness error: ")
+    assert result["stages"]["execute"]["status"] == "error" and result["correct"] is None
