@@ -147,3 +147,21 @@ def test_progress_line_counts_requests_in_flight_and_cached(pytester, suite_copy
         assert "cudabench generation: 6/6 answers ready (0 requested, 6 cached), 0 in flight, 0 waiting" in again
         quiet = run(pytester, slow, *args[:-2 - len(xdist)], "-o", "cudabench_progress=0", *xdist).stdout.str()
         assert "cudabench generation:" not in quiet
+
+
+def test_malformed_response_is_a_generate_error_not_a_wrong_answer(project, server):
+    (project.path / "pyproject.toml").write_text(
+        "[tool.cudabench.models.fake]\n"
+        f'base_url = "{server.base_url}"\nmodel = "fake-model"\napi_key_env = "OPENAI_API_KEY"\n'
+        "max_retries = 2\nretry_base_s = 0.01\nretry_max_s = 0.05\n")
+    server.fault_for("", "badjson", times=100)
+    result = project.runpytest_subprocess("task_suite", "--cudabench-model=fake", "--cudabench-levels=1",
+                                          "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*stage 'generate' failed: model API failed: malformed response (*): the 200 "
+                                 "body is not JSON (Expecting value*"])
+    out = result.stdout.str()
+    assert "JSONDecodeError" not in out and "Traceback" not in out and len(out.splitlines()) < 60, out
+    assert server.request_count == 3
+    item = json.loads(reports(project)[-1].read_text())["items"][0]
+    assert (item["outcome"], item["failed_stage"], item["correct"]) == ("error", "generate", None)

@@ -236,3 +236,17 @@ def test_scrub():
     cleaned = scrub(text, ["hunter22"])
     assert "sk-abcdefghijklmnop" not in cleaned and "abc.def.ghijklmnop" not in cleaned and "hunter22" not in cleaned
     assert scrub("nothing to hide") == "nothing to hide"
+
+
+def test_malformed_200_bodies_are_retried_then_one_message(fake_openai, key_env, task):
+    """A 200 whose body is not JSON (a proxy's page) or is cut off half-way is transient, like a 502."""
+    model = create_remote_model("fake", fast(fake_openai.base_url))
+    fake_openai.faults.extend(["badjson", "truncated"])
+    assert "```" in model.generate(request_for(task)).content
+    assert fake_openai.request_count == 3
+    fake_openai.reset()
+    fake_openai.faults.extend(["truncated"] * 5)
+    with pytest.raises(ModelError, match=r"^model API failed: malformed response \(http://127.0.0.1:\d+/v1\): "
+                                         r"the 200 body is not JSON \(Unterminated string"):
+        model.generate(request_for(task))
+    assert fake_openai.request_count == 4  # max_retries=3

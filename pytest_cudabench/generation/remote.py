@@ -41,7 +41,8 @@ A model table (every key optional for a built-in alias; ``base_url`` and ``model
     price_input = 3.0                # USD per million input tokens (enables cost in the report)
     price_output = 15.0              # USD per million output tokens
     timeout = 600                    # seconds per request
-    max_retries = 6                  # retries on 429, 408/409, 5xx, timeouts and connection errors
+    max_retries = 6                  # retries on 429, 408/409, 5xx, timeouts, connection errors and
+                                     # malformed 200 bodies (not JSON, cut off, without choices)
     retry_base_s = 1.0               # exponential backoff base (doubles each retry, with jitter) ...
     retry_max_s = 60.0               # ... capped here; a server's Retry-After is honoured up to this cap
 
@@ -276,6 +277,10 @@ class RequestCancelled(ModelError):
     on the item either (another worker may still ask)."""
 
 
+class _MalformedResponse(Exception):
+    """A 200 that is JSON but not a chat completion: retried like other transient failures."""
+
+
 class RemoteModel:
     """One OpenAI-compatible endpoint. Thread-safe: the service calls `generate` from several threads."""
 
@@ -341,11 +346,16 @@ class RemoteModel:
             except openai.APIConnectionError as exc:
                 cause = exc.__cause__ or exc
                 last = f"connection error ({c.base_url}): {type(cause).__name__}: {cause}"
-            except openai.OpenAIError as exc:  # malformed response and the like: not worth retrying
+            except ValueError as exc:  # a 200 whose body is not JSON (cut off, a proxy's page): transient
+                last = f"malformed response ({c.base_url}): the 200 body is not JSON ({exc})"
+            except openai.OpenAIError as exc:  # a request the client refuses to make and the like: not retried
                 last = f"error {type(exc).__name__}: {exc}"
                 break
             else:
-                return self._generation(response, time.perf_counter() - start)
+                try:
+                    return self._generation(response, time.perf_counter() - start)
+                except _MalformedResponse as exc:
+                    last = str(exc)
             if attempt == c.max_retries:
                 break
             backoff = min(c.retry_max_s, c.retry_base_s * 2 ** attempt) * random.uniform(0.5, 1.0)
@@ -354,8 +364,8 @@ class RemoteModel:
 
     def _generation(self, response: Any, latency_s: float) -> Generation:
         choices = getattr(response, "choices", None) or []
-        if not choices:
-            raise ModelError(self.scrub(f"model API failed: 200 response without choices ({self.config.base_url})"))
+        if not isinstance(choices, list) or not choices:
+            raise _MalformedResponse(f"malformed response ({self.config.base_url}): a 200 without choices")
         choice = choices[0]
         message = getattr(choice, "message", None)
         content = getattr(message, "content", None) or ""
