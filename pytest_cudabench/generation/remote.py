@@ -300,6 +300,12 @@ class RemoteModel:
         self.requests_made = 0  # HTTP requests, retries included
         self._lock = threading.Lock()
         self._closing = threading.Event()
+        # Fail fast on an endpoint that cannot be reached: once a request has used up its retries without ever
+        # connecting (refused, unknown host) and no request has reached the server, the rest fail at once with
+        # that reason instead of retrying for a minute each.
+        self._reached = False
+        self._unreachable: str | None = None
+        self._stop_waiting = threading.Event()  # set on close and when the endpoint is found unreachable
         self._openai = openai
         self._client = openai.OpenAI(api_key=api_key, base_url=config.base_url, timeout=config.timeout_s,
                                      max_retries=0, default_headers=dict(config.headers) or None)
@@ -327,16 +333,22 @@ class RemoteModel:
         c = self.config
         kwargs = self.request_kwargs(request)
         last = "unknown error"
+        connect_failed = False
         for attempt in range(c.max_retries + 1):
             if self._closing.is_set():
                 raise RequestCancelled(self.scrub(f"model API request cancelled (closing) after: {last}"))
+            if self._unreachable is not None:
+                raise ModelError(self.scrub(f"model API failed: {self._unreachable} (not sent again: an earlier "
+                                            "request could not connect to this endpoint either)"))
             wait: float | None = None
             start = time.perf_counter()
             with self._lock:
                 self.requests_made += 1
+            connect_failed = False
             try:
                 response = self._client.chat.completions.create(**kwargs)
             except openai.APIStatusError as exc:
+                self._reached = True
                 last = f"{exc.status_code} {_error_message(exc)}"
                 if not _retryable_status(exc.status_code):
                     break
@@ -345,13 +357,17 @@ class RemoteModel:
                 last = f"timeout after {c.timeout_s:g} s ({c.base_url})"
             except openai.APIConnectionError as exc:
                 cause = exc.__cause__ or exc
+                # httpx's ConnectError: refused, unknown host, no route; other errors came after connecting
+                connect_failed = type(cause).__name__ == "ConnectError"
                 last = f"connection error ({c.base_url}): {type(cause).__name__}: {cause}"
             except ValueError as exc:  # a 200 whose body is not JSON (cut off, a proxy's page): transient
+                self._reached = True
                 last = f"malformed response ({c.base_url}): the 200 body is not JSON ({exc})"
             except openai.OpenAIError as exc:  # a request the client refuses to make and the like: not retried
                 last = f"error {type(exc).__name__}: {exc}"
                 break
             else:
+                self._reached = True
                 try:
                     return self._generation(response, time.perf_counter() - start)
                 except _MalformedResponse as exc:
@@ -359,7 +375,10 @@ class RemoteModel:
             if attempt == c.max_retries:
                 break
             backoff = min(c.retry_max_s, c.retry_base_s * 2 ** attempt) * random.uniform(0.5, 1.0)
-            self._closing.wait(min(c.retry_max_s, wait) if wait is not None else backoff)
+            self._stop_waiting.wait(min(c.retry_max_s, wait) if wait is not None else backoff)
+        if connect_failed and not self._reached and self._unreachable is None:
+            self._unreachable = last
+            self._stop_waiting.set()  # requests waiting to retry give up now
         raise ModelError(self.scrub(f"model API failed: {last}"))
 
     def _generation(self, response: Any, latency_s: float) -> Generation:
@@ -385,6 +404,7 @@ class RemoteModel:
         """Stops retrying (requests in flight still complete, so their answers get cached). The HTTP client itself
         is left to garbage collection: closing it would break those requests."""
         self._closing.set()
+        self._stop_waiting.set()
 
 
 def _retryable_status(status: int) -> bool:
