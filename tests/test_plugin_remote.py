@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -165,3 +168,28 @@ def test_malformed_response_is_a_generate_error_not_a_wrong_answer(project, serv
     assert server.request_count == 3
     item = json.loads(reports(project)[-1].read_text())["items"][0]
     assert (item["outcome"], item["failed_stage"], item["correct"]) == ("error", "generate", None)
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["single", "xdist"])
+def test_after_ctrl_c_no_queued_request_starts(pytester, suite_copy, monkeypatch, xdist):
+    import signal
+    import time
+
+    suite_copy("basics/vector_add")
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer(latency_s=1.0, responder=answer) as slow:
+        process = pytester.popen([sys.executable, "-m", "pytest", "task_suite", "-p", "no:cacheprovider",
+                                  f"--cudabench-model=openai:fake-model@{slow.base_url}", "--cudabench-samples=4",
+                                  "--cudabench-concurrency=1", "--cudabench-progress=0", *xdist],
+                                 stdout=(pytester.path / "out.txt").open("wb"), stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        deadline = time.monotonic() + 60
+        while slow.request_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # under xdist both workers prefetch; one claims the first answer, the other waits for it
+        started = slow.request_count
+        assert 1 <= started <= 2
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group, xdist workers too
+        process.wait(timeout=60)
+        time.sleep(2.5)  # a queued request would have started by now
+        assert slow.request_count == started, (pytester.path / "out.txt").read_text()

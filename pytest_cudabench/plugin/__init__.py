@@ -209,6 +209,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         item.config.stash[GENERATOR_KEY].prefetch(requests)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    """No queued model request starts once the items are done or interrupted (Ctrl-C, -x): closed here, before the
+    reports are written (a request started meanwhile would run, and be paid for, for nothing)."""
+    try:
+        return (yield)
+    finally:
+        if GENERATOR_KEY in session.config.stash:
+            session.config.stash[GENERATOR_KEY].close()
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """An xdist worker tells the controller which machine and GPU its items ran on."""
     config = session.config
