@@ -540,7 +540,11 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.report = report_mod.build_report(self.run_metadata(), list(self.items.values()), self.collection_errors)
+        run = self.run_metadata()
+        # Ctrl-C, -x or --maxfail: items that did not run are absent; `compare` refuses such a report as a baseline.
+        run["interrupted"] = session.exitstatus == pytest.ExitCode.INTERRUPTED or bool(session.shouldfail) \
+            or bool(session.shouldstop)
+        self.report = report_mod.build_report(run, list(self.items.values()), self.collection_errors)
         self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
         self.add_junit_suite_properties()
         if self.report["run"]["performance_measured"]:  # timings also in pytest-benchmark's format

@@ -5,7 +5,8 @@ JSON schema "pytest-cudabench/report/1":
                command, workers, versions{...}, machine{...} (the controller's), gpu (the controller's, else the
                workers'; null without one), peaks (what items were scored against; null when none or when items
                differ, then peaks_by_item is true and each item's stages.time.peaks says), worker_machines
-               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured
+               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured,
+               interrupted (Ctrl-C, -x or --maxfail ended the run early: items that did not run are absent)
   totals:      collected, passed, failed, skipped, error (collected = the sum of the others)
   aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
