@@ -10,7 +10,7 @@ PACKAGE_DIR = Path(pytest_cudabench.__file__).parent
 # Lowest first. A top-level module is its own layer; a subpackage is one layer with everything inside it.
 LAYERS = [
     "errors", "tasks", "config", "source", "generation", "timing", "execution", "pipeline",
-    "reporting", "validate", "plugin", "__main__",
+    "reporting", "validate", "doctor", "plugin", "__main__",
 ]
 
 

@@ -2,7 +2,7 @@
 
     python -m pytest_cudabench compare A.json B.json [--threshold 0.05] [--json out.json] [--all]
     python -m pytest_cudabench merge a.json b.json ... -o merged.json [--force] [--html merged.html]
-    python -m pytest_cudabench export-benchmark report.json -o benchmark.json
+    python -m pytest_cudabench export-benchmark report.json [-o benchmark.json]
 
 Items are matched by their key "task::level<L>[sample<S>]" (the nodeid's tail, independent of where the suite
 lives). A verdict is "pass" for outcome passed, "fail" for failed or error, and None for skipped or absent.
@@ -494,8 +494,12 @@ def main_export_benchmark(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_cudabench export-benchmark",
                                      description="Write a report's timings in pytest-benchmark's JSON format.")
     parser.add_argument("report", help="JSON report")
-    parser.add_argument("-o", "--output", required=True, help="pytest-benchmark JSON file to write")
+    parser.add_argument("-o", "--output", default=None,
+                        help="pytest-benchmark JSON file to write (default: REPORT with .benchmark.json, as runs "
+                             "write it)")
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = str(Path(args.report).with_suffix(".benchmark.json"))
     try:
         report = load_report(args.report)
     except (OSError, ValueError) as exc:
