@@ -31,7 +31,7 @@ from ..config import (
     read_project_table,
 )
 from ..errors import ConfigError, HarnessError, ModelError, StageFailure, StageSkip, TaskError
-from ..generation.models import GenerationRequest, NoAnswer, create_model
+from ..generation.models import GenerationRequest, NoAnswer, ReplayModel, create_model
 from ..generation.prompts import TEMPLATE_VERSION, messages, prompt_hash
 from ..generation.service import GenerationProgress, GenerationService, usage_totals
 from ..pipeline import Evaluation
@@ -488,6 +488,24 @@ class Controller:
         self.html_path: Path | None = None
         self.benchmark_path: Path | None = None
         self.report: dict[str, Any] | None = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self.warn_unknown_replay_tasks({find_suite_root(i.path) for i in session.items if isinstance(i, CudabenchItem)})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        parsed = filter(None, map(parse_item_nodeid, ids))  # every worker collects the same items: look once
+        self.warn_unknown_replay_tasks({find_suite_root(self.config.rootpath / path) for path, _l, _s in parsed})
+
+    def warn_unknown_replay_tasks(self, suite_roots: set[Path]) -> None:
+        model = self.config.stash[GENERATOR_KEY].model
+        if not isinstance(model, ReplayModel) or getattr(self, "_replay_checked", False):
+            return
+        self._replay_checked = True
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        for message in model.unknown_task_lines(suite_roots):
+            if reporter is not None:
+                reporter.write_line(f"WARNING cudabench: {message}", yellow=True)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
