@@ -185,7 +185,7 @@ class Evaluation:
             if not static_check.exports_solve(Path(build.library)):
                 raise StageFailure("compile", 'the library does not export `solve`: declare it extern "C" '
                                    f"with the exact signature {self.task.signature()}")
-            static_check.check_imports(Path(build.library))
+            static_check.check_imports(Path(build.library), self.task.libraries)
             self.library = Path(build.library)
             self.result["compiled"] = True
         for name, step in self.later_stages():
