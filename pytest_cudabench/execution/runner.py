@@ -429,6 +429,14 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     where = _case_label(cases, last_call["case"] if last_call else None)
     tail = f"\n--- child output (tail) ---\n{stderr_tail}" if stderr_tail.strip() else ""
     if timed_out:
+        finished_calls = [e for e in events if e.get("event") == "done-call"]
+        if job["runtime"] == "cpu" and finished_calls:
+            # Calls finished, then a larger one ran out of time: the CPU runtime is ~1000x slower than a GPU, and a
+            # correct quadratic answer gets here. Not a wrong answer; an answer stuck from its first call still is.
+            slowest = max(float(e.get("seconds") or 0.0) for e in finished_calls)
+            raise StageSkip("execute", f"too slow for the CPU runtime: {len(finished_calls)} call(s) finished (the "
+                            f"slowest in {slowest:.3g} s), then {where} did not finish within the {timeout_s:g} s "
+                            "limit; judge it on a GPU (or raise --cudabench-timeout)")
         raise StageFailure("execute", f"did not finish within {timeout_s:g} s in {where} "
                            "(an endless loop, a deadlock, or far too slow)", stderr_tail)
     sanitizer_log = job_dir / SANITIZER_LOG
