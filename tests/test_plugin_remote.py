@@ -193,3 +193,28 @@ def test_after_ctrl_c_no_queued_request_starts(pytester, suite_copy, monkeypatch
         process.wait(timeout=60)
         time.sleep(2.5)  # a queued request would have started by now
         assert slow.request_count == started, (pytester.path / "out.txt").read_text()
+
+
+def test_tokens_and_cost_in_the_terminal_report_and_html(project, server):
+    def run_with(prices: str):
+        (project.path / "pyproject.toml").write_text(
+            "[tool.cudabench.models.fake]\n"
+            f'base_url = "{server.base_url}"\nmodel = "fake-model"\napi_key_env = "OPENAI_API_KEY"\n' + prices)
+        return project.runpytest_subprocess("task_suite", "--cudabench-model=fake", "--cudabench-levels=1",
+                                            "--cudabench-regenerate", "-p", "no:cacheprovider")
+
+    result = run_with("price_input = 2.0\nprice_output = 10.0\n")
+    item = json.loads(reports(project)[-1].read_text())["items"][0]
+    generation = item["generation"]
+    assert generation["tokens_in"] > 0 and generation["tokens_out"] > 0
+    cost = (generation["tokens_in"] * 2.0 + generation["tokens_out"] * 10.0) / 1e6
+    assert generation["cost_usd"] == pytest.approx(cost)
+    result.stdout.fnmatch_lines([f"tokens (fake): {generation['tokens_in']} prompt + {generation['tokens_out']} "
+                                 f"completion over 1 answers (1 requested, 0 cached), cost ${cost:.4f} "
+                                 f"(this run ${cost:.4f})"])
+    html = reports(project)[-1].with_suffix(".html").read_text()
+    assert "<th>tokens / cost</th>" in html
+    assert f"{generation['tokens_in']}/{generation['tokens_out']} ${cost:.4f}" in html
+    unpriced = run_with("")
+    unpriced.stdout.fnmatch_lines(["tokens (fake): * over 1 answers (1 requested, 0 cached), cost not known (give "
+                                   "the model price_input/price_output, USD per million tokens)"])

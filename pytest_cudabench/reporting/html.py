@@ -453,6 +453,14 @@ def _search_text(item: dict[str, Any]) -> str:
     return " ".join(str(f) for f in fields if f is not None).lower()
 
 
+def usage_cell(item: dict[str, Any]) -> str:
+    """Prompt/completion tokens of the item's answer and its cost when the model has prices: "1200/850 $0.0164"."""
+    generation = item.get("generation") if isinstance(item.get("generation"), dict) else {}
+    tokens_in, tokens_out, cost = (_number(generation.get(k)) for k in ("tokens_in", "tokens_out", "cost_usd"))
+    text = f"{tokens_in or 0:.0f}/{tokens_out or 0:.0f}" if tokens_in is not None or tokens_out is not None else "-"
+    return text + (f" ${cost:.4f}" if cost is not None else "")
+
+
 def items_table(items: list[dict[str, Any]]) -> str:
     bodies = []
     for item in items:
@@ -472,12 +480,13 @@ def items_table(items: list[dict[str, Any]]) -> str:
             f'<td class="chips">{_stage_chips(item)}</td>'
             f'<td class="num">{esc(score(perf) if perf is not None else "-")}</td>'
             f'<td class="num">{esc(f"{speedup:.2f}×" if speedup is not None else "-")}</td>'
+            f'<td class="num">{esc(usage_cell(item))}</td>'
             f'<td class="msgcell">{esc(first_line)}</td></tr>'
-            f'<tr class="detail"><td colspan="9"><details><summary>details</summary>{_details(item)}</details>'
+            f'<tr class="detail"><td colspan="10"><details><summary>details</summary>{_details(item)}</details>'
             f'</td></tr>'
             f'</tbody>')
     return ('<table id="items"><thead><tr><th>task</th><th>domain</th><th>level</th><th>sample</th><th>outcome</th>'
-            '<th>stages</th><th>perf-score</th><th>speedup</th><th>message</th></tr></thead>'
+            '<th>stages</th><th>perf-score</th><th>speedup</th><th>tokens / cost</th><th>message</th></tr></thead>'
             + "".join(bodies) + "</table>")
 
 
