@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 
 COMMANDS = {
+    "list": ("pytest_cudabench.tasks.table", "main_list", "list tasks with domain, tier and tags (filter by path)"),
+    "doctor": ("pytest_cudabench.doctor", "main", "what this machine can run, and what to install"),
     "validate": ("pytest_cudabench.validate", "main", "check tasks (format, reference, scales, solution)"),
     "export-replay": ("pytest_cudabench.generation.service", "main_export", "export cached generations as a replay file"),
     "compare": ("pytest_cudabench.reporting.runs", "main_compare", "compare two JSON reports; non-zero exit on regression"),
@@ -17,8 +19,13 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] in (["--version"], ["-V"]):
+        from . import __version__
+
+        print(f"pytest-cudabench {__version__}")
+        return 0
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        print("usage: python -m pytest_cudabench <command> [args]\n\ncommands:")
+        print("usage: python -m pytest_cudabench [--version] <command> [args]\n\ncommands:")
         for name, (_module, _function, help_text) in COMMANDS.items():
             print(f"  {name:17} {help_text}")
         return 0 if argv and argv[0] in ("-h", "--help") else 2

@@ -36,6 +36,10 @@ class NoAnswer(ModelError):
     """The model has no answer for this item (e.g. not recorded in a replay file): the item is skipped."""
 
 
+class MalformedResponse(ModelError):
+    """A 200 from a model server that is not a chat completion: retried like other transient failures."""
+
+
 class RequestCancelled(ModelError):
     """The model was closed (end of the run, Ctrl-C) while a request waited to be retried: no answer, and no verdict
     on the item either (another worker may still ask)."""
@@ -86,3 +90,8 @@ class CudaError(CudabenchError, RuntimeError):
 
 class MergeError(CudabenchError, ValueError):
     """Reports that cannot be merged (different models without force, wrong schema)."""
+
+
+class HarnessError(CudabenchError):
+    """The benchmark's own machinery failed (the child interpreter did not start, a tool is broken): neither the
+    answer's nor the task's fault, so the item is an error, never a wrong answer."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import StageFailure, StageSkip
+from .errors import HarnessError, StageFailure, StageSkip, TaskError
 from .generation.models import Generation
 from .results import ItemResult, new_result
 from .source import compiler, static_check
@@ -59,6 +59,11 @@ class Evaluation:
         except StageSkip as exc:
             record.update(status="skipped", message=exc.reason)
             self.result["message"] = exc.reason
+            raise
+        except (TaskError, HarnessError) as exc:  # the task or the harness broke: an error, not the answer's fault
+            message = f"{'task' if isinstance(exc, TaskError) else 'harness'} error: {exc}"
+            record.update(status="error", message=message)
+            self.result.update(failed_stage=name, message=message)
             raise
         else:
             record["status"] = record.pop("status_override", "passed")
@@ -152,7 +157,7 @@ class Evaluation:
             if not static_check.exports_solve(Path(build.library)):
                 raise StageFailure("compile", 'the library does not export `solve`: declare it extern "C" '
                                    f"with the exact signature {self.task.signature()}")
-            static_check.check_imports(Path(build.library))
+            static_check.check_imports(Path(build.library), self.task.libraries)
             self.library = Path(build.library)
             self.result["compiled"] = True
         for name, step in self.later_stages():

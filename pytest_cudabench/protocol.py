@@ -22,6 +22,7 @@ CHILD_LOG = "child.log"
 
 
 class Event(StrEnum):
+    STARTED = "started"  # the job is read: what fails after this runs with the answer loaded, not the harness
     READY = "ready"  # loaded and sandboxed; calls follow
     CALL = "call"  # case, run: a call of solve starts
     ERROR = "error"  # case (an index, or "bench<k>"), run, message: a CUDA error; the child stops
@@ -53,12 +54,10 @@ class TimingSpec(TypedDict):
     task_path: str
     suite_root: str
     seed: int
-    cap_s: float
+    policy: dict[str, Any]  # timing.policy.MeasurementPolicy.to_dict(): timer, caps, stopping rule, input sets
     profile_scale: int | None
-    clock: str | None  # "host": the host-clock backend (CPU runtime, tests); else CUDA events
     scales: list[dict[str, int]]
     check_seed: int  # which timed calls are checked: secret per run
-    input_sets: int
 
 
 class Job(TypedDict):

@@ -11,7 +11,9 @@ Faults (strings, or dicts with "kind" and options), consumed one per request in 
   (option message: the error message),
   "timeout" (option sleep: seconds; the server stalls longer than the client waits),
   "length" (a truncated answer, finish_reason "length"), "nocode" (an answer without a code block),
-  "empty" (content null).
+  "empty" (content null),
+  "badjson" (a 200 whose body is not JSON, e.g. a proxy's HTML page), "truncated" (a 200 whose JSON body stops
+  half-way, e.g. a proxy that cut it; its Content-Length is that of the cut body).
 Faults can also be tied to prompts: `server.fault_for(substring, fault, times=1)`.
 
 The answer is `responder(messages) -> str` (default: a fenced CUDA block naming a hash of the prompt).
@@ -150,6 +152,8 @@ class FakeOpenAIServer:
         if kind == "429":
             return _send(handler, 429, {"error": {"message": "Rate limit reached", "type": "rate_limit"}},
                          {"Retry-After": str(options.get("retry_after", 0))})
+        if kind == "badjson":
+            return _send_raw(handler, 200, b"<html><body>502 Bad Gateway (upstream reset)</body></html>")
         if kind in ("500", "502", "503", "400", "401", "403", "404"):
             message = options.get("message", f"injected {kind}")
             return _send(handler, int(kind), {"error": {"message": message, "type": "server_error"}})
@@ -162,6 +166,11 @@ class FakeOpenAIServer:
             content = "I would write a kernel that adds the vectors element by element."
         elif kind == "empty":
             content = None
+        if kind == "truncated":
+            whole = json.dumps({"id": "chatcmpl-cut", "object": "chat.completion", "model": body["model"],
+                                "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                             "finish_reason": finish}]}).encode()
+            return _send_raw(handler, 200, whole[: len(whole) // 2])
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages)
         completion_tokens = len((content or "").split())
         _send(handler, 200, {
@@ -188,6 +197,19 @@ def _send(handler: BaseHTTPRequestHandler, status: int, payload: dict[str, Any],
         handler.wfile.flush()
     except (BrokenPipeError, ConnectionResetError):
         pass  # the client gave up (timeouts)
+
+
+def _send_raw(handler: BaseHTTPRequestHandler, status: int, data: bytes) -> None:
+    """`data` as the whole body, whatever it is, under JSON's content type."""
+    try:
+        handler.send_response(status)
+        handler.send_header("Content-Type", "application/json")
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+        handler.wfile.flush()
+    except (BrokenPipeError, ConnectionResetError):
+        pass
 
 
 class _Server(ThreadingHTTPServer):

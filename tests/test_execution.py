@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pytest_cudabench.errors import StageFailure
@@ -155,3 +156,25 @@ def test_the_child_runs_in_its_own_session_under_resource_limits(tmp_path, vecto
     library = build_cpu_library(source, tmp_path / "lib.so")
     result = run_cases(task, library, "cpu", cases, timeout_s=20)
     assert all(c["passed"] for c in result.cases)
+
+
+def test_a_correct_but_slow_answer_is_too_slow_for_the_cpu_runtime_not_wrong(tmp_path, vector_add):
+    """Quadratic work per call: the small cases finish, a larger one runs out of time. On the CPU runtime that is a
+    skip ("too slow for the CPU runtime"), not a wrong answer; an answer stuck in its first call still fails."""
+    from pytest_cudabench.errors import StageSkip
+
+    task, cases = vector_add
+    slow = KERNEL.replace("if (i < n) c[i] = a[i] + b[i];",
+                          "if (i < n) { float zero = 0.0f;\n"
+                          "    for (int j = 0; j < n; ++j) zero += 0.0f * a[j];  // O(n) per thread: O(n^2) per call\n"
+                          "    c[i] = a[i] + b[i] + zero; }")
+    source = slow + 'extern "C" void solve(const float* a, const float* b, float* c, int n) {' + LAUNCH + "}\n"
+    library = build_cpu_library(source, tmp_path / "lib.so")
+    small = [c for c in cases if c.sizes["n"] <= 1025]
+    assert run_cases(task, library, "cpu", small, timeout_s=30).cases  # correct where it has the time
+    big = inputs.make_case(task, {"n": 70000}, np.random.default_rng(1))
+    big.index = len(small)
+    inputs.expect(task, big)
+    with pytest.raises(StageSkip, match=r"too slow for the CPU runtime: \d+ call\(s\) finished .* did not finish "
+                                        r"within the 3 s limit"):
+        run_cases(task, library, "cpu", [*small, big], timeout_s=3)

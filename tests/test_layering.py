@@ -11,7 +11,7 @@ PACKAGE_DIR = Path(pytest_cudabench.__file__).parent
 LAYERS = [
     "errors", "files", "tasks", "config", "source", "generation", "results", "protocol", "timing", "execution",
     "pipeline",
-    "reporting", "validate", "plugin", "__main__",
+    "reporting", "validate", "doctor", "plugin", "__main__",
 ]
 
 

@@ -72,7 +72,7 @@ def test_reference_model_passes_and_writes_reports(pytester, suite_copy, shared_
     result = run(pytester, shared_cache, "--cudabench-model=reference", "--cudabench-levels=1,3",
                  "--cudabench-seed=7", "--junitxml=junit.xml", *XDIST_MODES[mode], "task_suite")
     result.assert_outcomes(passed=4)
-    result.stdout.fnmatch_lines(["*cudabench: reference, seed 7*", "*overall: 4 items, compiled 100.0%*",
+    result.stdout.fnmatch_lines(["*cudabench: reference, seed 7*", "*overall: 4 items, 4 judged; of the judged: compiled 100.0%*",
                                  "*JSON report:*"])
     report = only_report(pytester)
     assert report["schema"] == "pytest-cudabench/report/1"
@@ -121,7 +121,9 @@ def test_static_check_rejects_forbidden_calls_and_libraries(pytester, suite_copy
          "content": "```cuda\n#include <cstdlib>\n"
                     + good.replace("const int block", 'system("rm -rf /");\n    const int block') + "```"},
         {"task": "basics/vector_add", "level": 2, "sample": 0,
-         "content": "```cuda\n#include <cublas_v2.h>\n" + good + "```"},
+         "content": "```cuda\n#include <cublas_v2.h>\n"
+                    + good.replace("const int block", "cublasHandle_t h;\n    cublasCreate(&h);\n    const int block")
+                    + "```"},
         {"task": "basics/vector_add", "level": 3, "sample": 0,
          "content": "```cuda\n#include <cstdlib>\n#define RUN(x) sys##tem(x)\n"
                     + good.replace("const int block", 'RUN("id");\n    const int block') + "```"},
@@ -130,7 +132,7 @@ def test_static_check_rejects_forbidden_calls_and_libraries(pytester, suite_copy
     result.assert_outcomes(failed=3)
     result.stdout.fnmatch_lines([
         "*stage 'static-check' failed: line *: call to `system` (runs a shell command) is not allowed*",
-        "*stage 'static-check' failed: #include <cublas_v2.h> uses cublas, which this task does not allow*",
+        "*stage 'static-check' failed: line *: `cublasCreate` uses cublas, which this task does not allow*",
         "*stage 'compile' failed: the compiled answer imports `system` (runs a shell command)*",
     ])
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -150,3 +153,71 @@ def test_progress_line_counts_requests_in_flight_and_cached(pytester, suite_copy
         assert "cudabench generation: 6/6 answers ready (0 requested, 6 cached), 0 in flight, 0 waiting" in again
         quiet = run(pytester, slow, *args[:-2 - len(xdist)], "-o", "cudabench_progress=0", *xdist).stdout.str()
         assert "cudabench generation:" not in quiet
+
+
+def test_malformed_response_is_a_generate_error_not_a_wrong_answer(project, server):
+    (project.path / "pyproject.toml").write_text(
+        "[tool.cudabench.models.fake]\n"
+        f'base_url = "{server.base_url}"\nmodel = "fake-model"\napi_key_env = "OPENAI_API_KEY"\n'
+        "max_retries = 2\nretry_base_s = 0.01\nretry_max_s = 0.05\n")
+    server.fault_for("", "badjson", times=100)
+    result = project.runpytest_subprocess("task_suite", "--cudabench-model=fake", "--cudabench-levels=1",
+                                          "-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*stage 'generate' failed: model API failed: malformed response (*): the 200 "
+                                 "body is not JSON (Expecting value*"])
+    out = result.stdout.str()
+    assert "JSONDecodeError" not in out and "Traceback" not in out and len(out.splitlines()) < 60, out
+    assert server.request_count == 3
+    item = json.loads(reports(project)[-1].read_text())["items"][0]
+    assert (item["outcome"], item["failed_stage"], item["correct"]) == ("error", "generate", None)
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["single", "xdist"])
+def test_after_ctrl_c_no_queued_request_starts(pytester, suite_copy, monkeypatch, xdist):
+    import signal
+    import time
+
+    suite_copy("basics/vector_add")
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    with FakeOpenAIServer(latency_s=1.0, responder=answer) as slow:
+        process = pytester.popen([sys.executable, "-m", "pytest", "task_suite", "-p", "no:cacheprovider",
+                                  f"--cudabench-model=openai:fake-model@{slow.base_url}", "--cudabench-samples=4",
+                                  "--cudabench-concurrency=1", "--cudabench-progress=0", *xdist],
+                                 stdout=(pytester.path / "out.txt").open("wb"), stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        deadline = time.monotonic() + 60
+        while slow.request_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # under xdist both workers prefetch; one claims the first answer, the other waits for it
+        started = slow.request_count
+        assert 1 <= started <= 2
+        os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole group, xdist workers too
+        process.wait(timeout=60)
+        time.sleep(2.5)  # a queued request would have started by now
+        assert slow.request_count == started, (pytester.path / "out.txt").read_text()
+
+
+def test_tokens_and_cost_in_the_terminal_report_and_html(project, server):
+    def run_with(prices: str):
+        (project.path / "pyproject.toml").write_text(
+            "[tool.cudabench.models.fake]\n"
+            f'base_url = "{server.base_url}"\nmodel = "fake-model"\napi_key_env = "OPENAI_API_KEY"\n' + prices)
+        return project.runpytest_subprocess("task_suite", "--cudabench-model=fake", "--cudabench-levels=1",
+                                            "--cudabench-regenerate", "-p", "no:cacheprovider")
+
+    result = run_with("price_input = 2.0\nprice_output = 10.0\n")
+    item = json.loads(reports(project)[-1].read_text())["items"][0]
+    generation = item["generation"]
+    assert generation["tokens_in"] > 0 and generation["tokens_out"] > 0
+    cost = (generation["tokens_in"] * 2.0 + generation["tokens_out"] * 10.0) / 1e6
+    assert generation["cost_usd"] == pytest.approx(cost)
+    result.stdout.fnmatch_lines([f"tokens (fake): {generation['tokens_in']} prompt + {generation['tokens_out']} "
+                                 f"completion over 1 answers (1 requested, 0 cached), cost ${cost:.4f} "
+                                 f"(this run ${cost:.4f})"])
+    html = reports(project)[-1].with_suffix(".html").read_text()
+    assert "<th>tokens / cost</th>" in html
+    assert f"{generation['tokens_in']}/{generation['tokens_out']} ${cost:.4f}" in html
+    unpriced = run_with("")
+    unpriced.stdout.fnmatch_lines(["tokens (fake): * over 1 answers (1 requested, 0 cached), cost not known (give "
+                                   "the model price_input/price_output, USD per million tokens)"])

@@ -237,3 +237,73 @@ def test_scrub():
     cleaned = scrub(text, ["hunter22"])
     assert "sk-abcdefghijklmnop" not in cleaned and "abc.def.ghijklmnop" not in cleaned and "hunter22" not in cleaned
     assert scrub("nothing to hide") == "nothing to hide"
+
+
+def test_malformed_200_bodies_are_retried_then_one_message(fake_openai, key_env, task):
+    """A 200 whose body is not JSON (a proxy's page) or is cut off half-way is transient, like a 502."""
+    model = create_remote_model("fake", fast(fake_openai.base_url))
+    fake_openai.faults.extend(["badjson", "truncated"])
+    assert "```" in model.generate(request_for(task)).content
+    assert fake_openai.request_count == 3
+    fake_openai.reset()
+    fake_openai.faults.extend(["truncated"] * 5)
+    with pytest.raises(ModelError, match=r"^model API failed: malformed response \(http://127.0.0.1:\d+/v1\): "
+                                         r"the 200 body is not JSON \(Unterminated string"):
+        model.generate(request_for(task))
+    assert fake_openai.request_count == 4  # max_retries=3
+
+
+def closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_endpoint_fails_fast_after_the_first_request(key_env, task):
+    """The first request retries (a server may be starting); once it gave up without ever connecting, later
+    requests fail at once with its reason, and requests waiting to retry give up too."""
+    import threading
+
+    model = create_remote_model("fake", fast(f"http://127.0.0.1:{closed_port()}/v1", max_retries=3,
+                                             retry_base_s=0.4, retry_max_s=0.4))
+    errors: list[str] = []
+
+    def ask(sample):
+        try:
+            model.generate(request_for(task, sample=sample))
+        except ModelError as exc:
+            errors.append(str(exc))
+
+    start = time.perf_counter()
+    first = threading.Thread(target=ask, args=(0,))
+    first.start()
+    time.sleep(0.5)  # the second request starts while the first is retrying, then waits to retry itself
+    second = threading.Thread(target=ask, args=(1,))
+    second.start()
+    first.join()
+    second.join(timeout=0.3)
+    assert not second.is_alive(), "a waiting request kept retrying an unreachable endpoint"
+    first_done = time.perf_counter() - start
+    assert 0.6 < first_done < 3, first_done
+    made = model.requests_made
+    later = time.perf_counter()
+    for sample in range(2, 12):
+        ask(sample)
+    assert time.perf_counter() - later < 0.5 and model.requests_made == made  # nothing sent
+    assert len(errors) == 12
+    assert errors[0].startswith("model API failed: connection error (http://127.0.0.1:") and "ConnectError" in errors[0]
+    for message in errors[1:]:
+        assert message.startswith(errors[0]) and "an earlier request could not connect" in message, message
+
+
+def test_an_endpoint_that_answered_once_keeps_its_retries(fake_openai, key_env, task):
+    # Connection: close, so that stopping the server leaves no kept-alive connection to answer
+    model = create_remote_model("fake", fast(fake_openai.base_url, max_retries=1, headers={"Connection": "close"}))
+    model.generate(request_for(task))
+    fake_openai.stop()
+    for sample in (1, 2):
+        with pytest.raises(ModelError, match="connection error"):
+            model.generate(request_for(task, sample=sample))
+    assert model.requests_made == 5  # 1 + 2 x (1 + 1 retry): a server that was up may come back

@@ -121,6 +121,51 @@ def test_compare_cli_through_main_module(tmp_path):
     assert bad.returncode == 2 and "error" in bad.stderr
 
 
+def test_missing_items_and_pass_to_skip_are_regressions(tmp_path, capsys):
+    """A CI gate: 312 items vanishing, or a passing item now skipped, is not "no regression"."""
+    a = passing_report(10)
+    b = build_report(a["run"], copy.deepcopy(a["items"][:6]), [])  # four items vanished
+    b["items"][0].update(outcome="skipped", correct=None, message="no recorded answer")
+    b = build_report(b["run"], b["items"], [])
+    result = compare_reports(a, b, threshold=1.0)  # no rate threshold can excuse it
+    assert len(result["removed"]) == 4 and result["skipped"] == [item_key(a["items"][0])]
+    assert result["regressed"]
+    assert any("missing from B" in r for r in result["reasons"])
+    assert any("skipped in B" in r for r in result["reasons"])
+    assert main_compare([write(tmp_path, "a.json", a), write(tmp_path, "b.json", b), "--threshold", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "4 item(s) of A are missing from B" in out and "1 pass->skip" in out
+    # New items in B are not a regression by themselves (the suite grew).
+    assert not compare_reports(build_report(a["run"], copy.deepcopy(a["items"][:6]), []), a, 1.0)["regressed"]
+
+
+def test_empty_and_interrupted_reports_are_refused(tmp_path, capsys):
+    a = passing_report(5)
+    pa = write(tmp_path, "a.json", a)
+    empty = build_report(a["run"], [], [])
+    assert main_compare([pa, write(tmp_path, "empty.json", empty)]) == 2
+    assert "empty.json: the report has no items" in capsys.readouterr().err
+    interrupted = build_report(dict(a["run"], interrupted=True), copy.deepcopy(a["items"][:2]), [])
+    assert main_compare([pa, write(tmp_path, "partial.json", interrupted)]) == 2
+    assert "partial.json: the run was interrupted (Ctrl-C or -x)" in capsys.readouterr().err
+    assert main_compare([write(tmp_path, "partial.json", interrupted), pa]) == 2  # nor as a baseline
+
+
+def test_a_run_stopped_by_x_says_so_and_compare_refuses_it(pytester, tmp_path, capsys):
+    shutil.copytree(Path(__file__).parent.parent / "task_suite" / "basics" / "vector_add",
+                    pytester.path / "task_suite" / "basics" / "vector_add")
+    replay = pytester.path / "answers.jsonl"
+    replay.write_text("\n".join(json.dumps({"task": "basics/vector_add", "level": level, "sample": 0,
+                                              "content": "no code here"}) for level in (1, 2, 3)) + "\n")
+    result = pytester.runpytest_subprocess(f"--cudabench-model=replay:{replay}", "-x", "--cudabench-report-dir=out",
+                                           "-p", "no:cacheprovider", "task_suite")
+    result.assert_outcomes(failed=1)
+    path = next((pytester.path / "out").glob("*.json"))
+    assert json.loads(path.read_text())["run"]["interrupted"] is True
+    assert main_compare([str(path), str(path)]) == 2
+    assert "interrupted" in capsys.readouterr().err
+
+
 # --- merge --------------------------------------------------------------------------------------------------------
 
 def shard(report: dict, items: list, run_id: str, started: str) -> dict:

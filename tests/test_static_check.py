@@ -174,3 +174,73 @@ def test_gxx_errors_about_an_included_file_do_not_quote_it(tmp_path):
     assert "root:x:0" not in str(info.value) and "root:x:0" not in info.value.log
     assert "(diagnostic from passwd omitted)" in info.value.log
     assert os.sep + "tmp" not in info.value.log
+
+
+# --- library use is judged by what is called and linked, not by #include ----------------------------------------
+
+SOFTMAX = (REPO / "task_suite" / "ai" / "softmax" / "solution.cu").read_text()
+CUB_SUM = """#include <cub/cub.cuh>
+__global__ void k(const float* x, float* y, int n) {
+    typedef cub::BlockReduce<float, 256> R;
+    __shared__ typename R::TempStorage t;
+    float s = R(t).Sum(threadIdx.x < n ? x[threadIdx.x] : 0.f);
+    if (threadIdx.x == 0) y[0] = s;
+}
+extern "C" void solve(const float* x, float* y, int n) { k<<<1, 256>>>(x, y, n); }
+"""
+
+
+def test_an_unused_library_include_passes_every_stage(tmp_path):
+    """The KernelPilot case: a plain softmax that includes CUB and calls nothing from it, where libraries are
+    barred, is judged like the same softmax without the include (here: all the way through the CPU runtime)."""
+    from pytest_cudabench.config import Settings
+    from pytest_cudabench.pipeline import Evaluation
+    from pytest_cudabench.tasks.loader import load_task
+
+    task = load_task(REPO / "task_suite" / "ai" / "softmax", REPO / "task_suite")
+    assert task.libraries == ()
+    source = "#include <cub/cub.cuh>\n" + SOFTMAX
+    check_source(source)
+    evaluation = Evaluation(task, 1, 0, Settings(model="m", seed=2, cache_dir=str(tmp_path), runtime="cpu",
+                                                 rootdir=str(tmp_path)))
+    result = evaluation.run(f"```cuda\n{source}```\n")
+    assert {k: v["status"] for k, v in result["stages"].items()} == {
+        "extract": "passed", "static-check": "passed", "compile": "passed", "execute": "passed", "time": "not-run"}
+
+
+@pytest.mark.parametrize("source, expected", [
+    (CUB_SUM, "line 3: `cub` uses cub, which this task does not allow"),
+    ("#include <cub/cub.cuh>\nCUB_NAMESPACE_BEGIN\nvoid f() {}\nCUB_NAMESPACE_END\n" + SOFTMAX,
+     "line 2: `CUB_NAMESPACE_BEGIN` uses cub"),
+    ("#include <cub/cub.cuh>\n#define NS(a, b) a##b\n" + SOFTMAX,
+     "line 2: token pasting (##) in an answer that includes <cub/cub.cuh>"),
+    ("#include <thrust/sort.h>\n" + SOFTMAX.replace("softmax_rows<<<", "thrust::sort(y, y + rows);\n    softmax_rows<<<"),
+     "`thrust` uses thrust"),
+    (SOFTMAX.replace("softmax_rows<<<", "cublasHandle_t h; cublasCreate(&h);\n    softmax_rows<<<"),
+     "`cublasCreate` uses cublas"),
+])
+def test_calling_a_barred_library_still_fails(source, expected):
+    assert expected in rejection(source)
+
+
+def test_the_cpu_runtime_builds_without_an_unused_library_include():
+    from pytest_cudabench.source.static_check import without_unused_library_includes
+
+    source = "#include <cub/cub.cuh>\n#include <cuda_runtime.h>\n" + SOFTMAX
+    kept = without_unused_library_includes(source)
+    assert kept.splitlines()[0] == "" and kept.splitlines()[1] == "#include <cuda_runtime.h>"
+    assert kept.count("\n") == source.count("\n")  # line numbers of diagnostics stay right
+    assert without_unused_library_includes(CUB_SUM) == CUB_SUM  # used: left for the runtime to refuse
+
+
+@pytest.mark.skipif(not (Path(os.environ.get("CUDA_HOME", "/usr/local/cuda")) / "include" / "cublas_v2.h").is_file(),
+                    reason="cuBLAS is not installed here (no cublas_v2.h)")
+def test_a_linked_call_into_a_barred_library_fails_the_compile_stage(tmp_path):
+    from pytest_cudabench.source.static_check import check_imports
+
+    source = "#include <cublas_v2.h>\n" + SOFTMAX.replace(
+        "softmax_rows<<<", "cublasHandle_t h; cublasCreate(&h);\n    softmax_rows<<<")
+    build = compile_library(source, cache_dir=tmp_path, arch="sm_80", extra_flags=("-lcublas",))
+    with pytest.raises(StageFailure, match=r"the compiled answer calls `cublasCreate\w*` of cublas"):
+        check_imports(Path(build.library), ())
+    check_imports(Path(build.library), ("cublas",))

@@ -247,6 +247,8 @@ def main(argv: list[str]) -> int:
         blob = f.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
     results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
+    # The harness's part of starting is done: whatever fails from here on runs with the answer loaded.
+    say(event=Event.STARTED)
     backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
     solve = backend.lib.solve
     solve.restype = None

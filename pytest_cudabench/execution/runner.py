@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from .. import protocol
-from ..errors import StageFailure, StageSkip
+from ..errors import HarnessError, StageFailure, StageSkip
 from ..files import publish_file
 from ..protocol import Event, events_of, first_event
 from ..source.compiler import find_cuda_tool
@@ -172,6 +172,8 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
         before = watch() if watch else None
         events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize, wrapper)
         after = watch() if watch else None
+        if not timed_out and first_event(events, Event.STARTED) is None:
+            raise HarnessError(_not_started_message(returncode, stderr_tail))
         try:
             verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
         except StageFailure as exc:
@@ -303,17 +305,22 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         env["LD_PRELOAD"] = libasan
         env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0:exitcode=86"
         address_space = None  # ASan reserves terabytes of shadow memory
-    with open(stderr_path, "wb") as log:
-        process = subprocess.Popen(
-            [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir), str(write_fd),
-             str(address_space or 0), str(int(timeout_s) + 30)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
-            close_fds=True, env=env, cwd=job_dir,
-            # A new session (its own process group, killed as one); no preexec_fn, unsafe in a threaded parent:
-            # the child sets its rlimits itself before loading the answer.
-            start_new_session=True,
-        )
-    os.close(write_fd)
+    command = [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir),
+               str(write_fd), str(address_space or 0), str(int(timeout_s) + 30)]
+    try:
+        with open(stderr_path, "wb") as log:
+            process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+                close_fds=True, env=env, cwd=job_dir,
+                # A new session (its own process group, killed as one); no preexec_fn, unsafe in a threaded parent:
+                # the child sets its rlimits itself before loading the answer.
+                start_new_session=True,
+            )
+    except OSError as exc:
+        os.close(read_fd)
+        raise HarnessError(f"the child process ({command[0]}) could not be started: {exc}") from None
+    finally:
+        os.close(write_fd)
     # A timer kills the child at the limit; waiting blocks instead of polling (Popen.wait(timeout) sleeps in steps
     # of up to 50 ms, a visible share of a short item).
     expired = threading.Event()
@@ -347,6 +354,15 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         events.append(event)
     tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
     return events, process.returncode, tail, timed_out
+
+
+def _not_started_message(returncode: int | None, output: str) -> str:
+    """The child ended before it loaded the answer: this interpreter or its environment is broken, not the answer."""
+    lines = [line for line in output.strip().splitlines() if line.strip()][-4:]
+    said = ("; its output ends:\n  " + "\n  ".join(lines)) if lines else " without output"
+    return (f"the child interpreter ({sys.executable} -m pytest_cudabench.execution.child) ended with exit code "
+            f"{returncode} before loading the answer{said}\nCheck that this Python starts and imports "
+            "pytest_cudabench with the allowlisted environment (PYTHONPATH, PYTHONHOME, LD_LIBRARY_PATH).")
 
 
 def _phase_s(events: list[dict], scale_index: int) -> float | None:
@@ -422,6 +438,14 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     where = _case_label(cases, last_call["case"] if last_call else None)
     tail = f"\n--- child output (tail) ---\n{stderr_tail}" if stderr_tail.strip() else ""
     if timed_out:
+        finished_calls = [e for e in events if e.get("event") == "done-call"]
+        if job["runtime"] == "cpu" and finished_calls:
+            # Calls finished, then a larger one ran out of time: the CPU runtime is ~1000x slower than a GPU, and a
+            # correct quadratic answer gets here. Not a wrong answer; an answer stuck from its first call still is.
+            slowest = max(float(e.get("seconds") or 0.0) for e in finished_calls)
+            raise StageSkip("execute", f"too slow for the CPU runtime: {len(finished_calls)} call(s) finished (the "
+                            f"slowest in {slowest:.3g} s), then {where} did not finish within the {timeout_s:g} s "
+                            "limit; judge it on a GPU (or raise --cudabench-timeout)")
         raise StageFailure("execute", f"did not finish within {timeout_s:g} s in {where} "
                            "(an endless loop, a deadlock, or far too slow)", stderr_tail)
     sanitizer_log = job_dir / SANITIZER_LOG

@@ -57,7 +57,12 @@ class ReferenceModel:
 
 
 class ReplayModel:
-    """Answers recorded earlier: a JSONL file, one {"task", "level", "sample", "content"} object per line."""
+    """Answers recorded earlier: a JSONL file, one {"task", "level", "sample", "content"} object per line.
+
+    A line that cannot be used is an error at start (ConfigError naming file and line): bad JSON or fields, a level
+    other than 1-3, a negative sample, and a second line for the same task, level and sample (which answer the run
+    scores must not depend on line order). Lines for tasks the suite does not have are reported by
+    `unknown_task_lines` (the plugin warns about each, naming file and line) and otherwise ignored."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -65,6 +70,7 @@ class ReplayModel:
         if not self.path.is_file():
             raise ConfigError(f"--cudabench-model=replay:{path}: file not found")
         self.records: dict[tuple[str, int, int], dict] = {}
+        self.lines: dict[tuple[str, int, int], int] = {}  # the line each record came from
         for lineno, line in enumerate(self.path.read_text().splitlines(), 1):
             if not line.strip():
                 continue
@@ -78,7 +84,26 @@ class ReplayModel:
             for key, kind in (("task", str), ("level", int), ("sample", int), ("content", str)):
                 if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
                     raise ConfigError(f"{where}: '{key}' must be {'a string' if kind is str else 'an integer'}")
-            self.records[(record["task"].strip("/"), record["level"], record["sample"])] = record
+            if record["level"] not in (1, 2, 3):
+                raise ConfigError(f"{where}: level {record['level']} does not exist; levels are 1, 2 and 3")
+            if record["sample"] < 0:
+                raise ConfigError(f"{where}: sample {record['sample']} is negative; samples count from 0")
+            key = (record["task"].strip("/"), record["level"], record["sample"])
+            if key in self.records:
+                raise ConfigError(f"{where}: a second answer for task {key[0]} level {key[1]} sample {key[2]} (the "
+                                  f"first is on line {self.lines[key]}); keep one line per task, level and sample")
+            self.records[key] = record
+            self.lines[key] = lineno
+
+    def unknown_task_lines(self, suite_roots: set[Path]) -> list[str]:
+        """One message per line whose task is in none of `suite_roots` (no `<root>/<task>/task.toml`)."""
+        messages = []
+        for key, lineno in sorted(self.lines.items(), key=lambda kv: kv[1]):
+            if not any((Path(root) / key[0] / "task.toml").is_file() for root in suite_roots):
+                messages.append(f"{self.path}:{lineno}: task {key[0]!r} is not in the suite "
+                                f"({', '.join(sorted(str(r) for r in suite_roots)) or 'no suite collected'}); "
+                                "the line is ignored")
+        return messages
 
     def generate(self, request: GenerationRequest) -> Generation:
         key = (request.task.id, request.level, request.sample)

@@ -41,7 +41,8 @@ A model table (every key optional for a built-in alias; ``base_url`` and ``model
     price_input = 3.0                # USD per million input tokens (enables cost in the report)
     price_output = 15.0              # USD per million output tokens
     timeout = 600                    # seconds per request
-    max_retries = 6                  # retries on 429, 408/409, 5xx, timeouts and connection errors
+    max_retries = 6                  # retries on 429, 408/409, 5xx, timeouts, connection errors and
+                                     # malformed 200 bodies (not JSON, cut off, without choices)
     retry_base_s = 1.0               # exponential backoff base (doubles each retry, with jitter) ...
     retry_max_s = 60.0               # ... capped here; a server's Retry-After is honoured up to this cap
 
@@ -62,7 +63,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, ModelError, RequestCancelled
+from ..errors import ConfigError, MalformedResponse, ModelError, RequestCancelled
 from .models import Generation, GenerationRequest
 
 DEFAULT_TEMPERATURE = 0.2
@@ -290,6 +291,12 @@ class RemoteModel:
         self.requests_made = 0  # HTTP requests, retries included
         self._lock = threading.Lock()
         self._closing = threading.Event()
+        # Fail fast on an endpoint that cannot be reached: once a request has used up its retries without ever
+        # connecting (refused, unknown host) and no request has reached the server, the rest fail at once with
+        # that reason instead of retrying for a minute each.
+        self._reached = False
+        self._unreachable: str | None = None
+        self._stop_waiting = threading.Event()  # set on close and when the endpoint is found unreachable
         self._openai = openai
         self._client = openai.OpenAI(api_key=api_key, base_url=config.base_url, timeout=config.timeout_s,
                                      max_retries=0, default_headers=dict(config.headers) or None)
@@ -317,16 +324,22 @@ class RemoteModel:
         c = self.config
         kwargs = self.request_kwargs(request)
         last = "unknown error"
+        connect_failed = False
         for attempt in range(c.max_retries + 1):
             if self._closing.is_set():
                 raise RequestCancelled(self.scrub(f"model API request cancelled (closing) after: {last}"))
+            if self._unreachable is not None:
+                raise ModelError(self.scrub(f"model API failed: {self._unreachable} (not sent again: an earlier "
+                                            "request could not connect to this endpoint either)"))
             wait: float | None = None
             start = time.perf_counter()
             with self._lock:
                 self.requests_made += 1
+            connect_failed = False
             try:
                 response = self._client.chat.completions.create(**kwargs)
             except openai.APIStatusError as exc:
+                self._reached = True
                 last = f"{exc.status_code} {_error_message(exc)}"
                 if not _retryable_status(exc.status_code):
                     break
@@ -335,22 +348,34 @@ class RemoteModel:
                 last = f"timeout after {c.timeout_s:g} s ({c.base_url})"
             except openai.APIConnectionError as exc:
                 cause = exc.__cause__ or exc
+                # httpx's ConnectError: refused, unknown host, no route; other errors came after connecting
+                connect_failed = type(cause).__name__ == "ConnectError"
                 last = f"connection error ({c.base_url}): {type(cause).__name__}: {cause}"
-            except openai.OpenAIError as exc:  # malformed response and the like: not worth retrying
+            except ValueError as exc:  # a 200 whose body is not JSON (cut off, a proxy's page): transient
+                self._reached = True
+                last = f"malformed response ({c.base_url}): the 200 body is not JSON ({exc})"
+            except openai.OpenAIError as exc:  # a request the client refuses to make and the like: not retried
                 last = f"error {type(exc).__name__}: {exc}"
                 break
             else:
-                return self._generation(response, time.perf_counter() - start)
+                self._reached = True
+                try:
+                    return self._generation(response, time.perf_counter() - start)
+                except MalformedResponse as exc:
+                    last = str(exc)
             if attempt == c.max_retries:
                 break
             backoff = min(c.retry_max_s, c.retry_base_s * 2 ** attempt) * random.uniform(0.5, 1.0)
-            self._closing.wait(min(c.retry_max_s, wait) if wait is not None else backoff)
+            self._stop_waiting.wait(min(c.retry_max_s, wait) if wait is not None else backoff)
+        if connect_failed and not self._reached and self._unreachable is None:
+            self._unreachable = last
+            self._stop_waiting.set()  # requests waiting to retry give up now
         raise ModelError(self.scrub(f"model API failed: {last}"))
 
     def _generation(self, response: Any, latency_s: float) -> Generation:
         choices = getattr(response, "choices", None) or []
-        if not choices:
-            raise ModelError(self.scrub(f"model API failed: 200 response without choices ({self.config.base_url})"))
+        if not isinstance(choices, list) or not choices:
+            raise MalformedResponse(f"malformed response ({self.config.base_url}): a 200 without choices")
         choice = choices[0]
         message = getattr(choice, "message", None)
         content = getattr(message, "content", None) or ""
@@ -370,6 +395,7 @@ class RemoteModel:
         """Stops retrying (requests in flight still complete, so their answers get cached). The HTTP client itself
         is left to garbage collection: closing it would break those requests."""
         self._closing.set()
+        self._stop_waiting.set()
 
 
 def _retryable_status(status: int) -> bool:

@@ -104,6 +104,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtestloop(session: pytest.Session):
+    """No queued model request starts once the items are done or interrupted (Ctrl-C, -x): closed here, before the
+    reports are written (a request started meanwhile would run, and be paid for, for nothing)."""
+    try:
+        return (yield)
+    finally:
+        if GENERATOR_KEY in session.config.stash:
+            session.config.stash[GENERATOR_KEY].close()
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     if isinstance(item, CudabenchItem):

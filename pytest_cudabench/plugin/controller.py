@@ -12,17 +12,19 @@ import pytest
 
 from ..config import Settings
 from ..errors import ConfigError
+from ..generation.models import ReplayModel
 from ..generation.prompts import TEMPLATE_VERSION
 from ..generation.service import usage_totals
 from ..reporting import report as report_mod
 from ..reporting.html import write_html
 from ..results import ItemResult, crashed_result
+from ..tasks.loader import find_suite_root
 from ..timing import stage as timing
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 from ..timing.policy import run_record as measurement_record
 from .items import CudabenchItem, parse_item_nodeid
 from .progress import ItemProgress
-from .stash import WORKER_MACHINE_KEY
+from .stash import GENERATOR_KEY, WORKER_MACHINE_KEY
 
 
 class Controller:
@@ -43,12 +45,25 @@ class Controller:
             if settings.progress_s > 0 and config.get_verbosity() > -2 else None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
-        self._collected([i.nodeid for i in session.items if isinstance(i, CudabenchItem)])
+        items = [i for i in session.items if isinstance(i, CudabenchItem)]
+        self._collected([i.nodeid for i in items])
+        self.warn_unknown_replay_tasks({find_suite_root(i.path) for i in items})
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
-        if self.collected is None:  # every worker collects the same items
+        if self.collected is None:  # every worker collects the same items: look once
             self._collected([nodeid for nodeid in ids if parse_item_nodeid(nodeid)])
+            parsed = filter(None, map(parse_item_nodeid, ids))
+            self.warn_unknown_replay_tasks({find_suite_root(self.config.rootpath / path) for path, _l, _s in parsed})
+
+    def warn_unknown_replay_tasks(self, suite_roots: set[Path]) -> None:
+        model = self.config.stash[GENERATOR_KEY].model
+        if not isinstance(model, ReplayModel):
+            return
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        for message in model.unknown_task_lines(suite_roots):
+            if reporter is not None:
+                reporter.write_line(f"WARNING cudabench: {message}", yellow=True)
 
     def _collected(self, nodeids: list[str]) -> None:
         self.collected = nodeids
@@ -115,6 +130,8 @@ class Controller:
             "collected_items": len(self.collected) if self.collected is not None else len(items),
             "complete": self.stopped is None and (self.collected is None or len(items) >= len(self.collected)),
             "stopped": self.stopped,
+            # Ctrl-C, -x or --maxfail: items that did not run are absent; `compare` refuses such a report as a baseline.
+            "interrupted": self.stopped is not None,
         }
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import ConfigError, ModelError, StageFailure, StageSkip, TaskError
+from ..errors import ConfigError, HarnessError, ModelError, StageFailure, StageSkip, TaskError
 from ..generation.models import GenerationRequest, NoAnswer
 from ..generation.prompts import messages, prompt_hash
 from ..pipeline import Evaluation
@@ -121,12 +121,12 @@ class CudabenchItem(pytest.Item):
             return f"stage 'generate' failed: {exc}"
         if isinstance(exc, ConfigError):
             return f"configuration: {exc}"
-        if isinstance(exc, TaskError):
-            return f"task {self.task.id}: {exc}"
+        if isinstance(exc, (TaskError, HarnessError)):  # charged to the task or the harness, not the answer
+            return f"stage '{self.evaluation.result['failed_stage']}' could not judge the answer: {exc}"
         return super().repr_failure(excinfo, style=style)
 
     def _repr_failure_py(self, excinfo, style=None):  # setup errors (the model call) come through here
-        if isinstance(excinfo.value, (ModelError, ConfigError, TaskError)):
+        if isinstance(excinfo.value, (ModelError, ConfigError, TaskError, HarnessError)):
             return self.repr_failure(excinfo)
         return super()._repr_failure_py(excinfo, style=style)
 

@@ -521,12 +521,21 @@ _ITEM = HtmlTemplate(
     '<tr class="main"><td><span class="task" title="$nodeid">$task</span><div class="muted">$title</div></td>'
     '<td>$domain</td><td class="num">$level</td><td class="num">$sample</td>'
     '<td><span class="badge o-$outcome">$outcome</span></td><td class="chips">$chips</td>'
-    '<td class="num">$perf</td><td class="num">$speedup</td><td class="msgcell">$message</td></tr>'
-    '<tr class="detail"><td colspan="9"><details><summary>details</summary>$details</details></td></tr>'
+    '<td class="num">$perf</td><td class="num">$speedup</td><td class="num">$usage</td><td class="msgcell">$message</td></tr>'
+    '<tr class="detail"><td colspan="10"><details><summary>details</summary>$details</details></td></tr>'
     "</tbody>")
 _ITEMS = HtmlTemplate(
     '<table id="items"><thead><tr><th>task</th><th>domain</th><th>level</th><th>sample</th><th>outcome</th>'
-    "<th>stages</th><th>perf-score</th><th>speedup</th><th>message</th></tr></thead>$bodies</table>")
+    "<th>stages</th><th>perf-score</th><th>speedup</th><th>tokens / cost</th><th>message</th></tr></thead>$bodies"
+    "</table>")
+
+
+def usage_cell(item: dict[str, Any]) -> str:
+    """Prompt/completion tokens of the item's answer and its cost when the model has prices: "1200/850 $0.0164"."""
+    generation = item.get("generation") if isinstance(item.get("generation"), dict) else {}
+    tokens_in, tokens_out, cost = (_number(generation.get(k)) for k in ("tokens_in", "tokens_out", "cost_usd"))
+    text = f"{tokens_in or 0:.0f}/{tokens_out or 0:.0f}" if tokens_in is not None or tokens_out is not None else "-"
+    return text + (f" ${cost:.4f}" if cost is not None else "")
 
 
 def items_table(items: list[dict[str, Any]]) -> Markup:
@@ -541,7 +550,8 @@ def items_table(items: list[dict[str, Any]]) -> Markup:
             outcome=outcome, domain=item.get("domain"), level=item.get("level"), search=_search_text(item),
             nodeid=item.get("nodeid"), task=item.get("task"), title=item.get("title"), sample=item.get("sample"),
             chips=_stage_chips(item), perf=score(perf) if perf is not None else "-",
-            speedup=f"{speedup:.2f}×" if speedup is not None else "-", message=first_line, details=_details(item)))
+            speedup=f"{speedup:.2f}×" if speedup is not None else "-", usage=usage_cell(item),
+            message=first_line, details=_details(item)))
     return _ITEMS(bodies=join_html(bodies))
 
 

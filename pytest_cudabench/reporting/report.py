@@ -179,6 +179,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                      f"{format_score(overall['cudabench_score_ncu'])}")
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
+    lines += usage_lines(run.get("usage") or {})
     reasons: Counter[str] = Counter()
     for item in report["items"]:
         if item.get("outcome") in ("failed", "error"):
@@ -202,6 +203,21 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"pytest counts the same items as {as_pytest['passed']} passed, {as_pytest['failed']} failed, "
                      f"{as_pytest['skipped']} skipped, {as_pytest['error']} errors: a harness or task error while "
                      "an item runs is a pytest failure, never a wrong answer here")
+    return lines
+
+
+def usage_lines(usage: dict[str, dict[str, Any]]) -> list[str]:
+    """Per model with token counts: tokens in/out and cost (all answers, and what this run spent on new ones)."""
+    lines = []
+    for model, t in sorted(usage.items()):
+        if not (t.get("tokens_in") or t.get("tokens_out") or t.get("cost_usd") is not None):
+            continue  # offline answers carry no usage
+        cost = t.get("cost_usd")
+        spent = (f"cost ${cost:.4f} (this run ${t.get('new_cost_usd') or 0.0:.4f})" if cost is not None else
+                 "cost not known (give the model price_input/price_output, USD per million tokens)")
+        lines.append(f"tokens ({model}): {t.get('tokens_in', 0)} prompt + {t.get('tokens_out', 0)} completion over "
+                     f"{t.get('items', 0)} answers ({t.get('requests', 0)} requested, {t.get('cached', 0)} cached), "
+                     f"{spent}")
     return lines
 
 

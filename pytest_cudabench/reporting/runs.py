@@ -2,7 +2,7 @@
 
     python -m pytest_cudabench compare A.json B.json [--threshold 0.05] [--json out.json] [--all]
     python -m pytest_cudabench merge a.json b.json ... -o merged.json [--force] [--html merged.html]
-    python -m pytest_cudabench export-benchmark report.json -o benchmark.json
+    python -m pytest_cudabench export-benchmark report.json [-o benchmark.json]
 
 Items are matched by their key "task::level<L>[sample<S>]" (the nodeid's tail, independent of where the suite
 lives). A verdict is "pass" for outcome passed, "fail" for failed or error, and None for skipped or absent.
@@ -61,12 +61,14 @@ def _delta(a: Any, b: Any) -> float | None:
 def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.05) -> dict[str, Any]:
     """Compares run B against the baseline A.
 
-    Per item (matched by key): both outcomes, the change ("regression" pass->fail, "fixed" fail->pass, "new",
-    "removed", "changed" for other outcome moves, "same"), both Performance-Scores and their delta; a
-    `score_regression` flag when B's score drops by more than `threshold` (relative to A's).
+    Per item (matched by key): both outcomes, the change ("regression" pass->fail, "skipped" pass->skip, "fixed"
+    fail->pass, "new", "removed", "changed" for other outcome moves, "same"), both Performance-Scores and their
+    delta; a `score_regression` flag when B's score drops by more than `threshold` (relative to A's).
     Overall and per level/domain: both values and the delta of each metric.
-    `regressed` is True when any item's verdict regressed, or the overall correct rate or CUDABench-Score dropped by
-    more than `threshold` (absolute: both are fractions); `reasons` says why.
+    `regressed` is True when any item's verdict regressed, a passing item was skipped in B, an item of A is missing
+    from B, or the overall correct rate or CUDABench-Score dropped by more than `threshold` (absolute: both are
+    fractions); `reasons` says why. Reports that cannot be gated (empty, interrupted) are refused by
+    `check_comparable` before this is called.
     """
     a_items = {item_key(i): i for i in a.get("items") or []}
     b_items = {item_key(i): i for i in b.get("items") or []}
@@ -80,6 +82,8 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
             change = "removed"
         elif va == "pass" and vb == "fail":
             change = "regression"
+        elif va == "pass" and ib.get("outcome") == "skipped":
+            change = "skipped"  # no longer judged: as bad as a failure for a gate
         elif va == "fail" and vb == "pass":
             change = "fixed"
         elif ia.get("outcome") != ib.get("outcome"):
@@ -116,6 +120,12 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
     regressions = [r["key"] for r in rows if r["change"] == "regression"]
     if regressions:
         reasons.append(f"{len(regressions)} item(s) went from pass to fail")
+    skipped = [r["key"] for r in rows if r["change"] == "skipped"]
+    if skipped:
+        reasons.append(f"{len(skipped)} item(s) that passed in A were skipped in B")
+    removed = [r["key"] for r in rows if r["change"] == "removed"]
+    if removed:
+        reasons.append(f"{len(removed)} item(s) of A are missing from B")
     for metric in GATED:
         delta = overall[metric]["delta"]
         if delta is not None and delta < -threshold:
@@ -128,6 +138,7 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
         "overall": overall,
         "groups": groups,
         "regressions": regressions,
+        "skipped": skipped,
         "fixes": [r["key"] for r in rows if r["change"] == "fixed"],
         "score_regressions": [r["key"] for r in rows if r["score_regression"]],
         "new": [r["key"] for r in rows if r["change"] == "new"],
@@ -188,7 +199,8 @@ def compare_lines(result: dict[str, Any], show_all: bool = False) -> list[str]:
         lines.append(f"{r['key'][:45]:<46}{r['a'] or '-':>9}{r['b'] or '-':>9}  {change:<11}{score_a:>9}"
                      f"{score_b:>9}{delta:>9}")
     lines.append("")
-    counts = (f"{len(result['regressions'])} regression(s), {len(result['fixes'])} fix(es), "
+    counts = (f"{len(result['regressions'])} regression(s), {len(result.get('skipped', []))} pass->skip, "
+              f"{len(result['fixes'])} fix(es), "
               f"{len(result['score_regressions'])} slower beyond {result['threshold']:.0%}, "
               f"{len(result['new'])} new, {len(result['removed'])} removed")
     lines.append(counts)
@@ -208,6 +220,23 @@ def load_report(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def check_comparable(report: dict[str, Any], path: str | Path) -> None:
+    """Refuses (ValueError naming the file) a report a CI gate cannot trust: one without items (a --collect-only
+    run, a suite that failed to load) or one of an interrupted run (Ctrl-C, -x: the items not run are missing)."""
+    run = report.get("run") or {}
+    if not report.get("items"):
+        raise ValueError(f"{path}: the report has no items (an empty or --collect-only run, or every task failed to "
+                         "load): nothing to compare; rerun the suite to completion")
+    status = str(run.get("exit_status") or run.get("exitstatus") or "").lower()
+    if run.get("interrupted") or status in ("interrupted", "2"):
+        raise ValueError(f"{path}: the run was interrupted (Ctrl-C or -x), so its report is partial: the items that "
+                         "did not run would count as missing; compare reports of complete runs")
+    missing = [i for i in report["items"] if i.get("outcome") is None]
+    if missing:
+        raise ValueError(f"{path}: {len(missing)} item(s) have no outcome (e.g. {item_key(missing[0])}): the run "
+                         "did not finish them; compare reports of complete runs")
+
+
 def main_compare(argv: list[str] | None = None) -> int:
     """Exit status: 0 no regression, 1 B regressed beyond the threshold, 2 usage or input errors."""
     parser = argparse.ArgumentParser(prog="python -m pytest_cudabench compare",
@@ -222,6 +251,8 @@ def main_compare(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         a, b = load_report(args.a), load_report(args.b)
+        check_comparable(a, args.a)
+        check_comparable(b, args.b)
     except (OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -460,8 +491,12 @@ def main_export_benchmark(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_cudabench export-benchmark",
                                      description="Write a report's timings in pytest-benchmark's JSON format.")
     parser.add_argument("report", help="JSON report")
-    parser.add_argument("-o", "--output", required=True, help="pytest-benchmark JSON file to write")
+    parser.add_argument("-o", "--output", default=None,
+                        help="pytest-benchmark JSON file to write (default: REPORT with .benchmark.json, as runs "
+                             "write it)")
     args = parser.parse_args(argv)
+    if args.output is None:
+        args.output = str(Path(args.report).with_suffix(".benchmark.json"))
     try:
         report = load_report(args.report)
     except (OSError, ValueError) as exc:

@@ -31,7 +31,10 @@ DEFAULT_ARCH = "sm_80"
 SOURCE_NAME = "answer.cu"
 LIBRARY_NAME = "libanswer.so"
 BASE_FLAGS = ("-O3", "-std=c++17", "-shared", "-Xcompiler", "-fPIC", "-cudart", "shared",
-              "-Xlinker", "-z,defs", "-lineinfo", "--keep")  # --keep: the host source as the assembler gets it
+              "-Xlinker", "-z,defs", "-lineinfo", "--keep",  # --keep: the host source as the assembler gets it
+              # CUB/Thrust headers pull in NVTX, whose injection loader imports dlopen/dlsym: without this an
+              # unused `#include <cub/cub.cuh>` would be rejected as dynamic loading.
+              "-DCCCL_DISABLE_NVTX", "-DNVTX_DISABLE")
 # What a compiler may see of the parent's environment; everything else (secrets, CPATH, NVCC_APPEND_FLAGS, ...)
 # stays out. HOME and TMPDIR point at the scratch dir.
 COMPILER_ENV = ("PATH", "CUDA_HOME", "CUDA_PATH", "LD_LIBRARY_PATH")

@@ -32,6 +32,7 @@ class Library:
     header_prefixes: tuple[str, ...]
     identifier_prefixes: tuple[str, ...]
     link: tuple[str, ...]  # linker flags when allowed
+    macro_prefixes: tuple[str, ...] = ()  # the library's own macros (CUB_NAMESPACE_BEGIN opens `cub` unnamed)
 
 
 LIBRARIES = {
@@ -44,12 +45,16 @@ LIBRARIES = {
         Library("curand", ("curand",), ("curand",), ("-lcurand",)),
         Library("cusparse", ("cusparse",), ("cusparse",), ("-lcusparse",)),
         Library("cusolver", ("cusolver",), ("cusolver",), ("-lcusolver",)),
-        Library("thrust", ("thrust/",), ("thrust",), ()),
-        Library("cub", ("cub/",), ("cub",), ()),
-        Library("cutlass", ("cutlass/", "cute/"), ("cutlass", "cute"), ()),
+        Library("thrust", ("thrust/",), ("thrust",), (), ("THRUST_",)),
+        Library("cub", ("cub/",), ("cub",), (), ("CUB_",)),
+        Library("cutlass", ("cutlass/", "cute/"), ("cutlass", "cute"), (), ("CUTLASS_", "CUTE_")),
         Library("nccl", ("nccl",), ("nccl",), ("-lnccl",)),
     )
 }
+# Library use is judged by what the answer calls and links, not by what it includes: an unused
+# `#include <cub/cub.cuh>` is harmless. In the source, any of a barred library's names or macros (outside the
+# #include lines) is a use; in the build, an imported symbol of a linked library is. Header-only code leaves no
+# symbol, so an answer that includes a barred library's header may not paste tokens (##), which could spell its names.
 
 # Process control, files, network, dynamic loading, background threads: none belongs in a kernel answer.
 FORBIDDEN_CALLS = {
@@ -223,6 +228,7 @@ def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
     Raises StageFailure('static-check')."""
     check_file_access(source)
     code = strip_comments_and_strings(source)
+    barred_includes = []
     for header in includes(source):
         header_name = header.strip()
         if header_name in FORBIDDEN_HEADERS:
@@ -230,9 +236,10 @@ def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
                                f"({FORBIDDEN_HEADERS[header_name]})")
         lib = _library_of_header(header_name)
         if lib and lib.name not in allowed_libraries:
-            raise StageFailure("static-check", _library_message(lib.name, f"#include <{header_name}>",
-                                                                 allowed_libraries))
+            barred_includes.append((lib.name, header_name))
     names = identifiers(code)
+    library_code = _without_includes(code)  # `#include <cub/cub.cuh>` names no use of cub
+    library_names = identifiers(library_code)
     for name in sorted(names & TIMER_SYMBOLS.keys()):
         line = find_identifier(code, name)
         raise StageFailure("static-check", f"line {line}: `{name}` is part of {TIMER_SYMBOLS[name]}; an answer "
@@ -253,12 +260,20 @@ def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
         if lib.name in allowed_libraries:
             continue
         for prefix in lib.identifier_prefixes:
-            hit = next((n for n in sorted(names) if n == prefix or (n.startswith(prefix) and
-                                                                     _library_identifier(n, prefix))), None)
+            hit = next((n for n in sorted(library_names) if n == prefix or (n.startswith(prefix) and
+                                                                             _library_identifier(n, prefix))), None)
+            hit = hit or next((n for n in sorted(library_names) if n.startswith(lib.macro_prefixes)), None) \
+                if lib.macro_prefixes else hit
             if hit:
-                line = find_identifier(code, hit)
+                line = find_identifier(library_code, hit)
                 raise StageFailure("static-check", _library_message(lib.name, f"line {line}: `{hit}`",
                                                                      allowed_libraries))
+    if barred_includes and "##" in code:
+        lib_name, header_name = barred_includes[0]
+        line = code.count("\n", 0, code.index("##")) + 1
+        raise StageFailure("static-check", f"line {line}: token pasting (##) in an answer that includes "
+                           f"<{header_name}>: pasted names could use {lib_name}, which this task does not allow; "
+                           "drop the include or the ##")
 
 
 # nvcc's host stubs of __device__ functions call exit(): the import alone proves nothing (the source check
@@ -266,15 +281,25 @@ def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
 _IMPORTS_EXEMPT = {"exit"}
 
 
-def check_imports(library_path: Path) -> None:
+def check_imports(library_path: Path, allowed_libraries: tuple[str, ...] | None = None) -> None:
     """Rejects a compiled answer that imports a forbidden function or defines one of the harness's clocks and
-    timers, however the source spelled it (macros, token pasting). Reported as a compile-stage failure: the build
-    is what gets rejected."""
-    for symbol in imported_symbols(library_path):
+    timers, however the source spelled it (macros, token pasting), or (given `allowed_libraries`) that calls into a
+    linked library the task does not allow. Reported as a compile-stage failure: the build is what gets rejected."""
+    imported = imported_symbols(library_path)
+    for symbol in imported:
         why = FORBIDDEN_CALLS.get(symbol) or FORBIDDEN_IMPORTS.get(symbol) or TIMER_SYMBOLS.get(symbol)
         if why and symbol not in _IMPORTS_EXEMPT:
             raise StageFailure("compile", f"the compiled answer imports `{symbol}` ({why}), which is not allowed "
                                "in an answer")
+    for lib in LIBRARIES.values() if allowed_libraries is not None else ():
+        if lib.name in allowed_libraries or not lib.link:
+            continue
+        hit = next((s for s in imported for p in lib.identifier_prefixes if s.startswith(p)
+                    and _library_identifier(s, p)), None)
+        if hit:
+            raise StageFailure("compile", f"the compiled answer calls `{hit}` of {lib.name}, which this task does "
+                               f"not allow (allowed libraries: {', '.join(allowed_libraries) or 'none'}); write the "
+                               "kernel yourself")
     for symbol in defined_symbols(library_path):
         if symbol in HARNESS_DEFINITIONS:
             raise StageFailure("compile", f"the compiled answer defines `{symbol}` ({HARNESS_DEFINITIONS[symbol]}):"
@@ -318,6 +343,32 @@ def exports_solve(library_path: Path) -> bool:
 
 def link_flags(allowed_libraries: tuple[str, ...]) -> list[str]:
     return [flag for name in allowed_libraries if name in LIBRARIES for flag in LIBRARIES[name].link]
+
+
+def without_unused_library_includes(source: str) -> str:
+    """`source` with each `#include` of a library header (CUB, Thrust, cuBLAS, ...) blanked when nothing else in the
+    answer names that library: such an include does nothing (the static check judges use, not includes), and a
+    runtime that cannot build the library's headers (the CPU runtime) can still run the answer. Line numbers stay."""
+    code = strip_comments_and_strings(source)
+    names = identifiers(_without_includes(code))
+    unused = set()
+    for header in includes(source):
+        lib = _library_of_header(header.strip())
+        if lib is None:
+            continue
+        used = any(n == p or (n.startswith(p) and _library_identifier(n, p)) for n in names
+                   for p in lib.identifier_prefixes) or any(n.startswith(lib.macro_prefixes) for n in names
+                                                            if lib.macro_prefixes)
+        if not used:
+            unused.add(header.strip())
+    if not unused:
+        return source
+    pattern = re.compile(r"^[ \t]*#[ \t]*include[ \t]*<\s*([^<>\n]+?)\s*>[^\n]*$", re.MULTILINE)
+    return pattern.sub(lambda m: "" if m.group(1) in unused else m.group(0), source)
+
+
+def _without_includes(code: str) -> str:
+    return re.sub(r"^[ \t]*(?:#|%:)[ \t]*include\b[^\n]*", "", code, flags=re.MULTILINE)
 
 
 def _library_of_header(header: str) -> Library | None:

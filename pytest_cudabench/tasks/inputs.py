@@ -114,12 +114,22 @@ def random_array(arg: Arg, shape: tuple[int, ...], sizes: dict[str, int], rng: n
     return rng.integers(int(low), int(high), size=shape, endpoint=True).astype(dtype)
 
 
-def _coerce(task: Task, arg: Arg, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    array = np.asarray(value)
+def _coerce(task: Task, arg: Arg, value: Any, shape: tuple[int, ...], function: str = "generate") -> np.ndarray:
+    """`value`, returned by the task's `function` for `arg`, as a contiguous array of the argument's shape and dtype.
+    A size or kind of value that cannot be that is the task's error, named by file, function and argument."""
+    try:
+        array = np.asarray(value)
+    except Exception as exc:  # ragged lists and the like
+        raise TaskError(task.path / "reference.py", f"{function}() returned {arg.name} that is not an array: "
+                        f"{type(exc).__name__}: {exc}", function) from None
+    target = np.dtype(arg.dtype.numpy)
+    if array.dtype.kind not in "biuf" or (array.dtype.kind == "f" and target.kind in "biu"):
+        raise TaskError(task.path / "reference.py", f"{function}() returned {arg.name} of dtype {array.dtype}; "
+                        f"`{arg.name}` is {arg.dtype.name}: return {target.name} values", function)
     if array.size != int(np.prod(shape)):
-        raise TaskError(task.path / "reference.py", f"generate() returned {arg.name} with {array.size} elements; "
-                        f"its shape {shape} needs {int(np.prod(shape))}", "generate")
-    return np.ascontiguousarray(array.reshape(shape), dtype=arg.dtype.numpy)
+        raise TaskError(task.path / "reference.py", f"{function}() returned {arg.name} with {array.size} elements "
+                        f"(shape {array.shape}); its shape {shape} needs {int(np.prod(shape))}", function)
+    return np.ascontiguousarray(array.reshape(shape), dtype=target)
 
 
 # Benchmark scales the CPU runtime also judges: the smallest one beyond the correctness range that fits these.
@@ -189,7 +199,7 @@ def expect(task: Task, case: Case) -> dict[str, np.ndarray]:
                         f"({', '.join(a.name for a in outputs)}): one array, a tuple in that order, or a dict",
                         "reference")
     for arg, value in zip(outputs, values):
-        case.expected[arg.name] = _coerce(task, arg, value, arg.shape_for(case.sizes))
+        case.expected[arg.name] = _coerce(task, arg, value, arg.shape_for(case.sizes), "reference")
     return case.expected
 
 

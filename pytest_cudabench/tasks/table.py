@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..errors import CudabenchError
 from ..files import atomic_write
-from .loader import TIERS, Task, find_task_dirs, load_task
+from .loader import TIERS, Task, find_suite_root, find_task_dirs, load_task
 
 MARKER = "<!-- task-table -->"
 
@@ -129,3 +129,52 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def list_rows(paths: list[Path]) -> tuple[list[Task], list[str]]:
+    """The tasks under `paths` (a suite, a domain directory or task directories), sorted by id and without
+    duplicates, and the errors of those that failed to load."""
+    tasks: dict[str, Task] = {}
+    errors = []
+    for root in paths:
+        for directory in find_task_dirs(root):
+            try:
+                task = load_task(directory, find_suite_root(directory))
+            except CudabenchError as exc:
+                errors.append(str(exc))
+                continue
+            tasks.setdefault(task.id, task)
+    return sorted(tasks.values(), key=lambda t: t.id), errors
+
+
+def main_list(argv: list[str] | None = None) -> int:
+    """`python -m pytest_cudabench list [PATH...]`: one line per task (id, domain, tier, tags, title). Exit 1 when a
+    task failed to load (named on stderr), 2 when a path does not exist."""
+    parser = argparse.ArgumentParser(prog="python -m pytest_cudabench list",
+                                     description="List tasks with their domain, tier and tags.")
+    parser.add_argument("paths", nargs="*", default=["task_suite"],
+                        help="suite, domain or task directories (default: task_suite)")
+    parser.add_argument("--json", action="store_true", help="print a JSON list instead of the table")
+    args = parser.parse_args(argv)
+    paths = [Path(p) for p in args.paths]
+    for path in paths:
+        if not path.is_dir():
+            print(f"error: {path} is not a directory (a suite, a domain directory or a task)", file=sys.stderr)
+            return 2
+    tasks, errors = list_rows(paths)
+    if args.json:
+        import json
+
+        print(json.dumps([{"id": t.id, "domain": t.domain, "tier": t.tier, "tags": list(t.tags), "title": t.title}
+                          for t in tasks], indent=1))
+    else:
+        width = max((len(t.id) for t in tasks), default=2)
+        titles = {t.id: t.title if len(t.title) <= 44 else t.title[:43] + "…" for t in tasks}
+        print(f"{'id':<{width}}  {'domain':<10}  {'tier':<6}  {'title':<44}  tags")
+        for t in tasks:
+            print(f"{t.id:<{width}}  {t.domain:<10}  {t.tier:<6}  {titles[t.id]:<44}  {','.join(t.tags) or '-'}")
+        tiers = ", ".join(f"{sum(t.tier == tier for t in tasks)} {tier}" for tier in TIERS)
+        print(f"{len(tasks)} task(s): {tiers}")
+    for error in errors:
+        print(f"error: {error}", file=sys.stderr)
+    return 1 if errors else 0

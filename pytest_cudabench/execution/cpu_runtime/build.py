@@ -53,6 +53,9 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
 
     Raises CpuRuntimeUnsupported before compiling when the answer uses a feature the runtime cannot run, and
     CpuBuildError when g++ fails (its log refers to the original source lines)."""
+    from ...source.static_check import without_unused_library_includes
+
+    source = without_unused_library_includes(source)  # an unused #include <cub/cub.cuh> need not stop the run
     features = unsupported_features(source)
     if features:
         raise CpuRuntimeUnsupported(", ".join(features))

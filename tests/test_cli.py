@@ -1,0 +1,113 @@
+"""The command-line tools run for real: list, --version, export-benchmark as the README writes it, doctor."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from report_factory import make_report
+
+from pytest_cudabench import __version__
+from pytest_cudabench.timing.gpus import detect_cuda_devices
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "pytest_cudabench", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def test_version():
+    done = cli("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"pytest-cudabench {__version__}"
+
+
+def test_list_filters_by_path_and_shows_domain_tier_tags():
+    done = cli("list", "task_suite/linalg", "task_suite/basics/vector_add")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].split()[:4] == ["id", "domain", "tier", "title"] and lines[0].split()[-1] == "tags"
+    rows = {line.split()[0]: line for line in lines[1:-1]}
+    assert "basics/vector_add" in rows and all(k.startswith("linalg/") for k in rows if k != "basics/vector_add")
+    assert "elementwise" in rows["basics/vector_add"] and " easy " in rows["basics/vector_add"]
+    assert lines[-1].startswith(f"{len(rows)} task(s): ") and lines[-1].endswith(" hard")
+    listed = json.loads(cli("list", "--json", "task_suite/ai").stdout)
+    assert listed and all(t["domain"] == "ai" for t in listed)
+    assert {"id", "domain", "tier", "tags", "title"} <= set(listed[0])
+    missing = cli("list", "no/such/dir")
+    assert missing.returncode == 2 and "no/such/dir is not a directory" in missing.stderr
+
+
+def test_list_names_a_broken_task_and_exits_1(tmp_path):
+    suite = tmp_path / "task_suite"
+    shutil.copytree(REPO / "task_suite" / "basics" / "vector_add", suite / "basics" / "vector_add")
+    shutil.copytree(REPO / "task_suite" / "basics" / "vector_add", suite / "basics" / "broken")
+    done = cli("list", str(suite))
+    assert done.returncode == 1
+    assert "basics/vector_add" in done.stdout and "broken/task.toml: [id]" in done.stderr
+
+
+def test_export_benchmark_without_output_writes_beside_the_report(tmp_path):
+    report = tmp_path / "run.json"
+    report.write_text(json.dumps(make_report()))
+    done = cli("export-benchmark", str(report))
+    assert done.returncode == 0, done.stderr
+    written = tmp_path / "run.benchmark.json"
+    assert str(written) in done.stdout
+    assert json.loads(written.read_text())["benchmarks"]
+
+
+@pytest.fixture(scope="module")
+def doctor():
+    done = cli("doctor", "--json")
+    return done.returncode, json.loads(done.stdout)
+
+
+def test_doctor_reports_every_row(doctor):
+    returncode, result = doctor
+    rows = {row["name"]: row for row in result["checks"]}
+    assert list(rows) == ["nvcc", "CUDA headers", "g++", "driver / GPU", "pycuda", "ncu", "compute-sanitizer",
+                          "seccomp", "Landlock", "CPU-runtime run", "GPU-runtime run"]
+    assert all(row["status"] in ("ok", "missing", "warn", "skip") and row["detail"] for row in rows.values())
+    for row in rows.values():
+        if row["status"] in ("missing", "warn"):
+            assert row["fix"], row  # every problem says what to do
+    assert returncode == (0 if result["usable"] else 1)
+    if shutil.which("g++"):
+        assert rows["g++"]["status"] == "ok"
+    assert rows["seccomp"]["status"] == ("ok" if sys.platform == "linux" else "warn")
+    assert rows["Landlock"]["detail"].startswith("ABI ") or rows["Landlock"]["status"] == "warn"
+
+
+def test_doctor_runs_a_task_on_the_cpu_runtime(doctor):
+    _, result = doctor
+    rows = {row["name"]: row for row in result["checks"]}
+    if rows["nvcc"]["status"] != "ok" or rows["g++"]["status"] != "ok":
+        assert rows["CPU-runtime run"]["status"] == "missing"
+        pytest.skip("no nvcc or g++ here: the CPU-runtime run is expected to fail")
+    assert rows["CPU-runtime run"]["status"] == "ok" and result["usable"]
+    assert "basics/vector_add: compiled" in rows["CPU-runtime run"]["detail"]
+
+
+def test_doctor_gpu_rows_say_why_they_are_skipped(doctor):
+    _, result = doctor
+    rows = {row["name"]: row for row in result["checks"]}
+    if detect_cuda_devices() > 0:
+        assert rows["GPU-runtime run"]["status"] in ("ok", "warn", "skip", "missing")
+        if rows["GPU-runtime run"]["status"] in ("ok", "warn"):
+            assert rows["GPU-runtime run"]["detail"].count("/") >= 6  # three tasks, two scores each
+        return
+    assert rows["driver / GPU"]["status"] == "skip"
+    assert rows["GPU-runtime run"] == {"name": "GPU-runtime run", "status": "skip", "fix": "",
+                                       "detail": "no usable GPU: timing and Performance-Scores need one"}
+    assert rows["pycuda"]["status"] in ("ok", "skip")
+
+
+def test_doctor_table_and_no_run():
+    done = cli("doctor", "--no-run")
+    assert done.returncode in (0, 1) and not done.stderr, done.stdout + done.stderr
+    assert done.stdout.splitlines()[0].split() == ["check", "status", "found"]
+    assert "CPU-runtime run    skip     --no-run" in done.stdout
