@@ -19,6 +19,11 @@ class GenerationRequest:
     sample: int
     messages: list[dict[str, str]] = field(hash=False)
     prompt_hash: str
+    # Refine-for-speed turns (pipeline.refine): round >= 1 and the candidate's index in it. Their messages carry
+    # measured times, which differ per run, so `cache_basis` (what the turn refines, not the numbers) keys the cache.
+    round: int = 0
+    candidate: int = 0
+    cache_basis: str | None = field(default=None, hash=False)
 
 
 @dataclass
@@ -61,14 +66,15 @@ class ReferenceModel:
 
 
 class ReplayModel:
-    """Answers recorded earlier: a JSONL file, one {"task", "level", "sample", "content"} object per line."""
+    """Answers recorded earlier: a JSONL file, one {"task", "level", "sample", "content"} object per line; refine
+    turns also carry "round" (>= 1) and "candidate"."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
         self.name = f"replay:{self.path}"
         if not self.path.is_file():
             raise ConfigError(f"--cudabench-model=replay:{path}: file not found")
-        self.records: dict[tuple[str, int, int], dict] = {}
+        self.records: dict[tuple[str, int, int, int, int], dict] = {}
         for lineno, line in enumerate(self.path.read_text().splitlines(), 1):
             if not line.strip():
                 continue
@@ -82,13 +88,18 @@ class ReplayModel:
             for key, kind in (("task", str), ("level", int), ("sample", int), ("content", str)):
                 if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
                     raise ConfigError(f"{where}: '{key}' must be {'a string' if kind is str else 'an integer'}")
-            self.records[(record["task"].strip("/"), record["level"], record["sample"])] = record
+            for key in ("round", "candidate"):
+                if not isinstance(record.get(key, 0), int) or isinstance(record.get(key), bool):
+                    raise ConfigError(f"{where}: '{key}' must be an integer")
+            self.records[(record["task"].strip("/"), record["level"], record["sample"], record.get("round", 0),
+                          record.get("candidate", 0))] = record
 
     def generate(self, request: GenerationRequest) -> Generation:
-        key = (request.task.id, request.level, request.sample)
+        key = (request.task.id, request.level, request.sample, request.round, request.candidate)
         record = self.records.get(key)
         if record is None:
-            raise NoAnswer(f"no recorded answer for task {key[0]} level {key[1]} sample {key[2]} in {self.path}")
+            turn = f" refine round {request.round} candidate {request.candidate}" if request.round else ""
+            raise NoAnswer(f"no recorded answer for task {key[0]} level {key[1]} sample {key[2]}{turn} in {self.path}")
         return Generation(
             content=record["content"], model=record.get("model", self.name),
             tokens_in=record.get("tokens_in"), tokens_out=record.get("tokens_out"),

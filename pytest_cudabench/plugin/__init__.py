@@ -60,6 +60,9 @@ _OPTIONS = [
     ("timeout", "Wall-time limit per answer run in seconds (default: the task's).", None),
     ("concurrency", "Model requests in flight at once per worker (default 8).", "8"),
     ("attempts", "Attempts per item: >1 feeds compiler errors or mismatches back to the model (default 1).", "1"),
+    ("refine", "Refine-for-speed rounds after an answer passes execute and time: its measured speed goes back to the "
+               "model, the fastest correct version is kept (default 0: off; needs measured timings).", "0"),
+    ("candidates", "Answers asked for per refine round (default 1).", "1"),
     ("perf", "Performance-Score definitions: roofline (ours, the default), or ncu: also CUDABench's exact Nsight "
              "Compute score, beside it (needs ncu with access to GPU counters).", "roofline"),
     ("progress", "Seconds between generation progress lines when the model is remote; 0: none (default 10).", "10"),
@@ -157,6 +160,8 @@ def build_settings(config: pytest.Config) -> Settings | None:
         sanitize=bool(config.getoption("cudabench_sanitize") or project.get("sanitize", False)),
         concurrency=checked("concurrency", positive_int),
         attempts=checked("attempts", positive_int),
+        refine=checked("refine", non_negative_int),
+        candidates=checked("candidates", positive_int),
         regenerate=bool(config.getoption("cudabench_regenerate")),
         calibrate=bool(config.getoption("cudabench_calibrate") or project.get("calibrate", False)),
         perf=perf,
