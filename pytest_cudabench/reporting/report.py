@@ -10,14 +10,30 @@ JSON schema "pytest-cudabench/report/1":
   aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
                mean_performance_score_correct/_all, speedup, fast_p, pass_at_k, best_of_k) plus
-               mean_performance_score (= mean_performance_score_correct)
-  items:       one object per item, as built by pipeline.new_result (task, level, sample, outcome, stages, ...)
+               mean_performance_score (= mean_performance_score_correct) and refinement (null without
+               --cudabench-refine; else `refinement_stats`: n_refined, n_improved, n_not_run, gain, initial_speedup,
+               final_speedup, mean_score_gain, candidates, wrong_candidates)
+  items:       one object per item, as built by pipeline.new_result (task, level, sample, outcome, stages, ...);
+               with --cudabench-refine an item that passed also has
+               refinement: {status: done | stopped (the model failed mid-way) | not-run (no measured speed),
+                            message, rounds_requested, candidates, selection (how the kept one is chosen),
+                            rounds: [{round (0: the first answer), kept_candidate (null: none beat the kept one),
+                                      candidates: [{round, candidate, verdict (passed | failed | skipped |
+                                      model-error), failed_stage, message, source, source_sha256, prompt_hash,
+                                      generation (without content), median_s (per scale), time_s (their geometric
+                                      mean), performance_score, speedup, kept}]}],
+                            trajectory (speedup of the kept version after each round, round 0 first),
+                            time_trajectory (its time_s), kept_round, kept_candidate, initial_speedup,
+                            final_speedup, gain (initial time_s / final time_s), initial_performance_score,
+                            final_performance_score, wrong_candidates}
+               and its other fields (source, stages, scores, generation) are the kept version's.
   collection_errors: [{path, message}] for task directories that failed to load
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import socket
@@ -79,10 +95,38 @@ def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str,
 
 def aggregate_group(items: list[dict[str, Any]]) -> dict[str, Any]:
     """scoring.aggregate's statistics of one group, plus `mean_performance_score` (over correct, measured items:
-    the figure people read first; both other definitions stay beside it)."""
+    the figure people read first; both other definitions stay beside it) and `refinement`."""
     stats = group_stats(items)
     stats["mean_performance_score"] = stats.get("mean_performance_score_correct")
+    stats["refinement"] = refinement_stats(items)
     return stats
+
+
+def _geomean(values: list[float]) -> float | None:
+    values = [v for v in values if isinstance(v, (int, float)) and v > 0]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def refinement_stats(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """What refinement gained over a group: items refined (rounds ran) and improved (a later round kept), the
+    geometric means of the gain (first answer's time / kept one's) and of the speedups before and after, the mean
+    Performance-Score gain, candidates asked and wrong ones (never kept). None when no item was refined or tried."""
+    records = [item["refinement"] for item in items if isinstance(item.get("refinement"), dict)]
+    if not records:
+        return None
+    refined = [r for r in records if r.get("status") in ("done", "stopped")]
+    score_gains = [r["final_performance_score"] - r["initial_performance_score"] for r in refined
+                   if r.get("final_performance_score") is not None and r.get("initial_performance_score") is not None]
+    return {
+        "n_refined": len(refined), "n_improved": sum(1 for r in refined if (r.get("kept_round") or 0) > 0),
+        "n_not_run": sum(1 for r in records if r.get("status") == "not-run"),
+        "gain": _geomean([r.get("gain") for r in refined]),
+        "initial_speedup": _geomean([r.get("initial_speedup") for r in refined]),
+        "final_speedup": _geomean([r.get("final_speedup") for r in refined]),
+        "mean_score_gain": sum(score_gains) / len(score_gains) if score_gains else None,
+        "candidates": sum(len(rnd.get("candidates") or []) for r in refined for rnd in (r.get("rounds") or [])[1:]),
+        "wrong_candidates": sum(r.get("wrong_candidates") or 0 for r in refined),
+    }
 
 
 def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -165,6 +209,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                      f"{format_score(overall['cudabench_score_ncu'])}")
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
+    lines.extend(refinement_lines(report))
     reasons = Counter()
     for item in report["items"]:
         if item.get("outcome") in ("failed", "error"):
@@ -178,6 +223,34 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     t = report["totals"]
     lines.append(f"totals: {t['collected']} collected = {t['passed']} passed + {t['failed']} failed + "
                  f"{t['skipped']} skipped + {t['error']} errors")
+    return lines
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def refinement_lines(report: dict[str, Any]) -> list[str]:
+    """The terminal's lines about refinement: what it gained overall and per level, domain and tier, or why it did
+    not run."""
+    agg = report["aggregates"]
+    overall = agg["overall"].get("refinement")
+    if not overall:
+        return []
+    lines = []
+    if overall["n_refined"]:
+        lines.append(f"refinement: {overall['n_refined']} items refined, {overall['n_improved']} improved; speedup "
+                     f"{_times(overall['initial_speedup'])} -> {_times(overall['final_speedup'])} (gain "
+                     f"{_times(overall['gain'])}); {overall['wrong_candidates']} of {overall['candidates']} "
+                     "candidates wrong, never kept")
+        for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
+            gains = [f"{name} {_times((group.get('refinement') or {}).get('gain'))}"
+                     for name, group in agg[key].items() if (group.get("refinement") or {}).get("n_refined")]
+            lines.append(f"  refinement gain by {title}: {', '.join(gains)}")
+    if overall["n_not_run"]:
+        message = next((i["refinement"].get("message") for i in report["items"]
+                        if (i.get("refinement") or {}).get("status") == "not-run"), None)
+        lines.append(f"refinement: not run on {overall['n_not_run']} items: {message}")
     return lines
 
 
