@@ -242,6 +242,8 @@ def test_refinement_keeps_the_fastest_correct_version_and_a_rerun_asks_nothing(p
     trajectory = check_refined(report["items"][0])
     print("measured trajectory (speedup by round):", [round(v, 3) for v in trajectory])
     assert report["aggregates"]["by_tier"]["easy"]["refinement"]["n_improved"] == 1
+    usage = next(iter(report["run"]["usage"].values()))
+    assert (usage["items"], usage["requests"], usage["cached"]) == (1, 5, 0)  # every candidate's tokens counted
     result.stdout.fnmatch_lines(["*refinement: 1 items refined, 1 improved; speedup *(gain *x); 1 of 4 candidates "
                                  "wrong, never kept*"])
     assert 'id="refinement"' in next((project.path / "reports").glob("*.html")).read_text()
@@ -253,6 +255,7 @@ def test_refinement_keeps_the_fastest_correct_version_and_a_rerun_asks_nothing(p
     item = last_report(project)["items"][0]
     check_refined(item)
     assert all(c["generation"]["cached"] for r in item["refinement"]["rounds"] for c in r["candidates"])
+    assert next(iter(last_report(project)["run"]["usage"].values()))["cached"] == 5
 
     out = project.path / "replay.jsonl"
     exported = project.run(sys.executable, "-m", "pytest_cudabench", "export-replay", "--cache-dir",

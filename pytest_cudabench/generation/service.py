@@ -469,35 +469,45 @@ class GenerationProgress:
 # ----------------------------------------------------------------------------- usage totals
 
 
+def _item_generations(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The answers an item cost: its "generation", or with refinement every round's candidates (the first answer
+    is round 0; the item's own "generation" is then the kept one's, already among them)."""
+    rounds = (item.get("refinement") or {}).get("rounds") or []
+    found = [c["generation"] for r in rounds for c in r.get("candidates") or [] if isinstance(c.get("generation"), dict)]
+    generation = item.get("generation")
+    return found or ([generation] if isinstance(generation, dict) else [])
+
+
 def usage_totals(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per model, sums of the items' "generation" fields: items, requests (answers not from cache), cached, tokens
-    in/out, latency and cost. `new_*` count only the answers generated in this run (what was spent now).
-    Cost is None for a model without prices."""
+    """Per model, sums of the items' "generation" fields (and their refinement candidates'): items, requests
+    (answers not from cache), cached, tokens in/out, latency and cost. `new_*` count only the answers generated in
+    this run (what was spent now). Cost is None for a model without prices."""
     totals: dict[str, dict[str, Any]] = {}
     for item in items:
-        generation = item.get("generation") if isinstance(item, dict) else None
-        if not isinstance(generation, dict):
+        generations = _item_generations(item) if isinstance(item, dict) else []
+        if not generations:
             continue
-        name = str(item.get("model") or generation.get("model") or "unknown")
+        name = str(item.get("model") or generations[0].get("model") or "unknown")
         t = totals.setdefault(name, {"items": 0, "requests": 0, "cached": 0, "tokens_in": 0, "tokens_out": 0,
                                      "latency_s": 0.0, "cost_usd": None, "new_tokens_in": 0, "new_tokens_out": 0,
                                      "new_cost_usd": None})
-        cached = bool(generation.get("cached"))
         t["items"] += 1
-        t["cached" if cached else "requests"] += 1
-        for key in ("tokens_in", "tokens_out"):
-            value = generation.get(key)
-            if isinstance(value, (int, float)):
-                t[key] += int(value)
+        for generation in generations:
+            cached = bool(generation.get("cached"))
+            t["cached" if cached else "requests"] += 1
+            for key in ("tokens_in", "tokens_out"):
+                value = generation.get(key)
+                if isinstance(value, (int, float)):
+                    t[key] += int(value)
+                    if not cached:
+                        t[f"new_{key}"] += int(value)
+            if isinstance(generation.get("latency_s"), (int, float)):
+                t["latency_s"] = round(t["latency_s"] + generation["latency_s"], 6)
+            cost = generation.get("cost_usd")
+            if isinstance(cost, (int, float)):
+                t["cost_usd"] = round((t["cost_usd"] or 0.0) + cost, 8)
                 if not cached:
-                    t[f"new_{key}"] += int(value)
-        if isinstance(generation.get("latency_s"), (int, float)):
-            t["latency_s"] = round(t["latency_s"] + generation["latency_s"], 6)
-        cost = generation.get("cost_usd")
-        if isinstance(cost, (int, float)):
-            t["cost_usd"] = round((t["cost_usd"] or 0.0) + cost, 8)
-            if not cached:
-                t["new_cost_usd"] = round((t["new_cost_usd"] or 0.0) + cost, 8)
+                    t["new_cost_usd"] = round((t["new_cost_usd"] or 0.0) + cost, 8)
     return totals
 
 
