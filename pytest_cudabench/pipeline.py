@@ -1,7 +1,8 @@
 """The evaluation of one item (task x level x sample): its stages in order, recorded as plain data.
 
 Stages: generate -> extract -> static-check -> compile -> execute -> time. The first stage that fails ends the
-evaluation; its StageFailure propagates after being recorded. The result is a dict of builtins (see report.py for
+evaluation; its StageFailure propagates after being recorded. Around them: the repair loop (--cudabench-attempts)
+and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates). The result is a dict of builtins (see report.py for
 the schema) so it can travel on pytest reports through xdist.
 """
 
