@@ -2,8 +2,8 @@
 
 Stages: generate -> extract -> static-check -> compile -> execute -> time. The first stage that fails ends the
 evaluation; its StageFailure propagates after being recorded. Around them: the repair loop (--cudabench-attempts)
-and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates). The result is a dict of builtins (see report.py for
-the schema) so it can travel on pytest reports through xdist.
+and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates). The result is a dict of
+builtins (see report.py for the schema) so it can travel on pytest reports through xdist.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -183,13 +183,14 @@ class Evaluation:
             return
         best_record["kept"] = True
         refinement["rounds"].append({"round": 0, "candidates": [best_record], "kept_candidate": 0})
-        trajectory, times, history = [best_record["speedup"]], [best_record["time_s"]], []
+        trajectory, times = [best_record["speedup"]], [best_record["time_s"]]
+        history: list[str] = []
         for round_ in range(1, rounds + 1):
             entry: dict[str, Any] = {"round": round_, "candidates": [], "kept_candidate": None}
             refinement["rounds"].append(entry)
             # Every candidate of a round refines the version kept when the round starts.
             assert best.source is not None
-            speed, source, sha = speed_facts(best.result), best.source, best.result["source_sha256"]
+            speed, source, sha = speed_facts(best.result), best.source, best.result["source_sha256"] or ""
             for index in range(candidates):
                 request = refine_request(first, refine_messages(first.messages, source, speed, round_, rounds,
                                                                 index, candidates, history), round_, index, sha)
@@ -313,7 +314,7 @@ class Evaluation:
         self.result["correct"] = True
 
     def time(self, record: dict[str, Any]) -> None:
-        runtime = self.result["runtime"]
+        runtime = self.result["runtime"] or ""
         host_clock = os.environ.get(HOST_CLOCK_SEAM, "") if runtime == "cpu" else ""
         if runtime != "gpu" and not host_clock:
             record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
@@ -391,7 +392,7 @@ def _geomean(values: list[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
-def candidate_record(result: dict[str, Any], round_: int, candidate: int, verdict: str) -> dict[str, Any]:
+def candidate_record(result: Mapping[str, Any], round_: int, candidate: int, verdict: str) -> dict[str, Any]:
     """One refinement candidate as the report keeps it: its source, verdict and measured times."""
     time_stage = (result.get("stages") or {}).get("time") or {}
     scales = time_stage.get("scales") or [] if time_stage.get("status") == "passed" else []
@@ -415,7 +416,7 @@ def is_better(candidate: dict[str, Any], kept: dict[str, Any]) -> bool:
     return ratio <= 1 + REFINE_TIE and new_score is not None and old_score is not None and new_score > old_score
 
 
-def speed_facts(result: dict[str, Any]) -> dict[str, Any]:
+def speed_facts(result: Mapping[str, Any]) -> dict[str, Any]:
     """What the refine prompt tells the model about a version's speed, from its time stage record."""
     record = result["stages"]["time"]
     reference = record.get("reference_scales") or []

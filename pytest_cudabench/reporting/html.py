@@ -355,8 +355,9 @@ def refinement_svg(report: dict[str, Any]) -> str:
     (round 0: the first answer), one line per item; a hollow mark where a round's candidates kept nothing."""
     lines = []
     for item in refined_items(report):
-        trajectory = [_number(v) for v in item["refinement"].get("trajectory") or []]
-        if trajectory and all(v is not None and v > 0 for v in trajectory):
+        numbers = [_number(v) for v in item["refinement"].get("trajectory") or []]
+        trajectory = [v for v in numbers if v is not None and v > 0]
+        if trajectory and len(trajectory) == len(numbers):  # a round without a speedup leaves the item out
             lines.append((item, trajectory))
     left, right, top, bottom, width, height = 70, 220, 30, 40, 760, 300
     plot_w, plot_h = width - left - right, height - top - bottom
