@@ -44,6 +44,8 @@ class Settings:
     regenerate: bool = False
     calibrate: bool = False  # score against measured peaks (calibrate.py) instead of datasheet figures
     perf: str = "roofline"  # one of PERF_MODES
+    progress_s: float = 10.0  # between generation progress lines of remote models; 0: none
+    gpus: tuple[str, ...] | None = None  # GPUs xdist workers are spread over; None: all visible
     rootdir: str = "."
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 
@@ -54,6 +56,8 @@ class Settings:
     def from_serialized(cls, data: dict[str, Any]) -> "Settings":
         data = dict(data)
         data["levels"] = tuple(data["levels"])
+        if data.get("gpus") is not None:
+            data["gpus"] = tuple(data["gpus"])
         return cls(**data)
 
     @property
@@ -119,6 +123,18 @@ def non_negative_seconds(name: str, value: Any) -> float:
     if not seconds >= 0:
         raise ConfigError(f"{name}={value}: expected seconds >= 0, e.g. 10 (0: off)")
     return seconds
+
+
+_BOOLEANS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+
+
+def parse_bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    try:
+        return _BOOLEANS[str(value).strip().lower()]
+    except KeyError:
+        raise ConfigError(f"{name}={value}: expected true or false") from None
 
 
 def one_of(name: str, value: Any, choices: tuple[str, ...]) -> str:

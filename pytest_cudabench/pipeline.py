@@ -2,8 +2,8 @@
 
 Stages: generate -> extract -> static-check -> compile -> execute -> time. The first stage that fails ends the
 evaluation; its StageFailure propagates after being recorded. Around them: the repair loop (--cudabench-attempts)
-and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates). The result is a dict of
-builtins (see report.py for the schema) so it can travel on pytest reports through xdist.
+and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates). The result is a
+results.ItemResult (builtins, so it can travel on pytest reports through xdist).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from .config import Settings
 from .errors import ModelError, StageFailure, StageSkip
 from .generation.models import Generation
-from .generation.prompts import TEMPLATE_VERSION
+from .results import ItemResult, new_result
 from .source import compiler, static_check
 from .source.extract import extract_source
 from .tasks.loader import Task
@@ -43,35 +43,6 @@ REFINE_SELECTION = ("fastest correct: geometric mean over the benchmark scales o
                     f"{REFINE_TIE:.0%} a tie, broken by the Performance-Score")
 NO_SPEED = ("refinement needs measured speed and timing needs a GPU (performance not measured): no refine rounds "
             "were run")
-
-
-def new_result(task: Task, level: int, sample: int, model: str, nodeid: str = "") -> dict[str, Any]:
-    return {
-        "nodeid": nodeid,
-        "task": task.id,
-        "title": task.title,
-        "domain": task.domain,
-        "tier": task.tier,
-        "level": level,
-        "sample": sample,
-        "model": model,
-        "outcome": None,  # passed | failed | skipped | error, set from the pytest report
-        "stage_reached": None,
-        "failed_stage": None,
-        "message": None,
-        "stages": {},
-        "compiled": False,
-        "correct": None,  # None: not judged
-        "performance_score": None,
-        "ncu_performance_score": None,  # CUDABench's definition, with --cudabench-perf=ncu
-        "speedup": None,
-        "runtime": None,
-        "template_version": TEMPLATE_VERSION,
-        "prompt_hash": None,
-        "generation": None,
-        "source": None,
-        "source_sha256": None,
-    }
 
 
 class Evaluation:
@@ -125,7 +96,7 @@ class Evaluation:
         if not skipped:
             self.result["failed_stage"] = "generate"
 
-    def run_attempts(self, request, answer: str, ask: Callable[[Any], Generation], attempts: int) -> dict[str, Any]:
+    def run_attempts(self, request, answer: str, ask: Callable[[Any], Generation], attempts: int) -> ItemResult:
         """`run`, and with attempts > 1 the repair loop: a failure at a repairable stage goes back to the model as
         the next turn (compiler errors, mismatch summary), up to `attempts` answers. Every attempt is kept in
         result["attempts"]; result["passed_at_attempt"] says which one passed. `ask(request) -> Generation`."""
@@ -253,12 +224,12 @@ class Evaluation:
     def _reset_for_attempt(self) -> None:
         fresh = new_result(self.task, self.level, self.sample, self.settings.model, self.result["nodeid"])
         for key in ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct", "runtime",
-                    "source", "source_sha256", "performance_score", "speedup"):
-            self.result[key] = fresh[key]
+                    "source", "source_sha256", "performance_score", "ncu_performance_score", "speedup"):
+            self.result[key] = fresh[key]  # type: ignore[literal-required]
         self.library = None
         self.source = None
 
-    def run(self, answer: str) -> dict[str, Any]:
+    def run(self, answer: str) -> ItemResult:
         """Runs every stage after generation. Raises the first StageFailure or StageSkip, after recording it."""
         with self.stage("extract") as record:
             self.source = extract_source(answer)

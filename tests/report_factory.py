@@ -97,7 +97,7 @@ def make_item(task: str = "basics/vector_add", level: int = 1, sample: int = 0, 
               source: str | None = GOOD_SOURCE, scales: list[dict[str, Any]] | None = None,
               title: str | None = None, domain: str | None = None, tier: str | None = None,
               speedup: float | None = None) -> dict[str, Any]:
-    """One item in pipeline.new_result's shape. `scales` given: a GPU-timed item (stages.time.scales)."""
+    """One item in results.ItemResult's shape. `scales` given: a GPU-timed item (stages.time.scales)."""
     info = TASKS.get(task, (task, "easy", 1, 8))
     stages: dict[str, Any] = {"generate": {"status": "passed", "duration_s": 1.2, "cached": False}}
     order = ["extract", "static-check", "compile", "execute", "time"]

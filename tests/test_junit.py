@@ -205,7 +205,7 @@ def test_reference_run_writes_valid_junit_with_cudabench_properties(pytester, su
         for name in CASE_PROPERTIES:
             assert name in props, (name, props)
         assert props["cudabench.task"] == classname.removeprefix("task_suite.").replace(".", "/")
-        assert props["cudabench.compiled"] == "True" and props["cudabench.correct"] == "True"
+        assert props["cudabench.compiled"] == "true" and props["cudabench.correct"] == "true"
         assert props["cudabench.stage_reached"] and props["cudabench.failed_stage"] == ""
         assert props["cudabench.model"] == "reference" and props["cudabench.level"] == "1"
         item = next(i for i in report["items"] if i["task"] == props["cudabench.task"])
@@ -231,12 +231,12 @@ def test_replay_failure_is_a_valid_failure_element(pytester, suite_copy, shared_
     cases = {case.get("name"): case for case in suite.findall("testcase")}
     assert set(cases) == {"level1[sample0]", "level2[sample0]", "level3[sample0]"}
     passed, failed, skipped = cases["level1[sample0]"], cases["level2[sample0]"], cases["level3[sample0]"]
-    assert passed.find("failure") is None and properties(passed)["cudabench.correct"] == "True"
+    assert passed.find("failure") is None and properties(passed)["cudabench.correct"] == "true"
     failure = failed.find("failure")
     assert failure is not None and "stage 'compile' failed" in failure.get("message")
     assert "undefined_b" in (failure.text or "")
     props = properties(failed)
-    assert props["cudabench.failed_stage"] == "compile" and props["cudabench.compiled"] == "False"
+    assert props["cudabench.failed_stage"] == "compile" and props["cudabench.compiled"] == "false"
     assert props["cudabench.task"] == "basics/vector_add" and props["cudabench.correct"] == ""
     assert skipped.find("skipped") is not None
     assert "no recorded answer" in skipped.find("skipped").get("message")

@@ -85,7 +85,7 @@ def test_reference_model_passes_and_writes_reports(pytester, suite_copy, shared_
     testcase = ET.parse(pytester.path / "junit.xml").getroot().find(
         ".//testcase[@classname='task_suite.basics.vector_add']")
     props = {p.get("name"): p.get("value") for p in testcase.iter("property")}
-    assert props["cudabench.task"] == "basics/vector_add" and props["cudabench.compiled"] == "True"
+    assert props["cudabench.task"] == "basics/vector_add" and props["cudabench.compiled"] == "true"
 
 
 def test_replay_failures_name_their_stage(pytester, suite_copy, shared_cache):

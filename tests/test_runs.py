@@ -280,13 +280,13 @@ def test_terminal_summary_and_suite_properties_carry_gpu_columns_and_pass_at_k()
 
     timed = make_report()
     lines = summary_lines(timed)
-    assert lines[1].split() == ["items", "compiled", "correct", "perf-score", "CUDABench", "speedup"]
+    assert lines[1].split() == ["items", "judged", "errors", "compiled", "correct", "perf-score", "CUDABench", "speedup"]
     overall = timed["aggregates"]["overall"]
     props = suite_properties(timed)
     assert props["speedup_geomean"] == str(overall["speedup"]) and "pass_at_1.correct" not in props
 
     untimed = make_report(timed=False)
-    assert summary_lines(untimed)[1].split() == ["items", "compiled", "correct", "perf-score"]
+    assert summary_lines(untimed)[1].split() == ["items", "judged", "errors", "compiled", "correct", "perf-score"]
     assert "performance: not measured (timing needs a GPU)" in summary_lines(untimed)
 
     items = [make_item(task="ai/relu", sample=s, outcome="failed" if s == 0 else "passed",

@@ -6,14 +6,17 @@ JSON schema "pytest-cudabench/report/1":
                workers'; null without one), peaks (what items were scored against; null when none or when items
                differ, then peaks_by_item is true and each item's stages.time.peaks says), worker_machines
                ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured
-  totals:      collected, passed, failed, skipped, error (collected = the sum of the others)
+  totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
+               {model|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
+               same items as pytest's own summary counts them
   aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
                mean_performance_score_correct/_all, speedup, fast_p, pass_at_k, best_of_k) plus
                mean_performance_score (= mean_performance_score_correct) and refinement (null without
                --cudabench-refine; else `refinement_stats`: n_refined, n_improved, n_not_run, gain, initial_speedup,
                final_speedup, mean_score_gain, candidates, wrong_candidates)
-  items:       one object per item, as built by pipeline.new_result (task, level, sample, outcome, stages, ...);
+  items:       one object per item: results.ItemResult (built by results.new_result; task, level, sample,
+               outcome, stages, ...);
                with --cudabench-refine an item that passed also has
                refinement: {status: done | stopped (the model failed mid-way) | not-run (no measured speed),
                             message, rounds_requested, candidates, selection (how the kept one is chosen),
@@ -42,10 +45,10 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
 
+from ..results import OUTCOMES
 from ..timing.scoring import group_stats
 
 SCHEMA = "pytest-cudabench/report/1"
-OUTCOMES = ("passed", "failed", "skipped", "error")
 
 
 def versions(nvcc_version: str | None = None) -> dict[str, str]:
@@ -85,11 +88,20 @@ def run_peaks(items: list[dict[str, Any]], datasheet: dict[str, Any] | None) -> 
     return (used[0] if used else datasheet), False
 
 
-def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str, int]:
+def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str, Any]:
+    """Outcomes as cudabench judges them, errors by kind, and the same items as pytest counted them (pytest calls
+    a harness error during an item's run a failure; here it is an error, never a wrong answer)."""
     counts = Counter(item.get("outcome") or "error" for item in items)
-    result = {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
+    result: dict[str, Any] = {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
     result["error"] += collection_errors
     result["collected"] = sum(result[o] for o in OUTCOMES)
+    kinds = Counter(item.get("error_kind") or "harness" for item in items if (item.get("outcome") or "error") == "error")
+    if collection_errors:
+        kinds["task (collection)"] += collection_errors
+    result["errors_by_kind"] = dict(sorted(kinds.items()))
+    as_pytest = Counter(item.get("pytest_outcome") or item.get("outcome") or "error" for item in items)
+    result["pytest"] = {outcome: as_pytest.get(outcome, 0) for outcome in OUTCOMES}
+    result["pytest"]["error"] += collection_errors
     return result
 
 
@@ -129,13 +141,17 @@ def refinement_stats(items: list[dict[str, Any]]) -> dict[str, Any] | None:
     }
 
 
+_TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+
+
 def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:
     result: dict[str, Any] = {"overall": aggregate_group(items)}
     for key in ("level", "domain", "tier"):
         groups: dict[str, list] = defaultdict(list)
         for item in items:
             groups[str(item.get(key))].append(item)
-        result[f"by_{key}"] = {name: aggregate_group(group) for name, group in sorted(groups.items())}
+        order = (lambda name: (_TIER_ORDER.get(name, len(_TIER_ORDER)), name)) if key == "tier" else None
+        result[f"by_{key}"] = {name: aggregate_group(groups[name]) for name in sorted(groups, key=order)}
     return result
 
 
@@ -177,7 +193,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     lines = []
     run, agg = report["run"], report["aggregates"]
     measured = bool(run.get("performance_measured"))
-    header = f"{'':<22}{'items':>7}{'compiled':>10}{'correct':>10}{'perf-score':>14}"
+    header = f"{'':<22}{'items':>7}{'judged':>8}{'errors':>8}{'compiled':>10}{'correct':>10}{'perf-score':>14}"
     if measured:  # columns that only a GPU fills
         header += f"{'CUDABench':>11}{'speedup':>9}"
     for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
@@ -185,7 +201,8 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(header)
         for name, group in agg[key].items():
             label = f"level {name}" if key == "by_level" else name
-            row = (f"{label:<22}{group['n_items']:>7}{_pct(group['compile_rate']):>10}"
+            row = (f"{label:<22}{group['n_items']:>7}{group['n_judged']:>8}{group.get('n_errors', 0):>8}"
+                   f"{_pct(group['compile_rate']):>10}"
                    f"{_pct(group['correct_rate']):>10}{format_score(group['mean_performance_score']):>14}")
             if measured:
                 speedup = "-" if group.get("speedup") is None else f"{group['speedup']:.2f}x"
@@ -193,7 +210,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             lines.append(row)
         lines.append("")
     overall = agg["overall"]
-    lines.append(f"overall: {overall['n_items']} items, compiled {_pct(overall['compile_rate']).strip()}, "
+    apart = [f"{overall[key]} {name}" for key, name in (("n_errors", "errors"), ("n_skipped", "skipped"))
+             if overall.get(key)]
+    lines.append(f"overall: {overall['n_items']} items, {overall['n_judged']} judged"
+                 + (f" ({', '.join(apart)} not judged)" if apart else "")
+                 + f"; of the judged: compiled {_pct(overall['compile_rate']).strip()}, "
                  f"correct {_pct(overall['correct_rate']).strip()}, CUDABench-Score "
                  f"{format_score(overall['cudabench_score'])}")
     pass_k, best = overall.get("pass_at_k"), overall.get("best_of_k")
@@ -221,8 +242,14 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         for reason, count in reasons.most_common(5):
             lines.append(f"  {count:>4} x {reason}")
     t = report["totals"]
+    kinds = ", ".join(f"{kind} {n}" for kind, n in (t.get("errors_by_kind") or {}).items())
     lines.append(f"totals: {t['collected']} collected = {t['passed']} passed + {t['failed']} failed + "
-                 f"{t['skipped']} skipped + {t['error']} errors")
+                 f"{t['skipped']} skipped + {t['error']} errors" + (f" ({kinds})" if kinds else ""))
+    as_pytest = t.get("pytest")
+    if as_pytest and any(as_pytest[o] != t[o] for o in OUTCOMES):
+        lines.append(f"pytest counts the same items as {as_pytest['passed']} passed, {as_pytest['failed']} failed, "
+                     f"{as_pytest['skipped']} skipped, {as_pytest['error']} errors: a harness or task error while "
+                     "an item runs is a pytest failure, never a wrong answer here")
     return lines
 
 
@@ -258,8 +285,11 @@ def suite_properties(report: dict[str, Any]) -> dict[str, str]:
     """Run-level facts for JUnit's <properties> (dashboards read them)."""
     run, overall = report["run"], report["aggregates"]["overall"]
     gpu = run.get("gpu") or {}
+    # Where items really ran (auto resolves per machine); the requested runtime when none got that far.
+    ran_on = sorted({i["runtime"] for i in report.get("items", []) if i.get("runtime")})
     props = {
-        "run_id": run["id"], "model": run["model"], "seed": run["seed"], "runtime": run.get("runtime"),
+        "run_id": run["id"], "model": run["model"], "seed": run["seed"],
+        "runtime": ",".join(ran_on) or run.get("runtime"), "runtime_requested": run.get("runtime"),
         "gpu": gpu.get("name", "none"), "compile_rate": overall["compile_rate"],
         "correct_rate": overall["correct_rate"], "cudabench_score": overall["cudabench_score"],
         "mean_performance_score": overall["mean_performance_score"],

@@ -51,8 +51,13 @@ def item_performance_score(per_scale_scores: Sequence[float | None]) -> float | 
     return sum(values) / len(values) if values else None
 
 
+# Only answers that were judged count in rates: a skip (unsupported here) and an error (the model API, the task or
+# the harness broke, see results.ItemResult) say nothing about the answer. Both are counted apart.
+NOT_JUDGED = ("skipped", "error")
+
+
 def _judged(items: Iterable[Mapping]) -> list[Mapping]:
-    return [it for it in items if it.get("outcome") != "skipped"]
+    return [it for it in items if it.get("outcome") not in NOT_JUDGED]
 
 
 PERFORMANCE_KEY = "performance_score"  # ours: analytic roofline
@@ -327,7 +332,8 @@ def group_stats(items: list[Mapping]) -> dict:
     pass_k, best = _pass_stats(judged)
     out = {
         "n_items": len(items),
-        "n_skipped": len(items) - n,
+        "n_skipped": sum(1 for it in items if it.get("outcome") == "skipped"),
+        "n_errors": sum(1 for it in items if it.get("outcome") == "error"),
         "n_judged": n,
         "n_compiled": sum(1 for it in judged if it.get("compiled")),
         "n_correct": len(correct),
@@ -360,6 +366,7 @@ def aggregate(items: Sequence[Mapping], group_by: str | None = None) -> dict:
     Returns {str(group value): stats}, sorted by key (items lacking the key go to "None"). Stats keys:
       n_items            all items in the group, skipped included
       n_skipped          outcome == "skipped" (e.g. unsupported on the CPU runtime); left out of everything below
+      n_errors           outcome == "error" (model API, task or harness broke, not the answer); left out likewise
       n_judged, n_compiled, n_correct
       compile_rate       n_compiled / n_judged (None when nothing judged)
       correct_rate       n_correct / n_judged

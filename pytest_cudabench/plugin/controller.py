@@ -1,0 +1,129 @@
+"""The controller (or the single process): gathers item results and writes the reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..config import Settings
+from ..errors import ConfigError
+from ..generation.prompts import TEMPLATE_VERSION
+from ..generation.service import usage_totals
+from ..reporting import report as report_mod
+from ..reporting.html import write_html
+from ..results import ItemResult, crashed_result
+from ..timing import stage as timing
+from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
+from .items import parse_item_nodeid
+from .stash import WORKER_MACHINE_KEY
+
+
+class Controller:
+    def __init__(self, config: pytest.Config, settings: Settings):
+        self.config = config
+        self.settings = settings
+        self.items: dict[str, ItemResult] = {}
+        self.worker_machines: dict[str, dict[str, Any]] = {}
+        self.collection_errors: list[dict[str, str]] = []
+        self.started = time.time()
+        self.report_path: Path | None = None
+        self.html_path: Path | None = None
+        self.benchmark_path: Path | None = None
+        self.report: dict[str, Any] | None = None
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed:
+            self.collection_errors.append({"path": report.nodeid, "message": str(report.longrepr)})
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        machine = getattr(node, "workeroutput", {}).get(WORKER_MACHINE_KEY)
+        if machine:
+            self.worker_machines[node.gateway.id] = machine
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = getattr(report, "cudabench", None)
+        parsed = parse_item_nodeid(report.nodeid)
+        if result is not None:
+            self.items[report.nodeid] = result
+        elif report.failed and parsed and report.nodeid not in self.items:
+            # A crashed xdist worker: the report is synthesized without our data.
+            message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "worker crashed"
+            self.items[report.nodeid] = crashed_result(report.nodeid, *parsed, message=message)
+
+    def run_metadata(self) -> dict[str, Any]:
+        s = self.settings
+        nvcc = None
+        try:
+            from ..source.compiler import find_nvcc, nvcc_version
+
+            nvcc = nvcc_version(str(find_nvcc()))
+        except ConfigError:
+            pass
+        finished = time.time()
+        workers = getattr(self.config.option, "numprocesses", None)
+        gpu = gpu_info()
+        if gpu is None:  # a controller without a GPU (remote workers): the GPU the workers measured on
+            gpu = next((w["gpu"] for w in self.worker_machines.values() if w.get("gpu")), None)
+        table = lookup_peaks(gpu["name"]) if gpu and gpu.get("name") else None
+        items = list(self.items.values())
+        peaks, peaks_by_item = report_mod.run_peaks(items, table.to_dict() if table else None)
+        return {
+            "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
+            "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
+            "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or gpu_arch(),
+            "cases": s.cases, "template_version": TEMPLATE_VERSION,
+            "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
+            "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,
+            "worker_machines": self.worker_machines or None,
+            "performance_measured": any(i.get("performance_score") is not None for i in items),
+            "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
+                                      "measured median (cold L2), mean over the benchmark scales",
+            "ncu_performance_definition": timing.NCU_DEFINITION if s.perf == "ncu" else None,
+            "usage": usage_totals(items),
+        }
+
+    @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        self.report = report_mod.build_report(self.run_metadata(), list(self.items.values()), self.collection_errors)
+        self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
+        self.add_junit_suite_properties()
+        if self.report["run"]["performance_measured"]:  # timings also in pytest-benchmark's format
+            from ..reporting.runs import to_pytest_benchmark
+
+            self.benchmark_path = report_mod.write_json(to_pytest_benchmark(self.report),
+                                                        self.report_path.with_suffix(".benchmark.json"))
+        try:
+            self.html_path = write_html(self.report, self.report_path.with_suffix(".html"))
+        except Exception as exc:  # a broken page must not fail the run; the JSON is written
+            warnings.warn(f"cudabench: HTML report not written: {type(exc).__name__}: {exc}")
+
+    def add_junit_suite_properties(self) -> None:
+        from _pytest.junitxml import xml_key
+
+        xml = self.config.stash.get(xml_key, None)
+        if xml is None or self.report is None:
+            return
+        for name, value in report_mod.suite_properties(self.report).items():
+            xml.add_global_property(f"cudabench.{name}", value)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.report is None:
+            return
+        terminalreporter.write_sep("=", f"cudabench: {self.settings.model}, seed {self.settings.seed}")
+        for line in report_mod.summary_lines(self.report):
+            terminalreporter.write_line(line)
+        terminalreporter.write_line(f"JSON report: {self.report_path}")
+        if self.html_path is not None:
+            terminalreporter.write_line(f"HTML report: {self.html_path}")
+        if self.benchmark_path is not None:
+            terminalreporter.write_line(f"pytest-benchmark JSON: {self.benchmark_path}")
+
+
+def _iso(timestamp: float) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")

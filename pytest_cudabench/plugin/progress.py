@@ -1,0 +1,96 @@
+"""The generation progress line of remote models, in the controller."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+
+import pytest
+
+from ..errors import TaskError
+from ..generation.models import GenerationRequest
+from ..generation.service import GenerationProgress
+from ..tasks.loader import Task, find_suite_root, load_task
+from .items import CudabenchItem, generation_request, parse_item_nodeid
+from .stash import GENERATOR_KEY
+
+
+class ProgressLine:
+    """Controller only, remote models only: every `interval` seconds while answers are outstanding, a line with
+    how many are ready (requested this run or cached), in flight and waiting, over every worker of the run."""
+
+    def __init__(self, config: pytest.Config, interval: float):
+        self.config = config
+        self.interval = interval
+        self.progress: GenerationProgress | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._last_line: str | None = None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        items = [i for i in session.items if isinstance(i, CudabenchItem)]
+        if items:
+            self.start([i.generation_request() for i in items])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        """Under xdist the controller collects nothing; every worker collects the same items, so the first list
+        tells which answers the run needs."""
+        if self._thread is not None:
+            return
+        tasks: dict[str, Task | None] = {}
+        requests = []
+        for parsed in filter(None, map(parse_item_nodeid, ids)):
+            path, level, sample = parsed
+            if path not in tasks:
+                try:
+                    directory = self.config.rootpath / path
+                    tasks[path] = load_task(directory, find_suite_root(directory))
+                except TaskError:
+                    tasks[path] = None  # its collection error is reported elsewhere
+            if tasks[path] is not None:
+                requests.append(generation_request(tasks[path], level, sample))
+        if requests:
+            self.start(requests)
+
+    def start(self, requests: list[GenerationRequest]) -> None:
+        service = self.config.stash[GENERATOR_KEY]
+        self.progress = GenerationProgress(service.cache, [service.key(r) for r in requests], service.run_id,
+                                           regenerate=service.settings.regenerate)
+        self._thread = threading.Thread(target=self._watch, name="cudabench-progress", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        assert self.progress is not None
+        next_line = time.monotonic() + min(self.interval, 2.0)  # the first line early, then every interval
+        while not self._stop.wait(0.25):
+            counts = self.progress.poll()
+            if counts.finished:
+                self._write(counts.line())
+                return
+            if time.monotonic() >= next_line:
+                next_line = time.monotonic() + self.interval
+                self._write(counts.line())
+
+    def _write(self, line: str) -> None:
+        with self._lock:
+            if line == self._last_line:
+                return
+            self._last_line = line
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            capture = self.config.pluginmanager.get_plugin("capturemanager")
+            if reporter is None:
+                return
+            # Lines written while an item runs would land in its captured output; pytest's live logging suspends
+            # capture the same way.
+            with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+                reporter.ensure_newline()  # pytest starts the next progress line afresh
+                reporter.write_line(line)
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

@@ -1,0 +1,15 @@
+"""What the plugin keeps on the pytest config, shared by its modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from ..config import Settings
+from ..generation.service import GenerationService
+
+SETTINGS_KEY = pytest.StashKey[Settings]()
+GENERATOR_KEY = pytest.StashKey[GenerationService]()
+PREFETCHED_KEY = pytest.StashKey[bool]()
+# Names in xdist's workerinput / workeroutput.
+WORKERINPUT_KEY = "cudabench_settings"
+WORKER_MACHINE_KEY = "cudabench_machine"
