@@ -130,7 +130,7 @@ def test_report_aggregates_what_refinement_gained_per_group():
               "totals": {"collected": 3, "passed": 3, "failed": 0, "skipped": 0, "error": 0}}
     text = "\n".join(summary_lines(report))
     assert "refinement: 2 items refined, 1 improved; speedup 0.32x -> 0.95x (gain 3.00x); 1 of 6" in text
-    assert "refinement gain by level: 1 9.00x, 2 1.00x" in text and "not run on 1 items: no speed here" in text
+    assert "refinement gain by level: 1 9.00x, 2 1.00x" in text and "not run on 1 item: no speed here" in text
 
 
 def test_the_page_draws_each_trajectory():
@@ -244,7 +244,7 @@ def test_refinement_keeps_the_fastest_correct_version_and_a_rerun_asks_nothing(p
     assert report["aggregates"]["by_tier"]["easy"]["refinement"]["n_improved"] == 1
     usage = next(iter(report["run"]["usage"].values()))
     assert (usage["items"], usage["requests"], usage["cached"]) == (1, 5, 0)  # every candidate's tokens counted
-    result.stdout.fnmatch_lines(["*refinement: 1 items refined, 1 improved; speedup *(gain *x); 1 of 4 candidates "
+    result.stdout.fnmatch_lines(["*refinement: 1 item refined, 1 improved; speedup *(gain *x); 1 of 4 candidates "
                                  "wrong, never kept*"])
     assert 'id="refinement"' in next((project.path / "reports").glob("*.html")).read_text()
 
@@ -286,7 +286,7 @@ def test_without_measured_speed_refinement_says_so_and_asks_nothing(project, ser
     item = last_report(project)["items"][0]
     assert item["refinement"]["status"] == "not-run" and item["refinement"]["rounds"] == []
     assert "timing needs a GPU" in item["refinement"]["message"] and item["speedup"] is None
-    result.stdout.fnmatch_lines(["*refinement: not run on 1 items: refinement needs measured speed*no refine rounds*"])
+    result.stdout.fnmatch_lines(["*refinement: not run on 1 item: refinement needs measured speed*no refine rounds*"])
 
 
 @pytest.mark.parametrize("args, message", [

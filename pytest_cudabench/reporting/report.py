@@ -257,6 +257,10 @@ def _times(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}x"
 
 
+def _items(count: int) -> str:
+    return f"{count} item" + ("" if count == 1 else "s")
+
+
 def refinement_lines(report: dict[str, Any]) -> list[str]:
     """The terminal's lines about refinement: what it gained overall and per level, domain and tier, or why it did
     not run."""
@@ -266,7 +270,7 @@ def refinement_lines(report: dict[str, Any]) -> list[str]:
         return []
     lines = []
     if overall["n_refined"]:
-        lines.append(f"refinement: {overall['n_refined']} items refined, {overall['n_improved']} improved; speedup "
+        lines.append(f"refinement: {_items(overall['n_refined'])} refined, {overall['n_improved']} improved; speedup "
                      f"{_times(overall['initial_speedup'])} -> {_times(overall['final_speedup'])} (gain "
                      f"{_times(overall['gain'])}); {overall['wrong_candidates']} of {overall['candidates']} "
                      "candidates wrong, never kept")
@@ -277,7 +281,7 @@ def refinement_lines(report: dict[str, Any]) -> list[str]:
     if overall["n_not_run"]:
         message = next((i["refinement"].get("message") for i in report["items"]
                         if (i.get("refinement") or {}).get("status") == "not-run"), None)
-        lines.append(f"refinement: not run on {overall['n_not_run']} items: {message}")
+        lines.append(f"refinement: not run on {_items(overall['n_not_run'])}: {message}")
     return lines
 
 
