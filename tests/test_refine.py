@@ -169,7 +169,8 @@ def test_export_replay_carries_every_round_and_replay_answers_them(tmp_path, tas
 
 # ------------------------------------------------------------------------------------------- end to end
 
-SMALL_BENCH = "bench = [{ n = 1000 }, { n = 5000 }, { n = 20000 }, { n = 50000 }, { n = 100000 }]"
+# Small enough for the CPU runtime, large enough that the work, not the per-call overhead, sets the times.
+SMALL_BENCH = "bench = [{ n = 20000 }, { n = 50000 }, { n = 100000 }, { n = 200000 }, { n = 300000 }]"
 TURN = re.compile(r"Refinement round (\d+) of \d+, candidate (\d+) of")
 # What the fake model answers: the first answer launches the kernel 8 times; round 1 offers 2 launches and a faster
 # but wrong version; round 2 offers 1 launch and 4 launches.
@@ -298,3 +299,36 @@ def test_bad_refine_settings_are_usage_errors(pytester, args, message):
     result = pytester.runpytest_subprocess("--cudabench-model=reference", *args, "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert message in result.stderr.str()
+
+
+def test_a_model_failure_mid_way_keeps_the_best_so_far(tmp_path, shared_cache, monkeypatch):
+    """The pipeline alone (no pytest run): round 2's request fails; round 1's faster version stays the result."""
+    import shutil
+
+    from pytest_cudabench.config import Settings
+    from pytest_cudabench.errors import ModelError
+    from pytest_cudabench.pipeline import Evaluation
+
+    monkeypatch.setenv(HOST_CLOCK_SEAM, "NVIDIA H100 80GB HBM3")
+    target = tmp_path / "task_suite" / "basics" / "vector_add"
+    shutil.copytree(SUITE / "basics" / "vector_add", target)
+    toml = target / "task.toml"
+    toml.write_text(re.sub(r"(?m)^bench = \[[^\]]*\]", SMALL_BENCH, toml.read_text()))
+    task = load_task(target, tmp_path / "task_suite")
+    settings = Settings(model="m", runtime="cpu", seed=7, cache_dir=str(shared_cache), refine=2, candidates=1)
+
+    def ask(request):
+        if request.round == 2:
+            raise ModelError("model API failed: 503 overloaded")
+        return Generation(content=fenced(version(1)), model="m")
+
+    evaluation = Evaluation(task, 1, 0, settings)
+    result = evaluation.run_attempts(first_request(task), fenced(version(4)), ask, 1)
+    refinement = result["refinement"]
+    assert refinement["status"] == "stopped" and "round 2: the model failed: model API failed: 503" in \
+        refinement["message"]
+    assert (refinement["kept_round"], refinement["kept_candidate"]) == (1, 0)
+    assert refinement["rounds"][2]["candidates"] == [{"candidate": 0, "verdict": "model-error",
+                                                      "message": "model API failed: 503 overloaded"}]
+    assert result["source"].strip() == version(1).strip() and evaluation.source == result["source"]
+    assert len(refinement["trajectory"]) == 3 and refinement["trajectory"][1] == refinement["trajectory"][2]
