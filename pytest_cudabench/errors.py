@@ -1,6 +1,9 @@
-"""Exceptions of the domain layer. Each message is written for the user: it names the file, field or stage and what to do."""
+"""Exceptions of the domain layer, all of them here. Each message is written for the user: it names the file, field or
+stage and what to do. The modules that raise them import them from here (and so still export them)."""
 
 from __future__ import annotations
+
+import os
 
 
 class CudabenchError(Exception):
@@ -10,11 +13,15 @@ class CudabenchError(Exception):
 class TaskError(CudabenchError):
     """A task directory is malformed (task.toml, reference.py, solution.cu)."""
 
-    def __init__(self, path: str, message: str, field: str | None = None):
+    def __init__(self, path: str | os.PathLike[str], message: str, field: str | None = None):
         self.path = str(path)
         self.field = field
         where = f"{self.path}: [{field}] " if field else f"{self.path}: "
         super().__init__(where + message)
+
+
+class FormulaError(CudabenchError, ValueError):
+    """A task formula (sizes, flops, bytes) is not valid arithmetic over known names (tasks.formulas)."""
 
 
 class ConfigError(CudabenchError):
@@ -23,6 +30,15 @@ class ConfigError(CudabenchError):
 
 class ModelError(CudabenchError):
     """The model could not answer (API failure after retries, missing replay record...)."""
+
+
+class NoAnswer(ModelError):
+    """The model has no answer for this item (e.g. not recorded in a replay file): the item is skipped."""
+
+
+class RequestCancelled(ModelError):
+    """The model was closed (end of the run, Ctrl-C) while a request waited to be retried: no answer, and no verdict
+    on the item either (another worker may still ask)."""
 
 
 class StageFailure(CudabenchError):
@@ -45,3 +61,28 @@ class StageSkip(CudabenchError):
         self.stage = stage
         self.reason = reason
         super().__init__(f"[{stage}] {reason}")
+
+
+class CpuRuntimeUnsupported(CudabenchError):
+    """The answer uses a feature the CPU runtime cannot run; it must be reported as such, never as wrong."""
+
+    def __init__(self, feature: str):
+        self.feature = feature
+        super().__init__(f"cannot run on the CPU runtime: {feature}")
+
+
+class CpuBuildError(CudabenchError):
+    """g++ could not build the answer for the CPU runtime; ``log`` is the compiler output (original line numbers)."""
+
+    def __init__(self, message: str, log: str = ""):
+        self.message = message
+        self.log = log
+        super().__init__(message)
+
+
+class CudaError(CudabenchError, RuntimeError):
+    """A CUDA runtime call failed in the timing backend (timing.measure)."""
+
+
+class MergeError(CudabenchError, ValueError):
+    """Reports that cannot be merged (different models without force, wrong schema)."""

@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from .source.extract import extract_source
 from .tasks.loader import Task
 from .timing import scoring
 from .timing.gpus import gpu_arch
+from .timing.policy import DEFAULT_POLICY
 
 STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.
@@ -70,7 +72,7 @@ class Evaluation:
             record.update(status="failed", message=exc.message)
             if exc.details:
                 record["details"] = exc.details
-            self.result.update(failed_stage=name, message=exc.message)
+            self.result["failed_stage"], self.result["message"] = name, exc.message
             raise
         except StageSkip as exc:
             record.update(status="skipped", message=exc.reason)
@@ -304,12 +306,10 @@ class Evaluation:
                 peaks = load_or_calibrate(self.settings.cache_path / "peaks", calibrate_fn=calibrate_in_child)
             except Exception as exc:  # the measurement of the machine failed, not the answer: datasheet peaks
                 record["calibration_error"] = f"{type(exc).__name__}: {exc}; scored on datasheet peaks"
-        cap = HOST_CLOCK_CAP_S if host_clock else timing.ITEM_TIME_CAP_S / len(self.task.sizes.bench)
-        job: dict[str, Any] = {"seed": self.settings.seed, "cap_s": cap}
-        if host_clock:
-            job["clock"] = "host"
+        policy = replace(DEFAULT_POLICY, timer="host", cap_s=HOST_CLOCK_CAP_S) if host_clock else DEFAULT_POLICY
+        job: dict[str, Any] = {"seed": self.settings.seed, "policy": policy}
         # Generous wall limit: five scales up to ~1 GB each, plus warm-up and L2 flushes.
-        limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * timing.ITEM_TIME_CAP_S
+        limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * DEFAULT_POLICY.item_cap_s
 
         def measure(library: Path) -> execution.ExecutionResult:
             return execution.run_cases(self.task, library, runtime, [], timeout_s=limit, timing=job, stage="time",

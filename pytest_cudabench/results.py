@@ -57,7 +57,7 @@ def crashed_result(nodeid: str, task_path: str, level: int, sample: int, message
     parts = PurePosixPath(task_path).parts
     result = _blank(nodeid=nodeid, task="/".join(parts[-2:]), title=None,
                     domain=parts[-2] if len(parts) >= 2 else None, tier=None, level=level, sample=sample, model=None)
-    result.update(outcome="failed", failed_stage="crash", message=message)
+    result["outcome"], result["failed_stage"], result["message"] = "failed", "crash", message
     return result
 
 

@@ -151,7 +151,7 @@ def _degenerate_answers(task: Task, case: inputs.Case) -> dict[str, dict[str, np
             finite = expected[np.isfinite(expected)] if arg.dtype.is_float else expected
             fill = np.mean(finite.astype(np.float64)) if finite.size else 0
             answers["constant"][arg.name] = np.full_like(expected, fill)
-    echo = {}
+    echo: dict[str, np.ndarray] = {}
     for arg in task.outputs:
         source = next((i for i in task.inputs if i.role == "input" and case.arrays[i.name].shape ==
                        case.expected[arg.name].shape), None)

@@ -10,6 +10,7 @@ import pytest
 from pytest_cudabench.timing import measure as gpu_timing
 from pytest_cudabench.timing.gpus import detect_cuda_devices
 from pytest_cudabench.timing.measure import time_callable
+from pytest_cudabench.timing.policy import MeasurementPolicy
 from pytest_cudabench.timing.stats import StoppingRule
 
 
@@ -299,7 +300,7 @@ def _axpy_job(n=8):
                     {"name": "y", "role": "inout", "dtype": "float32"},
                     {"name": "alpha", "role": "scalar", "dtype": "float32"},
                     {"name": "n", "role": "scalar", "dtype": "int32"}],
-           "sentinels": [0xFF, 0x7B], "timing": {"scales": [{"n": n}], "cap_s": 0.05}}
+           "sentinels": [0xFF, 0x7B], "timing": {"scales": [{"n": n}], "policy": MeasurementPolicy(cap_s=0.05).to_dict()}}
     x, y = np.arange(n, dtype=np.float32), np.ones(n, dtype=np.float32)
     case = types.SimpleNamespace(arrays={"x": x, "y": y}, scalars={"alpha": 2.5, "n": n})
     return job, case

@@ -130,6 +130,36 @@ def test_untrusted_text_is_escaped_everywhere():
     assert "basics/evil<script>alert(1)</script>" in evil_body["data-search"]
 
 
+def test_a_task_title_with_a_script_tag_is_escaped():
+    report = make_report(levels=(1,))
+    report["items"][0]["title"] = 'vector add</div><script>alert("title")</script>'
+    report["run"]["model"] = "<script>alert('model')</script>"
+    text = render(report)
+    assert "<script>alert" not in text and text.count("<script") == 1
+    assert '&lt;script&gt;alert(&quot;title&quot;)&lt;/script&gt;' in text
+    assert "<title>CUDABench report: &lt;script&gt;alert(&#x27;model&#x27;)&lt;/script&gt;" in text
+    assert Page(text).scripts == [html_report.JS]
+
+
+def test_templates_escape_every_value_unless_it_is_markup():
+    template = html_report.HtmlTemplate('<p title="$tip">$body</p>')
+    assert template(tip='"><x', body="<b>") == '<p title="&quot;&gt;&lt;x">&lt;b&gt;</p>'
+    assert template(tip="", body=html_report.Markup("<b>ok</b>")) == '<p title=""><b>ok</b></p>'
+    assert html_report.esc(html_report.esc("<")) == "&lt;"  # escaped once, however often it is passed on
+    with pytest.raises(KeyError):
+        template(tip="", body="", extra="")
+    with pytest.raises(KeyError):
+        template(tip="")
+
+
+def test_css_and_js_are_package_files():
+    from importlib import resources
+
+    static = resources.files("pytest_cudabench.reporting") / "static"
+    assert html_report.CSS == (static / "report.css").read_text() and "#items" in html_report.CSS
+    assert html_report.JS == (static / "report.js").read_text() and "'use strict'" in html_report.JS
+
+
 def test_content_security_policy_allows_only_our_script():
     text = render(make_report())
     page = Page(text)

@@ -9,7 +9,8 @@ import pytest_cudabench
 PACKAGE_DIR = Path(pytest_cudabench.__file__).parent
 # Lowest first. A top-level module is its own layer; a subpackage is one layer with everything inside it.
 LAYERS = [
-    "errors", "tasks", "config", "source", "generation", "results", "timing", "execution", "pipeline",
+    "errors", "files", "tasks", "config", "source", "generation", "results", "protocol", "timing", "execution",
+    "pipeline",
     "reporting", "validate", "plugin", "__main__",
 ]
 
@@ -132,3 +133,32 @@ def test_every_import_of_our_own_modules_resolves():
                             for alias in node.names if not (target / f"{alias.name}.py").is_file()
                             and not (target / alias.name).is_dir() and alias.name not in init]
     assert not missing, "\n".join(missing)
+
+
+def test_exceptions_are_defined_in_errors():
+    """Every exception class of the package is defined in errors.py (modules that raise one re-export it)."""
+    elsewhere = []
+    for module, path in our_modules().items():
+        if module == "pytest_cudabench.errors":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                    getattr(base, "id", getattr(base, "attr", "")).endswith(("Error", "Exception", "Failure", "Skip"))
+                    or getattr(base, "id", "") in ("CudabenchError", "ModelError") for base in node.bases):
+                elsewhere.append(f"{module}.{node.name}")
+    assert not elsewhere, f"define these in errors.py: {elsewhere}"
+
+
+def test_moved_exceptions_keep_their_old_import_paths():
+    from pytest_cudabench import errors
+    from pytest_cudabench.execution.cpu_runtime import CpuBuildError, CpuRuntimeUnsupported
+    from pytest_cudabench.generation.models import NoAnswer
+    from pytest_cudabench.generation.remote import RequestCancelled
+    from pytest_cudabench.reporting.runs import MergeError
+    from pytest_cudabench.tasks.formulas import FormulaError
+    from pytest_cudabench.timing.measure import CudaError
+
+    for cls in (CpuBuildError, CpuRuntimeUnsupported, NoAnswer, RequestCancelled, MergeError, FormulaError, CudaError):
+        assert getattr(errors, cls.__name__) is cls and issubclass(cls, errors.CudabenchError)
+    assert issubclass(MergeError, ValueError) and issubclass(FormulaError, ValueError)
+    assert issubclass(CudaError, RuntimeError)

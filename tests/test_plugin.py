@@ -5,6 +5,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from pytest_cudabench.timing.policy import DEFAULT_POLICY
+
 XDIST_MODES = {"no-xdist": ["-p", "no:xdist"], "n2": ["-n", "2"]}
 
 
@@ -75,6 +77,7 @@ def test_reference_model_passes_and_writes_reports(pytester, suite_copy, shared_
     report = only_report(pytester)
     assert report["schema"] == "pytest-cudabench/report/1"
     assert report["run"]["seed"] == 7 and report["run"]["model"] == "reference"
+    assert report["run"]["measurement"] == DEFAULT_POLICY.to_dict()  # the rules the time stage measures by
     assert report["totals"] == {"passed": 4, "failed": 0, "skipped": 0, "error": 0, "collected": 4}
     assert report["aggregates"]["overall"]["compile_rate"] == 1.0
     assert set(report["aggregates"]["by_level"]) == {"1", "3"}

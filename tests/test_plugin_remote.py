@@ -143,7 +143,10 @@ def test_progress_line_counts_requests_in_flight_and_cached(pytester, suite_copy
         assert lines, first
         assert any(" in flight" in line and not line.startswith("cudabench generation: 6/6") for line in lines), lines
         assert lines[-1] == "cudabench generation: 6/6 answers ready (6 requested, 0 cached), 0 in flight, 0 waiting"
+        estimate = [line for line in first.splitlines() if line.startswith("cudabench estimate:")]
+        assert len(estimate) == 1 and estimate[0].startswith("cudabench estimate: 6 answers to request, 0 cached; ~")
         again = run(pytester, slow, *args).stdout.str()
+        assert "cudabench estimate: 0 answers to request, 6 cached" in again
         assert "cudabench generation: 6/6 answers ready (0 requested, 6 cached), 0 in flight, 0 waiting" in again
         quiet = run(pytester, slow, *args[:-2 - len(xdist)], "-o", "cudabench_progress=0", *xdist).stdout.str()
         assert "cudabench generation:" not in quiet

@@ -72,3 +72,111 @@ def test_errors_are_counted_apart_from_wrong_answers(pytester, suite_copy, share
     assert report["totals"]["error"] == 1 and report["totals"]["passed"] == 1
     text = result.stdout.str()
     assert "2 items, 1 judged (1 errors not judged)" in text
+
+
+def test_collect_only_writes_no_report_and_x_marks_the_report_incomplete(pytester, suite_copy, shared_cache):
+    suite_copy("basics/vector_add")
+    replay = write_replay(pytester, [{"task": "basics/vector_add", "level": 1, "sample": 0, "content": NO_CODE}])
+    common = (f"--cudabench-model=replay:{replay}", f"--cudabench-cache-dir={shared_cache}",
+              "--cudabench-report-dir=out", "-p", "no:cacheprovider")
+    result = pytester.runpytest_subprocess(*common, "--collect-only", "task_suite")
+    result.stdout.fnmatch_lines(["cudabench: --collect-only: 3 items collected, none ran; no report written"])
+    assert reports(pytester) == []
+    result = pytester.runpytest_subprocess(*common, "-x", "task_suite")
+    run = reports(pytester)[-1]["run"]
+    assert run["collected_items"] == 3 and run["complete"] is False and "stopped early" in run["stopped"]
+    result.stdout.fnmatch_lines(["run incomplete: 1 of 3 items ran (stopped early*"])
+    pytester.runpytest_subprocess(*common, "--cudabench-levels=1", "task_suite")
+    assert reports(pytester)[-1]["run"]["complete"] is True
+
+
+def test_ctrl_c_leaves_a_report_that_says_it_is_incomplete(pytester, suite_copy):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    suite_copy("basics/vector_add")
+    hang = ("```cuda\n__global__ void spin(volatile int *flag) { while (*flag == 0) { } }\n"
+            'extern "C" void solve(const float *a, const float *b, float *c, int n) {\n'
+            "    int *flag; cudaMalloc(&flag, sizeof(int)); cudaMemset(flag, 0, sizeof(int));\n"
+            "    spin<<<1, 1>>>(flag); cudaDeviceSynchronize();\n}\n```\n")
+    replay = write_replay(pytester, [{"task": "basics/vector_add", "level": level, "sample": 0, "content": hang}
+                                     for level in (1, 2, 3)])
+    cache = pytester.path / "own-cache"  # its own: a compiled library there means this run reached its items
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pytest", f"--cudabench-model=replay:{replay}", f"--cudabench-cache-dir={cache}",
+         "--cudabench-report-dir=out", "--cudabench-runtime=cpu", "-p", "no:cacheprovider", "task_suite"],
+        cwd=pytester.path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not list(cache.rglob("*.so")):
+        time.sleep(0.5)
+    time.sleep(3)  # the first item is running its answer now
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    run = reports(pytester)[-1]["run"]
+    assert run["complete"] is False and run["stopped"] == "interrupted (Ctrl-C)", output
+    assert "run incomplete" in output
+
+
+def test_a_task_directory_without_a_model_gets_a_hint(pytester, suite_copy):
+    suite_copy("basics/vector_add")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "task_suite")
+    result.stdout.fnmatch_lines(["cudabench: task directories were given but no model*--cudabench-model=reference*"])
+    assert "cudabench: task directories" not in pytester.runpytest_subprocess("-p", "no:cacheprovider").stdout.str()
+
+
+def test_item_progress_gives_an_eta_from_the_pace_so_far(pytester):
+    from pytest_cudabench.plugin.progress import ItemProgress
+
+    config = pytester.parseconfig()
+    progress = ItemProgress(config, interval=10, start=0.0)
+    progress.total = 100
+    assert progress.update(5, 0, 0, now=10.0) is None  # too early: at most one line per 30 s
+    assert progress.update(25, 2, 1, now=60.0) == \
+        "cudabench: 25/100 items done (2 failed, 1 errors), elapsed 1m00s, ETA 3m00s"
+    assert progress.update(26, 2, 1, now=70.0) is None
+    assert progress.update(100, 2, 1, now=400.0) is None  # done: nothing left to estimate
+
+
+def test_reports_of_a_suite_outside_the_project_land_where_pytest_ran(pytester, shared_cache, tmp_path_factory,
+                                                                    monkeypatch):
+    import shutil
+
+    from conftest import SUITE
+
+    elsewhere = tmp_path_factory.mktemp("elsewhere") / "task_suite"
+    shutil.copytree(SUITE / "basics/vector_add", elsewhere / "basics/vector_add")
+    project = pytester.mkdir("project")
+    monkeypatch.chdir(project)
+    result = pytester.runpytest_subprocess("--cudabench-model=reference", "--cudabench-levels=1",
+                                           f"--cudabench-cache-dir={shared_cache}", "-p", "no:cacheprovider",
+                                           str(elsewhere))
+    result.assert_outcomes(passed=1)
+    assert list((project / "reports").glob("*.json")), "the report belongs where pytest was started"
+    assert not list(elsewhere.parent.rglob("reports"))
+
+
+def test_a_conftest_adds_a_model_kind_through_the_hook(pytester, suite_copy, shared_cache):
+    suite_copy("basics/vector_add")
+    pytester.makeconftest('''
+from pytest_cudabench.generation.models import Generation
+
+
+class EchoSolution:
+    name = "echo-solution"
+
+    def generate(self, request):
+        return Generation(content="```cuda\\n" + request.task.solution_source() + "\\n```", model=self.name)
+
+
+def pytest_cudabench_model(spec, project):
+    return EchoSolution() if spec == "echo" else None
+''')
+    result = pytester.runpytest_subprocess("--cudabench-model=echo", "--cudabench-levels=1", "-n", "2",
+                                           f"--cudabench-cache-dir={shared_cache}", "--cudabench-report-dir=out",
+                                           "-p", "no:cacheprovider", "task_suite")
+    result.assert_outcomes(passed=1)
+    assert reports(pytester)[-1]["items"][0]["generation"]["model"] == "echo-solution"
+    result = pytester.runpytest_subprocess("--cudabench-model=nonesuch-kind", "task_suite")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR

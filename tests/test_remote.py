@@ -7,7 +7,8 @@ import time
 import pytest
 
 from pytest_cudabench.errors import ConfigError, ModelError
-from pytest_cudabench.generation.models import GenerationRequest, create_model
+from pytest_cudabench.generation.kinds import create_model
+from pytest_cudabench.generation.models import GenerationRequest
 from pytest_cudabench.generation.remote import RemoteModel, create_remote_model, resolve_model_config, scrub
 from pytest_cudabench.tasks.loader import load_task
 

@@ -279,3 +279,16 @@ def test_aggregate_pass_at_k_and_best_of_k():
     assert best == {"k": 3, "n_problems": 2, "compile_rate": 1.0, "correct_rate": 0.5, "cudabench_score": 0.35}
     json.dumps(a)
     assert math.isclose(a["correct_rate"], 2 / 6)
+
+
+def test_report_aggregates_are_scoring_aggregate():
+    """One implementation: the report's aggregates are scoring.aggregate's groups, no items included."""
+    from pytest_cudabench.reporting.report import aggregates
+
+    items = [_item(task="relu", level=1, performance_score=0.8, speedup=2.0),
+             _item(task="gemm", level=2, outcome="failed", correct=False)]
+    report = aggregates(items)
+    assert report["overall"] == aggregate(items)["all"]
+    assert report["by_level"] == aggregate(items, "level") and report["by_tier"] == aggregate(items, "tier")
+    assert report["overall"]["mean_performance_score"] == report["overall"]["mean_performance_score_correct"] == 0.8
+    assert aggregates([])["overall"]["n_items"] == 0 and aggregates([])["by_domain"] == {}

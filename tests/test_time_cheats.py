@@ -18,6 +18,7 @@ from pytest_cudabench.source import compiler, static_check
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import stage as timing
+from pytest_cudabench.timing.policy import MeasurementPolicy
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 SEED = 11
@@ -28,6 +29,8 @@ SMALL_BENCH = {
                           "{ num_vertices = 16384, num_edges = 131072 }]",
 }
 TIME_CORPUS = corpus("time")
+
+HOST_TIMER = MeasurementPolicy(timer="host", cap_s=0.05)  # the stage without a GPU, short loops
 
 
 def small_task(tmp_path: Path, task_id: str):
@@ -41,7 +44,7 @@ def small_task(tmp_path: Path, task_id: str):
 
 def time_on_cpu(task, library: Path) -> execution.ExecutionResult:
     return execution.run_cases(task, library, "cpu", [], timeout_s=120, stage="time",
-                               timing={"seed": SEED, "cap_s": 0.05, "clock": "host"})
+                               timing={"seed": SEED, "policy": HOST_TIMER})
 
 
 def judge(task, source: str, cache: Path) -> tuple[execution.ExecutionResult, execution.ExecutionResult]:

@@ -13,9 +13,12 @@ from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import stage as timing
 from pytest_cudabench.timing.gpus import lookup_peaks
+from pytest_cudabench.timing.policy import MeasurementPolicy
 
 SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 SMALL_BENCH = "bench = [{ n = 100 }, { n = 1000 }, { n = 3000 }, { n = 7000 }, { n = 10001 }]"
+
+HOST_TIMER = MeasurementPolicy(timer="host", cap_s=0.05)  # the stage without a GPU, short loops
 
 
 def small_task(tmp_path: Path, task_id: str):
@@ -31,7 +34,7 @@ def small_task(tmp_path: Path, task_id: str):
 def measure(task, source: str, build: Path):
     library = build_cpu_library(source, build)
     return execution.run_cases(task, library, "cpu", [], timeout_s=120, stage="time",
-                               timing={"seed": 11, "cap_s": 0.05, "clock": "host"})
+                               timing={"seed": 11, "policy": HOST_TIMER})
 
 
 @pytest.mark.parametrize("task_id", ["basics/vector_add", "linalg/axpy"])  # axpy's y is inout
@@ -92,7 +95,7 @@ def test_ncu_profiling_runs_each_scale_under_the_profiler_and_checks_its_outputs
         library = build_cpu_library(source, tmp_path / name)
         return lambda k, wrapper: execution.run_cases(
             task, library, "cpu", [], timeout_s=120, stage="time", wrapper=wrapper,
-            timing={"seed": 11, "cap_s": 0.05, "clock": "host", "profile_scale": k})
+            timing={"seed": 11, "policy": HOST_TIMER, "profile_scale": k})
 
     record = timing.profile_with_ncu(task, profiled(task.solution_source(), "answer.so"), reference.bench_outputs)
     assert record["status"] == "passed", record
@@ -113,7 +116,7 @@ def test_gpu_state_is_read_around_the_timing_child_and_throttling_recorded(tmp_p
     snapshots = iter([{"throttle_reasons": [], "sm_clock_mhz": 1980, "sm_clock_max_mhz": 1980},
                       {"throttle_reasons": ["hw_thermal_slowdown"], "sm_clock_mhz": 1980, "sm_clock_max_mhz": 1980}])
     result = execution.run_cases(task, library, "cpu", [], timeout_s=120, stage="time", monitor=lambda: next(snapshots),
-                                 timing={"seed": 11, "cap_s": 0.05, "clock": "host"})
+                                 timing={"seed": 11, "policy": HOST_TIMER})
     assert [row["throttle"] for row in result.timed] == ["hw_thermal_slowdown (after)"] * len(task.sizes.bench)
     assert not any(row.get("flagged") for row in result.timed)
     scales = timing.score_scales(task, result.timed, lookup_peaks("NVIDIA H100 80GB HBM3"))

@@ -21,6 +21,9 @@ import sys
 import time
 from typing import Any
 
+from .. import protocol
+from ..protocol import Event
+
 PAGE = mmap.PAGESIZE
 ALIGN = 256  # cudaMalloc alignment
 SLACK_MARKER = 0xA5
@@ -238,12 +241,12 @@ def main(argv: list[str]) -> int:
     def say(**message: Any) -> None:
         status.write(json.dumps(message) + "\n")
 
-    with open(os.path.join(job_dir, "job.json")) as f:
+    with open(os.path.join(job_dir, protocol.JOB_FILE)) as f:
         job = json.load(f)
-    with open(os.path.join(job_dir, "inputs.bin"), "rb") as f:
+    with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as f:
         blob = f.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
-    results_file = open(os.path.join(job_dir, "results.bin"), "wb")
+    results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
     backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
     solve = backend.lib.solve
     solve.restype = None
@@ -256,9 +259,10 @@ def main(argv: list[str]) -> int:
         from ..tasks.loader import load_task
         from ..timing import measure as gpu_timing
         from ..timing import stats
+        from ..timing.policy import MeasurementPolicy
 
-        timing_backend = (gpu_timing.HostClockBackend() if job["timing"].get("clock") == "host"
-                          else gpu_timing.CudaRuntimeBackend())
+        timer = MeasurementPolicy.from_dict(job["timing"]["policy"]).timer
+        timing_backend = gpu_timing.HostClockBackend() if timer == "host" else gpu_timing.CudaRuntimeBackend()
         task = load_task(job["timing"]["task_path"], job["timing"]["suite_root"])
         seed = job["timing"]["seed"]
         bench_inputs = lambda k, input_set=0: bench_case(task, seed, k, input_set)  # noqa: E731
@@ -270,13 +274,13 @@ def main(argv: list[str]) -> int:
         from .sandbox import install_seccomp
 
         install_seccomp()
-    say(event="ready")
+    say(event=Event.READY)
 
     results: dict[str, bytes] = {}
     for case in job["cases"]:
         index = case["index"]
         for run, (sentinel, order, seed, racecheck) in enumerate(case["runs"]):
-            say(event="call", case=index, run=run)
+            say(event=Event.CALL, case=index, run=run)
             backend.set_thread_order(order, seed, racecheck)
             buffers = {}
             call_args = []
@@ -288,7 +292,7 @@ def main(argv: list[str]) -> int:
                 buffer = backend.allocate((arg["name"], case["size_key"]), nbytes)
                 backend.fill(buffer, sentinel)
                 if arg["role"] in ("input", "inout"):
-                    backend.upload(buffer, inputs[f"{index}:{arg['name']}"])
+                    backend.upload(buffer, inputs[protocol.input_key(index, arg["name"])])
                 buffers[arg["name"]] = buffer
                 call_args.append(backend.pointer(buffer))
             start = time.perf_counter()
@@ -296,15 +300,15 @@ def main(argv: list[str]) -> int:
             error = backend.check_error()
             elapsed = time.perf_counter() - start
             if error:
-                say(event="error", case=index, run=run, message=error)
+                say(event=Event.ERROR, case=index, run=run, message=error)
                 results_file.close()
                 return 3
             overruns = []
             for name, buffer in buffers.items():
-                results[f"{index}:{run}:{name}"] = backend.download(buffer)
+                results[protocol.result_key(index, run, name)] = backend.download(buffer)
                 if not backend.slack_intact(buffer):
                     overruns.append(name)
-            say(event="done-call", case=index, run=run, seconds=elapsed, overruns=overruns)
+            say(event=Event.DONE_CALL, case=index, run=run, seconds=elapsed, overruns=overruns)
     backend.set_thread_order(0, 0, False)
     if job.get("timing"):
         time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
@@ -315,12 +319,8 @@ def main(argv: list[str]) -> int:
         index_of[key] = [offset, len(data)]
         offset += len(data)
     results_file.close()
-    say(event="finished", results_index=index_of)
+    say(event=Event.FINISHED, results_index=index_of)
     return 0
-
-
-ROTATION_SETS = 2  # input sets per scale that the timed calls rotate through
-CHECKED_CALLS = 2  # timed calls per scale whose outputs are kept for the parent to check
 
 
 class InputSet:
@@ -375,8 +375,9 @@ class Rotation:
     before it. A uniform sample (reservoir) of the timed calls keeps its outputs: which ones comes from a seed the
     parent draws per run, and is known only after the call has returned."""
 
-    def __init__(self, sets: list[InputSet], solve, picker):
+    def __init__(self, sets: list[InputSet], solve, picker, checked_calls: int):
         self.sets, self.solve, self.picker = sets, solve, picker
+        self.checked_calls = checked_calls  # timed calls whose outputs are kept for the parent to check
         self.calls = 0
         self.last: int | None = None
         self.kept: list[tuple[int, int, dict[str, bytes]]] = []  # (timed call, input set, outputs)
@@ -390,8 +391,8 @@ class Rotation:
         self.solve(*self.sets[self.last].args)
 
     def after_sample(self, index: int) -> None:
-        slot = len(self.kept) if len(self.kept) < CHECKED_CALLS else self.picker.randrange(index + 1)
-        if slot >= CHECKED_CALLS or self.last is None:
+        slot = len(self.kept) if len(self.kept) < self.checked_calls else self.picker.randrange(index + 1)
+        if slot >= self.checked_calls or self.last is None:
             return
         entry = (index, self.last, self.sets[self.last].outputs())
         if slot == len(self.kept):
@@ -405,16 +406,18 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     keeps the outputs of a sample of timed calls and of one call per input set after the timing loop, which the
     parent checks against the task's own solution. The phase is bracketed by events the parent timestamps."""
     from ..timing.measure import time_callable
+    from ..timing.policy import MeasurementPolicy
     from ..timing.stats import StoppingRule
 
     spec = job["timing"]
+    policy = MeasurementPolicy.from_dict(spec["policy"])
     profile = spec.get("profile_scale")  # under ncu: one call at one scale, between profiler start and stop
     picker = random.Random(spec.get("check_seed", 0))
     for k, sizes in enumerate(spec["scales"]):
         if profile is not None and k != profile:
             continue
-        say(event="time", scale=k)
-        count = 1 if profile is not None else max(1, int(spec.get("input_sets", ROTATION_SETS)))
+        say(event=Event.TIME, scale=k)
+        count = 1 if profile is not None else policy.input_sets
         sets = [InputSet(job, backend, bench_inputs(k, r), ("bench", k, r)) for r in range(count)]
         timing = None
         if profile is not None:
@@ -428,17 +431,18 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
                 profiler.cudaProfilerStop()
             error = None
         else:
-            rotation = Rotation(sets, solve, picker)
-            say(event="timing-start", scale=k)
-            timing = time_callable(rotation.launch, rule=StoppingRule(max_time_s=spec["cap_s"]),
+            rotation = Rotation(sets, solve, picker, policy.checked_calls)
+            say(event=Event.TIMING_START, scale=k)
+            rule = StoppingRule.of(policy, policy.scale_cap_s(len(spec["scales"])))
+            timing = time_callable(rotation.launch, policy=policy, rule=rule,
                                    backend=timing_backend, prepare=rotation.prepare,
                                    after_sample=rotation.after_sample)
-            say(event="timing-end", scale=k)
+            say(event=Event.TIMING_END, scale=k)
             error = backend.check_error()  # read once: it clears the runtime's last error
             if error is None:
                 for call, input_set, outputs in rotation.kept:
                     for name, data in outputs.items():
-                        results[f"bench{k}:call{call}:set{input_set}:{name}"] = data
+                        results[protocol.bench_key(k, name, input_set, call)] = data
                 timing["checked_calls"] = [[call, input_set] for call, input_set, _ in rotation.kept]
                 # One more call per set, prepared like the timed ones: its result is what the parent compares
                 # with the task's solution (inout buffers back at the benchmark input, outputs at the sentinel).
@@ -447,13 +451,13 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
                     solve(*input_set.args)
         error = error or backend.check_error()
         if error:
-            say(event="error", case=f"bench{k}", run=0, message=error)
+            say(event=Event.ERROR, case=f"bench{k}", run=0, message=error)
             return
         for r, input_set in enumerate(sets):
             for name, data in input_set.outputs().items():
-                results[f"bench{k}:{name}" if r == 0 else f"bench{k}:set{r}:{name}"] = data
+                results[protocol.bench_key(k, name, r)] = data
             input_set.release()
-        say(event="profiled" if profile is not None else "timed", scale=k, sizes=sizes, timing=timing)
+        say(event=Event.PROFILED if profile is not None else Event.TIMED, scale=k, sizes=sizes, timing=timing)
 
 
 if __name__ == "__main__":

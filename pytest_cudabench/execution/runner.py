@@ -29,12 +29,16 @@ from typing import Any
 
 import numpy as np
 
+from .. import protocol
 from ..errors import StageFailure, StageSkip
+from ..files import publish_file
+from ..protocol import Event, events_of, first_event
 from ..source.compiler import find_cuda_tool
 from ..tasks import compare, inputs
 from ..tasks.loader import Task
 from ..timing import gpu_tools
 from ..timing.gpus import throttled
+from ..timing.policy import DEFAULT_POLICY, MeasurementPolicy
 from . import sandbox
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
@@ -49,9 +53,6 @@ CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
 CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
 STDERR_TAIL = 2000
 SANITIZER_LOG = "sanitizer.log"
-BENCH_INPUT_SETS = 2  # input sets the timed calls rotate through at each benchmark scale
-# bench{k}:{name} (input set 0 after timing), bench{k}:set{r}:{name}, bench{k}:call{i}:set{r}:{name} (a timed call)
-BENCH_RESULT_KEY = re.compile(r"^bench(?P<scale>\d{1,3}):(?:call\d{1,9}:set\d{1,2}:|set\d{1,2}:)?(?P<name>\w+)$")
 # The parent's own clock around each scale's timing phase (see check_timing_phase).
 # Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
 # 14 ms on two shared cores), which shortens the measured phase when the start mark lags most: hence the slack.
@@ -121,7 +122,7 @@ def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: 
         log = getattr(exc, "log", "")
         raise StageFailure("execute", f"the CPU runtime could not build this answer (nvcc accepted it): {exc}",
                            log) from None
-    os.replace(scratch, target)
+    publish_file(scratch, target)
     return target
 
 
@@ -141,8 +142,9 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
               stage: str = "execute", wrapper: list[str] | None = None,
               monitor: Callable[[], dict | None] | None = None) -> ExecutionResult:
     """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
-    With `timing` ({"seed", "cap_s"}, optionally "profile_scale"; GPU runtime) the child then times the answer at
-    every benchmark scale (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
+    With `timing` ({"seed"}, optionally "policy" (a MeasurementPolicy, default DEFAULT_POLICY) and "profile_scale";
+    GPU runtime, or the CPU runtime under the host timer) the child then times the answer at every benchmark scale
+    (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
     start = time.perf_counter()
     job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
     if sanitize and runtime == "gpu":
@@ -155,15 +157,15 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
     use_seccomp = sandbox.seccomp_available() and not sanitize and wrapper is None
     try:
         extra: dict[str, Any] = {"sanitize": sanitize}
+        policy = _timing_policy(timing)
         if timing is not None:
             extra["timing"] = {"task_path": str(task.path.resolve()),
                                "suite_root": str(task.path.resolve().parents[1]),
-                               "seed": timing["seed"], "cap_s": timing["cap_s"],
-                               "profile_scale": timing.get("profile_scale"), "clock": timing.get("clock"),
+                               "seed": timing["seed"], "policy": policy.to_dict(),
+                               "profile_scale": timing.get("profile_scale"),
                                "scales": [task.sizes.complete(s) for s in task.sizes.bench],
                                # which timed calls get checked: secret per run, drawn here
-                               "check_seed": secrets.randbits(63),
-                               "input_sets": timing.get("input_sets", BENCH_INPUT_SETS)}
+                               "check_seed": secrets.randbits(63)}
         job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
         # GPU state is read here, around the timing child: NVML opens device files, which the sandboxed child may not.
         watch = monitor if timing is not None else None
@@ -175,29 +177,30 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
         except StageFailure as exc:
             exc.stage = stage
             raise
-        timed = [{"sizes": e["sizes"], **e["timing"]} for e in events if e.get("event") == "timed"]
+        timed = [{"sizes": e["sizes"], **e["timing"]} for e in events_of(events, Event.TIMED)]
         throttle = throttled(before, after) if watch else None
         for row in timed if throttle else ():  # the machine's state, recorded with the numbers; not the answer's fault
             row["throttle"] = throttle
         if timing is not None and timing.get("profile_scale") is None:
             for k, row in enumerate(timed):
-                check_timing_phase(row, _phase_s(events, k), row["sizes"])
+                check_timing_phase(row, _phase_s(events, k), row["sizes"], policy.empty_samples)
         bench_outputs = {}
         if timing is not None:
-            finished = next(e for e in events if e.get("event") == "finished")
-            blob = (job_dir / "results.bin").read_bytes()
+            finished = first_event(events, Event.FINISHED)
+            assert finished is not None  # _judge failed the item otherwise
+            blob = (job_dir / protocol.RESULTS_FILE).read_bytes()
             names = {arg.name: arg for arg in task.outputs}
             scales = job["timing"]["scales"]
             for key in finished["results_index"]:
-                match = BENCH_RESULT_KEY.match(key)
-                if not key.startswith("bench"):
+                if not protocol.is_bench_key(key):
                     continue
-                if not match or int(match["scale"]) >= len(scales) or match["name"] not in names:
+                parsed = protocol.parse_bench_key(key)
+                if parsed is None or parsed.scale >= len(scales) or parsed.name not in names:
                     raise StageFailure("time", "the child returned a benchmark result under an unknown name; the "
                                        "protocol was tampered with")
-                arg = names[match["name"]]
+                arg = names[parsed.name]
                 bench_outputs[key] = _result_array(blob, finished["results_index"], key, arg.dtype.numpy,
-                                                   arg.shape_for(scales[int(match["scale"])]))
+                                                   arg.shape_for(scales[parsed.scale]))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     sandbox_note = "seccomp+rlimits" if use_seccomp else "rlimits only"
@@ -232,16 +235,16 @@ def order_positions(cases: list[inputs.Case]) -> list[int | None]:
 
 
 def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,
-               use_seccomp: bool, workers: int | None, extra: dict[str, Any]) -> dict[str, Any]:
+               use_seccomp: bool, workers: int | None, extra: dict[str, Any]) -> protocol.Job:
     index: dict[str, list[int]] = {}
     offset = 0
-    job_cases = []
-    with open(job_dir / "inputs.bin", "wb") as blob:
+    job_cases: list[protocol.JobCase] = []
+    with open(job_dir / protocol.INPUTS_FILE, "wb") as blob:
         for case in cases:
             for arg in task.inputs:
                 data = np.ascontiguousarray(case.arrays[arg.name]).tobytes()
                 blob.write(data)
-                index[f"{case.index}:{arg.name}"] = [offset, len(data)]
+                index[protocol.input_key(case.index, arg.name)] = [offset, len(data)]
                 offset += len(data)
     for position, case in zip(order_positions(cases), cases):
         job_cases.append({
@@ -253,7 +256,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
                         for a in task.scalars},
             "shapes": {a.name: list(case.arrays[a.name].shape) for a in task.args if a.is_pointer},
         })
-    job = {
+    job: protocol.Job = {  # type: ignore[typeddict-item]  # sanitize and timing come in `extra`
         "library": str(Path(library).resolve()), "runtime": runtime, "seccomp": use_seccomp,
         "workers": workers or max(1, min(4, os.cpu_count() or 1)), "memory_cap": CPU_MEMORY_CAP,
         "sentinels": list(SENTINELS),
@@ -261,7 +264,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
                  for a in task.args],
         "cases": job_cases, "inputs_index": index, **extra,
     }
-    (job_dir / "job.json").write_text(json.dumps(job))
+    (job_dir / protocol.JOB_FILE).write_text(json.dumps(job))
     return job
 
 
@@ -290,7 +293,7 @@ def child_environment(job_dir: Path) -> dict[str, str]:
 def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = False,
                wrapper: list[str] | None = None) -> tuple[list[dict], int | None, str, bool]:
     read_fd, write_fd = os.pipe()
-    stderr_path = job_dir / "child.log"
+    stderr_path = job_dir / protocol.CHILD_LOG
     env = child_environment(job_dir)
     address_space = CHILD_ADDRESS_SPACE if runtime == "cpu" else None  # the CUDA driver maps huge ranges
     if sanitize and runtime == "cpu":
@@ -349,13 +352,21 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
 def _phase_s(events: list[dict], scale_index: int) -> float | None:
     """Seconds between the receipt of a scale's timing-start and timing-end events, on the parent's clock."""
     marks = {e.get("event"): e["received_s"] for e in events
-             if e.get("scale") == scale_index and e.get("event") in ("timing-start", "timing-end")}
-    if "timing-start" not in marks or "timing-end" not in marks:
+             if e.get("scale") == scale_index and e.get("event") in (Event.TIMING_START, Event.TIMING_END)}
+    if Event.TIMING_START not in marks or Event.TIMING_END not in marks:
         return None
-    return marks["timing-end"] - marks["timing-start"]
+    return marks[Event.TIMING_END] - marks[Event.TIMING_START]
 
 
-def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int]) -> None:
+def _timing_policy(timing: dict[str, Any] | None) -> MeasurementPolicy:
+    if timing and {"cap_s", "clock", "input_sets"} & timing.keys():
+        raise ValueError("run_cases(timing=...): cap_s, clock and input_sets are fields of timing['policy'] now, "
+                         "e.g. MeasurementPolicy(cap_s=0.05, timer='host')")
+    return (timing or {}).get("policy") or DEFAULT_POLICY
+
+
+def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int],
+                       empty_samples: int = DEFAULT_POLICY.empty_samples) -> None:
     """The child's timing claims against this process's clock around the scale's timing phase:
     - the timed samples (their sum; n x median is at most twice that) must fit in the phase: claimed <= measured
       x PHASE_MARGIN + PHASE_SLACK_S. Samples are a part of the phase, so a larger claim means a patched clock.
@@ -382,10 +393,8 @@ def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[s
                                f"s, the harness's clock {phase_s:.4g} s: the clock was tampered with")
     calls, median = row.get("calls"), events.get("median_s")
     if calls and median is not None and phase_s > CLOCK_MIN_PHASE_S:
-        from ..timing.measure import EMPTY_SAMPLES
-
         overhead = float(row.get("overhead_s") or 0.0)
-        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + EMPTY_SAMPLES)
+        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + empty_samples)
         per_call = busy / calls
         if per_call > CLOCK_SLOW_FACTOR * float(median) + PER_CALL_SLACK_S:
             raise StageFailure("time", f"at scale {sizes} each call took about {per_call:.3g} s on the harness's "
@@ -409,7 +418,7 @@ def _case_label(cases: list[inputs.Case], index: int | None) -> str:
 
 def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, events: list[dict],
            returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float) -> list[dict[str, Any]]:
-    last_call = next((e for e in reversed(events) if e.get("event") == "call"), None)
+    last_call = next((e for e in reversed(events) if e.get("event") == Event.CALL), None)
     where = _case_label(cases, last_call["case"] if last_call else None)
     tail = f"\n--- child output (tail) ---\n{stderr_tail}" if stderr_tail.strip() else ""
     if timed_out:
@@ -420,7 +429,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     findings = gpu_tools.sanitizer_findings(log)
     if findings:
         raise StageFailure("execute", f"{findings} (in {where})", log[-4000:])
-    error = next((e for e in events if e.get("event") == "error"), None)
+    error = first_event(events, Event.ERROR)
     if error and str(error["message"]).startswith("shared-memory race"):
         message = re.sub(r" \(cudaError\w+\)$", "", error["message"])
         raise StageFailure("execute", f"{_source_lines(message, job['library'])} "
@@ -428,7 +437,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
                            stderr_tail)
-    finished = any(e.get("event") == "finished" for e in events)
+    finished_event = first_event(events, Event.FINISHED)
     if returncode is not None and returncode < 0:
         raise StageFailure("execute", f"the answer crashed with {_signal_name(-returncode)} in {where}"
                            + _signal_hint(-returncode), stderr_tail)
@@ -436,21 +445,20 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
         summary = next((line for line in stderr_tail.splitlines() if line.startswith("SUMMARY: AddressSanitizer")),
                        stderr_tail[stderr_tail.index("ERROR: AddressSanitizer"):].splitlines()[0])
         raise StageFailure("execute", f"AddressSanitizer in {where}: {summary}", stderr_tail)
-    if not finished:
+    if finished_event is None:
         raise StageFailure("execute", f"the process ended (exit code {returncode}) in {where} before reporting "
                            "results; an answer must return from solve, not end the process" + tail, stderr_tail)
-    finished_event = next(e for e in events if e.get("event") == "finished")
-    blob = (job_dir / "results.bin").read_bytes()
+    blob = (job_dir / protocol.RESULTS_FILE).read_bytes()
     results = {}
     runs_of = {c["index"]: c["runs"] for c in job["cases"]}
     for case in cases:
         for arg in task.args:
             if arg.is_pointer:
                 for run in range(len(runs_of[case.index])):
-                    key = f"{case.index}:{run}:{arg.name}"
+                    key = protocol.result_key(case.index, run, arg.name)
                     results[key] = _result_array(blob, finished_event["results_index"], key, arg.dtype.numpy,
                                                  case.arrays[arg.name].shape)
-    done = {(e["case"], e["run"]): e for e in events if e.get("event") == "done-call"}
+    done = {(e["case"], e["run"]): e for e in events_of(events, Event.DONE_CALL)}
     verdicts = []
     for case in cases:
         label = _case_label(cases, case.index)
@@ -463,7 +471,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
             for arg in task.inputs:
                 if arg.role != "input":
                     continue
-                after = results[f"{case.index}:{run}:{arg.name}"]
+                after = results[protocol.result_key(case.index, run, arg.name)]
                 if not np.array_equal(after.view(np.uint8), case.arrays[arg.name].view(np.uint8)):
                     changed = int((after != case.arrays[arg.name]).sum())
                     raise StageFailure("execute", f"{label}: solve modified the input `{arg.name}` "
@@ -475,7 +483,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, event
             unwritten = _unwritten(task, got, SENTINELS[0])
             raise StageFailure("execute", f"wrong result in {label}:\n{problem}{unwritten}")
         for run in range(1, len(runs)):
-            got_again = {a.name: results[f"{case.index}:{run}:{a.name}"] for a in task.outputs}
+            got_again = {a.name: results[protocol.result_key(case.index, run, a.name)] for a in task.outputs}
             differs = [a.name for a in task.outputs
                        if not np.array_equal(got[a.name].view(np.uint8), got_again[a.name].view(np.uint8))]
             if not differs:

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, NoAnswer
 from ..tasks.loader import Task
 
 
@@ -47,10 +47,6 @@ class Model(Protocol):
     name: str
 
     def generate(self, request: GenerationRequest) -> Generation: ...
-
-
-class NoAnswer(ModelError):
-    """The model has no answer for this item (e.g. not recorded in a replay file): the item is skipped."""
 
 
 class ReferenceModel:
@@ -105,18 +101,3 @@ class ReplayModel:
             tokens_in=record.get("tokens_in"), tokens_out=record.get("tokens_out"),
             latency_s=record.get("latency_s"), cost_usd=record.get("cost_usd"), cached=True,
         )
-
-
-def create_model(spec: str, project: dict | None = None) -> Model:
-    """Builds the model named on the command line; `project` is the [tool.cudabench] table (model aliases).
-    Remote models live in remote.py."""
-    if spec == "reference":
-        return ReferenceModel()
-    if spec.startswith("replay:"):
-        return ReplayModel(spec.removeprefix("replay:"))
-    try:
-        from .remote import create_remote_model
-    except ImportError:
-        raise ConfigError(f"--cudabench-model={spec}: unknown model; offline models are 'reference' and "
-                          "'replay:PATH'") from None
-    return create_remote_model(spec, project or {})

@@ -62,7 +62,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, ModelError
+from ..errors import ConfigError, ModelError, RequestCancelled
 from .models import Generation, GenerationRequest
 
 DEFAULT_TEMPERATURE = 0.2
@@ -269,11 +269,6 @@ def scrub(text: str, secrets: tuple[str, ...] | list[str] = ()) -> str:
 
 
 # ----------------------------------------------------------------------------- the model
-
-
-class RequestCancelled(ModelError):
-    """The model was closed (end of the run, Ctrl-C) while a request waited to be retried: no answer, and no verdict
-    on the item either (another worker may still ask)."""
 
 
 class RemoteModel:

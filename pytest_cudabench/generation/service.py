@@ -24,16 +24,17 @@ import json
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 from ..config import Settings
 from ..errors import ModelError
+from ..files import atomic_write
 from .models import Generation, GenerationRequest, Model, ReferenceModel, ReplayModel
 from .prompts import TEMPLATE_VERSION
 from .remote import RequestCancelled
@@ -75,23 +76,6 @@ def record_key(request: GenerationRequest, identity: dict[str, Any]) -> str:
     return _sha(data)[:32]
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 class GenerationCache:
     """Records on disk, one JSON file per answer. Safe for concurrent writers (atomic rename)."""
 
@@ -119,7 +103,7 @@ class GenerationCache:
         return record
 
     def store(self, key: str, record: dict[str, Any]) -> None:
-        _atomic_write(self.path(key), json.dumps(record, sort_keys=True, indent=1))
+        atomic_write(self.path(key), json.dumps(record, sort_keys=True, indent=1))
 
     def records(self) -> Iterator[dict[str, Any]]:
         if not self.generations.is_dir():
@@ -367,7 +351,7 @@ class GenerationService:
             delay = min(delay * 1.5, 0.5)
 
     def _write_failed(self, key: str, message: str) -> None:
-        _atomic_write(self.cache.failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
+        atomic_write(self.cache.failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
 
     def _check_failed(self, key: str) -> None:
         """Another worker of this run asked and failed: fail the same way instead of asking again."""
@@ -469,7 +453,7 @@ class GenerationProgress:
 # ----------------------------------------------------------------------------- usage totals
 
 
-def _item_generations(item: dict[str, Any]) -> list[dict[str, Any]]:
+def _item_generations(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The answers an item cost: its "generation", or with refinement every round's candidates (the first answer
     is round 0; the item's own "generation" is then the kept one's, already among them)."""
     rounds = (item.get("refinement") or {}).get("rounds") or []
@@ -478,7 +462,7 @@ def _item_generations(item: dict[str, Any]) -> list[dict[str, Any]]:
     return found or ([generation] if isinstance(generation, dict) else [])
 
 
-def usage_totals(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def usage_totals(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
     """Per model, sums of the items' "generation" fields (and their refinement candidates'): items, requests
     (answers not from cache), cached, tokens in/out, latency and cost. `new_*` count only the answers generated in
     this run (what was spent now). Cost is None for a model without prices."""
@@ -559,7 +543,7 @@ def export_replay(cache_dir: Path | str, model_name: str | None, out_path: Path 
             "cost_usd": g.get("cost_usd"), "finish_reason": g.get("finish_reason"),
             "prompt_hash": record.get("prompt_hash"), "template_version": record.get("template_version"),
         }))
-    _atomic_write(Path(out_path), "".join(line + "\n" for line in lines))
+    atomic_write(Path(out_path), "".join(line + "\n" for line in lines))
     return len(lines)
 
 
@@ -588,3 +572,30 @@ def main_export(argv: list[str] | None = None) -> int:
         return 1
     print(f"wrote {count} answers to {args.output}; score them with --cudabench-model=replay:{args.output}")
     return 0
+
+
+# ----------------------------------------------------------------------------- estimate before a run
+
+CHARS_PER_TOKEN = 4  # a rough average for English prose and code; the estimate says it is rough
+
+
+def estimate_line(service: GenerationService, requests: list[GenerationRequest]) -> str | None:
+    """Before a remote run: how many answers must be requested (the rest are cached), the prompt tokens they
+    send, the output they may return (max_tokens each) and, with prices configured, what that costs at most."""
+    if not service.cacheable:
+        return None
+    unique = {service.key(r): r for r in requests}
+    pending = [r for key, r in unique.items() if service.settings.regenerate or service.cache.load(key) is None]
+    line = f"cudabench estimate: {len(pending)} answers to request, {len(unique) - len(pending)} cached"
+    if not pending:
+        return line
+    prompt_tokens = sum(len("".join(m["content"] for m in r.messages)) for r in pending) // CHARS_PER_TOKEN
+    config = getattr(service.model, "config", None)
+    max_out = getattr(config, "max_tokens", None)
+    line += f"; ~{prompt_tokens:,} prompt tokens (~{CHARS_PER_TOKEN} characters per token)"
+    if max_out:
+        line += f", at most {len(pending) * max_out:,} output tokens (max_tokens {max_out})"
+    cost = config.cost(prompt_tokens, len(pending) * max_out) if config is not None and max_out else None
+    if cost is not None:
+        line += f"; cost at most ${cost:,.2f} at the configured prices (retries and repair turns extra)"
+    return line

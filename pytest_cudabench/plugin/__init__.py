@@ -4,15 +4,17 @@ design: all the work is in the domain modules (tasks, generation, pipeline, repo
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..generation.models import create_model
+from ..generation.kinds import create_model
 from ..generation.service import GenerationService
 from ..reporting import report as report_mod
 from ..tasks.loader import is_task_dir
+from ..tasks.sets import TASK_SETS
 from ..timing.gpus import gpu_info
 from .controller import Controller
 from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
@@ -26,6 +28,12 @@ _SELECTION_KEY = pytest.StashKey[ItemSelection]()
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     add_options(parser)
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    from . import hookspecs
+
+    pluginmanager.add_hookspecs(hookspecs)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -46,8 +54,11 @@ def pytest_configure(config: pytest.Config) -> None:
         else:
             settings = build_settings(config)
         if settings is None:
+            if not hasattr(config, "workerinput"):
+                config.pluginmanager.register(MissingModelHint(config), "cudabench-hint")
             return
-        model = create_model(settings.model, settings.project)
+        model = config.hook.pytest_cudabench_model(spec=settings.model, project=settings.project) \
+            or create_model(settings.model, settings.project)
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
@@ -60,6 +71,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"level{level}: prompt level {level}")
     for tier in ("easy", "medium", "hard"):
         config.addinivalue_line("markers", f"{tier}: task complexity tier {tier}")
+    for name, description in TASK_SETS.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
     if not hasattr(config, "workerinput"):
@@ -111,3 +124,20 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_unconfigure(config: pytest.Config) -> None:
     if GENERATOR_KEY in config.stash:
         config.stash[GENERATOR_KEY].close()
+
+
+class MissingModelHint:
+    """`pytest task_suite` without a model collects no benchmark items; say why instead of "no tests ran"."""
+
+    def __init__(self, config: pytest.Config):
+        invocation = Path(config.invocation_params.dir)
+        paths = [(invocation / arg.partition("::")[0]).resolve() for arg in config.args]
+        self.task_paths = [p for p in paths if p.is_dir() and (is_task_dir(p) or p.name == "task_suite"
+                                                               or "task_suite" in p.parent.parts)]
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.task_paths:
+            terminalreporter.write_line(
+                "cudabench: task directories were given but no model, so no benchmark items were collected; "
+                "name one, e.g. --cudabench-model=reference (offline: the tasks' own solutions), "
+                "--cudabench-model=replay:answers.jsonl or a configured model", yellow=True)

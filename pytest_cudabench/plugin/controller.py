@@ -19,7 +19,9 @@ from ..reporting.html import write_html
 from ..results import ItemResult, crashed_result
 from ..timing import stage as timing
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
-from .items import parse_item_nodeid
+from ..timing.policy import run_record as measurement_record
+from .items import CudabenchItem, parse_item_nodeid
+from .progress import ItemProgress
 from .stash import WORKER_MACHINE_KEY
 
 
@@ -35,6 +37,26 @@ class Controller:
         self.html_path: Path | None = None
         self.benchmark_path: Path | None = None
         self.report: dict[str, Any] | None = None
+        self.collected: list[str] | None = None  # node ids of the items to run, once known
+        self.stopped: str | None = None  # why the run ended early, when it did
+        self.progress = ItemProgress(config, settings.progress_s) \
+            if settings.progress_s > 0 and config.get_verbosity() > -2 else None
+
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        self._collected([i.nodeid for i in session.items if isinstance(i, CudabenchItem)])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
+        if self.collected is None:  # every worker collects the same items
+            self._collected([nodeid for nodeid in ids if parse_item_nodeid(nodeid)])
+
+    def _collected(self, nodeids: list[str]) -> None:
+        self.collected = nodeids
+        if self.progress is not None:
+            self.progress.total = len(nodeids)
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        self.stopped = "interrupted (Ctrl-C)"
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -55,6 +77,9 @@ class Controller:
             # A crashed xdist worker: the report is synthesized without our data.
             message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "worker crashed"
             self.items[report.nodeid] = crashed_result(report.nodeid, *parsed, message=message)
+        if self.progress is not None and report.when == "teardown":
+            outcomes = [i.get("outcome") for i in self.items.values()]
+            self.progress.update(len(self.items), outcomes.count("failed"), outcomes.count("error"))
 
     def run_metadata(self) -> dict[str, Any]:
         s = self.settings
@@ -85,11 +110,21 @@ class Controller:
             "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
                                       "measured median (cold L2), mean over the benchmark scales",
             "ncu_performance_definition": timing.NCU_DEFINITION if s.perf == "ncu" else None,
+            "measurement": measurement_record(),
             "usage": usage_totals(items),
+            "collected_items": len(self.collected) if self.collected is not None else len(items),
+            "complete": self.stopped is None and (self.collected is None or len(items) >= len(self.collected)),
+            "stopped": self.stopped,
         }
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.config.option.collectonly:
+            return  # nothing ran: a report would claim a run of zero items
+        if self.stopped is None and (session.shouldfail or session.shouldstop):
+            self.stopped = f"stopped early: {session.shouldfail or session.shouldstop}"
+        if self.stopped is None and session.exitstatus == pytest.ExitCode.INTERRUPTED:
+            self.stopped = "interrupted"
         self.report = report_mod.build_report(self.run_metadata(), list(self.items.values()), self.collection_errors)
         self.report_path = report_mod.write_json(self.report, self.settings.report_path / f"{self.settings.run_id}.json")
         self.add_junit_suite_properties()
@@ -113,6 +148,11 @@ class Controller:
             xml.add_global_property(f"cudabench.{name}", value)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
+        if self.config.option.collectonly:
+            count = len(self.collected or [])
+            terminalreporter.write_line(f"cudabench: --collect-only: {count} items collected, none ran; no report "
+                                        "written")
+            return
         if self.report is None:
             return
         terminalreporter.write_sep("=", f"cudabench: {self.settings.model}, seed {self.settings.seed}")

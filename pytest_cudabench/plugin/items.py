@@ -14,6 +14,7 @@ from ..generation.models import GenerationRequest, NoAnswer
 from ..generation.prompts import messages, prompt_hash
 from ..pipeline import Evaluation
 from ..tasks.loader import Task, find_suite_root, load_task
+from ..tasks.sets import task_sets
 from .stash import GENERATOR_KEY, SETTINGS_KEY
 
 
@@ -24,8 +25,6 @@ class TaskDirectory(pytest.Directory):
         settings = self.config.stash[SETTINGS_KEY]
         task = load_task(self.path, find_suite_root(self.path))
         self.config.addinivalue_line("markers", f"{task.domain}: tasks of domain {task.domain}")
-        for tag in task.tags:
-            self.config.addinivalue_line("markers", f"{tag}: tasks tagged {tag}")
         for level in settings.levels:
             for sample in range(settings.samples):
                 yield CudabenchItem.from_parent(self, name=item_name(level, sample), task=task, level=level,
@@ -72,7 +71,7 @@ class CudabenchItem(pytest.Item):
         self.task = task
         self.level = level
         self.sample = sample
-        for marker in ("cudabench", f"level{level}", task.tier, task.domain, *task.tags):
+        for marker in ("cudabench", f"level{level}", task.tier, task.domain, *task_sets(task)):
             self.add_marker(marker)
         self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
         self.answer: str | None = None

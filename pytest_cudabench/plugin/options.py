@@ -161,4 +161,13 @@ def build_settings(config: pytest.Config) -> Settings | None:
     seed = values.pop("seed")
     return Settings(**{k: v for k, v in values.items() if v is not None},
                     seed=new_seed() if seed is None else seed, run_id=new_run_id(values["model"]),
-                    rootdir=str(rootdir), project=project)
+                    rootdir=str(paths_base(config)), project=project)
+
+
+def paths_base(config: pytest.Config) -> Path:
+    """What relative report and cache directories are relative to: the directory of the ini file that configures
+    the run, else where pytest was started (not pytest's rootdir, which for a suite outside the project is the
+    common parent of both)."""
+    if config.inipath is not None:
+        return Path(config.inipath).parent
+    return Path(config.invocation_params.dir)

@@ -10,10 +10,58 @@ import pytest
 
 from ..errors import TaskError
 from ..generation.models import GenerationRequest
-from ..generation.service import GenerationProgress
+from ..generation.service import GenerationProgress, estimate_line
 from ..tasks.loader import Task, find_suite_root, load_task
 from .items import CudabenchItem, generation_request, parse_item_nodeid
 from .stash import GENERATOR_KEY
+
+
+def write_live_line(config: pytest.Config, line: str) -> None:
+    """A line on the terminal while items run (from any thread), on a line of its own."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return
+    # Lines written while an item runs would land in its captured output; pytest's live logging suspends
+    # capture the same way.
+    with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+        reporter.ensure_newline()  # pytest starts the next progress line afresh
+        reporter.write_line(line)
+
+
+def duration_text(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m{seconds:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
+
+
+class ItemProgress:
+    """Controller only: on long runs, every `interval` seconds (at least 30) as items finish, how many are done
+    and an ETA from the pace so far."""
+
+    def __init__(self, config: pytest.Config, interval: float, start: float | None = None):
+        self.config = config
+        self.interval = max(interval, 30.0)
+        self.started = time.monotonic() if start is None else start
+        self.next_line = self.started + self.interval
+        self.total = 0
+
+    def update(self, done: int, failed: int, errors: int, now: float | None = None) -> str | None:
+        now = time.monotonic() if now is None else now
+        if not self.total or done >= self.total or now < self.next_line or done == 0:
+            return None
+        self.next_line = now + self.interval
+        elapsed = now - self.started
+        eta = elapsed / done * (self.total - done)
+        line = (f"cudabench: {done}/{self.total} items done ({failed} failed, {errors} errors), elapsed "
+                f"{duration_text(elapsed)}, ETA {duration_text(eta)}")
+        write_live_line(self.config, line)
+        return line
 
 
 class ProgressLine:
@@ -50,13 +98,17 @@ class ProgressLine:
                     tasks[path] = load_task(directory, find_suite_root(directory))
                 except TaskError:
                     tasks[path] = None  # its collection error is reported elsewhere
-            if tasks[path] is not None:
-                requests.append(generation_request(tasks[path], level, sample))
+            task = tasks[path]
+            if task is not None:
+                requests.append(generation_request(task, level, sample))
         if requests:
             self.start(requests)
 
     def start(self, requests: list[GenerationRequest]) -> None:
         service = self.config.stash[GENERATOR_KEY]
+        estimate = estimate_line(service, requests)
+        if estimate:
+            write_live_line(self.config, estimate)
         self.progress = GenerationProgress(service.cache, [service.key(r) for r in requests], service.run_id,
                                            regenerate=service.settings.regenerate)
         self._thread = threading.Thread(target=self._watch, name="cudabench-progress", daemon=True)
@@ -79,15 +131,7 @@ class ProgressLine:
             if line == self._last_line:
                 return
             self._last_line = line
-            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-            capture = self.config.pluginmanager.get_plugin("capturemanager")
-            if reporter is None:
-                return
-            # Lines written while an item runs would land in its captured output; pytest's live logging suspends
-            # capture the same way.
-            with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-                reporter.ensure_newline()  # pytest starts the next progress line afresh
-                reporter.write_line(line)
+            write_live_line(self.config, line)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_sessionfinish(self) -> None:

@@ -1,11 +1,15 @@
 """The HTML report: one self-contained page (inline CSS, JS and SVG; no network) rendered from a JSON report.
 
+The page is templates/report.html with static/report.css and static/report.js inlined (package files); each section
+is an autoescaping HtmlTemplate, so every value from the report is escaped unless it is Markup (built here from
+escaped parts); the SVG charts are built in Python.
+
 Sections: headline scores; per-domain and per-level bar charts (compile rate, correct rate, mean Performance-Score);
 a roofline chart of every timed item and scale under the GPU's roof; a filterable table of items with their stage
 outcomes, error messages and syntax-highlighted sources.
 
 Everything that comes from the report is HTML-escaped here, in Python: model answers are untrusted. The page's only
-script is the static one below, and a Content-Security-Policy allows that script alone (by its hash), so even a
+script is static/report.js, and a Content-Security-Policy allows that script alone (by its hash), so even a
 hole in the escaping could not run injected code.
 """
 
@@ -15,13 +19,16 @@ import base64
 import hashlib
 import html
 import math
-import os
 import re
+import string
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
 from ..pipeline import STAGES
+from ..source.lexer import scan
 from .report import NOT_MEASURED
 from .report import format_score as score
 
@@ -30,8 +37,36 @@ PALETTE = ("#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b
            "#bab0ac", "#1f77b4", "#17becf", "#8c564b", "#bcbd22")
 
 
-def esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+class Markup(str):
+    """Text that is HTML already (escaped parts, our own tags, an SVG chart): templates insert it as it is."""
+
+    __slots__ = ()
+
+
+def esc(value: Any) -> Markup:
+    """`value` escaped for HTML text and attribute values; Markup is returned as it is (never escaped twice)."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(html.escape("" if value is None else str(value), quote=True))
+
+
+def join_html(parts: Iterable[Any], separator: Markup = Markup("")) -> Markup:
+    return Markup(separator.join(esc(part) for part in parts))
+
+
+class HtmlTemplate:
+    """A string.Template that autoescapes: every value substituted is escaped unless it is Markup; a missing or
+    unknown placeholder is an error."""
+
+    def __init__(self, text: str):
+        self.template = string.Template(text)
+        self.names = {m.group("named") or m.group("braced") for m in self.template.pattern.finditer(text)} - {None}
+
+    def __call__(self, **values: Any) -> Markup:
+        extra = set(values) - self.names
+        if extra:
+            raise KeyError(f"HtmlTemplate has no placeholder {', '.join(sorted(extra))}")
+        return Markup(self.template.substitute({name: esc(value) for name, value in values.items()}))
 
 
 # --- a small CUDA/C++ highlighter -----------------------------------------------------------------------------
@@ -57,33 +92,44 @@ BUILTINS = frozenset("""
     atomicOr atomicXor cudaMalloc cudaFree cudaMemcpy cudaMemset cudaDeviceSynchronize cudaGetLastError
     cudaMemcpyAsync cudaStreamSynchronize
 """.split())
-_TOKEN = re.compile(r"""
-      (?P<c>//[^\n]*|/\*.*?(?:\*/|\Z))
-    | (?P<p>^[ \t]*\#[^\n]*)
-    | (?P<s>"(?:\\.|[^"\\\n])*"?|'(?:\\.|[^'\\\n])*'?)
-    | (?P<n>(?<![\w.])(?:0[xX][0-9a-fA-F']+|0[bB][01']+|\d[\d']*(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)
-            [uUlLfF]*)
-    | (?P<w>[A-Za-z_]\w*)
-""", re.S | re.M | re.X)
-_CLASS = {"c": "hc", "p": "hp", "s": "hs", "n": "hn"}
+_CLASS = {"comment": "hc", "str": "hs", "chr": "hs", "num": "hn"}
 
 
-def highlight(source: str) -> str:
+def highlight(source: str) -> Markup:
     """Escaped HTML of a CUDA/C++ source with <span class=...> around keywords (hk), types (ht), CUDA built-ins
-    (hb), strings (hs), comments (hc), numbers (hn) and preprocessor lines (hp)."""
+    (hb), strings (hs), comments (hc), numbers (hn) and preprocessor lines (hp); tokens from source.lexer."""
     out: list[str] = []
     position = 0
-    for match in _TOKEN.finditer(source):
-        if match.start() > position:
-            out.append(esc(source[position:match.start()]))
-        kind, text = match.lastgroup or "", match.group()
-        css = _CLASS.get(kind)
-        if kind == "w":
+    directive: tuple[int, int] | None = None  # span of the preprocessor tokens being gathered into one hp span
+
+    def flush_directive() -> None:
+        nonlocal directive
+        if directive:
+            out.append(f'<span class="hp">{esc(source[directive[0]:directive[1]])}</span>')
+            directive = None
+
+    for token in scan(source):
+        if token.pp and token.kind != "comment":
+            if directive is None:
+                out.append(esc(source[position:token.start]))
+                directive = (token.start, token.end)
+            else:
+                directive = (directive[0], token.end)
+            position = token.end
+            continue
+        flush_directive()
+        css = _CLASS.get(token.kind)
+        if token.kind == "id":
+            text = token.text
             css = "hk" if text in KEYWORDS else "ht" if text in TYPES else "hb" if text in BUILTINS else None
-        out.append(f'<span class="{css}">{esc(text)}</span>' if css else esc(text))
-        position = match.end()
+        if css is None and token.kind != "comment":
+            continue  # plain text: escaped with what follows
+        out.append(esc(source[position:token.start]))
+        out.append(f'<span class="{css}">{esc(source[token.start:token.end])}</span>')
+        position = token.end
+    flush_directive()
     out.append(esc(source[position:]))
-    return "".join(out)
+    return Markup("".join(out))
 
 
 # --- number formatting --------------------------------------------------------------------------------------------
@@ -412,13 +458,18 @@ def refinement_section(report: dict[str, Any]) -> str:
 
 
 # --- page sections ------------------------------------------------------------------------------------------------
+# Each section is an HtmlTemplate: every value put into it is escaped unless it is Markup (built here, from escaped
+# parts, or an SVG chart).
 
-def _card(label: str, value: str, sub: str = "", big: bool = False) -> str:
-    return (f'<div class="card{" big" if big else ""}"><div class="cl">{esc(label)}</div>'
-            f'<div class="cv">{esc(value)}</div>{f"<div class=cs>{esc(sub)}</div>" if sub else ""}</div>')
+_CARD = HtmlTemplate('<div class="card$big"><div class="cl">$label</div><div class="cv">$value</div>$sub</div>')
+_CARD_SUB = HtmlTemplate('<div class=cs>$sub</div>')
 
 
-def headline(report: dict[str, Any]) -> str:
+def _card(label: str, value: str, sub: str = "", big: bool = False) -> Markup:
+    return _CARD(big=" big" if big else "", label=label, value=value, sub=_CARD_SUB(sub=sub) if sub else "")
+
+
+def headline(report: dict[str, Any]) -> Markup:
     run = report.get("run") or {}
     overall = (report.get("aggregates") or {}).get("overall") or {}
     t = report.get("totals") or {}
@@ -447,10 +498,13 @@ def headline(report: dict[str, Any]) -> str:
         _card("Duration", seconds(duration) if duration is not None else "-",
               f"{run.get('started', '')} → {run.get('finished', '')}"),
     ]
-    return '<section class="cards">' + "".join(cards) + "</section>"
+    return HtmlTemplate('<section class="cards">$cards</section>')(cards=join_html(cards))
 
 
-def _stage_chips(item: dict[str, Any]) -> str:
+_CHIP = HtmlTemplate('<span class="chip $css" title="$tip">$name</span>')
+
+
+def _stage_chips(item: dict[str, Any]) -> Markup:
     stages = item.get("stages") if isinstance(item.get("stages"), dict) else {}
     names = list(STAGES) + [s for s in stages if s not in STAGES]
     chips = []
@@ -458,7 +512,7 @@ def _stage_chips(item: dict[str, Any]) -> str:
         record = stages.get(name)
         if record is None:
             if name in STAGES:
-                chips.append(f'<span class="chip none" title="{esc(name)}: not reached">{esc(name)}</span>')
+                chips.append(_CHIP(css="none", tip=f"{name}: not reached", name=name))
             continue
         status = str(record.get("status", "?")) if isinstance(record, dict) else str(record)
         tip = f"{name}: {status}"
@@ -468,49 +522,58 @@ def _stage_chips(item: dict[str, Any]) -> str:
             if record.get("message"):
                 tip += f"\n{record['message']}"
         css = re.sub(r"[^a-z-]", "", status.lower()) or "unknown"
-        chips.append(f'<span class="chip s-{css}" title="{esc(tip)}">{esc(name)}</span>')
-    return "".join(chips)
+        chips.append(_CHIP(css=f"s-{css}", tip=tip, name=name))
+    return join_html(chips)
 
 
-def _scales_table(scales: list[dict[str, Any]]) -> str:
+_SCALE_ROW = HtmlTemplate("<tr><td>$sizes</td><td>$median</td><td>$iqr</td><td>$n</td><td>$converged</td>"
+                          "<td>$achieved</td><td>$bandwidth</td><td>$bound</td><td>$score</td></tr>")
+_SCALES = HtmlTemplate('<table class="scales"><tr><th>sizes</th><th>median</th><th>IQR</th><th>n</th>'
+                       '<th>converged</th><th>achieved</th><th>bandwidth</th><th>bound</th><th>score</th></tr>'
+                       "$rows</table>")
+
+
+def _scales_table(scales: list[dict[str, Any]]) -> Markup:
     rows = []
     for s in scales:
         median, flops, nbytes = (_number(s.get(k)) for k in ("median_s", "flops", "bytes"))
-        sizes = ", ".join(f"{k}={v}" for k, v in (s.get("sizes") or {}).items())
-        rows.append(f"<tr><td>{esc(sizes)}</td><td>{esc(seconds(median))}</td>"
-                    f"<td>{esc(seconds(_number(s.get('iqr_s'))))}</td><td>{esc(s.get('n', '-'))}</td>"
-                    f"<td>{'yes' if s.get('converged') else 'no'}</td>"
-                    f"<td>{esc(si(flops / median, 'FLOP/s') if flops and median else '-')}</td>"
-                    f"<td>{esc(si(nbytes / median, 'B/s') if nbytes and median else '-')}</td>"
-                    f"<td>{esc(seconds(_number(s.get('bound_s'))))}</td>"
-                    f"<td>{esc(score(_number(s.get('score'))))}</td></tr>")
-    return ('<table class="scales"><tr><th>sizes</th><th>median</th><th>IQR</th><th>n</th><th>converged</th>'
-            '<th>achieved</th><th>bandwidth</th><th>bound</th><th>score</th></tr>' + "".join(rows) + "</table>")
+        rows.append(_SCALE_ROW(
+            sizes=", ".join(f"{k}={v}" for k, v in (s.get("sizes") or {}).items()), median=seconds(median),
+            iqr=seconds(_number(s.get("iqr_s"))), n=s.get("n", "-"), converged="yes" if s.get("converged") else "no",
+            achieved=si(flops / median, "FLOP/s") if flops and median else "-",
+            bandwidth=si(nbytes / median, "B/s") if nbytes and median else "-",
+            bound=seconds(_number(s.get("bound_s"))), score=score(_number(s.get("score")))))
+    return _SCALES(rows=join_html(rows))
 
 
-def _details(item: dict[str, Any]) -> str:
+_DETAIL_TEXT = HtmlTemplate('<div class="dh">$heading</div><pre class="msg">$text</pre>')
+_DETAIL_TIMING = HtmlTemplate('<div class="dh">timing</div>$table')
+_DETAIL_SOURCE = HtmlTemplate('<details class="src"><summary>$summary</summary><pre class="code">$code</pre></details>')
+_NO_DETAILS = Markup('<span class="muted">no details</span>')
+
+
+def _details(item: dict[str, Any]) -> Markup:
     parts = []
     message = item.get("message")
     if message:
-        parts.append(f'<div class="dh">message</div><pre class="msg">{esc(message)}</pre>')
+        parts.append(_DETAIL_TEXT(heading="message", text=message))
     stages = item.get("stages") if isinstance(item.get("stages"), dict) else {}
     compile_record = stages.get("compile") if isinstance(stages.get("compile"), dict) else {}
     if compile_record.get("log") and compile_record.get("status") != "passed":
-        parts.append(f'<div class="dh">compiler output</div><pre class="msg">{esc(compile_record["log"])}</pre>')
+        parts.append(_DETAIL_TEXT(heading="compiler output", text=compile_record["log"]))
     scales = timing_scales(item)
     if scales:
-        parts.append('<div class="dh">timing</div>' + _scales_table(scales))
+        parts.append(_DETAIL_TIMING(table=_scales_table(scales)))
     source = item.get("source")
     if isinstance(source, str) and source:
         lines = source.count("\n") + (0 if source.endswith("\n") else 1)
-        parts.append(f'<details class="src"><summary>source ({lines} lines)</summary>'
-                     f'<pre class="code"><code>{highlight(source)}</code></pre></details>')
+        parts.append(_DETAIL_SOURCE(summary=f"source ({lines} lines)",
+                                    code=HtmlTemplate("<code>$code</code>")(code=highlight(source))))
     else:
         content = (item.get("generation") or {}).get("content") if isinstance(item.get("generation"), dict) else None
         if content:
-            parts.append(f'<details class="src"><summary>raw answer (no source extracted)</summary>'
-                         f'<pre class="code">{esc(content)}</pre></details>')
-    return "".join(parts) or '<span class="muted">no details</span>'
+            parts.append(_DETAIL_SOURCE(summary="raw answer (no source extracted)", code=content))
+    return join_html(parts) if parts else _NO_DETAILS
 
 
 def _search_text(item: dict[str, Any]) -> str:
@@ -519,7 +582,20 @@ def _search_text(item: dict[str, Any]) -> str:
     return " ".join(str(f) for f in fields if f is not None).lower()
 
 
-def items_table(items: list[dict[str, Any]]) -> str:
+_ITEM = HtmlTemplate(
+    '<tbody class="item" data-outcome="$outcome" data-domain="$domain" data-level="$level" data-search="$search">'
+    '<tr class="main"><td><span class="task" title="$nodeid">$task</span><div class="muted">$title</div></td>'
+    '<td>$domain</td><td class="num">$level</td><td class="num">$sample</td>'
+    '<td><span class="badge o-$outcome">$outcome</span></td><td class="chips">$chips</td>'
+    '<td class="num">$perf</td><td class="num">$speedup</td><td class="msgcell">$message</td></tr>'
+    '<tr class="detail"><td colspan="9"><details><summary>details</summary>$details</details></td></tr>'
+    "</tbody>")
+_ITEMS = HtmlTemplate(
+    '<table id="items"><thead><tr><th>task</th><th>domain</th><th>level</th><th>sample</th><th>outcome</th>'
+    "<th>stages</th><th>perf-score</th><th>speedup</th><th>message</th></tr></thead>$bodies</table>")
+
+
+def items_table(items: list[dict[str, Any]]) -> Markup:
     bodies = []
     for item in items:
         outcome = str(item.get("outcome") or "error")
@@ -527,138 +603,47 @@ def items_table(items: list[dict[str, Any]]) -> str:
         if len(first_line) > 140:
             first_line = first_line[:139] + "…"
         perf, speedup = _number(item.get("performance_score")), _number(item.get("speedup"))
-        bodies.append(
-            f'<tbody class="item" data-outcome="{esc(outcome)}" data-domain="{esc(item.get("domain"))}" '
-            f'data-level="{esc(item.get("level"))}" data-search="{esc(_search_text(item))}">'
-            f'<tr class="main"><td><span class="task" title="{esc(item.get("nodeid"))}">{esc(item.get("task"))}</span>'
-            f'<div class="muted">{esc(item.get("title"))}</div></td>'
-            f'<td>{esc(item.get("domain"))}</td><td class="num">{esc(item.get("level"))}</td>'
-            f'<td class="num">{esc(item.get("sample"))}</td>'
-            f'<td><span class="badge o-{esc(outcome)}">{esc(outcome)}</span></td>'
-            f'<td class="chips">{_stage_chips(item)}</td>'
-            f'<td class="num">{esc(score(perf) if perf is not None else "-")}</td>'
-            f'<td class="num">{esc(f"{speedup:.2f}×" if speedup is not None else "-")}</td>'
-            f'<td class="msgcell">{esc(first_line)}</td></tr>'
-            f'<tr class="detail"><td colspan="9"><details><summary>details</summary>{_details(item)}</details>'
-            f'</td></tr>'
-            f'</tbody>')
-    return ('<table id="items"><thead><tr><th>task</th><th>domain</th><th>level</th><th>sample</th><th>outcome</th>'
-            '<th>stages</th><th>perf-score</th><th>speedup</th><th>message</th></tr></thead>'
-            + "".join(bodies) + "</table>")
+        bodies.append(_ITEM(
+            outcome=outcome, domain=item.get("domain"), level=item.get("level"), search=_search_text(item),
+            nodeid=item.get("nodeid"), task=item.get("task"), title=item.get("title"), sample=item.get("sample"),
+            chips=_stage_chips(item), perf=score(perf) if perf is not None else "-",
+            speedup=f"{speedup:.2f}×" if speedup is not None else "-", message=first_line, details=_details(item)))
+    return _ITEMS(bodies=join_html(bodies))
 
 
-def _options(values: Iterable[str], label: str) -> str:
-    return f'<option value="">{esc(label)}</option>' + "".join(
-        f'<option value="{esc(v)}">{esc(v)}</option>' for v in values)
+_OPTION = HtmlTemplate('<option value="$value">$label</option>')
 
 
-def filters(items: list[dict[str, Any]]) -> str:
+def _options(values: Iterable[str], label: str) -> Markup:
+    return join_html([_OPTION(value="", label=label)] + [_OPTION(value=v, label=v) for v in values])
+
+
+_FILTERS = HtmlTemplate(
+    '<div class="filters">'
+    '<input id="f-text" type="search" placeholder="filter: task, message, stage… (all words must match)" '
+    'aria-label="text filter">'
+    '<select id="f-outcome" aria-label="outcome">$outcomes</select>'
+    '<select id="f-domain" aria-label="domain">$domains</select>'
+    '<select id="f-level" aria-label="level">$levels</select>'
+    '<button id="f-expand" type="button">expand all</button>'
+    '<span id="f-count">$count items</span></div>')
+
+
+def filters(items: list[dict[str, Any]]) -> Markup:
     outcomes = [o for o in ("passed", "failed", "skipped", "error") if any(i.get("outcome") == o for i in items)]
     domains = sorted({str(i.get("domain")) for i in items})
     levels = sorted({str(i.get("level")) for i in items}, key=lambda v: (len(v), v))
-    return ('<div class="filters">'
-            '<input id="f-text" type="search" placeholder="filter: task, message, stage… (all words must match)" '
-            'aria-label="text filter">'
-            f'<select id="f-outcome" aria-label="outcome">{_options(outcomes, "all outcomes")}</select>'
-            f'<select id="f-domain" aria-label="domain">{_options(domains, "all domains")}</select>'
-            f'<select id="f-level" aria-label="level">{_options(levels, "all levels")}</select>'
-            '<button id="f-expand" type="button">expand all</button>'
-            f'<span id="f-count">{len(items)} items</span></div>')
+    return _FILTERS(outcomes=_options(outcomes, "all outcomes"), domains=_options(domains, "all domains"),
+                    levels=_options(levels, "all levels"), count=len(items))
 
 
-CSS = """
-*{box-sizing:border-box}body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1d2330;
-background:#f5f6f8}header{background:#1d2330;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
-header .sub{color:#aab3c5;font-size:12px}main{padding:16px 24px;max-width:1400px}
-h2{font-size:16px;margin:16px 0 8px}.cards{display:flex;flex-wrap:wrap;gap:8px}
-.card{background:#fff;border:1px solid #dde1e8;border-radius:6px;padding:6px 12px;min-width:110px}
-.card.big{border-color:#4e79a7;background:#eef3fa}.cl{font-size:11px;color:#5b6475;text-transform:uppercase;
-letter-spacing:.04em}.cv{font-size:19px;font-weight:600}.card.big .cv{font-size:24px}.cs{font-size:11px;color:#5b6475}
-.charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}.charts .panel{flex:1 1 330px;max-width:460px}
-svg.bars{width:100%}.panel{background:#fff;border:1px solid #dde1e8;border-radius:6px;
-padding:10px;overflow-x:auto}svg.chart{max-width:100%;height:auto;font-size:11px}svg .ctitle{font-size:13px;
-font-weight:600;fill:#1d2330}svg .grid{stroke:#e3e6ec;stroke-width:1}svg .tick{fill:#5b6475;font-size:10px}
-svg .label{fill:#1d2330;font-size:11px}svg .val{fill:#1d2330;font-size:9px}svg .na{fill:#8a93a5;font-size:9px;
-font-style:italic}svg .axis{fill:#1d2330;font-size:12px}svg .plotbg{fill:#fbfcfd;stroke:#c9ced8}
-svg .roof{fill:none;stroke:#1d2330;stroke-width:2.5}svg .roof2{fill:none;stroke:#8a93a5;stroke-width:1.2;
-stroke-dasharray:5 4}svg .rooflabel{fill:#39414f;font-size:10px}svg .pt{stroke:#fff;stroke-width:1;opacity:.9}
-svg .note{fill:#5b6475;font-size:12px}svg .bignote{fill:#c0392b;font-size:16px;font-weight:600}
-.filters{display:flex;flex-wrap:wrap;gap:8px;align-items:center;margin-bottom:8px}
-.filters input{flex:1;min-width:260px;padding:5px 8px;border:1px solid #c9ced8;border-radius:4px}
-.filters select,.filters button{padding:4px 6px;border:1px solid #c9ced8;border-radius:4px;background:#fff}
-#f-count{color:#5b6475;font-size:12px}table{border-collapse:collapse}#items{width:100%;background:#fff;
-border:1px solid #dde1e8}#items th{text-align:left;font-size:12px;color:#5b6475;border-bottom:2px solid #dde1e8;
-padding:6px;position:sticky;top:0;background:#fff}#items td{padding:5px 6px;vertical-align:top}
-#items tbody.item{border-top:1px solid #e8ebf0}#items tr.detail td{padding-top:0}.num{text-align:right;
-white-space:nowrap}.task{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px;font-weight:600}
-.muted{color:#8a93a5;font-size:11px}.msgcell{color:#8b2a20;font-size:12px;max-width:420px;word-break:break-word}
-.badge{padding:1px 7px;border-radius:9px;font-size:11px;font-weight:600;color:#fff}.o-passed{background:#3f8f4f}
-.o-failed{background:#c0392b}.o-error{background:#8e44ad}.o-skipped{background:#8a93a5}
-.chips{white-space:nowrap}.chip{display:inline-block;font-size:10px;padding:0 4px;margin:0 2px 2px 0;
-border-radius:3px;border:1px solid transparent}.s-passed{background:#dff1e3;color:#25633a}.s-failed,.s-error{
-background:#f8dcd8;color:#8b2a20;border-color:#e0a49b}.s-skipped,.s-not-run{background:#eceef2;color:#5b6475;
-border-style:dashed;border-color:#b7bdc9}.none{color:#b7bdc9;border-color:#e3e6ec}.s-running{background:#fff3cd}
-details>summary{cursor:pointer;color:#4e79a7;font-size:12px}.dh{font-size:11px;text-transform:uppercase;
-color:#5b6475;margin-top:6px}pre{margin:4px 0;padding:8px;border-radius:4px;overflow-x:auto;font:12px/1.45
-ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}pre.msg{background:#fdf3f2;color:#6b1f17;white-space:pre-wrap}
-pre.code{background:#1e2230;color:#e6e9ef;max-height:520px}.hk{color:#c792ea}.ht{color:#82aaff}.hb{color:#ffcb6b}
-.hs{color:#c3e88d}.hc{color:#7f8aa3;font-style:italic}.hn{color:#f78c6c}.hp{color:#89ddff}
-table.scales td,table.scales th{border:1px solid #e3e6ec;padding:2px 6px;font-size:11px}
-footer{color:#8a93a5;font-size:11px;padding:16px 24px}.errors li{font-family:ui-monospace,monospace;font-size:12px}
-"""
+def _package_file(*parts: str) -> str:
+    return resources.files(__package__).joinpath(*parts).read_text(encoding="utf-8")
 
-JS = """
-(function () {
-  'use strict';
-  var text = document.getElementById('f-text'), outcome = document.getElementById('f-outcome');
-  var domain = document.getElementById('f-domain'), level = document.getElementById('f-level');
-  var count = document.getElementById('f-count'), expand = document.getElementById('f-expand');
-  var rows = Array.prototype.slice.call(document.querySelectorAll('#items tbody.item'));
-  var fields = {q: text, outcome: outcome, domain: domain, level: level};
-  function apply(updateHash) {
-    var words = text.value.toLowerCase().split(/\\s+/).filter(Boolean), shown = 0;
-    rows.forEach(function (row) {
-      var d = row.dataset, ok = (!outcome.value || d.outcome === outcome.value) &&
-        (!domain.value || d.domain === domain.value) && (!level.value || d.level === level.value) &&
-        words.every(function (w) { return d.search.indexOf(w) >= 0; });
-      row.hidden = !ok;
-      if (ok) { shown++; }
-    });
-    count.textContent = shown + ' of ' + rows.length + ' items';
-    document.body.setAttribute('data-shown', String(shown));
-    if (updateHash) {
-      var params = [];
-      Object.keys(fields).forEach(function (k) {
-        if (fields[k].value) { params.push(k + '=' + encodeURIComponent(fields[k].value)); }
-      });
-      try { history.replaceState(null, '', params.length ? '#' + params.join('&') : location.pathname); } catch (e) {}
-    }
-  }
-  location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
-    var i = pair.indexOf('='), key = pair.slice(0, i), el = fields[key];
-    if (i > 0 && el) {
-      var value = '';
-      try { value = decodeURIComponent(pair.slice(i + 1)); } catch (e) {}
-      var known = Array.prototype.some.call(el.options || [], function (o) { return o.value === value; });
-      if (el.tagName === 'SELECT' && !known) { return; }
-      el.value = value;
-    }
-  });
-  text.addEventListener('input', function () { apply(true); });
-  [outcome, domain, level].forEach(function (el) { el.addEventListener('change', function () { apply(true); }); });
-  expand.addEventListener('click', function () {
-    var open = expand.textContent === 'expand all';
-    rows.forEach(function (row) {
-      if (!row.hidden) {
-        Array.prototype.forEach.call(row.querySelectorAll('details'), function (d) { d.open = open; });
-      }
-    });
-    expand.textContent = open ? 'collapse all' : 'expand all';
-  });
-  apply(false);
-  document.body.setAttribute('data-ready', '1');
-})();
-"""
+
+CSS = _package_file("static", "report.css")
+JS = _package_file("static", "report.js")
+PAGE = HtmlTemplate(_package_file("templates", "report.html"))
 
 
 def _csp() -> str:
@@ -667,7 +652,10 @@ def _csp() -> str:
             "base-uri 'none'; form-action 'none'")
 
 
-def _footer(report: dict[str, Any]) -> str:
+_FOOTER = HtmlTemplate("<footer>$bits<br>schema: $schema</footer>")
+
+
+def _footer(report: dict[str, Any]) -> Markup:
     run = report.get("run") or {}
     bits = []
     peaks = run.get("peaks") if isinstance(run.get("peaks"), dict) else None
@@ -684,49 +672,33 @@ def _footer(report: dict[str, Any]) -> str:
     command = run.get("command")
     if command:
         bits.append("command: " + (" ".join(map(str, command)) if isinstance(command, list) else str(command)))
-    return "<footer>" + "<br>".join(esc(b) for b in bits) + f"<br>schema: {esc(report.get('schema'))}</footer>"
+    return _FOOTER(bits=join_html(bits, Markup("<br>")), schema=report.get("schema"))
+
+
+_ERRORS = HtmlTemplate('<h2>Collection errors</h2><ul class="errors">$rows</ul>')
+_ERROR = HtmlTemplate("<li>$path: $message</li>")
 
 
 def render(report: dict[str, Any]) -> str:
     run = report.get("run") or {}
     aggregates = report.get("aggregates") or {}
     items = [i for i in report.get("items") or [] if isinstance(i, dict)]
-    title = f"CUDABench report: {run.get('model', '?')} ({run.get('id', '')})"
-    errors = report.get("collection_errors") or []
-    error_html = ""
-    if errors:
-        error_html = ('<h2>Collection errors</h2><ul class="errors">' + "".join(
-            f"<li>{esc(e.get('path'))}: {esc(e.get('message'))}</li>" for e in errors if isinstance(e, dict))
-            + "</ul>")
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(_csp())}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head><body>"
-        f"<header><h1>CUDABench report · {esc(run.get('model', '?'))}</h1>"
-        f"<div class=\"sub\">run {esc(run.get('id', '?'))} · started {esc(run.get('started', '?'))}</div></header>"
-        "<main>"
-        + headline(report)
-        + "<h2>Roofline</h2>"
-        + f'<div class="panel">{roofline_svg(report)}</div>'
-        + refinement_section(report)
-        + '<h2>By domain, level and tier</h2><div class="charts">'
-        + f'<div class="panel">{bar_chart(aggregates.get("by_domain") or {}, "by domain")}</div>'
-        + f'<div class="panel">{bar_chart(aggregates.get("by_level") or {}, "by level", "level ")}</div>'
-        + f'<div class="panel">{bar_chart(aggregates.get("by_tier") or {}, "by tier")}</div>'
-        + "</div>"
-        + "<h2>Items</h2>" + filters(items) + items_table(items)
-        + error_html
-        + "</main>" + _footer(report)
-        + f"<script>{JS}</script></body></html>\n"
-    )
+    errors = [e for e in report.get("collection_errors") or [] if isinstance(e, dict)]
+    return PAGE(
+        csp=_csp(), title=f"CUDABench report: {run.get('model', '?')} ({run.get('id', '')})",
+        css=Markup(CSS), script=Markup(JS), model=run.get("model", "?"), run_id=run.get("id", "?"),
+        started=run.get("started", "?"), headline=headline(report),
+        # the SVG charts are built in Python and escape what they take from the report themselves
+        roofline=Markup(roofline_svg(report)), refinement=Markup(refinement_section(report)),
+        by_domain=Markup(bar_chart(aggregates.get("by_domain") or {}, "by domain")),
+        by_level=Markup(bar_chart(aggregates.get("by_level") or {}, "by level", "level ")),
+        by_tier=Markup(bar_chart(aggregates.get("by_tier") or {}, "by tier")),
+        filters=filters(items), items=items_table(items),
+        collection_errors=_ERRORS(rows=join_html(_ERROR(path=e.get("path"), message=e.get("message"))
+                                                 for e in errors)) if errors else "",
+        footer=_footer(report))
 
 
 def write_html(report: dict[str, Any], path: Path) -> Path:
     """Writes the report's HTML page to `path` (atomically) and returns the path."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(render(report), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, render(report))

@@ -5,7 +5,10 @@ JSON schema "pytest-cudabench/report/1":
                command, workers, versions{...}, machine{...} (the controller's), gpu (the controller's, else the
                workers'; null without one), peaks (what items were scored against; null when none or when items
                differ, then peaks_by_item is true and each item's stages.time.peaks says), worker_machines
-               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured
+               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured,
+               collected_items (items selected to run), complete (every one of them ran and the run was not
+               stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C; else null),
+               measurement (the timing.policy.MeasurementPolicy the time stage used, as a dict)
   totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
                {model|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
                same items as pytest's own summary counts them
@@ -42,11 +45,13 @@ import platform
 import socket
 import sys
 from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..files import atomic_write
 from ..results import OUTCOMES
-from ..timing.scoring import group_stats
+from ..timing.scoring import aggregate
 
 SCHEMA = "pytest-cudabench/report/1"
 
@@ -75,7 +80,7 @@ def machine() -> dict[str, Any]:
             "cpu_count": os.cpu_count()}
 
 
-def run_peaks(items: list[dict[str, Any]], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+def run_peaks(items: Sequence[Mapping[str, Any]], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
     """The peaks a run was scored against, and whether they differ between items. Items record the peaks they were
     scored on (calibrated or datasheet, on their worker's GPU); without timed items, the datasheet figures."""
     used: list[dict[str, Any]] = []
@@ -88,7 +93,7 @@ def run_peaks(items: list[dict[str, Any]], datasheet: dict[str, Any] | None) -> 
     return (used[0] if used else datasheet), False
 
 
-def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str, Any]:
+def totals(items: Sequence[Mapping[str, Any]], collection_errors: int = 0) -> dict[str, Any]:
     """Outcomes as cudabench judges them, errors by kind, and the same items as pytest counted them (pytest calls
     a harness error during an item's run a failure; here it is an error, never a wrong answer)."""
     counts = Counter(item.get("outcome") or "error" for item in items)
@@ -105,21 +110,12 @@ def totals(items: list[dict[str, Any]], collection_errors: int = 0) -> dict[str,
     return result
 
 
-def aggregate_group(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """scoring.aggregate's statistics of one group, plus `mean_performance_score` (over correct, measured items:
-    the figure people read first; both other definitions stay beside it) and `refinement`."""
-    stats = group_stats(items)
-    stats["mean_performance_score"] = stats.get("mean_performance_score_correct")
-    stats["refinement"] = refinement_stats(items)
-    return stats
-
-
 def _geomean(values: list[float]) -> float | None:
     values = [v for v in values if isinstance(v, (int, float)) and v > 0]
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
 
 
-def refinement_stats(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+def refinement_stats(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """What refinement gained over a group: items refined (rounds ran) and improved (a later round kept), the
     geometric means of the gain (first answer's time / kept one's) and of the speedups before and after, the mean
     Performance-Score gain, candidates asked and wrong ones (never kept). None when no item was refined or tried."""
@@ -144,18 +140,22 @@ def refinement_stats(items: list[dict[str, Any]]) -> dict[str, Any] | None:
 _TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
-def aggregates(items: list[dict[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {"overall": aggregate_group(items)}
+def aggregates(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """The report's `aggregates`: scoring.aggregate over all items and grouped by level, domain and tier (tiers
+    in their own order, easy to hard)."""
+    result: dict[str, Any] = {"overall": {**aggregate(items)["all"], "refinement": refinement_stats(items)}}
     for key in ("level", "domain", "tier"):
-        groups: dict[str, list] = defaultdict(list)
+        groups = aggregate(items, key)
+        members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
         for item in items:
-            groups[str(item.get(key))].append(item)
+            members[str(item.get(key))].append(item)
         order = (lambda name: (_TIER_ORDER.get(name, len(_TIER_ORDER)), name)) if key == "tier" else None
-        result[f"by_{key}"] = {name: aggregate_group(groups[name]) for name in sorted(groups, key=order)}
+        result[f"by_{key}"] = {name: {**groups[name], "refinement": refinement_stats(members[name])}
+                               for name in sorted(groups, key=order)}
     return result
 
 
-def build_report(run: dict[str, Any], items: list[dict[str, Any]],
+def build_report(run: dict[str, Any], items: Sequence[Mapping[str, Any]],
                  collection_errors: list[dict[str, str]]) -> dict[str, Any]:
     items = sorted(items, key=lambda i: (i.get("task") or "", i.get("level") or 0, i.get("sample") or 0,
                                          i.get("nodeid") or ""))
@@ -170,11 +170,7 @@ def build_report(run: dict[str, Any], items: list[dict[str, Any]],
 
 
 def write_json(report: dict[str, Any], path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(report, indent=1, sort_keys=False, default=str))
-    os.replace(tmp, path)
-    return path
+    return atomic_write(path, json.dumps(report, indent=1, sort_keys=False, default=str))
 
 
 def _pct(value: float | None) -> str:
@@ -231,7 +227,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
     lines.extend(refinement_lines(report))
-    reasons = Counter()
+    reasons: Counter[str] = Counter()
     for item in report["items"]:
         if item.get("outcome") in ("failed", "error"):
             stage = item.get("failed_stage") or "?"
@@ -242,6 +238,10 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         for reason, count in reasons.most_common(5):
             lines.append(f"  {count:>4} x {reason}")
     t = report["totals"]
+    if run.get("complete") is False:
+        lines.append(f"run incomplete: {t['collected']} of {run.get('collected_items')} items ran"
+                     + (f" ({run['stopped']})" if run.get("stopped") else "")
+                     + "; rates cover the items that ran")
     kinds = ", ".join(f"{kind} {n}" for kind, n in (t.get("errors_by_kind") or {}).items())
     lines.append(f"totals: {t['collected']} collected = {t['passed']} passed + {t['failed']} failed + "
                  f"{t['skipped']} skipped + {t['error']} errors" + (f" ({kinds})" if kinds else ""))

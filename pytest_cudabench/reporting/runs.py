@@ -20,14 +20,12 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ..errors import MergeError
+from ..files import atomic_write
 from .report import SCHEMA, build_report, run_peaks
 
 METRICS = ("compile_rate", "correct_rate", "mean_performance_score", "cudabench_score")
 GATED = ("correct_rate", "cudabench_score")  # an overall drop beyond the threshold fails `compare`
-
-
-class MergeError(ValueError):
-    """Reports that cannot be merged (different models without force, wrong schema)."""
 
 
 class MergeWarning(UserWarning):
@@ -230,8 +228,7 @@ def main_compare(argv: list[str] | None = None) -> int:
     result = compare_reports(a, b, args.threshold)
     print("\n".join(compare_lines(result, args.all)))
     if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(result, indent=1))
+        atomic_write(Path(args.json), json.dumps(result, indent=1))
     return 1 if result["regressed"] else 0
 
 
@@ -471,8 +468,7 @@ def main_export_benchmark(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     data = to_pytest_benchmark(report)
-    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.output).write_text(json.dumps(data, indent=2))
+    atomic_write(Path(args.output), json.dumps(data, indent=2))
     print(f"{len(data['benchmarks'])} benchmark(s) written to {args.output}"
           + ("" if data["benchmarks"] else " (no timed items: performance not measured)"))
     return 0

@@ -8,9 +8,12 @@ from __future__ import annotations
 import ast
 import math
 import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-_BINARY = {
+from ..errors import FormulaError
+
+_BINARY: dict[type[ast.operator], Callable[[Any, Any], Any]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -19,8 +22,8 @@ _BINARY = {
     ast.Mod: operator.mod,
     ast.Pow: operator.pow,
 }
-_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
-_FUNCTIONS = {
+_UNARY: dict[type[ast.unaryop], Callable[[Any], Any]] = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "min": min,
     "max": max,
     "ceil": math.ceil,
@@ -31,10 +34,6 @@ _FUNCTIONS = {
     "cdiv": lambda a, b: -(-a // b),
 }
 _MAX_POWER = 256
-
-
-class FormulaError(ValueError):
-    """The formula is not valid arithmetic over known names."""
 
 
 class Formula:
@@ -81,6 +80,7 @@ class Formula:
 
     def _eval(self, node: ast.AST, values: Mapping[str, int | float]) -> int | float:
         if isinstance(node, ast.Constant):
+            assert isinstance(node.value, (int, float))  # the parser admits numbers only
             return node.value
         if isinstance(node, ast.Name):
             return values[node.id]

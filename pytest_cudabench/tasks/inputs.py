@@ -103,7 +103,7 @@ def random_array(arg: Arg, shape: tuple[int, ...], sizes: dict[str, int], rng: n
     if arg.dtype.is_float:
         low, high = DEFAULT_FLOAT_RANGE
     else:
-        info = np.iinfo(dtype)
+        info = np.iinfo(dtype)  # type: ignore[type-var]  # an integer dtype here
         low, high = max(DEFAULT_INT_RANGE[0], int(info.min)), min(DEFAULT_INT_RANGE[1], int(info.max))
     if arg.low is not None:
         low = arg.low.evaluate(sizes)

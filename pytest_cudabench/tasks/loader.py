@@ -224,7 +224,7 @@ _ARG_KEYS = {"name", "dtype", "role", "shape", "value", "low", "high", "atol", "
 class _Reader:
     """Typed access to a parsed TOML table, raising TaskError that names file and field."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path | str):
         self.path = path
 
     def fail(self, where: str | None, message: str) -> TaskError:

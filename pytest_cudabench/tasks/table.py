@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..errors import CudabenchError
+from ..files import atomic_write
 from .loader import TIERS, Task, find_task_dirs, load_task
 
 MARKER = "<!-- task-table -->"
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{readme}: the task table is up to date")
         return 0
     if updated != text:
-        readme.write_text(updated)
+        atomic_write(readme, updated)
         print(f"{readme}: task table updated")
     else:
         print(f"{readme}: task table already up to date")

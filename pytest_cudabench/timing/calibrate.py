@@ -27,6 +27,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..files import atomic_write, publish_file
 from ..source.compiler import find_nvcc
 from .gpus import Peaks, default_arch, gpu_info, lookup_peaks
 from .stats import StoppingRule
@@ -107,7 +108,7 @@ def build_library(out_dir: Path, arch: str | None = None, nvcc: str | None = Non
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
         raise RuntimeError(f"nvcc failed ({' '.join(cmd)}):\n{r.stderr[-4000:]}")
-    os.replace(tmp, lib)  # atomic: concurrent builders never load a half-written file
+    publish_file(tmp, lib)  # concurrent builders never load a half-written file
     return lib
 
 
@@ -296,11 +297,8 @@ def load_or_calibrate(
         except (OSError, ValueError, KeyError, TypeError):
             pass  # unreadable cache: measure again
     peaks = calibrate_fn(device_index)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     payload = {"schema": CACHE_SCHEMA, "device": ident["name"], "driver": ident["driver"], "peaks": peaks.to_dict()}
-    tmp.write_text(json.dumps(payload, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(payload, indent=2, sort_keys=True))
     return peaks
 
 

@@ -32,6 +32,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import CudaError
+from .policy import DEFAULT_POLICY, MeasurementPolicy
 from .stats import StoppingRule, relative_difference, summarize
 
 CUDA_DEV_ATTR_L2_CACHE_SIZE = 38  # cudaDevAttrL2CacheSize in driver_types.h
@@ -39,7 +41,6 @@ CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT = 16
 CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE = 0x06  # cudaLimitPersistingL2CacheSize (enum cudaLimit)
 CUDA_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW = 1  # cudaStreamAttributeAccessPolicyWindow (cudaLaunchAttributeID)
 STREAM_ATTR_VALUE_WORDS = 8  # cudaStreamAttrValue is a union padded to 64 bytes: 8 aligned 64-bit words
-EMPTY_SAMPLES = 10  # empty sequences measured to estimate the fixed wall-clock overhead
 FLAG_REL = 0.5  # events and wall disagree by more than this fraction of the larger ...
 FLAG_ABS_S = 20e-6  # ... and by more than this much time (host jitter on tiny kernels is not a finding)
 
@@ -81,9 +82,10 @@ def _sample(backend: TimingBackend, launch: Callable[[], None] | None, flush: bo
 def time_callable(
     launch: Callable[[], None],
     *,
+    policy: MeasurementPolicy = DEFAULT_POLICY,
     flush_bytes: int | None = None,
     rule: StoppingRule | None = None,
-    warmup_s: float = 0.025,
+    warmup_s: float | None = None,
     backend: TimingBackend | None = None,
     monitor: Callable[[], dict | None] | None = None,
     flag_rel: float = FLAG_REL,
@@ -93,8 +95,8 @@ def time_callable(
 ) -> dict:
     """Time `launch` (which must only enqueue GPU work; inputs already on the device) until `rule` is done.
 
-    flush_bytes: bytes memset between samples to evict L2; None = 2 x the device's L2 size; 0 = no flush (hot cache).
-    warmup_s: warm-up by time (like triton's do_bench), at least one full sequence, samples discarded.
+    policy: warm-up, L2 flush, empty samples and (unless `rule` is given) the stopping rule, capped at the policy's
+    `scale_cap_s(1)`; `flush_bytes` and `warmup_s` override the policy's (flush_bytes 0 = no flush, hot cache).
     monitor: returns a GPU state snapshot (e.g. `gpus.gpu_info`), called before and after to detect throttling.
     prepare: run before every launch outside both clocks (see `_sample`); after_sample(i): run after timed sample i
     (outside its measurement and its cost), e.g. to keep that call's outputs for checking.
@@ -105,12 +107,13 @@ def time_callable(
     "loop_s" (the whole loop on this process's clock, for the parent's own clock to check), "after_sample_s" (time
     spent in after_sample), "l2_persistence" (what the backend saw of persisting-L2 settings, or None)}.
     """
-    rule = rule or StoppingRule()
+    rule = rule or StoppingRule.of(policy, policy.scale_cap_s(1))
+    warmup_s = policy.warmup_s if warmup_s is None else warmup_s
     own_backend = backend is None
     backend = backend or CudaRuntimeBackend()
     try:
         if flush_bytes is None:
-            flush_bytes = 2 * backend.l2_bytes()
+            flush_bytes = policy.flush_bytes(backend.l2_bytes())
         flush = flush_bytes > 0
         backend.prepare(flush_bytes)
         before = monitor() if monitor else None
@@ -123,7 +126,7 @@ def time_callable(
                 break
         warmed = backend.now() - start
 
-        empties = sorted(_sample(backend, None, flush, i, prepare)[1] for i in range(EMPTY_SAMPLES))
+        empties = sorted(_sample(backend, None, flush, i, prepare)[1] for i in range(policy.empty_samples))
         overhead = empties[len(empties) // 2]
 
         walls = []
@@ -183,10 +186,6 @@ def time_callable(
 
 
 # ---------------------------------------------------------------- real backend: CUDA runtime via ctypes
-
-
-class CudaError(RuntimeError):
-    pass
 
 
 _CUDART_NAMES = ("libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0")
@@ -287,7 +286,7 @@ def check(code: int, what: str = "") -> None:
 
 class HostClockBackend:
     """The time stage's plumbing without a GPU: the host clock instead of events, no cache to flush. Its numbers are
-    CPU runtime times and never scored; tests use it (timing "clock": "host") to run the stage end to end."""
+    CPU runtime times and never scored; tests use it (MeasurementPolicy(timer="host")) to run the stage end to end."""
 
     def __init__(self) -> None:
         self.marks = [0.0, 0.0, 0.0]

@@ -321,7 +321,7 @@ def _pass_stats(judged: list[Mapping]) -> tuple[dict | None, dict | None]:
     return pass_k, best
 
 
-def group_stats(items: list[Mapping]) -> dict:
+def group_stats(items: Sequence[Mapping]) -> dict:
     judged = _judged(items)
     n = len(judged)
     correct = [it for it in judged if it.get("correct") is True]
@@ -353,6 +353,7 @@ def group_stats(items: list[Mapping]) -> dict:
         out[_fmt_p(p)] = (hits / n) if n and any_speedup else None
     out["pass_at_k"] = pass_k
     out["best_of_k"] = best
+    out["mean_performance_score"] = out["mean_performance_score_correct"]
     return out
 
 
@@ -385,9 +386,13 @@ def aggregate(items: Sequence[Mapping], group_by: str | None = None) -> dict:
                          over problems; k_max = fewest samples of any problem
       best_of_k          None, or CUDABench's "Pass@k" over the first k_max samples (by `sample`) of each problem:
                          {"k", "n_problems", "compile_rate", "correct_rate", "cudabench_score"}
+      mean_performance_score  = mean_performance_score_correct: the figure people read first (both other
+                         definitions stay beside it)
     Every item of a rate counts once, so with several samples per problem the plain rates are expected pass@1.
     """
+    if group_by is None:
+        return {"all": group_stats(list(items))}  # also for no items at all
     groups: dict[str, list[Mapping]] = defaultdict(list)
     for it in items:
-        groups["all" if group_by is None else str(it.get(group_by))].append(it)
+        groups[str(it.get(group_by))].append(it)
     return {key: group_stats(groups[key]) for key in sorted(groups)}

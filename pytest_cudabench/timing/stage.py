@@ -18,13 +18,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import StageFailure
+from ..protocol import bench_key, parse_bench_key
 from ..source.compiler import find_cuda_tool
 from ..tasks import compare
 from ..tasks.loader import Task
 from . import gpu_tools, scoring
 from .gpus import Peaks
 
-ITEM_TIME_CAP_S = 3.0  # per item, spread over its scales
 NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible
 
 # Reference solution timings and outputs of the task being measured; items of one task run on one worker in turn.
@@ -112,27 +112,23 @@ def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_ou
         raise ValueError(f"{task.id} has a checker: check_bench_outputs needs the seed to rebuild its inputs")
     from ..tasks import inputs
 
-    prefix = f"bench{scale_index}:"
-    judged: list[tuple[str, int, str]] = []  # (what, input set, key prefix of the outputs)
-    sets = sorted({int(key[len(prefix) + 3:].split(":")[0]) for key in reference_outputs
-                   if key.startswith(prefix + "set")} | {0})
-    for r in sets:
-        what = "after timing" if r == 0 else f"after timing (input set {r})"
-        judged.append((what, r, prefix if r == 0 else f"{prefix}set{r}:"))
-    calls = sorted({key.split(":")[1] for key in outputs if key.startswith(prefix + "call")},
-                   key=lambda c: int(c[4:]))
-    for call in calls:
-        r = next(int(key.split(":")[2][3:]) for key in outputs if key.startswith(f"{prefix}{call}:"))
-        judged.append((f"in timed call {int(call[4:]) + 1} (input set {r}): an answer must do the full work in "
-                       "every call, not skip it or replay a remembered result", r, f"{prefix}{call}:set{r}:"))
+    def parsed(keys):
+        return [b for b in map(parse_bench_key, keys) if b is not None and b.scale == scale_index]
+
+    judged: list[tuple[str, int, int | None]] = []  # (what, input set, timed call or None: after timing)
+    for r in sorted({b.input_set for b in parsed(reference_outputs) if b.call is None} | {0}):
+        judged.append(("after timing" if r == 0 else f"after timing (input set {r})", r, None))
+    for call, r in sorted({(b.call, b.input_set) for b in parsed(outputs) if b.call is not None}):
+        judged.append((f"in timed call {call + 1} (input set {r}): an answer must do the full work in "
+                       "every call, not skip it or replay a remembered result", r, call))
     cases: dict[int, inputs.Case] = {}
-    for what, r, got_prefix in judged:
-        expected_prefix = prefix if r == 0 else f"{prefix}set{r}:"
+    for what, r, call in judged:
         got, expected = {}, {}
         for arg in task.outputs:
-            if got_prefix + arg.name in outputs and expected_prefix + arg.name in reference_outputs:
-                got[arg.name] = outputs[got_prefix + arg.name]
-                expected[arg.name] = reference_outputs[expected_prefix + arg.name]
+            got_key, expected_key = bench_key(scale_index, arg.name, r, call), bench_key(scale_index, arg.name, r)
+            if got_key in outputs and expected_key in reference_outputs:
+                got[arg.name] = outputs[got_key]
+                expected[arg.name] = reference_outputs[expected_key]
         if not got:
             continue
         if task.check is not None and len(got) == len(task.outputs):

@@ -1,7 +1,8 @@
 """Sample statistics and the stopping rule for timing loops.
 
-The policy (when to stop sampling, which samples to trust) lives here, apart from what is measured
-(measure.py), as in nvbench: the timing loop only feeds samples to a `StoppingRule` and asks `done`.
+The stopping rule (when to stop sampling, which samples to trust) lives here, apart from what is measured
+(measure.py), as in nvbench: the timing loop only feeds samples to a `StoppingRule` and asks `done`. Its numbers
+come from the measurement policy (policy.py).
 
 Choices, and why:
 - Quantiles use numpy's default linear interpolation (Hyndman-Fan type 7), so they match `numpy.percentile`.
@@ -20,6 +21,8 @@ import math
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+
+from .policy import DEFAULT_POLICY, MeasurementPolicy
 
 MEDIAN_SE_FACTOR = math.sqrt(math.pi / 2)  # 1.2533...
 TUKEY_K = 3.0
@@ -112,11 +115,11 @@ class StoppingRule:
 
     def __init__(
         self,
-        rel_se_target: float = 0.01,
-        min_samples: int = 10,
-        min_time_s: float = 0.1,
-        max_time_s: float = 3.0,
-        max_samples: int = 100_000,
+        rel_se_target: float = DEFAULT_POLICY.rel_se_target,
+        min_samples: int = DEFAULT_POLICY.min_samples,
+        min_time_s: float = DEFAULT_POLICY.min_time_s,
+        max_time_s: float = DEFAULT_POLICY.item_cap_s,
+        max_samples: int = DEFAULT_POLICY.max_samples,
     ):
         self.rel_se_target = rel_se_target
         self.min_samples = min_samples
@@ -139,6 +142,12 @@ class StoppingRule:
         kept, _ = tukey_filter(self.samples)
         self._converged = len(kept) >= self.min_samples and rel_se_median(kept) <= self.rel_se_target
         self._next_check = n + (1 if n < 100 else n // 50)
+
+    @classmethod
+    def of(cls, policy: MeasurementPolicy, max_time_s: float) -> StoppingRule:
+        """The policy's stopping criterion, capped at `max_time_s` of elapsed time."""
+        return cls(rel_se_target=policy.rel_se_target, min_samples=policy.min_samples, min_time_s=policy.min_time_s,
+                   max_time_s=max_time_s, max_samples=policy.max_samples)
 
     @property
     def converged(self) -> bool:

@@ -9,7 +9,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ...errors import CudabenchError
+from ...errors import CpuBuildError, CpuRuntimeUnsupported
+from ...files import publish_file
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
 from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features, uses_shared_memory
@@ -25,23 +26,6 @@ _STUB_HEADERS = (
     "sm_20_intrinsics.h", "sm_30_intrinsics.h", "sm_32_intrinsics.h", "sm_35_intrinsics.h", "sm_61_intrinsics.h",
     "math_functions.h", "device_double_functions.h", "cuda_device_runtime_api.h",
 )
-
-
-class CpuRuntimeUnsupported(CudabenchError):
-    """The answer uses a feature the CPU runtime cannot run; it must be reported as such, never as wrong."""
-
-    def __init__(self, feature: str):
-        self.feature = feature
-        super().__init__(f"cannot run on the CPU runtime: {feature}")
-
-
-class CpuBuildError(CudabenchError):
-    """g++ could not build the answer for the CPU runtime; ``log`` is the compiler output (original line numbers)."""
-
-    def __init__(self, message: str, log: str = ""):
-        self.message = message
-        self.log = log
-        super().__init__(message)
 
 
 def find_cuda_include() -> Path | None:
@@ -115,5 +99,5 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
             if proc.returncode != 0:
                 first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
                 raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
-        os.replace(tmp_out, out_path)
+        publish_file(tmp_out, out_path)
     return out_path

@@ -1,7 +1,8 @@
 """Source pass of the CPU runtime: turns CUDA C++ into C++ that g++ compiles against ``cuda_shim.h``.
 
-A small C++ lexer (comments, string/char/raw-string literals, preprocessor lines) finds what needs rewriting, so
-text inside comments and strings is never touched, and launches written inside macro bodies are rewritten too:
+The package's one C++ lexer (source.lexer: comments, string/char/raw-string literals, preprocessor lines) finds what
+needs rewriting, so text inside comments and strings is never touched, and launches written inside macro bodies are
+rewritten too:
 
 * ``kernel<<<grid, block, smem, stream>>>(args)`` becomes
   ``::cudabench::Launcher("kernel", grid, block, smem, stream)([&](auto&&... cb_a_) { kernel(cb_a_...); }, args)``
@@ -20,161 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ...source.lexer import Token, tokenize
+
 __all__ = ["Token", "tokenize", "rewrite_source", "unsupported_features", "uses_shared_memory", "SOURCE_NAME"]
 
 SOURCE_NAME = "solution.cu"
-
-_PUNCT3 = ("<<<", ">>>", "<<=", ">>=", "...", "->*", "<=>")
-_PUNCT2 = ("::", "->", "++", "--", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "+=", "-=", "*=", "/=",
-           "%=", "&=", "|=", "^=", "##", ".*")
-_STRING_PREFIXES = ("u8R", "uR", "UR", "LR", "R", "u8", "u", "U", "L")
-
-
-@dataclass
-class Token:
-    kind: str  # "id", "num", "str", "chr", "punct", "include" (the header name of an #include line)
-    text: str
-    start: int
-    end: int
-    pp: bool = False  # on a preprocessor line
-
-
-def _is_id_start(c: str) -> bool:
-    return c.isalpha() or c == "_" or c == "$"
-
-
-def _is_id_char(c: str) -> bool:
-    return c.isalnum() or c == "_" or c == "$"
-
-
-def tokenize(src: str) -> list[Token]:
-    """Tokens of ``src`` without comments; literals are single tokens; ``#include`` lines give one "include" token."""
-    toks: list[Token] = []
-    i, n = 0, len(src)
-    line_start = True  # only whitespace since the last newline
-    in_pp = False
-    while i < n:
-        c = src[i]
-        if c == "\n":
-            in_pp = False
-            line_start = True
-            i += 1
-            continue
-        if c == "\\" and src.startswith("\n", i + 1):
-            i += 2
-            continue
-        if c == "\\" and src.startswith("\r\n", i + 1):
-            i += 3
-            continue
-        if c in " \t\r\f\v":
-            i += 1
-            continue
-        if src.startswith("//", i):
-            while i < n and src[i] != "\n":
-                if src[i] == "\\" and src.startswith("\n", i + 1):
-                    i += 1
-                i += 1
-            continue
-        if src.startswith("/*", i):
-            j = src.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-            continue
-        if c == "#" and line_start:
-            line_start = False
-            in_pp = True
-            j = i + 1
-            while j < n and src[j] in " \t":
-                j += 1
-            k = j
-            while k < n and _is_id_char(src[k]):
-                k += 1
-            directive = src[j:k]
-            if directive in ("include", "include_next", "import"):
-                e = src.find("\n", k)
-                e = n if e < 0 else e
-                body = src[k:e].strip()
-                name = body
-                if body[:1] in "<\"":
-                    close = body.find(">" if body[0] == "<" else '"', 1)
-                    name = body[1:close] if close > 0 else body[1:]
-                toks.append(Token("include", name, i, e, True))
-                i = e
-                continue
-            toks.append(Token("punct", "#", i, i + 1, True))
-            i += 1
-            continue
-        line_start = False
-        start = i
-        # string literals, possibly prefixed, possibly raw
-        if _is_id_start(c) or c == '"':
-            prefix = ""
-            for p in _STRING_PREFIXES:
-                if src.startswith(p, i) and src.startswith('"', i + len(p)):
-                    prefix = p
-                    break
-            if prefix or c == '"':
-                j = i + len(prefix)
-                if prefix.endswith("R"):
-                    paren = src.find("(", j + 1)
-                    delim = src[j + 1:paren] if paren >= 0 else ""
-                    endmark = ")" + delim + '"'
-                    e = src.find(endmark, paren + 1) if paren >= 0 else -1
-                    i = n if e < 0 else e + len(endmark)
-                else:
-                    i = _skip_quoted(src, j, '"')
-                toks.append(Token("str", src[start:i], start, i, in_pp))
-                continue
-        if c == "'" or (c in "uUL" and src.startswith("'", i + 1)) or src.startswith("u8'", i):
-            j = src.find("'", i)
-            i = _skip_quoted(src, j, "'")
-            toks.append(Token("chr", src[start:i], start, i, in_pp))
-            continue
-        if _is_id_start(c):
-            while i < n and _is_id_char(src[i]):
-                i += 1
-            toks.append(Token("id", src[start:i], start, i, in_pp))
-            continue
-        if c.isdigit() or (c == "." and i + 1 < n and src[i + 1].isdigit()):
-            i += 1
-            while i < n:
-                d = src[i]
-                if d in "+-" and src[i - 1] in "eEpP" and not src[start:i].lower().startswith("0x") or \
-                        d in "+-" and src[i - 1] in "pP":
-                    i += 1
-                elif _is_id_char(d) or d == ".":
-                    i += 1
-                elif d == "'" and i + 1 < n and _is_id_char(src[i + 1]):
-                    i += 2
-                else:
-                    break
-            toks.append(Token("num", src[start:i], start, i, in_pp))
-            continue
-        for group in (_PUNCT3, _PUNCT2):
-            hit = next((p for p in group if src.startswith(p, i)), None)
-            if hit:
-                i += len(hit)
-                break
-        else:
-            i += 1
-        toks.append(Token("punct", src[start:i], start, i, in_pp))
-    return toks
-
-
-def _skip_quoted(src: str, j: int, quote: str) -> int:
-    """Index just past the literal whose opening quote is at ``j`` (stops at an unescaped newline)."""
-    i, n = j + 1, len(src)
-    while i < n:
-        c = src[i]
-        if c == "\\":
-            i += 2
-            continue
-        if c == quote:
-            return i + 1
-        if c == "\n":
-            return i
-        i += 1
-    return n
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # Structure: which braces open functions (host or device), namespaces, classes.

@@ -1,0 +1,123 @@
+"""What crosses between the parent (execution/runner.py) and the sandboxed child (execution/child.py).
+
+Files in the job directory: JOB_FILE (the job, JSON: `Job`), INPUTS_FILE (every input array of every case, raw
+bytes at the offsets of `Job.inputs_index`), RESULTS_FILE (written by the child: raw bytes at the offsets of the
+`finished` event's `results_index`), CHILD_LOG (the child's stderr). Events: one JSON object per line on a pipe,
+`{"event": <Event>, ...}`, timestamped by the parent on receipt (`received_s`, the parent's clock, never the
+child's). Everything is builtins: the child is another interpreter, and an answer running inside it may write
+anything to the pipe, so the parent checks every key it reads back (`parse_bench_key`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, NotRequired, TypedDict
+
+JOB_FILE = "job.json"
+INPUTS_FILE = "inputs.bin"
+RESULTS_FILE = "results.bin"
+CHILD_LOG = "child.log"
+
+
+class Event(StrEnum):
+    READY = "ready"  # loaded and sandboxed; calls follow
+    CALL = "call"  # case, run: a call of solve starts
+    ERROR = "error"  # case (an index, or "bench<k>"), run, message: a CUDA error; the child stops
+    DONE_CALL = "done-call"  # case, run, seconds, overruns
+    TIME = "time"  # scale: timing of a benchmark scale starts (inputs being built)
+    TIMING_START = "timing-start"  # scale: the timed loop starts; the parent's clock brackets the phase
+    TIMING_END = "timing-end"  # scale
+    TIMED = "timed"  # scale, sizes, timing: the measurement of one scale
+    PROFILED = "profiled"  # scale, sizes: the one call made under ncu
+    FINISHED = "finished"  # results_index: {key: [offset, length]} into RESULTS_FILE
+
+
+class JobArg(TypedDict):
+    name: str
+    role: str  # input | output | inout | scalar
+    dtype: str
+    itemsize: int
+
+
+class JobCase(TypedDict):
+    index: int
+    runs: list[list[Any]]  # per call: [sentinel byte, thread order, order seed, racecheck]
+    size_key: str  # cases of the same sizes share device buffers
+    scalars: dict[str, int | float]
+    shapes: dict[str, list[int]]
+
+
+class TimingSpec(TypedDict):
+    task_path: str
+    suite_root: str
+    seed: int
+    cap_s: float
+    profile_scale: int | None
+    clock: str | None  # "host": the host-clock backend (CPU runtime, tests); else CUDA events
+    scales: list[dict[str, int]]
+    check_seed: int  # which timed calls are checked: secret per run
+    input_sets: int
+
+
+class Job(TypedDict):
+    library: str
+    runtime: str  # gpu | cpu
+    seccomp: bool
+    workers: int
+    memory_cap: int
+    sentinels: list[int]
+    args: list[JobArg]
+    cases: list[JobCase]
+    inputs_index: dict[str, list[int]]
+    sanitize: NotRequired[bool]
+    timing: NotRequired[TimingSpec]
+
+
+def input_key(case: int, name: str) -> str:
+    return f"{case}:{name}"
+
+
+def result_key(case: int, run: int, name: str) -> str:
+    return f"{case}:{run}:{name}"
+
+
+def bench_key(scale: int, name: str, input_set: int = 0, call: int | None = None) -> str:
+    """An output at a benchmark scale: after timing (input set 0, or another set), or kept from a timed call."""
+    if call is not None:
+        return f"bench{scale}:call{call}:set{input_set}:{name}"
+    return f"bench{scale}:{name}" if input_set == 0 else f"bench{scale}:set{input_set}:{name}"
+
+
+@dataclass(frozen=True)
+class BenchKey:
+    scale: int
+    name: str
+    input_set: int = 0
+    call: int | None = None  # None: the call after timing
+
+
+_BENCH_KEY = re.compile(r"^bench(?P<scale>\d{1,3}):(?:call(?P<call>\d{1,9}):set(?P<cset>\d{1,2}):|set(?P<set>\d{1,2}):)?"
+                        r"(?P<name>\w+)$")
+
+
+def is_bench_key(key: str) -> bool:
+    return key.startswith("bench")
+
+
+def parse_bench_key(key: str) -> BenchKey | None:
+    match = _BENCH_KEY.match(key)
+    if match is None:
+        return None
+    call = match["call"]
+    return BenchKey(scale=int(match["scale"]), name=match["name"], call=None if call is None else int(call),
+                    input_set=int(match["cset"] or match["set"] or 0))
+
+
+def events_of(events: list[dict[str, Any]], kind: Event) -> list[dict[str, Any]]:
+    return [e for e in events if e.get("event") == kind]
+
+
+def first_event(events: list[dict[str, Any]], kind: Event) -> dict[str, Any] | None:
+    return next((e for e in events if e.get("event") == kind), None)
