@@ -39,6 +39,8 @@ class Settings:
     sanitize: bool = False
     concurrency: int = 8
     attempts: int = 1
+    refine: int = 0  # rounds of "make it faster" after a correct, timed answer (CUDA-LLM's loop)
+    candidates: int = 1  # answers asked for per refine round
     regenerate: bool = False
     calibrate: bool = False  # score against measured peaks (calibrate.py) instead of datasheet figures
     perf: str = "roofline"  # one of PERF_MODES

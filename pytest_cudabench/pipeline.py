@@ -1,21 +1,25 @@
 """The evaluation of one item (task x level x sample): its stages in order, recorded as plain data.
 
 Stages: generate -> extract -> static-check -> compile -> execute -> time. The first stage that fails ends the
-evaluation; its StageFailure propagates after being recorded. The result is a results.ItemResult (builtins, so it can
-travel on pytest reports through xdist).
+evaluation; its StageFailure propagates after being recorded. Around them: the repair loop (--cudabench-attempts)
+and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates). The result is a
+results.ItemResult (builtins, so it can travel on pytest reports through xdist).
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
+import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from .config import Settings
-from .errors import HarnessError, StageFailure, StageSkip, TaskError
+from .errors import HarnessError, ModelError, StageFailure, StageSkip, TaskError
 from .generation.models import Generation
 from .results import ItemResult, new_result
 from .source import compiler, static_check
@@ -29,6 +33,19 @@ STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.
 REPAIRABLE_STAGES = ("extract", "static-check", "compile", "execute")
 
+# The GPU-less timing seam of the tests: on the CPU runtime, time with the host clock (timing.measure's
+# HostClockBackend) and score against the datasheet peaks of the GPU this variable names. CPU times, never reported
+# as a GPU's; unset (always, outside tests), the CPU runtime has no time stage and refinement has no speed to use.
+HOST_CLOCK_SEAM = "CUDABENCH_HOST_CLOCK_TIMING"
+HOST_CLOCK_CAP_S = 0.1  # per scale: the seam's numbers only need to tell redundant work apart
+# Refinement keeps the fastest correct version: the geometric mean over the scales of the per-scale medians;
+# within REFINE_TIE of the kept one's it is a tie, and the higher Performance-Score wins.
+REFINE_TIE = 0.01
+REFINE_SELECTION = ("fastest correct: geometric mean over the benchmark scales of the per-scale median time; within "
+                    f"{REFINE_TIE:.0%} a tie, broken by the Performance-Score")
+NO_SPEED = ("refinement needs measured speed and timing needs a GPU (performance not measured): no refine rounds "
+            "were run")
+
 
 class Evaluation:
     """Runs and records the stages of one item. Knows nothing of pytest."""
@@ -40,6 +57,7 @@ class Evaluation:
         self.settings = settings
         self.result = new_result(task, level, sample, settings.model, nodeid)
         self.library: Path | None = None
+        self.runtime_library: Path | None = None  # what execute ran: the nvcc build, or the CPU runtime's
         self.source: str | None = None
 
     @contextmanager
@@ -91,6 +109,7 @@ class Evaluation:
         result["attempts"]; result["passed_at_attempt"] says which one passed. `ask(request) -> Generation`."""
         from .generation.repair import next_request, repair_messages
 
+        first = request
         history: list[dict[str, Any]] = []
         for attempt in range(1, attempts + 1):
             try:
@@ -116,8 +135,86 @@ class Evaluation:
             self._keep_history(history, attempts)
             if attempts > 1:
                 self.result["passed_at_attempt"] = attempt
+            if self.settings.refine:
+                self.refine(first, ask)
             return self.result
         raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------ refine for speed (CUDA-LLM's loop)
+
+    def refine(self, first, ask: Callable[[Any], Generation]) -> None:
+        """After this item passed every stage: `settings.refine` rounds, each asking the model `settings.candidates`
+        times for a faster version of the kept one, with its measured speed (generation/refine.py). Every candidate
+        runs every stage in an Evaluation of its own; a wrong one is recorded and never kept; the fastest correct
+        one (REFINE_SELECTION) becomes this item's result. Without measured times nothing is asked.
+        Everything is recorded in result["refinement"] (schema in reporting/report.py)."""
+        from .generation.refine import refine_messages, refine_request
+
+        rounds, candidates = self.settings.refine, self.settings.candidates
+        refinement: dict[str, Any] = {"status": "done", "message": None, "rounds_requested": rounds,
+                                      "candidates": candidates, "selection": REFINE_SELECTION, "rounds": []}
+        self.result["refinement"] = refinement
+        best, best_record = self, candidate_record(self.result, 0, 0, "passed")
+        if best_record["time_s"] is None:
+            refinement.update(status="not-run", message=NO_SPEED, rounds=[], trajectory=[], kept_round=None,
+                              kept_candidate=None)
+            return
+        best_record["kept"] = True
+        refinement["rounds"].append({"round": 0, "candidates": [best_record], "kept_candidate": 0})
+        trajectory, times = [best_record["speedup"]], [best_record["time_s"]]
+        history: list[str] = []
+        for round_ in range(1, rounds + 1):
+            entry: dict[str, Any] = {"round": round_, "candidates": [], "kept_candidate": None}
+            refinement["rounds"].append(entry)
+            # Every candidate of a round refines the version kept when the round starts.
+            assert best.source is not None
+            speed, source, sha = speed_facts(best.result), best.source, best.result["source_sha256"] or ""
+            for index in range(candidates):
+                request = refine_request(first, refine_messages(first.messages, source, speed, round_, rounds,
+                                                                index, candidates, history), round_, index, sha)
+                start = time.perf_counter()
+                try:
+                    generation = ask(request)
+                except ModelError as exc:  # the model stopped answering: keep what was found so far
+                    entry["candidates"].append({"candidate": index, "verdict": "model-error", "message": str(exc)})
+                    refinement.update(status="stopped", message=f"round {round_}: the model failed: {exc}")
+                    break
+                candidate = Evaluation(self.task, self.level, self.sample, self.settings, self.result["nodeid"])
+                candidate.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
+                verdict = "passed"
+                try:
+                    candidate.run(generation.content)
+                except StageFailure:
+                    verdict = "failed"
+                except StageSkip:
+                    verdict = "skipped"
+                record = candidate_record(candidate.result, round_, index, verdict)
+                entry["candidates"].append(record)
+                if verdict == "passed" and is_better(record, best_record):
+                    best_record["kept"] = False
+                    record["kept"] = True
+                    best, best_record = candidate, record
+                    entry["kept_candidate"] = index
+            history.append(round_summary(entry))
+            trajectory.append(best_record["speedup"])
+            times.append(best_record["time_s"])
+            if refinement["status"] == "stopped":
+                break
+        if best is not self:
+            for key in ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct", "runtime",
+                        "source", "source_sha256", "performance_score", "ncu_performance_score", "speedup",
+                        "generation", "prompt_hash"):
+                self.result[key] = best.result[key]
+            self.library, self.runtime_library, self.source = best.library, best.runtime_library, best.source
+        initial = refinement["rounds"][0]["candidates"][0]
+        refinement.update(
+            trajectory=trajectory, time_trajectory=times, kept_round=best_record["round"],
+            kept_candidate=best_record["candidate"], initial_speedup=initial["speedup"],
+            final_speedup=best_record["speedup"], gain=initial["time_s"] / best_record["time_s"],
+            initial_performance_score=initial["performance_score"],
+            final_performance_score=best_record["performance_score"],
+            wrong_candidates=sum(1 for r in refinement["rounds"][1:] for c in r["candidates"]
+                                 if c["verdict"] == "failed"))
 
     def _attempt_record(self, attempt: int) -> dict[str, Any]:
         r = self.result
@@ -182,6 +279,7 @@ class Evaluation:
         assert self.source is not None and self.library is not None
         library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
                                               self.settings.sanitize)
+        self.runtime_library = library
         cases = inputs.make_cases(self.task, self.settings.seed, self.settings.cases)
         if runtime == "cpu":  # no time stage there to see the benchmark sizes: judge one that fits the CPU
             cases += inputs.cpu_scale_cases(self.task, self.settings.seed, len(cases))
@@ -194,35 +292,44 @@ class Evaluation:
         self.result["correct"] = True
 
     def time(self, record: dict[str, Any]) -> None:
-        if self.result["runtime"] != "gpu":
+        runtime = self.result["runtime"] or ""
+        host_clock = os.environ.get(HOST_CLOCK_SEAM, "") if runtime == "cpu" else ""
+        if runtime != "gpu" and not host_clock:
             record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
             return
         from .execution import runner as execution
         from .timing import stage as timing
         from .timing.gpus import gpu_info, lookup_peaks
 
-        assert self.library is not None
-        gpu = gpu_info() or {}
+        assert self.library is not None and self.source is not None
+        gpu = {"name": host_clock} if host_clock else (gpu_info() or {})
         peaks = lookup_peaks(gpu.get("name", ""))
-        if self.settings.calibrate:
+        if self.settings.calibrate and not host_clock:
             from .timing.calibrate import calibrate_in_child, load_or_calibrate
 
             try:
                 peaks = load_or_calibrate(self.settings.cache_path / "peaks", calibrate_fn=calibrate_in_child)
             except Exception as exc:  # the measurement of the machine failed, not the answer: datasheet peaks
                 record["calibration_error"] = f"{type(exc).__name__}: {exc}; scored on datasheet peaks"
-        job = {"seed": self.settings.seed, "policy": DEFAULT_POLICY}
+        policy = replace(DEFAULT_POLICY, timer="host", cap_s=HOST_CLOCK_CAP_S) if host_clock else DEFAULT_POLICY
+        job: dict[str, Any] = {"seed": self.settings.seed, "policy": policy}
         # Generous wall limit: five scales up to ~1 GB each, plus warm-up and L2 flushes.
         limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * DEFAULT_POLICY.item_cap_s
 
         def measure(library: Path) -> execution.ExecutionResult:
-            return execution.run_cases(self.task, library, "gpu", [], timeout_s=limit, timing=job, stage="time",
-                                       monitor=gpu_info)
+            return execution.run_cases(self.task, library, runtime, [], timeout_s=limit, timing=job, stage="time",
+                                       monitor=None if host_clock else gpu_info)
 
-        reference = timing.reference_timing(
-            self.task, self.settings.seed, gpu.get("name", "?"),
-            lambda: measure(timing.reference_library(self.task, self.settings.cache_path, self.arch)))
-        measured = measure(self.library)
+        def reference_library() -> Path:
+            library = timing.reference_library(self.task, self.settings.cache_path, self.arch)
+            if host_clock:
+                library = execution.build_for_runtime("cpu", self.task.solution_source(), library,
+                                                      self.settings.cache_path, False)
+            return library
+
+        reference = timing.reference_timing(self.task, self.settings.seed, gpu.get("name", "?"),
+                                            lambda: measure(reference_library()))
+        measured = measure(self.runtime_library if host_clock and self.runtime_library else self.library)
         for k, sizes in enumerate(self.task.sizes.bench):
             timing.check_bench_outputs(self.task, measured.bench_outputs, reference.bench_outputs, k, sizes,
                                        self.settings.seed)
@@ -232,12 +339,16 @@ class Evaluation:
         record.update(scales=scales, reference_scales=reference_scales, cold_cache=True, gpu=gpu.get("name"),
                       peaks=peaks.to_dict() if peaks else None,
                       definition="analytic roofline (minimum FLOPs and DRAM bytes), cold L2")
+        if host_clock:
+            record.update(clock="host", cold_cache=False,
+                          definition=f"test seam {HOST_CLOCK_SEAM}: CPU-runtime host-clock times scored on "
+                                     f"{host_clock}'s datasheet peaks; not a GPU measurement")
         record["l2_persistence"] = timing.l2_persistence_record(self.library, measured.timed)
         timing.check_plausible(self.task, scales)
         scores = [row["score"] for row in scales]
         self.result["performance_score"] = scoring.item_performance_score(scores) if peaks else None
         self.result["speedup"] = timing.speedup(scales, reference_scales)
-        if self.settings.perf == "ncu":
+        if self.settings.perf == "ncu" and not host_clock:
             record["ncu"] = timing.profile_with_ncu(
                 self.task, lambda k, wrapper: execution.run_cases(
                     # ncu replays every kernel once per group of counters, restoring memory in between
@@ -247,3 +358,64 @@ class Evaluation:
             self.result["ncu_performance_score"] = record["ncu"].get("performance_score")
         if peaks is None:
             record["message"] = f"no peak figures for GPU {gpu.get('name')!r}: Performance-Score not computed"
+
+
+# ---------------------------------------------------------------------- refinement's plain-data helpers
+
+
+def _geomean(values: list[float]) -> float | None:
+    values = [v for v in values if v and v > 0]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def candidate_record(result: Mapping[str, Any], round_: int, candidate: int, verdict: str) -> dict[str, Any]:
+    """One refinement candidate as the report keeps it: its source, verdict and measured times."""
+    time_stage = (result.get("stages") or {}).get("time") or {}
+    scales = time_stage.get("scales") or [] if time_stage.get("status") == "passed" else []
+    medians = [row.get("median_s") for row in scales]
+    return {"round": round_, "candidate": candidate, "verdict": verdict, "failed_stage": result.get("failed_stage"),
+            "message": result.get("message"), "source": result.get("source"),
+            "source_sha256": result.get("source_sha256"), "prompt_hash": result.get("prompt_hash"),
+            "generation": {k: v for k, v in (result.get("generation") or {}).items() if k != "content"},
+            "median_s": medians, "time_s": _geomean(medians) if scales else None,
+            "performance_score": result.get("performance_score"), "speedup": result.get("speedup"), "kept": False}
+
+
+def is_better(candidate: dict[str, Any], kept: dict[str, Any]) -> bool:
+    """REFINE_SELECTION: is the (correct, timed) candidate to replace the kept version?"""
+    if candidate.get("time_s") is None:
+        return False
+    ratio = candidate["time_s"] / kept["time_s"]
+    if ratio < 1 - REFINE_TIE:
+        return True
+    new_score, old_score = candidate.get("performance_score"), kept.get("performance_score")
+    return ratio <= 1 + REFINE_TIE and new_score is not None and old_score is not None and new_score > old_score
+
+
+def speed_facts(result: Mapping[str, Any]) -> dict[str, Any]:
+    """What the refine prompt tells the model about a version's speed, from its time stage record."""
+    record = result["stages"]["time"]
+    reference = record.get("reference_scales") or []
+    scales = []
+    for k, row in enumerate(record.get("scales") or []):
+        scales.append({key: row.get(key) for key in ("sizes", "median_s", "bound_s", "bound_by", "score")}
+                      | {"reference_median_s": reference[k].get("median_s") if k < len(reference) else None})
+    return {"gpu": record.get("gpu"), "clock": record.get("clock", "events"), "scales": scales,
+            "performance_score": result.get("performance_score"), "speedup": result.get("speedup"),
+            "ncu": record.get("ncu")}
+
+
+def round_summary(entry: dict[str, Any]) -> str:
+    """One line per round for the next rounds' prompts: what each candidate gave."""
+    parts = []
+    for c in entry["candidates"]:
+        label = f"candidate {c['candidate'] + 1}"
+        if c["verdict"] == "passed":
+            speed = f"{c['speedup']:.2f}x the reference" if c.get("speedup") else f"{c['time_s']:.3g} s"
+            parts.append(f"{label}: correct, {speed}" + (" (kept, shown above)" if c.get("kept") else ", not faster"))
+        elif c["verdict"] == "failed":
+            first_line = (c.get("message") or "").splitlines()[0][:160] if c.get("message") else ""
+            parts.append(f"{label}: wrong at {c.get('failed_stage')} ({first_line}), discarded")
+        else:
+            parts.append(f"{label}: {c['verdict']}")
+    return f"round {entry['round']}: " + "; ".join(parts)

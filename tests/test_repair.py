@@ -1,4 +1,4 @@
-"""Repair and speed-up turns."""
+"""Repair turns."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from conftest import SUITE
 from pytest_cudabench.generation.models import GenerationRequest, ReferenceModel
 from pytest_cudabench.generation.prompts import messages, prompt_hash
-from pytest_cudabench.generation.repair import next_request, repair_messages, speedup_messages, truncate_text
+from pytest_cudabench.generation.repair import next_request, repair_messages, truncate_text
 from pytest_cudabench.generation.service import model_identity, record_key
 from pytest_cudabench.tasks.loader import load_task
 
@@ -58,12 +58,6 @@ def test_long_logs_are_truncated_keeping_head_and_tail():
     assert truncate_text("short") == "short"
     one_huge_line = truncate_text("x" * 100_000)
     assert len(one_huge_line) < 1000
-
-
-def test_speedup_turn(task):
-    msgs = speedup_messages(messages(task, 1), ANSWER, 0.42)
-    assert msgs[-2]["content"] == ANSWER and "0.420" in msgs[-1]["content"] and "faster" in msgs[-1]["content"]
-    assert "not measured" in speedup_messages(messages(task, 1), ANSWER, None)[-1]["content"]
 
 
 def test_next_request_has_its_own_prompt_hash_and_cache_key(task):

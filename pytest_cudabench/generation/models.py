@@ -19,6 +19,11 @@ class GenerationRequest:
     sample: int
     messages: list[dict[str, str]] = field(hash=False)
     prompt_hash: str
+    # Refine-for-speed turns (pipeline.refine): round >= 1 and the candidate's index in it. Their messages carry
+    # measured times, which differ per run, so `cache_basis` (what the turn refines, not the numbers) keys the cache.
+    round: int = 0
+    candidate: int = 0
+    cache_basis: str | None = field(default=None, hash=False)
 
 
 @dataclass
@@ -57,7 +62,8 @@ class ReferenceModel:
 
 
 class ReplayModel:
-    """Answers recorded earlier: a JSONL file, one {"task", "level", "sample", "content"} object per line.
+    """Answers recorded earlier: a JSONL file, one {"task", "level", "sample", "content"} object per line;
+    refine turns also carry "round" (>= 1) and "candidate".
 
     A line that cannot be used is an error at start (ConfigError naming file and line): bad JSON or fields, a level
     other than 1-3, a negative sample, and a second line for the same task, level and sample (which answer the run
@@ -69,8 +75,8 @@ class ReplayModel:
         self.name = f"replay:{self.path}"
         if not self.path.is_file():
             raise ConfigError(f"--cudabench-model=replay:{path}: file not found")
-        self.records: dict[tuple[str, int, int], dict] = {}
-        self.lines: dict[tuple[str, int, int], int] = {}  # the line each record came from
+        self.records: dict[tuple[str, int, int, int, int], dict] = {}
+        self.lines: dict[tuple[str, int, int, int, int], int] = {}  # the line each record came from
         for lineno, line in enumerate(self.path.read_text().splitlines(), 1):
             if not line.strip():
                 continue
@@ -84,14 +90,19 @@ class ReplayModel:
             for key, kind in (("task", str), ("level", int), ("sample", int), ("content", str)):
                 if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
                     raise ConfigError(f"{where}: '{key}' must be {'a string' if kind is str else 'an integer'}")
+            for key in ("round", "candidate"):
+                if not isinstance(record.get(key, 0), int) or isinstance(record.get(key), bool):
+                    raise ConfigError(f"{where}: '{key}' must be an integer")
             if record["level"] not in (1, 2, 3):
                 raise ConfigError(f"{where}: level {record['level']} does not exist; levels are 1, 2 and 3")
             if record["sample"] < 0:
                 raise ConfigError(f"{where}: sample {record['sample']} is negative; samples count from 0")
-            key = (record["task"].strip("/"), record["level"], record["sample"])
+            key = (record["task"].strip("/"), record["level"], record["sample"], record.get("round", 0),
+                   record.get("candidate", 0))
             if key in self.records:
-                raise ConfigError(f"{where}: a second answer for task {key[0]} level {key[1]} sample {key[2]} (the "
-                                  f"first is on line {self.lines[key]}); keep one line per task, level and sample")
+                turn = f" refine round {key[3]} candidate {key[4]}" if key[3] else ""
+                raise ConfigError(f"{where}: a second answer for task {key[0]} level {key[1]} sample {key[2]}{turn} "
+                                  f"(the first is on line {self.lines[key]}); keep one line per task, level and sample")
             self.records[key] = record
             self.lines[key] = lineno
 
@@ -106,10 +117,11 @@ class ReplayModel:
         return messages
 
     def generate(self, request: GenerationRequest) -> Generation:
-        key = (request.task.id, request.level, request.sample)
+        key = (request.task.id, request.level, request.sample, request.round, request.candidate)
         record = self.records.get(key)
         if record is None:
-            raise NoAnswer(f"no recorded answer for task {key[0]} level {key[1]} sample {key[2]} in {self.path}")
+            turn = f" refine round {request.round} candidate {request.candidate}" if request.round else ""
+            raise NoAnswer(f"no recorded answer for task {key[0]} level {key[1]} sample {key[2]}{turn} in {self.path}")
         return Generation(
             content=record["content"], model=record.get("model", self.name),
             tokens_in=record.get("tokens_in"), tokens_out=record.get("tokens_out"),

@@ -1,4 +1,4 @@
-"""The repair loop's turns (``--cudabench-attempts=N``) and the optional "make it faster" turn.
+"""The repair loop's turns (``--cudabench-attempts=N``); the "make it faster" turn is refine.py's.
 
 The pipeline, after attempt ``a`` fails at some stage, asks again with::
 
@@ -87,27 +87,6 @@ def repair_messages(previous_messages: list[dict[str, str]], answer_text: str, s
     return [*(dict(m) for m in previous_messages),
             {"role": "assistant", "content": answer_text or ""},
             {"role": "user", "content": feedback.strip() + "\n"}]
-
-
-def speedup_messages(previous_messages: list[dict[str, str]], answer_text: str,
-                     performance_score: float | None) -> list[dict[str, str]]:
-    """The optional "make it faster" turn after a correct answer: previous messages, the answer, then a user turn
-    giving its performance score (fraction of the roofline bound, 1.0 = at the bound) and asking for a faster, still
-    correct, full source in one fenced block."""
-    if performance_score is None:
-        score = "Its speed was not measured."
-    else:
-        score = (f"It reaches a performance score of {performance_score:.3f} (the fraction of this GPU's roofline "
-                 f"bound for the task; 1.0 is the bound), so about {performance_score * 100:.1f}% of what the "
-                 "hardware allows.")
-    feedback = ("Your source is correct. " + score + "\n\n"
-                "Make it faster while keeping results within the same tolerance: consider memory coalescing, "
-                "vectorized loads, shared-memory tiling, occupancy and avoiding unnecessary synchronization. "
-                "Answer with the complete, faster CUDA source file in exactly one fenced code block "
-                "(```cuda ... ```), keeping the required `solve` signature.\n")
-    return [*(dict(m) for m in previous_messages),
-            {"role": "assistant", "content": answer_text or ""},
-            {"role": "user", "content": feedback}]
 
 
 def next_request(request: GenerationRequest, messages: list[dict[str, str]]) -> GenerationRequest:

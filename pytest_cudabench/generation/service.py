@@ -7,7 +7,9 @@ Cache layout (under ``Settings.cache_path``, default ``.cudabench_cache/``)::
     claims/<key>.failed                "asking failed in run <run_id>": other workers of that run fail the same way
 
 ``key`` hashes task, level, sample, attempt, the model (its request parameters: model, base URL, temperature...),
-the prompt hash and a hash of the exact messages (so repair turns are keys of their own).
+the prompt hash and a hash of the exact messages (so repair turns are keys of their own). A refine turn (round >= 1)
+is keyed by its round, candidate and `cache_basis` instead of its messages, which quote this run's timings: a rerun
+finds it.
 
 Under xdist every worker collects and prefetches every item; the claim makes exactly one of them ask, the others
 wait for the record. A claim whose owner died (same host, pid gone) or stopped heartbeating is stale and taken over.
@@ -64,11 +66,14 @@ def is_cacheable(model: Model) -> bool:
 
 
 def record_key(request: GenerationRequest, identity: dict[str, Any]) -> str:
-    return _sha({
+    data: dict[str, Any] = {
         "task": request.task.id, "level": request.level, "sample": request.sample,
         "attempt": getattr(request, "attempt", 0), "model": identity, "prompt_hash": request.prompt_hash,
         "messages": messages_hash(request.messages),
-    })[:32]
+    }
+    if request.round:  # a refine turn: keyed by what it refines, not by the measured numbers its prompt quotes
+        data.update(prompt_hash=None, messages=None, refine=[request.round, request.candidate, request.cache_basis])
+    return _sha(data)[:32]
 
 
 class GenerationCache:
@@ -243,7 +248,8 @@ class GenerationService:
         generation.content = scrub(generation.content)
         record = {
             "version": RECORD_VERSION, "key": key, "task": request.task.id, "level": request.level,
-            "sample": request.sample, "attempt": getattr(request, "attempt", 0), "model_name": self.model.name,
+            "sample": request.sample, "attempt": getattr(request, "attempt", 0), "round": request.round,
+            "candidate": request.candidate, "model_name": self.model.name,
             "model_identity": self.identity, "prompt_hash": request.prompt_hash,
             "messages_hash": messages_hash(request.messages), "turns": len(request.messages),
             "template_version": TEMPLATE_VERSION,
@@ -447,35 +453,45 @@ class GenerationProgress:
 # ----------------------------------------------------------------------------- usage totals
 
 
+def _item_generations(item: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The answers an item cost: its "generation", or with refinement every round's candidates (the first answer
+    is round 0; the item's own "generation" is then the kept one's, already among them)."""
+    rounds = (item.get("refinement") or {}).get("rounds") or []
+    found = [c["generation"] for r in rounds for c in r.get("candidates") or [] if isinstance(c.get("generation"), dict)]
+    generation = item.get("generation")
+    return found or ([generation] if isinstance(generation, dict) else [])
+
+
 def usage_totals(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Per model, sums of the items' "generation" fields: items, requests (answers not from cache), cached, tokens
-    in/out, latency and cost. `new_*` count only the answers generated in this run (what was spent now).
-    Cost is None for a model without prices."""
+    """Per model, sums of the items' "generation" fields (and their refinement candidates'): items, requests
+    (answers not from cache), cached, tokens in/out, latency and cost. `new_*` count only the answers generated in
+    this run (what was spent now). Cost is None for a model without prices."""
     totals: dict[str, dict[str, Any]] = {}
     for item in items:
-        generation = item.get("generation") if isinstance(item, dict) else None
-        if not isinstance(generation, dict):
+        generations = _item_generations(item) if isinstance(item, dict) else []
+        if not generations:
             continue
-        name = str(item.get("model") or generation.get("model") or "unknown")
+        name = str(item.get("model") or generations[0].get("model") or "unknown")
         t = totals.setdefault(name, {"items": 0, "requests": 0, "cached": 0, "tokens_in": 0, "tokens_out": 0,
                                      "latency_s": 0.0, "cost_usd": None, "new_tokens_in": 0, "new_tokens_out": 0,
                                      "new_cost_usd": None})
-        cached = bool(generation.get("cached"))
         t["items"] += 1
-        t["cached" if cached else "requests"] += 1
-        for key in ("tokens_in", "tokens_out"):
-            value = generation.get(key)
-            if isinstance(value, (int, float)):
-                t[key] += int(value)
+        for generation in generations:
+            cached = bool(generation.get("cached"))
+            t["cached" if cached else "requests"] += 1
+            for key in ("tokens_in", "tokens_out"):
+                value = generation.get(key)
+                if isinstance(value, (int, float)):
+                    t[key] += int(value)
+                    if not cached:
+                        t[f"new_{key}"] += int(value)
+            if isinstance(generation.get("latency_s"), (int, float)):
+                t["latency_s"] = round(t["latency_s"] + generation["latency_s"], 6)
+            cost = generation.get("cost_usd")
+            if isinstance(cost, (int, float)):
+                t["cost_usd"] = round((t["cost_usd"] or 0.0) + cost, 8)
                 if not cached:
-                    t[f"new_{key}"] += int(value)
-        if isinstance(generation.get("latency_s"), (int, float)):
-            t["latency_s"] = round(t["latency_s"] + generation["latency_s"], 6)
-        cost = generation.get("cost_usd")
-        if isinstance(cost, (int, float)):
-            t["cost_usd"] = round((t["cost_usd"] or 0.0) + cost, 8)
-            if not cached:
-                t["new_cost_usd"] = round((t["new_cost_usd"] or 0.0) + cost, 8)
+                    t["new_cost_usd"] = round((t["new_cost_usd"] or 0.0) + cost, 8)
     return totals
 
 
@@ -502,8 +518,9 @@ def export_replay(cache_dir: Path | str, model_name: str | None, out_path: Path 
     """Writes the cached first-attempt answers of `model_name` (the name it was run under, e.g. `claude`, or the
     provider's model id; None: every model) as a `replay:` JSONL file, one line per task/level/sample: the answer to
     the first turn (fewest messages; repair turns are left out), the newest where several prompt versions are
-    cached. Returns the number of lines written."""
-    chosen: dict[tuple[str, int, int], dict[str, Any]] = {}
+    cached; and one line per refine round and candidate (with "round" and "candidate"), the newest. Returns the
+    number of lines written."""
+    chosen: dict[tuple[str, int, int, int, int], dict[str, Any]] = {}
 
     def rank(record: dict[str, Any]) -> tuple[int, int, float]:
         return (-int(record.get("attempt", 0) or 0), -int(record.get("turns", 0) or 0), float(record.get("created", 0)))
@@ -511,14 +528,16 @@ def export_replay(cache_dir: Path | str, model_name: str | None, out_path: Path 
     for record in _cache_for(cache_dir).records():
         if not _matches(record, model_name):
             continue
-        ident = (record["task"], record["level"], record["sample"])
+        ident = (record["task"], record["level"], record["sample"], int(record.get("round", 0) or 0),
+                 int(record.get("candidate", 0) or 0))
         if ident not in chosen or rank(record) > rank(chosen[ident]):
             chosen[ident] = record
     lines = []
-    for (task, level, sample), record in sorted(chosen.items()):
+    for (task, level, sample, round_, candidate), record in sorted(chosen.items()):
         g = record["generation"]
+        turn = {"round": round_, "candidate": candidate} if round_ else {}
         lines.append(json.dumps({
-            "task": task, "level": level, "sample": sample, "content": g.get("content", ""),
+            "task": task, "level": level, "sample": sample, **turn, "content": g.get("content", ""),
             "model": g.get("model") or record.get("model_name"), "model_name": record.get("model_name"),
             "tokens_in": g.get("tokens_in"), "tokens_out": g.get("tokens_out"), "latency_s": g.get("latency_s"),
             "cost_usd": g.get("cost_usd"), "finish_reason": g.get("finish_reason"),

@@ -80,6 +80,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("concurrency", "Model requests in flight at once per worker (default 8).", "8", positive_int),
     Option("attempts", "Attempts per item: >1 feeds compiler errors or mismatches back to the model (default 1).", "1",
            positive_int),
+    Option("refine", "Refine-for-speed rounds after an answer passes execute and time: its measured speed goes back "
+                     "to the model, the fastest correct version is kept (default 0: off; needs measured timings).", "0",
+           non_negative_int),
+    Option("candidates", "Answers asked for per refine round (default 1).", "1", positive_int),
     Option("perf", "Performance-Score definitions: roofline (ours, the default), or ncu: also CUDABench's exact Nsight "
                    "Compute score, beside it (needs ncu with access to GPU counters).", "roofline",
            lambda origin, v: one_of(origin, v, PERF_MODES)),

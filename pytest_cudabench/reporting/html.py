@@ -391,6 +391,72 @@ def roofline_svg(report: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def refined_items(report: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in report.get("items") or [] if isinstance(i, dict) and isinstance(i.get("refinement"), dict)
+            and i["refinement"].get("status") in ("done", "stopped")]
+
+
+def refinement_svg(report: dict[str, Any]) -> str:
+    """Speedup against the task's solution (log scale) of each refined item's kept version after each round
+    (round 0: the first answer), one line per item; a hollow mark where a round's candidates kept nothing."""
+    lines = []
+    for item in refined_items(report):
+        numbers = [_number(v) for v in item["refinement"].get("trajectory") or []]
+        trajectory = [v for v in numbers if v is not None and v > 0]
+        if trajectory and len(trajectory) == len(numbers):  # a round without a speedup leaves the item out
+            lines.append((item, trajectory))
+    left, right, top, bottom, width, height = 70, 220, 30, 40, 760, 300
+    plot_w, plot_h = width - left - right, height - top - bottom
+    parts = [f'<svg id="refinement" class="chart" viewBox="0 0 {width} {height}" width="{width}" '
+             f'height="{height}" role="img" aria-label="refinement trajectories">',
+             '<text x="0" y="14" class="ctitle">speedup of the kept version by refinement round</text>',
+             f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" class="plotbg"/>']
+    if not lines:
+        parts.append(f'<text x="{left + 8}" y="{top + 18}" class="note">no measured trajectory</text></svg>')
+        return "".join(parts)
+    rounds = max(len(t) for _, t in lines) - 1
+    values = [v for _, t in lines for v in t]
+    y0, y1 = _decades(min(values) / 1.5, max(values) * 1.5)
+
+    def px(r: int) -> float:
+        return left + (r / rounds if rounds else 0.5) * plot_w
+
+    def py(v: float) -> float:
+        return top + plot_h - (math.log10(v) - y0) / (y1 - y0) * plot_h
+
+    for e in range(y0, y1 + 1):
+        y = py(10.0 ** e)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" class="grid"/>'
+                     f'<text x="{left - 6}" y="{y + 3:.1f}" class="tick" text-anchor="end">{_ai_label(e)}x</text>')
+    for r in range(rounds + 1):
+        parts.append(f'<text x="{px(r):.1f}" y="{top + plot_h + 14}" class="tick" text-anchor="middle">{r}</text>')
+    parts.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 6}" class="axis" text-anchor="middle">'
+                 'round</text>')
+    for n, (item, trajectory) in enumerate(lines):
+        color = PALETTE[n % len(PALETTE)]
+        label = f"{item.get('task')} level {item.get('level')} sample {item.get('sample')}"
+        points = " ".join(f"{px(r):.1f},{py(v):.1f}" for r, v in enumerate(trajectory))
+        parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2">'
+                     f'<title>{esc(label)}</title></polyline>')
+        kept = {rnd.get("round"): rnd.get("kept_candidate") for rnd in item["refinement"].get("rounds") or []}
+        for r, v in enumerate(trajectory):
+            fill = color if kept.get(r) is not None else "#fff"
+            parts.append(f'<circle cx="{px(r):.1f}" cy="{py(v):.1f}" r="3.5" fill="{fill}" stroke="{color}">'
+                         f'<title>{esc(label)}: round {r}, {v:.3g}x</title></circle>')
+        if n < 12:
+            parts.append(f'<rect x="{left + plot_w + 12}" y="{top + 14 * n}" width="9" height="9" fill="{color}"/>'
+                         f'<text x="{left + plot_w + 25}" y="{top + 8 + 14 * n}" class="tick">{esc(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def refinement_section(report: dict[str, Any]) -> str:
+    """The trajectory chart, only for runs that refined."""
+    if not refined_items(report):
+        return ""
+    return f'<h2>Refinement</h2><div class="panel">{refinement_svg(report)}</div>'
+
+
 # --- page sections ------------------------------------------------------------------------------------------------
 # Each section is an HtmlTemplate: every value put into it is escaped unless it is Markup (built here, from escaped
 # parts, or an SVG chart).
@@ -633,7 +699,7 @@ def render(report: dict[str, Any]) -> str:
         css=Markup(CSS), script=Markup(JS), model=run.get("model", "?"), run_id=run.get("id", "?"),
         started=run.get("started", "?"), headline=headline(report),
         # the SVG charts are built in Python and escape what they take from the report themselves
-        roofline=Markup(roofline_svg(report)),
+        roofline=Markup(roofline_svg(report)), refinement=Markup(refinement_section(report)),
         by_domain=Markup(bar_chart(aggregates.get("by_domain") or {}, "by domain")),
         by_level=Markup(bar_chart(aggregates.get("by_level") or {}, "by level", "level ")),
         by_tier=Markup(bar_chart(aggregates.get("by_tier") or {}, "by tier")),

@@ -15,20 +15,36 @@ JSON schema "pytest-cudabench/report/1":
   aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
                mean_performance_score_correct/_all, speedup, fast_p, pass_at_k, best_of_k) plus
-               mean_performance_score (= mean_performance_score_correct)
+               mean_performance_score (= mean_performance_score_correct) and refinement (null without
+               --cudabench-refine; else `refinement_stats`: n_refined, n_improved, n_not_run, gain, initial_speedup,
+               final_speedup, mean_score_gain, candidates, wrong_candidates)
   items:       one object per item: results.ItemResult (built by results.new_result; task, level, sample,
-               outcome, stages, ...)
+               outcome, stages, ...);
+               with --cudabench-refine an item that passed also has
+               refinement: {status: done | stopped (the model failed mid-way) | not-run (no measured speed),
+                            message, rounds_requested, candidates, selection (how the kept one is chosen),
+                            rounds: [{round (0: the first answer), kept_candidate (null: none beat the kept one),
+                                      candidates: [{round, candidate, verdict (passed | failed | skipped |
+                                      model-error), failed_stage, message, source, source_sha256, prompt_hash,
+                                      generation (without content), median_s (per scale), time_s (their geometric
+                                      mean), performance_score, speedup, kept}]}],
+                            trajectory (speedup of the kept version after each round, round 0 first),
+                            time_trajectory (its time_s), kept_round, kept_candidate, initial_speedup,
+                            final_speedup, gain (initial time_s / final time_s), initial_performance_score,
+                            final_performance_score, wrong_candidates}
+               and its other fields (source, stages, scores, generation) are the kept version's.
   collection_errors: [{path, message}] for task directories that failed to load
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import platform
 import socket
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -94,17 +110,48 @@ def totals(items: Sequence[Mapping[str, Any]], collection_errors: int = 0) -> di
     return result
 
 
+def _geomean(values: list[float]) -> float | None:
+    values = [v for v in values if isinstance(v, (int, float)) and v > 0]
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def refinement_stats(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """What refinement gained over a group: items refined (rounds ran) and improved (a later round kept), the
+    geometric means of the gain (first answer's time / kept one's) and of the speedups before and after, the mean
+    Performance-Score gain, candidates asked and wrong ones (never kept). None when no item was refined or tried."""
+    records = [item["refinement"] for item in items if isinstance(item.get("refinement"), dict)]
+    if not records:
+        return None
+    refined = [r for r in records if r.get("status") in ("done", "stopped")]
+    score_gains = [r["final_performance_score"] - r["initial_performance_score"] for r in refined
+                   if r.get("final_performance_score") is not None and r.get("initial_performance_score") is not None]
+    return {
+        "n_refined": len(refined), "n_improved": sum(1 for r in refined if (r.get("kept_round") or 0) > 0),
+        "n_not_run": sum(1 for r in records if r.get("status") == "not-run"),
+        "gain": _geomean([r.get("gain") for r in refined]),
+        "initial_speedup": _geomean([r.get("initial_speedup") for r in refined]),
+        "final_speedup": _geomean([r.get("final_speedup") for r in refined]),
+        "mean_score_gain": sum(score_gains) / len(score_gains) if score_gains else None,
+        "candidates": sum(len(rnd.get("candidates") or []) for r in refined for rnd in (r.get("rounds") or [])[1:]),
+        "wrong_candidates": sum(r.get("wrong_candidates") or 0 for r in refined),
+    }
+
+
 _TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
 def aggregates(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The report's `aggregates`: scoring.aggregate over all items and grouped by level, domain and tier (tiers
     in their own order, easy to hard)."""
-    result: dict[str, Any] = {"overall": aggregate(items)["all"]}
+    result: dict[str, Any] = {"overall": {**aggregate(items)["all"], "refinement": refinement_stats(items)}}
     for key in ("level", "domain", "tier"):
         groups = aggregate(items, key)
+        members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
+        for item in items:
+            members[str(item.get(key))].append(item)
         order = (lambda name: (_TIER_ORDER.get(name, len(_TIER_ORDER)), name)) if key == "tier" else None
-        result[f"by_{key}"] = {name: groups[name] for name in sorted(groups, key=order)}
+        result[f"by_{key}"] = {name: {**groups[name], "refinement": refinement_stats(members[name])}
+                               for name in sorted(groups, key=order)}
     return result
 
 
@@ -180,6 +227,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
     lines += usage_lines(run.get("usage") or {})
+    lines.extend(refinement_lines(report))
     reasons: Counter[str] = Counter()
     for item in report["items"]:
         if item.get("outcome") in ("failed", "error"):
@@ -218,6 +266,38 @@ def usage_lines(usage: dict[str, dict[str, Any]]) -> list[str]:
         lines.append(f"tokens ({model}): {t.get('tokens_in', 0)} prompt + {t.get('tokens_out', 0)} completion over "
                      f"{t.get('items', 0)} answers ({t.get('requests', 0)} requested, {t.get('cached', 0)} cached), "
                      f"{spent}")
+    return lines
+
+
+def _times(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def _items(count: int) -> str:
+    return f"{count} item" + ("" if count == 1 else "s")
+
+
+def refinement_lines(report: dict[str, Any]) -> list[str]:
+    """The terminal's lines about refinement: what it gained overall and per level, domain and tier, or why it did
+    not run."""
+    agg = report["aggregates"]
+    overall = agg["overall"].get("refinement")
+    if not overall:
+        return []
+    lines = []
+    if overall["n_refined"]:
+        lines.append(f"refinement: {_items(overall['n_refined'])} refined, {overall['n_improved']} improved; speedup "
+                     f"{_times(overall['initial_speedup'])} -> {_times(overall['final_speedup'])} (gain "
+                     f"{_times(overall['gain'])}); {overall['wrong_candidates']} of {overall['candidates']} "
+                     "candidates wrong, never kept")
+        for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
+            gains = [f"{name} {_times((group.get('refinement') or {}).get('gain'))}"
+                     for name, group in agg[key].items() if (group.get("refinement") or {}).get("n_refined")]
+            lines.append(f"  refinement gain by {title}: {', '.join(gains)}")
+    if overall["n_not_run"]:
+        message = next((i["refinement"].get("message") for i in report["items"]
+                        if (i.get("refinement") or {}).get("status") == "not-run"), None)
+        lines.append(f"refinement: not run on {_items(overall['n_not_run'])}: {message}")
     return lines
 
 

@@ -64,12 +64,13 @@ def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None,
                "converged": entry["events"].get("converged"), "flagged": entry.get("flagged"),
                "flag_reasons": entry.get("flag_reasons"), "throttle": entry.get("throttle"),
                "flops": flops, "bytes": dram, "work_from": "inputs" if counted else "formula",
-               "bound_s": None, "score": None, "limit_s": None}
+               "bound_s": None, "bound_by": None, "score": None, "limit_s": None}
         if peaks is not None and median and median > 0:
             roof = peak_flops(peaks, task.roofline.precision)
             compute_s = flops / roof if roof else 0.0
             bound = max(compute_s, dram / peaks.dram_bw)
             row["bound_s"] = bound
+            row["bound_by"] = "compute" if compute_s > dram / peaks.dram_bw else "memory"
             row["score"] = scoring.performance_score(bound, median)
             # What no answer can beat: a multi-pass task's bytes count a pass per step, which temporal blocking
             # legitimately avoids (a score above 1 there beats the model, not physics), so plausibility is judged on
