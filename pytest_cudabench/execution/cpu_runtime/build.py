@@ -24,6 +24,7 @@ _STUB_HEADERS = (
     "sm_20_atomic_functions.h", "sm_32_atomic_functions.h", "sm_35_atomic_functions.h", "sm_60_atomic_functions.h",
     "sm_20_intrinsics.h", "sm_30_intrinsics.h", "sm_32_intrinsics.h", "sm_35_intrinsics.h", "sm_61_intrinsics.h",
     "math_functions.h", "device_double_functions.h", "cuda_device_runtime_api.h",
+    "cooperative_groups.h", "cooperative_groups/reduce.h", "cooperative_groups/scan.h", "texture_indirect_functions.h",
 )
 
 
@@ -112,6 +113,7 @@ def _build(rewritten: str, source: str, out_path: Path, *, shared: bool, sanitiz
         stubs = tmpdir / "stubs"
         stubs.mkdir()
         for name in _STUB_HEADERS:
+            (stubs / name).parent.mkdir(parents=True, exist_ok=True)
             (stubs / name).write_text("/* provided by the cudabench CPU runtime (cuda_shim.h) */\n")
         src = tmpdir / "solution.cpp"
         src.write_text(rewritten)
