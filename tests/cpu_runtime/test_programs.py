@@ -183,3 +183,12 @@ def test_constant_memory_symbol_copies(workdir, tmp_path):
     )
     proc = run_program(build_cpu_program(src, tmp_path / "p"), workdir)
     assert (proc.returncode, proc.stdout) == (0, "15 25 35 45 | 16 46 | 3 4\n"), proc.stderr
+
+
+def test_a_runtime_function_the_shim_lacks_is_unsupported_by_name(tmp_path):
+    src = "int main() { cudaGraph_t g; return (int)cudaGraphCreate(&g, 0); }\n"  # refused by the source pass already
+    with pytest.raises(CpuRuntimeUnsupported, match="CUDA graphs"):
+        build_cpu_program(src, tmp_path / "p")
+    src = "int main() { cudaMemPool_t p; return (int)cudaDeviceGetDefaultMemPool(&p, 0); }\n"
+    with pytest.raises(CpuRuntimeUnsupported, match=r"CUDA runtime function cudaDeviceGetDefaultMemPool "):
+        build_cpu_program(src, tmp_path / "p")

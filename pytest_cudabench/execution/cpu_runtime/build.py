@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -90,6 +91,19 @@ def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, 
                   racecheck=as_library and uses_shared_memory(source), timeout_s=timeout_s)
 
 
+def _missing_runtime_functions(log: str, include: Path) -> list[str]:
+    """Functions of the CUDA runtime API (declared by the toolkit's cuda_runtime_api.h) that the link could not find:
+    the shim lacks them, which is the runtime's limit, not the answer's error."""
+    names = sorted(set(re.findall(r"undefined reference to [`'](cuda\w+)", log)))
+    if not names:
+        return []
+    try:
+        api = (include / "cuda_runtime_api.h").read_text(errors="replace")
+    except OSError:
+        return []
+    return [n for n in names if re.search(rf"\b{n}\s*\(", api)]
+
+
 def _refuse_unsupported(source: str) -> None:
     features = unsupported_features(source)
     if features:
@@ -143,6 +157,9 @@ def _build(rewritten: str, source: str, out_path: Path, *, shared: bool, sanitiz
             # Only diagnostics about the answer's lines: a header's (the shim's included) would echo its lines.
             log += own_diagnostics(proc.stdout + proc.stderr, SOURCE_NAME, str(tmpdir))
             if proc.returncode != 0:
+                missing = _missing_runtime_functions(log, include)
+                if missing:
+                    raise CpuRuntimeUnsupported(f"CUDA runtime function {', '.join(missing)} (not in the CPU runtime)")
                 first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
                 raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
         os.replace(tmp_out, out_path)

@@ -1311,6 +1311,66 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
     return cudaSuccess;
 }
 cudaError_t cudaEventDestroy(cudaEvent_t e) { delete e; return cudaSuccess; }
+// streams run in order at launch (kernels are synchronous): priorities, callbacks and host functions are immediate
+cudaError_t cudaStreamCreateWithPriority(cudaStream_t* s, unsigned int, int) { return cudaStreamCreate(s); }
+cudaError_t cudaDeviceGetStreamPriorityRange(int* least, int* greatest) {
+    if (least) *least = 0;
+    if (greatest) *greatest = -5;
+    return cudaSuccess;
+}
+cudaError_t cudaStreamGetPriority(cudaStream_t, int* p) { if (p) *p = 0; return cudaSuccess; }
+cudaError_t cudaLaunchHostFunc(cudaStream_t, cudaHostFn_t fn, void* data) {
+    if (!fn) return cudabench::api_result(cudaErrorInvalidValue);
+    fn(data);
+    return cudaSuccess;
+}
+cudaError_t cudaStreamAddCallback(cudaStream_t s, cudaStreamCallback_t cb, void* data, unsigned int) {
+    if (!cb) return cudabench::api_result(cudaErrorInvalidValue);
+    cb(s, (cudaError_t)cudabench::g_sticky, data);
+    return cudaSuccess;
+}
+cudaError_t cudaHostRegister(void*, size_t, unsigned int) { return cudaSuccess; }
+cudaError_t cudaHostUnregister(void*) { return cudaSuccess; }
+cudaError_t cudaHostGetDevicePointer(void** d, void* h, unsigned int) {
+    if (!d) return cudabench::api_result(cudaErrorInvalidValue);
+    *d = h;  // mapped host memory: the same address on both sides
+    return cudaSuccess;
+}
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes* a, const void* p) {
+    if (!a) return cudabench::api_result(cudaErrorInvalidValue);
+    memset(a, 0, sizeof *a);
+    bool dev = cudabench::in_range(p, 1);
+    a->type = dev ? cudaMemoryTypeDevice : cudaMemoryTypeUnregistered;
+    a->devicePointer = dev ? (void*)p : nullptr;
+    a->hostPointer = dev ? nullptr : (void*)p;
+    return cudaSuccess;
+}
+cudaError_t cudaDriverGetVersion(int* v) { if (v) *v = CUDART_VERSION; return cudaSuccess; }
+cudaError_t cudaRuntimeGetVersion(int* v) { if (v) *v = CUDART_VERSION; return cudaSuccess; }
+cudaError_t cudaSetDeviceFlags(unsigned int) { return cudaSuccess; }
+cudaError_t cudaGetDeviceFlags(unsigned int* f) { if (f) *f = 0; return cudaSuccess; }
+cudaError_t cudaDeviceGetLimit(size_t* v, enum cudaLimit l) {
+    if (!v) return cudabench::api_result(cudaErrorInvalidValue);
+    *v = l == cudaLimitStackSize ? 1024 : l == cudaLimitPrintfFifoSize ? (1 << 20) : l == cudaLimitMallocHeapSize ? (8 << 20) : 0;
+    return cudaSuccess;
+}
+cudaError_t cudaChooseDevice(int* d, const struct cudaDeviceProp*) { if (d) *d = 0; return cudaSuccess; }
+cudaError_t cudaDeviceGetCacheConfig(enum cudaFuncCache* c) { if (c) *c = cudaFuncCachePreferNone; return cudaSuccess; }
+cudaError_t cudaDeviceSetSharedMemConfig(enum cudaSharedMemConfig) { return cudaSuccess; }
+cudaError_t cudaMemcpyPeer(void* d, int, const void* s, int, size_t n) { return cudabench::checked_copy(d, s, n, cudaMemcpyDeviceToDevice); }
+cudaError_t cudaMemcpyPeerAsync(void* d, int dd, const void* s, int sd, size_t n, cudaStream_t) { return cudaMemcpyPeer(d, dd, s, sd, n); }
+cudaError_t cudaMemcpy2DAsync(void* d, size_t dp, const void* s, size_t sp, size_t w, size_t h, enum cudaMemcpyKind k, cudaStream_t) {
+    return cudaMemcpy2D(d, dp, s, sp, w, h, k);
+}
+cudaError_t cudaMemset2D(void* d, size_t pitch, int v, size_t w, size_t h) {
+    for (size_t r = 0; r < h; r++) {
+        cudaError_t e = cudabench::checked_set((char*)d + r * pitch, v, w);
+        if (e) return e;
+    }
+    return cudaSuccess;
+}
+cudaError_t cudaMemset2DAsync(void* d, size_t pitch, int v, size_t w, size_t h, cudaStream_t) { return cudaMemset2D(d, pitch, v, w, h); }
+cudaError_t cudaEventRecordWithFlags(cudaEvent_t e, cudaStream_t s, unsigned int) { return cudaEventRecord(e, s); }
 
 const char* cudaGetErrorName(cudaError_t e) {
     switch (e) {
