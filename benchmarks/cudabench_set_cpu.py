@@ -115,6 +115,16 @@ def judge(row: dict, workdir: Path) -> dict:
     return done("pass", "compare")
 
 
+def failure_kind(rec: dict) -> str:
+    """A short class of a failure's reason, for grouping."""
+    reason = rec["reason"]
+    if rec["stage"] == "run":
+        return "ran past the limit (too slow for the CPU runtime)" if "ran past" in reason else reason.split(":")[0]
+    if rec["stage"] == "compare":
+        return "wrong output"
+    return reason[:100]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("path", type=Path, help="a CUDABench-Set .jsonl")
@@ -149,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         if r["verdict"] == "unsupported":
             groups[f"unsupported: {r['reason']}"].append(r["task"])
         elif r["verdict"] == "fail":
-            groups[f"fail at {r['stage']}"].append(r["task"])
+            groups[f"fail at {r['stage']}: {failure_kind(r)}"].append(r["task"])
     for key, tasks in sorted(groups.items(), key=lambda kv: -len(kv[1])):
         print(f"  {len(tasks):3d}  {key}: {', '.join(sorted(tasks))}")
     if args.json:
