@@ -9,12 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pytest_cudabench.errors import ConfigError
 from pytest_cudabench.execution.cpu_runtime import (
     CpuBuildError,
     CpuRuntimeUnsupported,
     build_cpu_program,
     find_cuda_include,
 )
+from pytest_cudabench.source.compiler import find_nvcc
 
 PROGRAMS = Path(__file__).parent / "programs"
 
@@ -111,7 +113,9 @@ def test_cooperative_groups_block_tile_reduce_ballot_and_grid_rank(workdir, tmp_
     v = np.array([x[t::blocks * threads].sum() for t in range(blocks * threads)]).reshape(blocks, threads)
     ballots = [sum(1 << lane for lane in range(32) if v[b, lane] > 0) for b in range(blocks)]
     flags = [int((v[b, :32] > 100).any()) + 2 + 4 for b in range(blocks)]
-    assert [int(s) for s in lines[1:1 + 2 * blocks]] == ballots + flags
+    ballots16 = [sum(1 << lane for lane in range(16) if v[b, 16 + lane] > 0) for b in range(blocks)]
+    sums16 = [int(v[b, 16:32].sum()) % 2**32 for b in range(blocks)]
+    assert [int(s) for s in lines[1:1 + 4 * blocks]] == ballots + flags + ballots16 + sums16
 
 
 def test_grid_sync_and_coalesced_groups_are_refused_by_name(tmp_path):
@@ -192,3 +196,19 @@ def test_a_runtime_function_the_shim_lacks_is_unsupported_by_name(tmp_path):
     src = "int main() { cudaMemPool_t p; return (int)cudaDeviceGetDefaultMemPool(&p, 0); }\n"
     with pytest.raises(CpuRuntimeUnsupported, match=r"CUDA runtime function cudaDeviceGetDefaultMemPool "):
         build_cpu_program(src, tmp_path / "p")
+
+
+def _nvcc():
+    try:
+        return find_nvcc()
+    except ConfigError:
+        return None
+
+
+@pytest.mark.skipif(_nvcc() is None, reason="nvcc not found")
+@pytest.mark.parametrize("name", sorted(p.stem for p in PROGRAMS.glob("*.cu")))
+def test_the_test_programs_are_cuda_that_nvcc_accepts(name, tmp_path):
+    """g++ accepts code nvcc rejects: the programs the shim is tested on must be real CUDA."""
+    proc = subprocess.run([str(_nvcc()), "-c", str(PROGRAMS / f"{name}.cu"), "-o", str(tmp_path / "p.o")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr

@@ -1,5 +1,5 @@
 // Cooperative groups: a block sum through tiled_partition<32> + cg::reduce, block.sync(), shuffles, ballot, any/all,
-// a run-time tiled_partition(block, 16), and a grid-stride loop with this_grid().
+// tiled_partition<16>, a run-time tiled_partition(block, 16), and a grid-stride loop with this_grid().
 #include <cooperative_groups.h>
 #include <cooperative_groups/reduce.h>
 #include <cstdio>
@@ -33,6 +33,14 @@ __global__ void block_sums(const float* x, float* sums, float* maxes, unsigned* 
         votes[blockIdx.x] = ballot;
         votes[gridDim.x + blockIdx.x] = (unsigned)any + 2u * (unsigned)all + (first == v ? 4u : 0u);
     }
+    // a 16-thread tile: its ballot is relative to its first lane, its shuffles stay inside it
+    cg::thread_block_tile<16> t16 = cg::tiled_partition<16>(block);
+    unsigned ballot16 = t16.ballot(v > 0.0f);
+    float sum16 = cg::reduce(t16, v, cg::plus<float>());
+    if (block.thread_rank() == 16) {
+        votes[2 * gridDim.x + blockIdx.x] = ballot16;
+        votes[3 * gridDim.x + blockIdx.x] = (unsigned)(int)sum16;
+    }
     cg::thread_group half = cg::tiled_partition(block, 16);
     half.sync();
     cg::sync(block);
@@ -47,12 +55,12 @@ int main() {
     cudaMalloc(&dx, n * sizeof(float));
     cudaMalloc(&ds, blocks * sizeof(float));
     cudaMalloc(&dm, blocks * sizeof(float));
-    cudaMalloc(&dv, 2 * blocks * sizeof(unsigned));
+    cudaMalloc(&dv, 4 * blocks * sizeof(unsigned));
     cudaMemcpy(dx, x.data(), n * sizeof(float), cudaMemcpyHostToDevice);
     block_sums<<<blocks, threads>>>(dx, ds, dm, dv, n);
     if (cudaDeviceSynchronize() != cudaSuccess) return 1;
     float s[blocks], m[blocks];
-    unsigned v[2 * blocks];
+    unsigned v[4 * blocks];
     cudaMemcpy(s, ds, sizeof s, cudaMemcpyDeviceToHost);
     cudaMemcpy(m, dm, sizeof m, cudaMemcpyDeviceToHost);
     cudaMemcpy(v, dv, sizeof v, cudaMemcpyDeviceToHost);
@@ -61,6 +69,6 @@ int main() {
     for (int b = 0; b < blocks; b++) { total += s[b]; mx = m[b] > mx ? m[b] : mx; }
     for (int i = 0; i < n; i++) expect += x[i];
     printf("sum %.1f expect %.1f max %.1f\n", total, expect, mx);
-    for (int b = 0; b < 2 * blocks; b++) printf("%u\n", v[b]);
+    for (int b = 0; b < 4 * blocks; b++) printf("%u\n", v[b]);
     return 0;
 }
