@@ -14,7 +14,7 @@ rewritten too:
 
 Line numbers are preserved (replacements keep the original's newlines) and the output starts with a ``#line``
 directive, so compiler messages point at the original source. The same token stream answers
-``unsupported_features`` (cooperative groups, inline PTX, tensor cores, textures, CUB, Thrust, ...).
+``unsupported_features`` (grid-wide synchronisation, inline PTX, tensor cores, legacy textures, CUB, Thrust, ...).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 
 from ...source.lexer import Token, tokenize
 
-__all__ = ["Token", "tokenize", "rewrite_source", "unsupported_features", "uses_shared_memory", "SOURCE_NAME"]
+__all__ = ["Token", "tokenize", "rewrite_source", "defines_main", "unsupported_features", "uses_shared_memory",
+           "SOURCE_NAME"]
 
 SOURCE_NAME = "solution.cu"
 
@@ -120,7 +121,7 @@ def _analyse(src: str) -> _Analysis:
 # Unsupported features
 
 _HEADER_RULES: tuple[tuple[str, str], ...] = (
-    ("cooperative_groups", "cooperative groups"),
+    ("cooperative_groups/memcpy_async", "asynchronous copies (memcpy_async/cuda_pipeline)"),
     ("mma.h", "tensor cores (wmma/mma)"),
     ("cub/", "CUB"),
     ("thrust/", "Thrust"),
@@ -139,39 +140,51 @@ _HEADER_RULES: tuple[tuple[str, str], ...] = (
     ("cuda_fp8", "FP8 types (cuda_fp8.h)"),
     ("cuda_fp6", "FP6/FP4 types"),
     ("cuda_fp4", "FP6/FP4 types"),
-    ("texture_fetch_functions", "textures"),
-    ("texture_indirect_functions", "textures"),
+    ("texture_fetch_functions", "legacy texture references (texture<...>)"),
     ("surface_functions", "textures"),
     ("surface_indirect_functions", "textures"),
 )
 
 _IDENT_RULES: dict[str, str] = {
-    "cooperative_groups": "cooperative groups",
-    "cudaLaunchCooperativeKernel": "cooperative groups",
+    "cudaLaunchCooperativeKernel": "cooperative launches (grid-wide synchronisation)",
+    "cudaLaunchCooperativeKernelMultiDevice": "cooperative launches (grid-wide synchronisation)",
+    "coalesced_threads": "cooperative groups coalesced_group",
+    "coalesced_group": "cooperative groups coalesced_group",
+    "this_multi_grid": "cooperative groups multi_grid_group",
+    "multi_grid_group": "cooperative groups multi_grid_group",
+    "labeled_partition": "cooperative groups labeled_partition/binary_partition",
+    "binary_partition": "cooperative groups labeled_partition/binary_partition",
+    "reduce_update_async": "cooperative groups asynchronous reductions",
+    "reduce_store_async": "cooperative groups asynchronous reductions",
+    "this_cluster": "thread block clusters",
+    "cluster_group": "thread block clusters",
     "asm": "inline PTX (asm)",
     "__asm__": "inline PTX (asm)",
     "__asm": "inline PTX (asm)",
     "wmma": "tensor cores (wmma/mma)",
     "nvcuda": "tensor cores (wmma/mma)",
-    "tex1Dfetch": "textures",
-    "tex1D": "textures",
-    "tex2D": "textures",
-    "tex3D": "textures",
-    "tex1DLayered": "textures",
-    "tex2DLayered": "textures",
-    "texCubemap": "textures",
-    "cudaTextureObject_t": "textures",
-    "cudaCreateTextureObject": "textures",
-    "cudaBindTexture": "textures",
-    "cudaBindTexture2D": "textures",
-    "cudaSurfaceObject_t": "textures",
-    "surf1Dread": "textures",
-    "surf1Dwrite": "textures",
-    "surf2Dread": "textures",
-    "surf2Dwrite": "textures",
-    "surf3Dread": "textures",
-    "surf3Dwrite": "textures",
-    "cudaMallocArray": "textures",
+    "tex1DLayered": "layered textures",
+    "tex2DLayered": "layered textures",
+    "tex1DLayeredLod": "layered textures",
+    "tex2DLayeredLod": "layered textures",
+    "texCubemap": "cubemap textures",
+    "texCubemapLayered": "cubemap textures",
+    "tex2Dgather": "texture gathers (tex2Dgather)",
+    "tex1DGrad": "texture gradients (tex*Grad)",
+    "tex2DGrad": "texture gradients (tex*Grad)",
+    "tex3DGrad": "texture gradients (tex*Grad)",
+    "cudaMallocMipmappedArray": "mipmapped textures",
+    "cudaBindTexture": "legacy texture references (texture<...>)",
+    "cudaBindTexture2D": "legacy texture references (texture<...>)",
+    "cudaBindTextureToArray": "legacy texture references (texture<...>)",
+    "cudaSurfaceObject_t": "surfaces",
+    "cudaCreateSurfaceObject": "surfaces",
+    "surf1Dread": "surfaces",
+    "surf1Dwrite": "surfaces",
+    "surf2Dread": "surfaces",
+    "surf2Dwrite": "surfaces",
+    "surf3Dread": "surfaces",
+    "surf3Dwrite": "surfaces",
     "__pipeline_memcpy_async": "asynchronous copies (memcpy_async/cuda_pipeline)",
     "__pipeline_commit": "asynchronous copies (memcpy_async/cuda_pipeline)",
     "memcpy_async": "asynchronous copies (memcpy_async/cuda_pipeline)",
@@ -237,7 +250,7 @@ def unsupported_features(source: str) -> list[str]:
                 add(_NAMESPACE_RULES[t.text])
                 continue
             if t.text == "texture" and nxt == "<":
-                add("textures")
+                add("legacy texture references (texture<...>)")
                 continue
             for prefix, feature in _IDENT_PREFIX_RULES:
                 if t.text.startswith(prefix):
@@ -245,7 +258,31 @@ def unsupported_features(source: str) -> list[str]:
                     break
         elif t.text == "<<<" and idx in launch_at and launch_at[idx].device_context:
             add("dynamic parallelism")
+    if _syncs_the_grid(toks):
+        add("grid-wide synchronisation (cooperative_groups::grid_group::sync)")
     return found
+
+
+def _syncs_the_grid(toks: list[Token]) -> bool:
+    """``this_grid().sync()``, or ``g.sync()`` / ``cg::sync(g)`` on a ``g`` initialised from ``this_grid()``."""
+    grids: set[str] = set()
+    texts = [t.text for t in toks]
+    for k, t in enumerate(texts):
+        if t != "this_grid":
+            continue
+        if texts[k + 1:k + 5] == ["(", ")", ".", "sync"]:
+            return True
+        j = k - 1  # back over "cg ::" or "cooperative_groups ::" to "NAME =" or "NAME ("/"NAME {"
+        while j >= 1 and texts[j] == "::":
+            j -= 2
+        if j >= 1 and texts[j] in ("=", "(", "{") and toks[j - 1].kind == "id":
+            grids.add(texts[j - 1])
+    for k, t in enumerate(texts):
+        if t in grids and texts[k + 1:k + 3] == [".", "sync"]:
+            return True
+        if t == "sync" and k + 2 < len(texts) and texts[k + 1] == "(" and texts[k + 2] in grids:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -335,11 +372,19 @@ def _kernel_start(toks: list[Token], i: int) -> int:
     return start
 
 
-def rewrite_source(source: str, source_name: str = SOURCE_NAME) -> str:
-    """``source`` rewritten for g++ and cuda_shim.h, with a leading ``#line 1 "<source_name>"``."""
+def rewrite_source(source: str, source_name: str = SOURCE_NAME, *, program_main: bool = False) -> str:
+    """``source`` rewritten for g++ and cuda_shim.h, with a leading ``#line 1 "<source_name>"``.
+
+    ``program_main``: the source is a whole program whose ``main`` is renamed and exported as
+    ``extern "C" int cudabench_program_main(int, char**)`` (for a shared library)."""
     an = _analyse(source)
     toks = an.toks
     edits: list[tuple[int, int, str]] = []
+    tail = ""
+    if program_main:
+        edits += _program_main_edits(toks)
+        tail = ('\nextern "C" int cudabench_program_main(int argc, char** argv) '
+                "{ int r = ::cudabench::call_program_main(cudabench_user_main_, argc, argv); fflush(nullptr); return r; }\n")
 
     for la in an.launches:
         i = la.open_idx
@@ -392,7 +437,37 @@ def rewrite_source(source: str, source_name: str = SOURCE_NAME) -> str:
         out.append(text)
         pos = end
     out.append(source[pos:])
-    return f'#line 1 "{source_name}"\n' + "".join(out)
+    return f'#line 1 "{source_name}"\n' + "".join(out) + tail
+
+
+def _program_main_edits(toks: list[Token]) -> list[tuple[int, int, str]]:
+    """Rename the namespace-scope definition of ``main`` to ``cudabench_user_main_`` and end its body with
+    ``return 0;`` (falling off the end of main means 0; of any other function it is undefined behaviour)."""
+    depth = 0
+    for idx, t in enumerate(toks):
+        if t.pp:
+            continue
+        if t.text == "{":
+            depth += 1
+        elif t.text == "}":
+            depth -= 1
+        elif depth == 0 and t.kind == "id" and t.text == "main" and idx + 1 < len(toks) and toks[idx + 1].text == "(":
+            close = _match_forward(toks, idx + 1)
+            body = close + 1
+            while 0 < body < len(toks) and toks[body].text != "{" and toks[body].text not in (";", "("):
+                body += 1  # noexcept, attributes, ...
+            if close < 0 or body >= len(toks) or toks[body].text != "{":
+                continue  # a declaration, not the definition
+            end = _match_forward(toks, body)
+            if end < 0:
+                continue
+            return [(t.start, t.end, "cudabench_user_main_"), (toks[end].start, toks[end].start, " return 0; ")]
+    return []
+
+
+def defines_main(source: str) -> bool:
+    """Whether ``source`` defines ``main`` at namespace scope (outside comments, strings and macros)."""
+    return bool(_program_main_edits(tokenize(source)))
 
 
 def _extern_shared_edit(source: str, toks: list[Token], idx: int, at_function_scope: bool):
