@@ -81,7 +81,7 @@ class Evaluation:
         except (TaskError, HarnessError) as exc:  # the task or the harness broke: an error, not the answer's fault
             message = f"{'task' if isinstance(exc, TaskError) else 'harness'} error: {exc}"
             record.update(status="error", message=message)
-            self.result.update(failed_stage=name, message=message)
+            self.result["failed_stage"], self.result["message"] = name, message
             raise
         else:
             record["status"] = record.pop("status_override", "passed")

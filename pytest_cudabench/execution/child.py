@@ -243,8 +243,8 @@ def main(argv: list[str]) -> int:
 
     with open(os.path.join(job_dir, protocol.JOB_FILE)) as f:
         job = json.load(f)
-    with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as f:
-        blob = f.read()
+    with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as inputs_file:
+        blob = inputs_file.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
     results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
     # The harness's part of starting is done: whatever fails from here on runs with the answer loaded.
@@ -252,7 +252,8 @@ def main(argv: list[str]) -> int:
     backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
     solve = backend.lib.solve
     solve.restype = None
-    solve.argtypes = [ctypes.c_void_p if a["role"] != "scalar" else C_SCALARS[a["dtype"]] for a in job["args"]]
+    solve.argtypes = [ctypes.c_void_p if a["role"] != "scalar" else C_SCALARS[a["dtype"]]  # type: ignore[misc]
+                      for a in job["args"]]
     backend.warm_up()
     timing_backend = bench_inputs = None
     if job.get("timing"):
@@ -448,17 +449,17 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
                 timing["checked_calls"] = [[call, input_set] for call, input_set, _ in rotation.kept]
                 # One more call per set, prepared like the timed ones: its result is what the parent compares
                 # with the task's solution (inout buffers back at the benchmark input, outputs at the sentinel).
-                for input_set in sets:
-                    input_set.prepare()
-                    solve(*input_set.args)
+                for prepared in sets:
+                    prepared.prepare()
+                    solve(*prepared.args)
         error = error or backend.check_error()
         if error:
             say(event=Event.ERROR, case=f"bench{k}", run=0, message=error)
             return
-        for r, input_set in enumerate(sets):
-            for name, data in input_set.outputs().items():
+        for r, one_set in enumerate(sets):
+            for name, data in one_set.outputs().items():
                 results[protocol.bench_key(k, name, r)] = data
-            input_set.release()
+            one_set.release()
         say(event=Event.PROFILED if profile is not None else Event.TIMED, scale=k, sizes=sizes, timing=timing)
 
 

@@ -258,13 +258,13 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
                         for a in task.scalars},
             "shapes": {a.name: list(case.arrays[a.name].shape) for a in task.args if a.is_pointer},
         })
-    job: protocol.Job = {  # type: ignore[typeddict-item]  # sanitize and timing come in `extra`
+    job: protocol.Job = {
         "library": str(Path(library).resolve()), "runtime": runtime, "seccomp": use_seccomp,
         "workers": workers or max(1, min(4, os.cpu_count() or 1)), "memory_cap": CPU_MEMORY_CAP,
         "sentinels": list(SENTINELS),
         "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name, "itemsize": a.dtype.itemsize}
                  for a in task.args],
-        "cases": job_cases, "inputs_index": index, **extra,
+        "cases": job_cases, "inputs_index": index, **extra,  # type: ignore[typeddict-item]  # sanitize, timing
     }
     (job_dir / protocol.JOB_FILE).write_text(json.dumps(job))
     return job
@@ -432,7 +432,7 @@ def _case_label(cases: list[inputs.Case], index: int | None) -> str:
     return f"case {index} ({case.describe()})" if case else f"case {index}"
 
 
-def _judge(task: Task, cases: list[inputs.Case], job: dict, job_dir: Path, events: list[dict],
+def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Path, events: list[dict],
            returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float) -> list[dict[str, Any]]:
     last_call = next((e for e in reversed(events) if e.get("event") == Event.CALL), None)
     where = _case_label(cases, last_call["case"] if last_call else None)
@@ -582,7 +582,7 @@ def _signal_name(number: int) -> str:
 
 
 def _signal_hint(number: int) -> str:
-    hints = {
+    hints: dict[int, str] = {
         signal.SIGSEGV: " (an invalid memory access, e.g. reading or writing out of bounds)",
         signal.SIGBUS: " (an invalid memory access)",
         signal.SIGSYS: " (a forbidden system call: starting programs, opening files or sockets, creating processes)",

@@ -97,14 +97,15 @@ class ReplayModel:
                 raise ConfigError(f"{where}: level {record['level']} does not exist; levels are 1, 2 and 3")
             if record["sample"] < 0:
                 raise ConfigError(f"{where}: sample {record['sample']} is negative; samples count from 0")
-            key = (record["task"].strip("/"), record["level"], record["sample"], record.get("round", 0),
-                   record.get("candidate", 0))
-            if key in self.records:
-                turn = f" refine round {key[3]} candidate {key[4]}" if key[3] else ""
-                raise ConfigError(f"{where}: a second answer for task {key[0]} level {key[1]} sample {key[2]}{turn} "
-                                  f"(the first is on line {self.lines[key]}); keep one line per task, level and sample")
-            self.records[key] = record
-            self.lines[key] = lineno
+            turn_key = (record["task"].strip("/"), record["level"], record["sample"], record.get("round", 0),
+                        record.get("candidate", 0))
+            if turn_key in self.records:
+                task, level, sample, round_, candidate = turn_key
+                turn = f" refine round {round_} candidate {candidate}" if round_ else ""
+                raise ConfigError(f"{where}: a second answer for task {task} level {level} sample {sample}{turn} (the "
+                                  f"first is on line {self.lines[turn_key]}); keep one line per task, level and sample")
+            self.records[turn_key] = record
+            self.lines[turn_key] = lineno
 
     def unknown_task_lines(self, suite_roots: set[Path]) -> list[str]:
         """One message per line whose task is in none of `suite_roots` (no `<root>/<task>/task.toml`)."""

@@ -177,7 +177,9 @@ class GenerationService:
                 result = _DEFERRED
             if isinstance(result, Generation):
                 return result
-        return self._fetch(request, key, False)
+        generation = self._fetch(request, key, False)
+        assert isinstance(generation, Generation)  # only a prefetch leaves an answer to another worker
+        return generation
 
     def close(self) -> None:
         """Cancels prefetches not yet started and releases this process's claims. Requests in flight finish and are

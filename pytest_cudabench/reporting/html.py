@@ -156,6 +156,11 @@ def seconds(value: float | None) -> str:
     return f"{value / 1e-9:.3g} ns"
 
 
+def _table(value: Any) -> dict[str, Any]:
+    """A JSON object of the report, or an empty one where the report has something else (reports are input too)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
         else None
@@ -254,7 +259,7 @@ def bar_chart(groups: dict[str, dict[str, Any]], title: str, label_prefix: str =
             parts.append(f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 1}" fill="{color}">'
                          f'<title>{esc(label)}: {esc(series)} {esc(shown)}</title></rect>'
                          f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 1}" class="val">{esc(shown)}</text>')
-    legend_x = 0
+    legend_x = 0.0
     for _key, series, color in BAR_SERIES:
         parts.append(f'<rect x="{legend_x}" y="{height - 10}" width="9" height="9" fill="{color}"/>'
                      f'<text x="{legend_x + 13}" y="{height - 2}" class="tick">{esc(series)}</text>')
@@ -277,7 +282,7 @@ def roofline_svg(report: dict[str, Any]) -> str:
     """Log-log roofline: x = arithmetic intensity (FLOP/byte), y = achieved FLOP/s per item and scale, under
     min(peak FLOP/s, AI x peak bandwidth) from run.peaks."""
     run = report.get("run") or {}
-    peaks = run.get("peaks") if isinstance(run.get("peaks"), dict) else {}
+    peaks = _table(run.get("peaks"))
     points, skipped = roofline_points(report)
     bandwidth = _number(peaks.get("dram_bw"))
     primary = primary_flop_peak(peaks)
@@ -305,7 +310,7 @@ def roofline_svg(report: dict[str, Any]) -> str:
     def py(perf: float) -> float:
         return top + plot_h - (math.log10(perf) - y0) / (y1 - y0) * plot_h
 
-    gpu = run.get("gpu") if isinstance(run.get("gpu"), dict) else {}
+    gpu = _table(run.get("gpu"))
     subtitle = " · ".join(x for x in (esc(gpu.get("name")) if gpu else "",
                                       f"peaks: {esc(peaks.get('source'))}" if peaks.get("source") else "") if x)
     parts = [f'<svg id="roofline" class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -505,7 +510,7 @@ _CHIP = HtmlTemplate('<span class="chip $css" title="$tip">$name</span>')
 
 
 def _stage_chips(item: dict[str, Any]) -> Markup:
-    stages = item.get("stages") if isinstance(item.get("stages"), dict) else {}
+    stages = _table(item.get("stages"))
     names = list(STAGES) + [s for s in stages if s not in STAGES]
     chips = []
     for name in names:
@@ -557,8 +562,8 @@ def _details(item: dict[str, Any]) -> Markup:
     message = item.get("message")
     if message:
         parts.append(_DETAIL_TEXT(heading="message", text=message))
-    stages = item.get("stages") if isinstance(item.get("stages"), dict) else {}
-    compile_record = stages.get("compile") if isinstance(stages.get("compile"), dict) else {}
+    stages = _table(item.get("stages"))
+    compile_record = _table(stages.get("compile"))
     if compile_record.get("log") and compile_record.get("status") != "passed":
         parts.append(_DETAIL_TEXT(heading="compiler output", text=compile_record["log"]))
     scales = timing_scales(item)
@@ -598,7 +603,7 @@ _ITEMS = HtmlTemplate(
 
 def usage_cell(item: dict[str, Any]) -> str:
     """Prompt/completion tokens of the item's answer and its cost when the model has prices: "1200/850 $0.0164"."""
-    generation = item.get("generation") if isinstance(item.get("generation"), dict) else {}
+    generation = _table(item.get("generation"))
     tokens_in, tokens_out, cost = (_number(generation.get(k)) for k in ("tokens_in", "tokens_out", "cost_usd"))
     text = f"{tokens_in or 0:.0f}/{tokens_out or 0:.0f}" if tokens_in is not None or tokens_out is not None else "-"
     return text + (f" ${cost:.4f}" if cost is not None else "")
@@ -671,7 +676,7 @@ def _footer(report: dict[str, Any]) -> Markup:
     peaks = run.get("peaks") if isinstance(run.get("peaks"), dict) else None
     if peaks:
         bits.append("peaks: " + ", ".join(peak_text(k, v) for k, v in peaks.items() if v not in (None, [], "")))
-    versions = run.get("versions") if isinstance(run.get("versions"), dict) else {}
+    versions = _table(run.get("versions"))
     if versions:
         bits.append("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
     for key in ("arch", "levels", "samples", "cases", "template_version", "workers"):

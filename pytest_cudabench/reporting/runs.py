@@ -396,7 +396,7 @@ def _benchmark_stats(scale: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr
         ld15iqr = min(x for x in data if x >= low)
         hd15iqr = max(x for x in data if x <= high)
-        stats = {"min": data[0], "max": data[-1], "mean": mean, "stddev": stddev, "rounds": len(data),
+        stats: dict[str, Any] = {"min": data[0], "max": data[-1], "mean": mean, "stddev": stddev, "rounds": len(data),
                  "median": median, "iqr": iqr, "q1": q1, "q3": q3,
                  "iqr_outliers": sum(1 for x in data if x < low or x > high),
                  "stddev_outliers": sum(1 for x in data if x < mean - stddev or x > mean + stddev),
@@ -406,19 +406,21 @@ def _benchmark_stats(scale: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         median = float(scale["median_s"])
         iqr = _num(scale.get("iqr_s")) or 0.0
         minimum = min(_num(scale.get("min_s")) or median, median)
-        q1, q3 = _num(scale.get("q1_s")), _num(scale.get("q3_s"))  # stats.summarize records them
-        if q1 is None or q3 is None:
+        recorded_q1, recorded_q3 = _num(scale.get("q1_s")), _num(scale.get("q3_s"))  # stats.summarize records them
+        if recorded_q1 is None or recorded_q3 is None:
             q1, q3 = max(minimum, median - iqr / 2), median + iqr / 2
+        else:
+            q1, q3 = recorded_q1, recorded_q3
         rounds = int(_num(scale.get("n")) or 1)
         maximum = _num(scale.get("max_s")) or q3 + 1.5 * iqr
         mean = _num(scale.get("mean_s")) or median
-        stddev = _num(scale.get("stddev_s"))
+        recorded_stddev = _num(scale.get("stddev_s"))
         estimated = [name for name, given in (("mean", "mean_s"), ("max", "max_s"), ("stddev", "stddev_s"),
                                               ("q1", "q1_s"), ("q3", "q3_s"))
                      if _num(scale.get(given)) is None] + ["iqr_outliers", "stddev_outliers", "ld15iqr", "hd15iqr",
                                                            "total"]
         stats = {"min": minimum, "max": maximum, "mean": mean,
-                 "stddev": stddev if stddev is not None else iqr / 1.349, "rounds": rounds, "median": median,
+                 "stddev": recorded_stddev if recorded_stddev is not None else iqr / 1.349, "rounds": rounds, "median": median,
                  "iqr": iqr, "q1": q1, "q3": q3, "iqr_outliers": 0, "stddev_outliers": 0,
                  "ld15iqr": max(minimum, q1 - 1.5 * iqr), "hd15iqr": min(maximum, q3 + 1.5 * iqr),
                  "total": mean * rounds}

@@ -187,8 +187,8 @@ def check_file_access(source: str) -> None:
                                "answer (include paths and pushed macros are the harness's business)")
     code = strip_comments(source)
     for match in _HAS_INCLUDE.finditer(code):
-        operand = re.match(r"\s*\(\s*<([^<>()\n]*)>\s*\)", code[match.end():])
-        if match.group() != "__has_include" or operand is None or not header_allowed(operand.group(1).strip()):
+        asked = re.match(r"\s*\(\s*<([^<>()\n]*)>\s*\)", code[match.end():])
+        if match.group() != "__has_include" or asked is None or not header_allowed(asked.group(1).strip()):
             raise StageFailure("static-check", f"line {line_of(code, match.start())}: `{match.group()}` may only "
                                "ask for a standard or CUDA header by name in angle brackets: " + rule)
     literals = string_literals(source)
@@ -203,8 +203,8 @@ def check_file_access(source: str) -> None:
         raise StageFailure("static-check", f"line {line}: an assembler file directive (.incbin/.include), which "
                            "reads a file at compile time, is not allowed in an answer")
     for match in re.finditer(r"\b_Pragma\s*\(", code):
-        operand = string_literals(code[match.end():])
-        if operand and _PRAGMA_FILE_WORDS.search(operand[0][1]):
+        pragma_text = string_literals(code[match.end():])
+        if pragma_text and _PRAGMA_FILE_WORDS.search(pragma_text[0][1]):
             raise StageFailure("static-check", f"line {line_of(code, match.start())}: `_Pragma` with an include "
                                "or macro-stack pragma is not allowed in an answer")
 
@@ -291,14 +291,15 @@ def check_imports(library_path: Path, allowed_libraries: tuple[str, ...] | None 
         if why and symbol not in _IMPORTS_EXEMPT:
             raise StageFailure("compile", f"the compiled answer imports `{symbol}` ({why}), which is not allowed "
                                "in an answer")
+    allowed = tuple(allowed_libraries or ())
     for lib in LIBRARIES.values() if allowed_libraries is not None else ():
-        if lib.name in allowed_libraries or not lib.link:
+        if lib.name in allowed or not lib.link:
             continue
         hit = next((s for s in imported for p in lib.identifier_prefixes if s.startswith(p)
                     and _library_identifier(s, p)), None)
         if hit:
             raise StageFailure("compile", f"the compiled answer calls `{hit}` of {lib.name}, which this task does "
-                               f"not allow (allowed libraries: {', '.join(allowed_libraries) or 'none'}); write the "
+                               f"not allow (allowed libraries: {', '.join(allowed) or 'none'}); write the "
                                "kernel yourself")
     for symbol in defined_symbols(library_path):
         if symbol in HARNESS_DEFINITIONS:

@@ -16,6 +16,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 # ---------------------------------------------------------------- roofline score
 
@@ -310,7 +311,8 @@ def _pass_stats(judged: list[Mapping]) -> tuple[dict | None, dict | None]:
             vals = [pass_at_k(len(v), sum(1 for it in v if ok(it)), k) for v in problems.values()]
             per_k[str(k)] = sum(vals) / len(vals)
         pass_k[stage] = per_k
-    chosen = [best_of_k(sorted(v, key=lambda it: it["sample"])[:k_max]) for v in problems.values()]
+    picks = (best_of_k(sorted(v, key=lambda it: it["sample"])[:k_max]) for v in problems.values())
+    chosen = [c for c in picks if c is not None]  # every problem has samples: none is dropped
     best = {
         "k": k_max,
         "n_problems": len(chosen),
@@ -330,7 +332,7 @@ def group_stats(items: Sequence[Mapping]) -> dict:
     speedups = [float(it["speedup"]) for it in correct if it.get("speedup") is not None and it["speedup"] > 0]
     any_speedup = any(it.get("speedup") is not None for it in judged)
     pass_k, best = _pass_stats(judged)
-    out = {
+    out: dict[str, Any] = {
         "n_items": len(items),
         "n_skipped": sum(1 for it in items if it.get("outcome") == "skipped"),
         "n_errors": sum(1 for it in items if it.get("outcome") == "error"),

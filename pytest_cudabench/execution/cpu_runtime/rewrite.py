@@ -241,9 +241,9 @@ def unsupported_features(source: str) -> list[str]:
                     add(feature)
                     break
         elif t.kind == "id":
-            feature = _IDENT_RULES.get(t.text)
-            if feature:
-                add(feature)
+            ident_feature = _IDENT_RULES.get(t.text)
+            if ident_feature:
+                add(ident_feature)
                 continue
             nxt = toks[idx + 1].text if idx + 1 < len(toks) else ""
             if t.text in _NAMESPACE_RULES and nxt == "::":
