@@ -227,10 +227,11 @@ def check_comparable(report: dict[str, Any], path: str | Path) -> None:
     if not report.get("items"):
         raise ValueError(f"{path}: the report has no items (an empty or --collect-only run, or every task failed to "
                          "load): nothing to compare; rerun the suite to completion")
-    status = str(run.get("exit_status") or run.get("exitstatus") or "").lower()
-    if run.get("interrupted") or status in ("interrupted", "2"):
-        raise ValueError(f"{path}: the run was interrupted (Ctrl-C or -x), so its report is partial: the items that "
-                         "did not run would count as missing; compare reports of complete runs")
+    # run.interrupted (this branch) or run.complete/run.stopped (main's controller): either says the run ended early
+    if run.get("interrupted") or run.get("complete") is False or run.get("stopped"):
+        why = f" ({run['stopped']})" if run.get("stopped") else ""
+        raise ValueError(f"{path}: the run was interrupted (Ctrl-C or -x){why}, so its report is partial: the items "
+                         "that did not run would count as missing; compare reports of complete runs")
     missing = [i for i in report["items"] if i.get("outcome") is None]
     if missing:
         raise ValueError(f"{path}: {len(missing)} item(s) have no outcome (e.g. {item_key(missing[0])}): the run "
