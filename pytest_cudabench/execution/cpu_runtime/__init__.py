@@ -15,6 +15,8 @@ Design
   counting barrier (exited threads count as arrived, different ``__syncthreads`` call sites do not match: a
   deadlock); warp operations are barriers over their mask's lanes; dynamic shared memory is filled with 0xFF bytes
   (NaN / -1) at each block start. Kernels run synchronously at launch.
+* ``build_cpu_program`` builds a complete program (own ``main()``, file I/O relative to its cwd) with the same g++
+  flags: an executable, or a shared library exporting ``extern "C" int cudabench_program_main(int, char**)``.
 * ``build.py`` compiles with ``g++ -std=c++17 -O2 -shared -fPIC -z defs`` (``-fsanitize=address`` on request;
   otherwise ``-fsanitize=thread`` instrumentation whose ``__tsan_*`` hooks the shim itself defines: racecheck).
 * Thread orders: a block's ready threads run forward, in reverse, shuffled (seeded) or with warps interleaved lane by
@@ -46,8 +48,8 @@ Besides the answer's ``extern "C" void solve(...)``, the library exports:
     clears the error state (for harnesses that call ``solve`` more than once in a process).
 """
 
-from .build import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, find_cuda_include
+from .build import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, build_cpu_program, find_cuda_include
 from .rewrite import rewrite_source, unsupported_features
 
-__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "find_cuda_include", "rewrite_source",
-           "unsupported_features"]
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include",
+           "rewrite_source", "unsupported_features"]

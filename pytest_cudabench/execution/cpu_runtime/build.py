@@ -12,9 +12,9 @@ from pathlib import Path
 from ...errors import CudabenchError
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
-from .rewrite import SOURCE_NAME, rewrite_source, unsupported_features, uses_shared_memory
+from .rewrite import SOURCE_NAME, defines_main, rewrite_source, unsupported_features, uses_shared_memory
 
-__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "find_cuda_include", "SHIM_HEADER"]
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include", "SHIM_HEADER"]
 
 SHIM_HEADER = Path(__file__).with_name("cuda_shim.h")
 
@@ -69,9 +69,36 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
 
     Raises CpuRuntimeUnsupported before compiling when the answer uses a feature the runtime cannot run, and
     CpuBuildError when g++ fails (its log refers to the original source lines)."""
+    return _build(rewrite_source(source, SOURCE_NAME), source, Path(out_path), shared=True, sanitize=sanitize,
+                  racecheck=uses_shared_memory(source), timeout_s=timeout_s)
+
+
+def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, timeout_s: float = 120.0) -> Path:
+    """Build a complete CUDA program (its own ``main()``, host code, file I/O) into ``out_path``.
+
+    ``as_library=False``: an executable, run with the data directory as its cwd. ``as_library=True``: a shared
+    library whose ``main`` is exported as ``extern "C" int cudabench_program_main(int, char**)`` (returning 0 when
+    the program's main falls off its end), for a sandboxed child that dlopens it; it also exports the harness
+    interface of cuda_shim.h. Raises CpuRuntimeUnsupported / CpuBuildError as build_cpu_library does."""
+    _refuse_unsupported(source)
+    if not defines_main(source):
+        raise CpuBuildError("the program defines no main() at namespace scope: a CUDABench program must be complete")
+    rewritten = rewrite_source(source, SOURCE_NAME, program_main=as_library)
+    # racecheck hooks only where a harness can switch them on (a library); an executable would only pay for them
+    return _build(rewritten, source, Path(out_path), shared=as_library, sanitize=False,
+                  racecheck=as_library and uses_shared_memory(source), timeout_s=timeout_s)
+
+
+def _refuse_unsupported(source: str) -> None:
     features = unsupported_features(source)
     if features:
         raise CpuRuntimeUnsupported(", ".join(features))
+
+
+def _build(rewritten: str, source: str, out_path: Path, *, shared: bool, sanitize: bool, racecheck: bool,
+           timeout_s: float) -> Path:
+    """g++ ``rewritten`` (the rewrite of ``source``) against the shim: a shared library or an executable."""
+    _refuse_unsupported(source)
     include = find_cuda_include()
     if include is None:
         raise CpuBuildError("the CPU runtime needs the CUDA toolkit headers (cuda_runtime.h, vector_types.h, "
@@ -79,7 +106,6 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
     gxx = shutil.which(os.environ.get("CXX", "g++")) or shutil.which("g++")
     if gxx is None:
         raise CpuBuildError("the CPU runtime needs g++ on PATH")
-    out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="cudabench-cpu-") as tmp:
         tmpdir = Path(tmp)
@@ -88,20 +114,22 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
         for name in _STUB_HEADERS:
             (stubs / name).write_text("/* provided by the cudabench CPU runtime (cuda_shim.h) */\n")
         src = tmpdir / "solution.cpp"
-        src.write_text(rewrite_source(source, SOURCE_NAME))
-        tmp_out = tmpdir / "lib.so"
+        src.write_text(rewritten)
+        tmp_out = tmpdir / ("lib.so" if shared else "program")
         obj = tmpdir / "solution.o"
-        compile_cmd = [gxx, "-std=c++17", "-O2", "-fPIC", "-pthread", "-fno-strict-aliasing", "-w",
+        compile_cmd = [gxx, "-std=c++17", "-O2", "-pthread", "-fno-strict-aliasing", "-w",
                        "-I", str(stubs), "-I", str(include), "-include", str(SHIM_HEADER), "-x", "c++", str(src)]
+        if shared:
+            compile_cmd.append("-fPIC")
         if sanitize:
             compile_cmd += ["-fsanitize=address", "-fno-omit-frame-pointer"]
-        elif uses_shared_memory(source):
+        elif racecheck:
             # racecheck: g++ calls the shim's __tsan_* hooks at every memory access (no ThreadSanitizer runtime is
             # linked; the calls make kernels ~2x slower, so only answers with shared memory get them); line tables
             # let the harness name the lines of a hazard
             compile_cmd += ["-fsanitize=thread", "--param=tsan-instrument-func-entry-exit=0", "-g1"]
-        link_cmd = [gxx, "-shared", "-pthread", *(["-fsanitize=address"] if sanitize else []), str(obj),
-                    "-o", str(tmp_out), "-Wl,-z,defs", "-Wl,--wrap=__assert_fail", "-lm"]
+        link_cmd = [gxx, *(["-shared"] if shared else []), "-pthread", *(["-fsanitize=address"] if sanitize else []),
+                    str(obj), "-o", str(tmp_out), "-Wl,-z,defs", "-Wl,--wrap=__assert_fail", "-lm"]
         log = ""
         for cmd in ([*compile_cmd, "-c", "-o", str(obj)], link_cmd):
             try:

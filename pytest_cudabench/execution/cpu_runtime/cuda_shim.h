@@ -1741,4 +1741,15 @@ static inline int __half2int_rd(__half h) { return (int)floorf(__half2float(h));
 static inline int __half2int_ru(__half h) { return (int)ceilf(__half2float(h)); }
 static inline int __bfloat162int_rn(__nv_bfloat16 h) { return (int)nearbyintf(__bfloat162float(h)); }
 
+// ---- whole programs built as a library (build_cpu_program(as_library=True)) ----------------------------------------
+// The rewrite renames the program's main to cudabench_user_main_ and exports cudabench_program_main, which calls it
+// with whichever of the standard signatures it has.
+extern "C" char** environ;
+namespace cudabench {
+static inline int call_program_main(int (*m)(), int, char**) { return m(); }
+static inline int call_program_main(int (*m)(int, char**), int argc, char** argv) { return m(argc, argv); }
+static inline int call_program_main(int (*m)(int, const char**), int argc, char** argv) { return m(argc, (const char**)argv); }
+static inline int call_program_main(int (*m)(int, char**, char**), int argc, char** argv) { return m(argc, argv, environ); }
+}  // namespace cudabench
+
 #endif  // CUDABENCH_CUDA_SHIM_H

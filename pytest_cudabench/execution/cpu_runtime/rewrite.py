@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Token", "tokenize", "rewrite_source", "unsupported_features", "uses_shared_memory", "SOURCE_NAME"]
+__all__ = ["Token", "tokenize", "rewrite_source", "defines_main", "unsupported_features", "uses_shared_memory", "SOURCE_NAME"]
 
 SOURCE_NAME = "solution.cu"
 
@@ -484,11 +484,19 @@ def _kernel_start(toks: list[Token], i: int) -> int:
     return start
 
 
-def rewrite_source(source: str, source_name: str = SOURCE_NAME) -> str:
-    """``source`` rewritten for g++ and cuda_shim.h, with a leading ``#line 1 "<source_name>"``."""
+def rewrite_source(source: str, source_name: str = SOURCE_NAME, *, program_main: bool = False) -> str:
+    """``source`` rewritten for g++ and cuda_shim.h, with a leading ``#line 1 "<source_name>"``.
+
+    ``program_main``: the source is a whole program whose ``main`` is renamed and exported as
+    ``extern "C" int cudabench_program_main(int, char**)`` (for a shared library)."""
     an = _analyse(source)
     toks = an.toks
     edits: list[tuple[int, int, str]] = []
+    tail = ""
+    if program_main:
+        edits += _program_main_edits(toks)
+        tail = ('\nextern "C" int cudabench_program_main(int argc, char** argv) '
+                "{ int r = ::cudabench::call_program_main(cudabench_user_main_, argc, argv); fflush(nullptr); return r; }\n")
 
     for la in an.launches:
         i = la.open_idx
@@ -541,7 +549,37 @@ def rewrite_source(source: str, source_name: str = SOURCE_NAME) -> str:
         out.append(text)
         pos = end
     out.append(source[pos:])
-    return f'#line 1 "{source_name}"\n' + "".join(out)
+    return f'#line 1 "{source_name}"\n' + "".join(out) + tail
+
+
+def _program_main_edits(toks: list[Token]) -> list[tuple[int, int, str]]:
+    """Rename the namespace-scope definition of ``main`` to ``cudabench_user_main_`` and end its body with
+    ``return 0;`` (falling off the end of main means 0; of any other function it is undefined behaviour)."""
+    depth = 0
+    for idx, t in enumerate(toks):
+        if t.pp:
+            continue
+        if t.text == "{":
+            depth += 1
+        elif t.text == "}":
+            depth -= 1
+        elif depth == 0 and t.kind == "id" and t.text == "main" and idx + 1 < len(toks) and toks[idx + 1].text == "(":
+            close = _match_forward(toks, idx + 1)
+            body = close + 1
+            while 0 < body < len(toks) and toks[body].text != "{" and toks[body].text not in (";", "("):
+                body += 1  # noexcept, attributes, ...
+            if close < 0 or body >= len(toks) or toks[body].text != "{":
+                continue  # a declaration, not the definition
+            end = _match_forward(toks, body)
+            if end < 0:
+                continue
+            return [(t.start, t.end, "cudabench_user_main_"), (toks[end].start, toks[end].start, " return 0; ")]
+    return []
+
+
+def defines_main(source: str) -> bool:
+    """Whether ``source`` defines ``main`` at namespace scope (outside comments, strings and macros)."""
+    return bool(_program_main_edits(tokenize(source)))
 
 
 def _extern_shared_edit(source: str, toks: list[Token], idx: int, at_function_scope: bool):
