@@ -16,7 +16,6 @@ from typing import Any
 from ..config import Settings
 from ..errors import StageFailure
 from ..pipeline import Evaluation, new_result
-from ..source.extract import extract_source
 from . import data as set_data
 from . import judge, program
 from .prompt import SET_TEMPLATE_VERSION
@@ -71,7 +70,7 @@ class SetEvaluation(Evaluation):
         from ..execution.runner import child_environment, choose_runtime
 
         with self.stage("extract") as record:
-            self.source = extract_source(answer)
+            self.source = program.extract_program(answer)
             self.result["source"] = self.source
             self.result["source_sha256"] = hashlib.sha256(self.source.encode()).hexdigest()
             record["lines"] = self.source.count("\n")

@@ -54,13 +54,15 @@ def run_compare(row: Row, data: RowData, outputs_dir: Path, env: dict[str, str] 
         (work / "data").mkdir()
         for path in (data.directory / "data").iterdir():
             os.symlink(path, work / "data" / path.name)
-        for t in row.outputs:
-            produced = outputs_dir / "data" / f"{t.name}.bin"
+        inputs = {f"{t.name}.bin" for t in row.inputs}
+        # Every file the program wrote, declared or not (a row's spec may miss an output compare.py reads).
+        for produced in (outputs_dir / "data").iterdir():
+            if produced.name in inputs or not produced.is_file():
+                continue
             target = work / "data" / produced.name
             if target.is_symlink():
                 target.unlink()
-            if produced.is_file():
-                os.symlink(produced, target)
+            os.symlink(produced, target)
         (work / "compare.py").write_text(row.compare_py)
         try:
             done = subprocess.run([sys.executable, "compare.py"], cwd=work, env=env, capture_output=True, text=True,

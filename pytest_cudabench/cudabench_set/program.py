@@ -169,3 +169,21 @@ def verdict(result: ProgramRun, timeout_s: float) -> None:
     if result.returncode != 0:
         last = re.sub(r"\s+", " ", tail.splitlines()[-1])[:300] if tail else "no output"
         raise StageFailure("execute", f"the program exited with code {result.returncode} (last output: {last})", tail)
+
+
+def extract_program(answer: str) -> str:
+    """The code block holding main() (the last one if several do). Raises StageFailure('extract')."""
+    from ..execution.cpu_runtime.rewrite import defines_main
+    from ..source.extract import CODE_LANGUAGES, code_blocks
+
+    if not answer.strip():
+        raise StageFailure("extract", "the answer is empty")
+    candidates = [b for b in code_blocks(answer) if b.language in CODE_LANGUAGES]
+    if not candidates:
+        raise StageFailure("extract", "the answer contains no fenced C/C++/CUDA code block (```cuda ... ```)",
+                           answer[:1500])
+    with_main = [b for b in candidates if defines_main(b.code)]
+    if not with_main:
+        raise StageFailure("extract", f"none of the {len(candidates)} code block(s) defines main(): a CUDABench "
+                           "answer is a complete program", candidates[-1].code[:1500])
+    return with_main[-1].code

@@ -24,6 +24,7 @@ DTYPES = {"float32": 4, "float64": 8, "int8": 1, "uint8": 1, "int16": 2, "uint16
 LEVELS = (1, 2, 3)
 _SHAPE = re.compile(r"^\(\s*(\d+\s*(,\s*\d+\s*)*,?)?\s*\)$")
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TASK_NAME = re.compile(r"^\w[\w.+-]*$")  # it becomes part of the item's node id: no spaces, no "::", no "/"
 _TEXT_KEYS = ("bench.cu", "gen.py", "compare.py", "level1_prompt", "level2_prompt", "level3_prompt")
 
 
@@ -99,8 +100,9 @@ def parse_shape(text: object, where: str, key: str) -> tuple[int, ...]:
 
 def _tensors(record: dict, key: str, where: str) -> tuple[Tensor, ...]:
     value = record.get(key)
-    if not isinstance(value, list) or not value:
-        raise TaskError(where, "must be a non-empty list of {name, dtype, shape}", key)
+    # An empty list is let through (one published row declares no outputs); validate-set reports it.
+    if not isinstance(value, list):
+        raise TaskError(where, "must be a list of {name, dtype, shape}", key)
     tensors = []
     for i, entry in enumerate(value):
         at = f"{key}[{i}]"
@@ -122,8 +124,8 @@ def parse_record(record: object, path: str, line: int) -> dict:
         raise TaskError(where, "each line must be a JSON object (a CUDABench-Set row)")
     if not isinstance(record.get("id"), int) or isinstance(record.get("id"), bool):
         raise TaskError(where, f"must be an integer, got {record.get('id')!r}", "id")
-    if not isinstance(record.get("task_name"), str) or not _NAME.match(record["task_name"]):
-        raise TaskError(where, f"must be an identifier, got {record.get('task_name')!r}", "task_name")
+    if not isinstance(record.get("task_name"), str) or not _TASK_NAME.match(record["task_name"]):
+        raise TaskError(where, f"must be a name of letters, digits, _ . + -, got {record.get('task_name')!r}", "task_name")
     for key in _TEXT_KEYS:
         if not isinstance(record.get(key), str) or not record[key].strip():
             raise TaskError(where, "missing or empty (a string is required)", key)
