@@ -9,7 +9,7 @@ import pytest_cudabench
 PACKAGE_DIR = Path(pytest_cudabench.__file__).parent
 # Lowest first. A top-level module is its own layer; a subpackage is one layer with everything inside it.
 LAYERS = [
-    "errors", "tasks", "config", "source", "generation", "timing", "execution", "pipeline",
+    "errors", "tasks", "config", "source", "generation", "timing", "execution", "pipeline", "cudabench_set",
     "reporting", "validate", "plugin", "__main__",
 ]
 

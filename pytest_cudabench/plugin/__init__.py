@@ -84,10 +84,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="Ask the model again even where the generation cache has an answer.")
     group.addoption("--cudabench-sanitize", dest="cudabench_sanitize", action="store_true", default=False,
                     help="Run answers under AddressSanitizer (CPU runtime) or compute-sanitizer (GPU).")
+    from .cudabench_set import add_options
+
+    add_options(group)
 
 
 # Keys of [tool.cudabench] (or cudabench.toml) besides the options: anything else is a typo, refused by name.
-_PROJECT_KEYS = {"models", "sanitize", "calibrate", "regenerate", "gpus"}
+_PROJECT_KEYS = {"models", "sanitize", "calibrate", "regenerate", "gpus",
+                 "set_files", "set_template", "set_seed", "set_scales"}  # CUDABench-Set (plugin/cudabench_set.py)
 
 
 def _setting(config: pytest.Config, project: dict[str, Any], option: str) -> Any:
@@ -179,6 +183,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
     config.stash[GENERATOR_KEY] = GenerationService(model, settings)
+    from . import cudabench_set
+
+    try:
+        cudabench_set.configure(config, settings)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     # A broken task is an error for that task only; the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
     config.addinivalue_line("markers", "cudabench: an item of the text-to-CUDA benchmark")
@@ -225,6 +235,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _PREFETCHED_KEY = pytest.StashKey[bool]()
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    from .cudabench_set import collect_file
+
+    return collect_file(file_path, parent)
 
 
 def pytest_collect_directory(path: Path, parent: pytest.Collector) -> pytest.Collector | None:
