@@ -94,7 +94,7 @@ class SetEvaluation(Evaluation):
         try:
             with self.stage("execute") as record:
                 timeout = self.options.timeout_s or self.settings.timeout_s or program.PROGRAM_TIMEOUT_S[runtime]
-                ran = program.run(library, entry, scratch, runtime, timeout)
+                ran = program.run(library, entry, scratch, runtime, timeout, program.file_limit(self.row))
                 record.update(runtime=runtime, **ran.to_dict())
                 self.result["set"]["program"] = ran.to_dict()
                 if ran.landlock_abi is None or ran.landlock_abi == 0:

@@ -105,13 +105,16 @@ def scratch_with_inputs(row: Row, data_dir: Path, parent: Path | None = None) ->
     return scratch
 
 
-def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float) -> ProgramRun:
-    """Runs the program in the sandboxed child with cwd = scratch; never raises for what the program does."""
+def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float,
+        max_file_bytes: int = 4 << 30) -> ProgramRun:
+    """Runs the program in the sandboxed child with cwd = scratch; never raises for what the program does.
+    `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it)."""
     job = {"library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
            "read_only": GPU_READ_ONLY if runtime == "gpu" else CPU_READ_ONLY,
            "address_space": runner.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
            "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
-           "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": runner.CPU_MEMORY_CAP}
+           "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": runner.CPU_MEMORY_CAP,
+           "max_file_bytes": max_file_bytes}
     read_fd, write_fd = os.pipe()
     log_path = scratch.parent / f"{scratch.name}.log"  # outside the scratch dir: the program cannot rewrite it
     import time
@@ -164,7 +167,8 @@ def verdict(result: ProgramRun, timeout_s: float) -> None:
         raise StageFailure("execute", f"the CPU runtime caught a fault in a kernel: {result.runtime_error}", tail)
     if result.returncode is not None and result.returncode < 0:
         number = -result.returncode
-        hint = " (a forbidden system call: exec, fork, network or signals)" if number == 31 else ""
+        hint = {31: " (a forbidden system call: exec, fork, network or signals)",
+                25: " (it wrote more than its outputs need: a file or its output passed the size limit)"}.get(number, "")
         raise StageFailure("execute", f"the program was killed by signal {runner._signal_name(number)}{hint}", tail)
     if result.returncode != 0:
         last = re.sub(r"\s+", " ", tail.splitlines()[-1])[:300] if tail else "no output"
@@ -187,3 +191,8 @@ def extract_program(answer: str) -> str:
         raise StageFailure("extract", f"none of the {len(candidates)} code block(s) defines main(): a CUDABench "
                            "answer is a complete program", candidates[-1].code[:1500])
     return with_main[-1].code
+
+
+def file_limit(row: Row) -> int:
+    """The largest file a row's program may write: twice what its spec moves, plus room for its messages."""
+    return 2 * row.io_bytes + (64 << 20)

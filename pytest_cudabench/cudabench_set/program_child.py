@@ -26,6 +26,10 @@ def main(argv: list[str]) -> int:
     from ..execution.sandbox import install_seccomp, limit_resources, seccomp_available
 
     limit_resources(job.get("address_space") or None, job.get("cpu_seconds") or None)
+    if job.get("max_file_bytes"):  # a program printing or writing without end must not fill the disk
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_FSIZE, (job["max_file_bytes"], job["max_file_bytes"]))
     lib = ctypes.CDLL(job["library"], mode=ctypes.RTLD_LOCAL)
     entry = getattr(lib, job["entry"])  # cudabench_program_main (CPU runtime) or the renamed main (nvcc)
     entry.restype = ctypes.c_int

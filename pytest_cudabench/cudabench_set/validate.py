@@ -88,7 +88,7 @@ def validate_row(row: Row, runtime: str, cache_dir: Path, arch: str, timeout_s: 
         for mode, seed in (("paper", 0), ("run", OTHER_SEED)):
             rowdata = set_data.generate(row, cache_dir, mode, seed, env=env)
             scratch = program.scratch_with_inputs(row, rowdata.directory, work)
-            ran = program.run(library, entry, scratch, runtime, timeout)
+            ran = program.run(library, entry, scratch, runtime, timeout, program.file_limit(row))
             try:
                 program.verdict(ran, timeout)
             except StageFailure as exc:
