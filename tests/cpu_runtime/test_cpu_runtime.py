@@ -302,13 +302,15 @@ def test_memory_cap_and_range_checks(load):
 
 def test_unsupported_features_are_refused_before_compiling(tmp_path):
     cases = {
-        "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n": "cooperative groups",
+        "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n"
+        "__global__ void k() { cg::this_grid().sync(); }\n": "grid-wide synchronisation (cooperative_groups::grid_group::sync)",
         '__global__ void k(int* p) { asm volatile("membar.gl;"); }\n': "inline PTX (asm)",
         "#include <mma.h>\nusing namespace nvcuda;\n__global__ void k() { wmma::fragment<int> f; }\n":
             "tensor cores (wmma/mma)",
         "#include <thrust/device_vector.h>\nvoid f() { thrust::device_vector<float> v(3); }\n": "Thrust",
         "#include <cub/cub.cuh>\n": "CUB",
-        "texture<float, 1> tex;\n__global__ void k(float* o) { o[0] = tex1Dfetch(tex, 0); }\n": "textures",
+        "texture<float, 1> tex;\n__global__ void k(float* o) { o[0] = tex1Dfetch(tex, 0); }\n":
+            "legacy texture references (texture<...>)",
         "__global__ void child() {}\n__global__ void parent() { child<<<1, 1>>>(); }\n": "dynamic parallelism",
     }
     for src, feature in cases.items():

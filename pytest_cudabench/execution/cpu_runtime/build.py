@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ _STUB_HEADERS = (
     "sm_20_atomic_functions.h", "sm_32_atomic_functions.h", "sm_35_atomic_functions.h", "sm_60_atomic_functions.h",
     "sm_20_intrinsics.h", "sm_30_intrinsics.h", "sm_32_intrinsics.h", "sm_35_intrinsics.h", "sm_61_intrinsics.h",
     "math_functions.h", "device_double_functions.h", "cuda_device_runtime_api.h",
+    "cooperative_groups.h", "cooperative_groups/reduce.h", "cooperative_groups/scan.h", "texture_indirect_functions.h",
 )
 
 
@@ -89,6 +91,19 @@ def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, 
                   racecheck=as_library and uses_shared_memory(source), timeout_s=timeout_s)
 
 
+def _missing_runtime_functions(log: str, include: Path) -> list[str]:
+    """Functions of the CUDA runtime API (declared by the toolkit's cuda_runtime_api.h) that the link could not find:
+    the shim lacks them, which is the runtime's limit, not the answer's error."""
+    names = sorted(set(re.findall(r"undefined reference to [`'](cuda\w+)", log)))
+    if not names:
+        return []
+    try:
+        api = (include / "cuda_runtime_api.h").read_text(errors="replace")
+    except OSError:
+        return []
+    return [n for n in names if re.search(rf"\b{n}\s*\(", api)]
+
+
 def _refuse_unsupported(source: str) -> None:
     features = unsupported_features(source)
     if features:
@@ -112,6 +127,7 @@ def _build(rewritten: str, source: str, out_path: Path, *, shared: bool, sanitiz
         stubs = tmpdir / "stubs"
         stubs.mkdir()
         for name in _STUB_HEADERS:
+            (stubs / name).parent.mkdir(parents=True, exist_ok=True)
             (stubs / name).write_text("/* provided by the cudabench CPU runtime (cuda_shim.h) */\n")
         src = tmpdir / "solution.cpp"
         src.write_text(rewritten)
@@ -141,6 +157,9 @@ def _build(rewritten: str, source: str, out_path: Path, *, shared: bool, sanitiz
             # Only diagnostics about the answer's lines: a header's (the shim's included) would echo its lines.
             log += own_diagnostics(proc.stdout + proc.stderr, SOURCE_NAME, str(tmpdir))
             if proc.returncode != 0:
+                missing = _missing_runtime_functions(log, include)
+                if missing:
+                    raise CpuRuntimeUnsupported(f"CUDA runtime function {', '.join(missing)} (not in the CPU runtime)")
                 first = next((ln for ln in log.splitlines() if "error" in ln), "see the log")
                 raise CpuBuildError(f"g++ could not build the answer for the CPU runtime: {first.strip()}", log)
         os.replace(tmp_out, out_path)

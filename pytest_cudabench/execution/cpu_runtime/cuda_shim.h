@@ -1311,6 +1311,66 @@ cudaError_t cudaEventElapsedTime(float* ms, cudaEvent_t a, cudaEvent_t b) {
     return cudaSuccess;
 }
 cudaError_t cudaEventDestroy(cudaEvent_t e) { delete e; return cudaSuccess; }
+// streams run in order at launch (kernels are synchronous): priorities, callbacks and host functions are immediate
+cudaError_t cudaStreamCreateWithPriority(cudaStream_t* s, unsigned int, int) { return cudaStreamCreate(s); }
+cudaError_t cudaDeviceGetStreamPriorityRange(int* least, int* greatest) {
+    if (least) *least = 0;
+    if (greatest) *greatest = -5;
+    return cudaSuccess;
+}
+cudaError_t cudaStreamGetPriority(cudaStream_t, int* p) { if (p) *p = 0; return cudaSuccess; }
+cudaError_t cudaLaunchHostFunc(cudaStream_t, cudaHostFn_t fn, void* data) {
+    if (!fn) return cudabench::api_result(cudaErrorInvalidValue);
+    fn(data);
+    return cudaSuccess;
+}
+cudaError_t cudaStreamAddCallback(cudaStream_t s, cudaStreamCallback_t cb, void* data, unsigned int) {
+    if (!cb) return cudabench::api_result(cudaErrorInvalidValue);
+    cb(s, (cudaError_t)cudabench::g_sticky, data);
+    return cudaSuccess;
+}
+cudaError_t cudaHostRegister(void*, size_t, unsigned int) { return cudaSuccess; }
+cudaError_t cudaHostUnregister(void*) { return cudaSuccess; }
+cudaError_t cudaHostGetDevicePointer(void** d, void* h, unsigned int) {
+    if (!d) return cudabench::api_result(cudaErrorInvalidValue);
+    *d = h;  // mapped host memory: the same address on both sides
+    return cudaSuccess;
+}
+cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes* a, const void* p) {
+    if (!a) return cudabench::api_result(cudaErrorInvalidValue);
+    memset(a, 0, sizeof *a);
+    bool dev = cudabench::in_range(p, 1);
+    a->type = dev ? cudaMemoryTypeDevice : cudaMemoryTypeUnregistered;
+    a->devicePointer = dev ? (void*)p : nullptr;
+    a->hostPointer = dev ? nullptr : (void*)p;
+    return cudaSuccess;
+}
+cudaError_t cudaDriverGetVersion(int* v) { if (v) *v = CUDART_VERSION; return cudaSuccess; }
+cudaError_t cudaRuntimeGetVersion(int* v) { if (v) *v = CUDART_VERSION; return cudaSuccess; }
+cudaError_t cudaSetDeviceFlags(unsigned int) { return cudaSuccess; }
+cudaError_t cudaGetDeviceFlags(unsigned int* f) { if (f) *f = 0; return cudaSuccess; }
+cudaError_t cudaDeviceGetLimit(size_t* v, enum cudaLimit l) {
+    if (!v) return cudabench::api_result(cudaErrorInvalidValue);
+    *v = l == cudaLimitStackSize ? 1024 : l == cudaLimitPrintfFifoSize ? (1 << 20) : l == cudaLimitMallocHeapSize ? (8 << 20) : 0;
+    return cudaSuccess;
+}
+cudaError_t cudaChooseDevice(int* d, const struct cudaDeviceProp*) { if (d) *d = 0; return cudaSuccess; }
+cudaError_t cudaDeviceGetCacheConfig(enum cudaFuncCache* c) { if (c) *c = cudaFuncCachePreferNone; return cudaSuccess; }
+cudaError_t cudaDeviceSetSharedMemConfig(enum cudaSharedMemConfig) { return cudaSuccess; }
+cudaError_t cudaMemcpyPeer(void* d, int, const void* s, int, size_t n) { return cudabench::checked_copy(d, s, n, cudaMemcpyDeviceToDevice); }
+cudaError_t cudaMemcpyPeerAsync(void* d, int dd, const void* s, int sd, size_t n, cudaStream_t) { return cudaMemcpyPeer(d, dd, s, sd, n); }
+cudaError_t cudaMemcpy2DAsync(void* d, size_t dp, const void* s, size_t sp, size_t w, size_t h, enum cudaMemcpyKind k, cudaStream_t) {
+    return cudaMemcpy2D(d, dp, s, sp, w, h, k);
+}
+cudaError_t cudaMemset2D(void* d, size_t pitch, int v, size_t w, size_t h) {
+    for (size_t r = 0; r < h; r++) {
+        cudaError_t e = cudabench::checked_set((char*)d + r * pitch, v, w);
+        if (e) return e;
+    }
+    return cudaSuccess;
+}
+cudaError_t cudaMemset2DAsync(void* d, size_t pitch, int v, size_t w, size_t h, cudaStream_t) { return cudaMemset2D(d, pitch, v, w, h); }
+cudaError_t cudaEventRecordWithFlags(cudaEvent_t e, cudaStream_t s, unsigned int) { return cudaEventRecord(e, s); }
 
 const char* cudaGetErrorName(cudaError_t e) {
     switch (e) {
@@ -1740,6 +1800,492 @@ static inline int __half2int_rn(__half h) { return (int)nearbyintf(__half2float(
 static inline int __half2int_rd(__half h) { return (int)floorf(__half2float(h)); }
 static inline int __half2int_ru(__half h) { return (int)ceilf(__half2float(h)); }
 static inline int __bfloat162int_rn(__nv_bfloat16 h) { return (int)nearbyintf(__bfloat162float(h)); }
+
+// ---- cooperative groups (the basic forms) --------------------------------------------------------------------------
+// thread_block, thread_block_tile<N> (N a power of two up to 32) and tiled_partition, thread_group (tiled_partition
+// with a run-time size), grid_group without sync (grid-wide barriers need a cooperative launch, which the CPU
+// runtime refuses), cg::sync, cg::reduce / inclusive_scan / exclusive_scan with the cg:: function objects. A tile's
+// operations are the warp operations over the tile's lanes, so they keep the runtime's barrier checks.
+namespace cooperative_groups {
+namespace details {
+static inline unsigned block_rank_of_thread() {
+    return threadIdx.x + blockDim.x * (threadIdx.y + blockDim.y * threadIdx.z);
+}
+static inline unsigned block_threads() { return blockDim.x * blockDim.y * blockDim.z; }
+static inline unsigned tile_mask(unsigned n) {
+    unsigned lane = block_rank_of_thread() & 31u;
+    unsigned base = n >= 32 ? 0u : (1u << n) - 1u;
+    return n >= 32 ? 0xffffffffu : base << (lane & ~(n - 1));
+}
+}  // namespace details
+
+class thread_block {
+public:
+    static void sync(int line = __builtin_LINE()) { ::cudabench::sync_block(line, 1); }
+    static unsigned thread_rank() { return details::block_rank_of_thread(); }
+    static unsigned size() { return details::block_threads(); }
+    static unsigned num_threads() { return details::block_threads(); }
+    static dim3 group_index() { return dim3(blockIdx.x, blockIdx.y, blockIdx.z); }
+    static dim3 thread_index() { return dim3(threadIdx.x, threadIdx.y, threadIdx.z); }
+    static dim3 group_dim() { return blockDim; }
+    static dim3 dim_threads() { return blockDim; }
+    static bool is_valid() { return true; }
+    static void barrier_wait(int line = __builtin_LINE()) { sync(line); }
+};
+static inline thread_block this_thread_block() { return thread_block(); }
+
+class grid_group {
+public:
+    static void sync(int = 0) {
+        ::cudabench::kernel_fault(cudaErrorNotSupported,
+                                  "grid-wide synchronisation (cooperative_groups::grid_group::sync, which needs a "
+                                  "cooperative launch) cannot run on the CPU runtime");
+    }
+    static unsigned long long thread_rank() {
+        unsigned long long b = blockIdx.x + (unsigned long long)gridDim.x * (blockIdx.y + (unsigned long long)gridDim.y * blockIdx.z);
+        return b * details::block_threads() + details::block_rank_of_thread();
+    }
+    static unsigned long long size() { return (unsigned long long)gridDim.x * gridDim.y * gridDim.z * details::block_threads(); }
+    static unsigned long long num_threads() { return size(); }
+    static unsigned long long num_blocks() { return (unsigned long long)gridDim.x * gridDim.y * gridDim.z; }
+    static unsigned long long block_rank() {
+        return blockIdx.x + (unsigned long long)gridDim.x * (blockIdx.y + (unsigned long long)gridDim.y * blockIdx.z);
+    }
+    static dim3 group_dim() { return gridDim; }
+    static dim3 dim_blocks() { return gridDim; }
+    static dim3 block_index() { return dim3(blockIdx.x, blockIdx.y, blockIdx.z); }
+    static bool is_valid() { return true; }
+};
+static inline grid_group this_grid() { return grid_group(); }
+
+// A group of a run-time size: the whole block or a tile of at most 32 threads (a power of two).
+class thread_group {
+protected:
+    unsigned n_;  // 0: the whole block
+public:
+    explicit thread_group(unsigned n = 0) : n_(n) {}
+    thread_group(const thread_block&) : n_(0) {}
+    void sync(int line = __builtin_LINE()) const {
+        if (n_ == 0) ::cudabench::sync_block(line, 1);
+        else __syncwarp(details::tile_mask(n_));
+    }
+    unsigned thread_rank() const { return n_ ? details::block_rank_of_thread() & (n_ - 1) : details::block_rank_of_thread(); }
+    unsigned size() const { return n_ ? n_ : details::block_threads(); }
+    unsigned num_threads() const { return size(); }
+    unsigned meta_group_rank() const { return n_ ? details::block_rank_of_thread() / n_ : 0; }
+    unsigned meta_group_size() const { return n_ ? (details::block_threads() + n_ - 1) / n_ : 1; }
+    bool is_valid() const { return true; }
+};
+
+template <unsigned N, class Parent = void> class thread_block_tile : public thread_group {
+    static_assert(N >= 1 && N <= 32 && (N & (N - 1)) == 0,
+                  "the CPU runtime supports cooperative_groups tiles of 1, 2, 4, 8, 16 or 32 threads");
+public:
+    thread_block_tile() : thread_group(N) {}
+    template <class P> thread_block_tile(const thread_block_tile<N, P>&) : thread_group(N) {}
+    static constexpr unsigned num_threads() { return N; }
+    static constexpr unsigned size() { return N; }
+    unsigned mask() const { return details::tile_mask(N); }
+    void sync(int = 0) const { __syncwarp(mask()); }
+    template <class T> T shfl(T v, int src) const { return __shfl_sync(mask(), v, src, N); }
+    template <class T> T shfl_down(T v, unsigned d) const { return __shfl_down_sync(mask(), v, d, N); }
+    template <class T> T shfl_up(T v, unsigned d) const { return __shfl_up_sync(mask(), v, d, N); }
+    template <class T> T shfl_xor(T v, int m) const { return __shfl_xor_sync(mask(), v, m, N); }
+    int any(int p) const { return __any_sync(mask(), p); }
+    int all(int p) const { return __all_sync(mask(), p); }
+    // bits relative to the tile's first lane, as on the GPU
+    unsigned ballot(int p) const {
+        unsigned lane0 = (details::block_rank_of_thread() & 31u) & ~(N - 1);
+        return __ballot_sync(mask(), p) >> lane0;
+    }
+    template <class T> unsigned match_any(T v) const {
+        unsigned lane0 = (details::block_rank_of_thread() & 31u) & ~(N - 1);
+        return __match_any_sync(mask(), v) >> lane0;
+    }
+    template <class T> unsigned match_all(T v, int& pred) const {
+        unsigned lane0 = (details::block_rank_of_thread() & 31u) & ~(N - 1);
+        return __match_all_sync(mask(), v, &pred) >> lane0;
+    }
+};
+
+template <unsigned N, class P> static inline thread_block_tile<N, P> tiled_partition(const P&) {
+    return thread_block_tile<N, P>();
+}
+static inline thread_group tiled_partition(const thread_group& parent, unsigned n) {
+    if (n == 0 || n > 32 || (n & (n - 1)))
+        ::cudabench::kernel_fault(cudaErrorNotSupported,
+                                  "cooperative_groups::tiled_partition with a size other than 1, 2, 4, 8, 16 or 32 "
+                                  "cannot run on the CPU runtime");
+    (void)parent;
+    return thread_group(n);
+}
+static inline thread_group tiled_partition(const thread_block& parent, unsigned n) {
+    return tiled_partition(thread_group(parent), n);
+}
+template <class G> static inline void sync(const G& g, int line = __builtin_LINE()) { g.sync(line); }
+template <class G> static inline unsigned long long thread_rank(const G& g) { return g.thread_rank(); }
+template <class G> static inline unsigned long long group_size(const G& g) { return g.size(); }
+
+template <class T = void> struct plus { T operator()(const T& a, const T& b) const { return a + b; } };
+template <class T = void> struct less { T operator()(const T& a, const T& b) const { return b < a ? b : a; } };
+template <class T = void> struct greater { T operator()(const T& a, const T& b) const { return a < b ? b : a; } };
+template <class T = void> struct bit_and { T operator()(const T& a, const T& b) const { return a & b; } };
+template <class T = void> struct bit_or { T operator()(const T& a, const T& b) const { return a | b; } };
+template <class T = void> struct bit_xor { T operator()(const T& a, const T& b) const { return a ^ b; } };
+template <> struct plus<void> { template <class T> T operator()(const T& a, const T& b) const { return a + b; } };
+template <> struct less<void> { template <class T> T operator()(const T& a, const T& b) const { return b < a ? b : a; } };
+template <> struct greater<void> { template <class T> T operator()(const T& a, const T& b) const { return a < b ? b : a; } };
+
+// Every lane gets op over the tile's values, combined in a butterfly (as the GPU's reduce also does for non-integer
+// types, the order of a floating-point sum is not that of a sequential loop).
+template <unsigned N, class P, class T, class Op> static inline T reduce(const thread_block_tile<N, P>& g, T v, Op op) {
+    for (unsigned o = N / 2; o > 0; o /= 2) v = op(v, g.shfl_xor(v, (int)o));
+    return v;
+}
+template <unsigned N, class P, class T, class Op>
+static inline T inclusive_scan(const thread_block_tile<N, P>& g, T v, Op op) {
+    unsigned r = g.thread_rank();
+    for (unsigned o = 1; o < N; o *= 2) {
+        T u = g.shfl_up(v, o);
+        if (r >= o) v = op(u, v);
+    }
+    return v;
+}
+template <unsigned N, class P, class T> static inline T inclusive_scan(const thread_block_tile<N, P>& g, T v) {
+    return inclusive_scan(g, v, plus<T>());
+}
+template <unsigned N, class P, class T, class Op>
+static inline T exclusive_scan(const thread_block_tile<N, P>& g, T v, Op op) {
+    T inc = inclusive_scan(g, v, op);
+    T prev = g.shfl_up(inc, 1);
+    return g.thread_rank() == 0 ? T() : prev;
+}
+template <unsigned N, class P, class T> static inline T exclusive_scan(const thread_block_tile<N, P>& g, T v) {
+    return exclusive_scan(g, v, plus<T>());
+}
+}  // namespace cooperative_groups
+
+// ---- texture objects ------------------------------------------------------------------------------------------------
+// cudaArray (1D/2D/3D), linear and pitch2D resources, cudaCreateTextureObject; fetches with point or linear filtering
+// (the weights rounded to 1/256 as the texture unit's 8-bit fractions are), clamp / border / wrap / mirror
+// addressing (wrap and mirror with normalized coordinates only, as on the GPU), element-type or normalized-float
+// reads. Legacy texture references (texture<...>, cudaBindTexture), layered, cubemap and mipmapped textures and
+// surfaces are refused by the source pass.
+struct cudaArray {
+    cudaChannelFormatDesc desc;
+    size_t width, height, depth, elem;
+    unsigned char* data;
+};
+namespace cudabench {
+struct TexObject {
+    cudaResourceDesc res;
+    cudaTextureDesc tex;
+    cudaChannelFormatDesc desc;
+    const unsigned char* data;
+    size_t width, height, depth, pitch, slice, elem;  // pitch: bytes per row; slice: bytes per 2D layer
+};
+static inline size_t channel_bytes(const cudaChannelFormatDesc& d) { return (size_t)(d.x + d.y + d.z + d.w) / 8; }
+static inline const TexObject* tex_of(cudaTextureObject_t t) {
+    if (!t) kernel_fault(cudaErrorInvalidValue, "texture fetch from a texture object that was never created");
+    return reinterpret_cast<const TexObject*>((uintptr_t)t);
+}
+// One texel's channels as floats: floating-point channels as they are, integer ones as integers (element type) or
+// mapped to [0, 1] / [-1, 1] (cudaReadModeNormalizedFloat).
+static inline void texel_floats(const TexObject* o, const unsigned char* p, float out[4]) {
+    const int bits[4] = {o->desc.x, o->desc.y, o->desc.z, o->desc.w};
+    bool normalized = o->tex.readMode == cudaReadModeNormalizedFloat;
+    for (int c = 0; c < 4; c++) {
+        float v = 0.0f;
+        int b = bits[c];
+        if (b == 0) { out[c] = 0.0f; continue; }
+        switch (o->desc.f) {
+        case cudaChannelFormatKindFloat:
+            if (b == 32) { memcpy(&v, p, 4); }
+            else { __half h; memcpy((void*)&h, p, 2); v = __half2float(h); }
+            break;
+        case cudaChannelFormatKindSigned: {
+            long long s = b == 8 ? *(const int8_t*)p : b == 16 ? *(const int16_t*)p : *(const int32_t*)p;
+            v = normalized && b < 32 ? fmaxf((float)s / (float)((1LL << (b - 1)) - 1), -1.0f) : (float)s;
+            break;
+        }
+        default: {
+            unsigned long long u = b == 8 ? *(const uint8_t*)p : b == 16 ? *(const uint16_t*)p : *(const uint32_t*)p;
+            v = normalized && b < 32 ? (float)u / (float)((1ULL << b) - 1) : (float)u;
+            break;
+        }
+        }
+        out[c] = v;
+        p += b / 8;
+    }
+}
+// Texel index along one axis of size n for coordinate x (texel units; u: the normalized coordinate), or -1 for the
+// border.
+static inline long long tex_address(const TexObject* o, int axis, long long i, size_t n) {
+    switch (o->tex.addressMode[axis]) {
+    case cudaAddressModeBorder: return (i < 0 || i >= (long long)n) ? -1 : i;
+    case cudaAddressModeWrap:
+        if (o->tex.normalizedCoords) { i %= (long long)n; return i < 0 ? i + (long long)n : i; }
+        break;
+    case cudaAddressModeMirror:
+        if (o->tex.normalizedCoords) {
+            long long p = 2 * (long long)n;
+            i %= p;
+            if (i < 0) i += p;
+            return i >= (long long)n ? p - 1 - i : i;
+        }
+        break;
+    default: break;
+    }
+    return i < 0 ? 0 : (i >= (long long)n ? (long long)n - 1 : i);
+}
+static inline const unsigned char* texel_at(const TexObject* o, long long x, long long y, long long z) {
+    if (x < 0 || y < 0 || z < 0) return nullptr;
+    return o->data + (size_t)z * o->slice + (size_t)y * o->pitch + (size_t)x * o->elem;
+}
+template <class T> static inline T tex_result(const TexObject* o, const unsigned char* raw, const float* f) {
+    T r;
+    memset((void*)&r, 0, sizeof(T));
+    bool as_floats = f != nullptr;
+    if (as_floats) {
+        size_t k = sizeof(T) < 16 ? sizeof(T) : 16;
+        memcpy((void*)&r, f, k);
+    } else if (raw) {
+        memcpy((void*)&r, raw, sizeof(T) < o->elem ? sizeof(T) : o->elem);
+    } else {
+        memcpy((void*)&r, o->tex.borderColor, sizeof(T) < 16 ? sizeof(T) : 16);
+    }
+    return r;
+}
+// Whether fetches return floats computed from the texel (filtering, normalized reads, half channels).
+static inline bool tex_float_path(const TexObject* o) {
+    return o->tex.filterMode == cudaFilterModeLinear || o->tex.readMode == cudaReadModeNormalizedFloat ||
+           (o->desc.f == cudaChannelFormatKindFloat && o->desc.x == 16);
+}
+template <class T> static inline T tex_fetch(const TexObject* o, int dims, float x, float y, float z) {
+    const size_t n[3] = {o->width, o->height ? o->height : 1, o->depth ? o->depth : 1};
+    float c[3] = {x, y, z};
+    if (o->tex.normalizedCoords)
+        for (int a = 0; a < dims; a++) c[a] *= (float)n[a];
+    if (o->tex.filterMode != cudaFilterModeLinear) {
+        long long i[3] = {0, 0, 0};
+        for (int a = 0; a < dims; a++) i[a] = tex_address(o, a, (long long)floorf(c[a]), n[a]);
+        const unsigned char* p = texel_at(o, i[0], i[1], i[2]);
+        if (!tex_float_path(o)) return tex_result<T>(o, p, nullptr);
+        float f[4];
+        if (p) texel_floats(o, p, f);
+        else memcpy(f, o->tex.borderColor, sizeof f);
+        return tex_result<T>(o, nullptr, f);
+    }
+    long long i0[3] = {0, 0, 0};
+    float w[3] = {0, 0, 0};
+    for (int a = 0; a < dims; a++) {
+        float b = c[a] - 0.5f, fl = floorf(b);
+        i0[a] = (long long)fl;
+        w[a] = roundf((b - fl) * 256.0f) / 256.0f;
+    }
+    float acc[4] = {0, 0, 0, 0};
+    for (int corner = 0; corner < (1 << dims); corner++) {
+        float weight = 1.0f;
+        long long i[3] = {0, 0, 0};
+        for (int a = 0; a < dims; a++) {
+            int hi = (corner >> a) & 1;
+            weight *= hi ? w[a] : 1.0f - w[a];
+            i[a] = tex_address(o, a, i0[a] + hi, n[a]);
+        }
+        const unsigned char* p = texel_at(o, i[0], i[1], i[2]);
+        float f[4];
+        if (p) texel_floats(o, p, f);
+        else memcpy(f, o->tex.borderColor, sizeof f);
+        for (int ch = 0; ch < 4; ch++) acc[ch] += weight * f[ch];
+    }
+    return tex_result<T>(o, nullptr, acc);
+}
+static inline cudaError_t array_copy_2d(cudaArray* a, size_t woff, size_t hoff, const void* src, size_t spitch,
+                                        size_t wbytes, size_t h, bool to_array, void* dst, size_t dpitch) {
+    if (!a) return api_result(cudaErrorInvalidValue);
+    size_t row = a->width * a->elem, rows = (a->height ? a->height : 1) * (a->depth ? a->depth : 1);
+    if (woff + wbytes > row || hoff + h > rows) return api_result(cudaErrorInvalidValue);
+    for (size_t r = 0; r < h; r++) {
+        unsigned char* cell = a->data + (hoff + r) * row + woff;
+        if (to_array) memcpy(cell, (const char*)src + r * spitch, wbytes);
+        else memcpy((char*)dst + r * dpitch, cell, wbytes);
+    }
+    return cudaSuccess;
+}
+}  // namespace cudabench
+
+extern "C" {
+struct cudaChannelFormatDesc cudaCreateChannelDesc(int x, int y, int z, int w, enum cudaChannelFormatKind f) {
+    cudaChannelFormatDesc d;
+    d.x = x; d.y = y; d.z = z; d.w = w; d.f = f;
+    return d;
+}
+cudaError_t cudaMalloc3DArray(cudaArray_t* out, const struct cudaChannelFormatDesc* desc, struct cudaExtent ext, unsigned int) {
+    if (!out || !desc || ext.width == 0) return cudabench::api_result(cudaErrorInvalidValue);
+    size_t elem = cudabench::channel_bytes(*desc);
+    if (elem == 0) return cudabench::api_result(cudaErrorInvalidChannelDescriptor);
+    size_t bytes = ext.width * elem * (ext.height ? ext.height : 1) * (ext.depth ? ext.depth : 1);
+    void* data = nullptr;
+    cudaError_t e = cudabench::device_alloc(&data, bytes);
+    if (e) return e;
+    cudaArray* a = new cudaArray();
+    a->desc = *desc;
+    a->width = ext.width; a->height = ext.height; a->depth = ext.depth; a->elem = elem;
+    a->data = (unsigned char*)data;
+    memset(a->data, 0, bytes);
+    *out = a;
+    return cudaSuccess;
+}
+cudaError_t cudaMallocArray(cudaArray_t* out, const struct cudaChannelFormatDesc* desc, size_t w, size_t h, unsigned int flags) {
+    return cudaMalloc3DArray(out, desc, make_cudaExtent(w, h, 0), flags);
+}
+cudaError_t cudaFreeArray(cudaArray_t a) {
+    if (!a) return cudaSuccess;
+    cudabench::device_free(a->data);
+    delete a;
+    return cudaSuccess;
+}
+cudaError_t cudaGetChannelDesc(struct cudaChannelFormatDesc* d, cudaArray_const_t a) {
+    if (!d || !a) return cudabench::api_result(cudaErrorInvalidValue);
+    *d = a->desc;
+    return cudaSuccess;
+}
+cudaError_t cudaArrayGetInfo(struct cudaChannelFormatDesc* d, struct cudaExtent* ext, unsigned int* flags, cudaArray_t a) {
+    if (!a) return cudabench::api_result(cudaErrorInvalidValue);
+    if (d) *d = a->desc;
+    if (ext) *ext = make_cudaExtent(a->width, a->height, a->depth);
+    if (flags) *flags = 0;
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpy2DToArray(cudaArray_t dst, size_t woff, size_t hoff, const void* src, size_t spitch, size_t w,
+                                size_t h, enum cudaMemcpyKind) {
+    return cudabench::array_copy_2d(dst, woff, hoff, src, spitch, w, h, true, nullptr, 0);
+}
+cudaError_t cudaMemcpy2DToArrayAsync(cudaArray_t dst, size_t woff, size_t hoff, const void* src, size_t spitch,
+                                     size_t w, size_t h, enum cudaMemcpyKind k, cudaStream_t) {
+    return cudaMemcpy2DToArray(dst, woff, hoff, src, spitch, w, h, k);
+}
+cudaError_t cudaMemcpy2DFromArray(void* dst, size_t dpitch, cudaArray_const_t src, size_t woff, size_t hoff, size_t w,
+                                  size_t h, enum cudaMemcpyKind) {
+    return cudabench::array_copy_2d(const_cast<cudaArray*>(src), woff, hoff, nullptr, 0, w, h, false, dst, dpitch);
+}
+// 1D copies into an array continue across its rows, as the (deprecated) runtime calls do
+cudaError_t cudaMemcpyToArray(cudaArray_t dst, size_t woff, size_t hoff, const void* src, size_t count, enum cudaMemcpyKind) {
+    if (!dst) return cudabench::api_result(cudaErrorInvalidValue);
+    size_t row = dst->width * dst->elem, total = row * (dst->height ? dst->height : 1) * (dst->depth ? dst->depth : 1);
+    size_t start = hoff * row + woff;
+    if (start + count > total) return cudabench::api_result(cudaErrorInvalidValue);
+    memcpy(dst->data + start, src, count);
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpyToArrayAsync(cudaArray_t dst, size_t woff, size_t hoff, const void* src, size_t count,
+                                   enum cudaMemcpyKind k, cudaStream_t) {
+    return cudaMemcpyToArray(dst, woff, hoff, src, count, k);
+}
+cudaError_t cudaMemcpyFromArray(void* dst, cudaArray_const_t src, size_t woff, size_t hoff, size_t count, enum cudaMemcpyKind) {
+    if (!src) return cudabench::api_result(cudaErrorInvalidValue);
+    size_t row = src->width * src->elem, total = row * (src->height ? src->height : 1) * (src->depth ? src->depth : 1);
+    size_t start = hoff * row + woff;
+    if (start + count > total) return cudabench::api_result(cudaErrorInvalidValue);
+    memcpy(dst, src->data + start, count);
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpy3D(const struct cudaMemcpy3DParms* p) {
+    if (!p) return cudabench::api_result(cudaErrorInvalidValue);
+    cudaArray* a = p->dstArray ? p->dstArray : p->srcArray;
+    bool to_array = p->dstArray != nullptr;
+    if (!a || (p->dstArray && p->srcArray)) return cudabench::api_result(cudaErrorNotSupported);
+    const cudaPitchedPtr& host = to_array ? p->srcPtr : p->dstPtr;
+    const cudaPos& pos = to_array ? p->dstPos : p->srcPos;
+    size_t wbytes = p->extent.width * a->elem, row = a->width * a->elem, h = a->height ? a->height : 1;
+    size_t hrows = host.ysize ? host.ysize : p->extent.height;
+    for (size_t z = 0; z < (p->extent.depth ? p->extent.depth : 1); z++)
+        for (size_t y = 0; y < (p->extent.height ? p->extent.height : 1); y++) {
+            size_t ay = pos.y + y, az = pos.z + z;
+            if (ay >= h || az >= (a->depth ? a->depth : 1) || pos.x * a->elem + wbytes > row)
+                return cudabench::api_result(cudaErrorInvalidValue);
+            unsigned char* cell = a->data + (az * h + ay) * row + pos.x * a->elem;
+            char* hp = (char*)host.ptr + (z * hrows + y) * host.pitch;
+            if (to_array) memcpy(cell, hp, wbytes);
+            else memcpy(hp, cell, wbytes);
+        }
+    return cudaSuccess;
+}
+cudaError_t cudaMemcpy3DAsync(const struct cudaMemcpy3DParms* p, cudaStream_t) { return cudaMemcpy3D(p); }
+cudaError_t cudaCreateTextureObject(cudaTextureObject_t* out, const struct cudaResourceDesc* res,
+                                    const struct cudaTextureDesc* tex, const struct cudaResourceViewDesc*) {
+    if (!out || !res || !tex) return cudabench::api_result(cudaErrorInvalidValue);
+    cudabench::TexObject* o = new cudabench::TexObject();
+    o->res = *res;
+    o->tex = *tex;
+    switch (res->resType) {
+    case cudaResourceTypeArray: {
+        cudaArray* a = res->res.array.array;
+        if (!a) { delete o; return cudabench::api_result(cudaErrorInvalidValue); }
+        o->desc = a->desc; o->data = a->data; o->elem = a->elem;
+        o->width = a->width; o->height = a->height; o->depth = a->depth;
+        o->pitch = a->width * a->elem;
+        o->slice = o->pitch * (a->height ? a->height : 1);
+        break;
+    }
+    case cudaResourceTypeLinear:
+        o->desc = res->res.linear.desc; o->data = (const unsigned char*)res->res.linear.devPtr;
+        o->elem = cudabench::channel_bytes(o->desc);
+        o->width = o->elem ? res->res.linear.sizeInBytes / o->elem : 0;
+        o->pitch = o->slice = o->width * o->elem;
+        break;
+    case cudaResourceTypePitch2D:
+        o->desc = res->res.pitch2D.desc; o->data = (const unsigned char*)res->res.pitch2D.devPtr;
+        o->elem = cudabench::channel_bytes(o->desc);
+        o->width = res->res.pitch2D.width; o->height = res->res.pitch2D.height;
+        o->pitch = res->res.pitch2D.pitchInBytes;
+        o->slice = o->pitch * o->height;
+        break;
+    default:
+        delete o;
+        return cudabench::api_result(cudaErrorNotSupported);  // mipmapped arrays
+    }
+    if (!o->elem || !o->data) { delete o; return cudabench::api_result(cudaErrorInvalidValue); }
+    *out = (cudaTextureObject_t)(uintptr_t)o;
+    return cudaSuccess;
+}
+cudaError_t cudaDestroyTextureObject(cudaTextureObject_t t) {
+    delete reinterpret_cast<cudabench::TexObject*>((uintptr_t)t);
+    return cudaSuccess;
+}
+cudaError_t cudaGetTextureObjectResourceDesc(struct cudaResourceDesc* r, cudaTextureObject_t t) {
+    if (!r || !t) return cudabench::api_result(cudaErrorInvalidValue);
+    *r = cudabench::tex_of(t)->res;
+    return cudaSuccess;
+}
+cudaError_t cudaGetTextureObjectTextureDesc(struct cudaTextureDesc* d, cudaTextureObject_t t) {
+    if (!d || !t) return cudabench::api_result(cudaErrorInvalidValue);
+    *d = cudabench::tex_of(t)->tex;
+    return cudaSuccess;
+}
+}  // extern "C"
+
+template <class T> static inline T tex1Dfetch(cudaTextureObject_t t, int i) {
+    const cudabench::TexObject* o = cudabench::tex_of(t);
+    // integer addressing, no filtering; outside the resource a fetch returns zero
+    const unsigned char* p = (i < 0 || (size_t)i >= o->width) ? nullptr : o->data + (size_t)i * o->elem;
+    if (!p) { T r; memset((void*)&r, 0, sizeof r); return r; }
+    if (o->tex.readMode != cudaReadModeNormalizedFloat && !(o->desc.f == cudaChannelFormatKindFloat && o->desc.x == 16))
+        return cudabench::tex_result<T>(o, p, nullptr);
+    float f[4];
+    cudabench::texel_floats(o, p, f);
+    return cudabench::tex_result<T>(o, nullptr, f);
+}
+template <class T> static inline T tex1D(cudaTextureObject_t t, float x) { return cudabench::tex_fetch<T>(cudabench::tex_of(t), 1, x, 0, 0); }
+template <class T> static inline T tex2D(cudaTextureObject_t t, float x, float y) { return cudabench::tex_fetch<T>(cudabench::tex_of(t), 2, x, y, 0); }
+template <class T> static inline T tex3D(cudaTextureObject_t t, float x, float y, float z) { return cudabench::tex_fetch<T>(cudabench::tex_of(t), 3, x, y, z); }
+template <class T> static inline T tex1DLod(cudaTextureObject_t t, float x, float) { return tex1D<T>(t, x); }
+template <class T> static inline T tex2DLod(cudaTextureObject_t t, float x, float y, float) { return tex2D<T>(t, x, y); }
+template <class T> static inline T tex3DLod(cudaTextureObject_t t, float x, float y, float z, float) { return tex3D<T>(t, x, y, z); }
+template <class T> static inline void tex1Dfetch(T* r, cudaTextureObject_t t, int i) { *r = tex1Dfetch<T>(t, i); }
+template <class T> static inline void tex1D(T* r, cudaTextureObject_t t, float x) { *r = tex1D<T>(t, x); }
+template <class T> static inline void tex2D(T* r, cudaTextureObject_t t, float x, float y) { *r = tex2D<T>(t, x, y); }
+template <class T> static inline void tex3D(T* r, cudaTextureObject_t t, float x, float y, float z) { *r = tex3D<T>(t, x, y, z); }
 
 // ---- whole programs built as a library (build_cpu_program(as_library=True)) ----------------------------------------
 // The rewrite renames the program's main to cudabench_user_main_ and exports cudabench_program_main, which calls it

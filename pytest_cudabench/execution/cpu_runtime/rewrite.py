@@ -13,7 +13,7 @@ text inside comments and strings is never touched, and launches written inside m
 
 Line numbers are preserved (replacements keep the original's newlines) and the output starts with a ``#line``
 directive, so compiler messages point at the original source. The same token stream answers
-``unsupported_features`` (cooperative groups, inline PTX, tensor cores, textures, CUB, Thrust, ...).
+``unsupported_features`` (grid-wide synchronisation, inline PTX, tensor cores, legacy textures, CUB, Thrust, ...).
 """
 
 from __future__ import annotations
@@ -269,7 +269,7 @@ def _analyse(src: str) -> _Analysis:
 # Unsupported features
 
 _HEADER_RULES: tuple[tuple[str, str], ...] = (
-    ("cooperative_groups", "cooperative groups"),
+    ("cooperative_groups/memcpy_async", "asynchronous copies (memcpy_async/cuda_pipeline)"),
     ("mma.h", "tensor cores (wmma/mma)"),
     ("cub/", "CUB"),
     ("thrust/", "Thrust"),
@@ -288,39 +288,51 @@ _HEADER_RULES: tuple[tuple[str, str], ...] = (
     ("cuda_fp8", "FP8 types (cuda_fp8.h)"),
     ("cuda_fp6", "FP6/FP4 types"),
     ("cuda_fp4", "FP6/FP4 types"),
-    ("texture_fetch_functions", "textures"),
-    ("texture_indirect_functions", "textures"),
+    ("texture_fetch_functions", "legacy texture references (texture<...>)"),
     ("surface_functions", "textures"),
     ("surface_indirect_functions", "textures"),
 )
 
 _IDENT_RULES: dict[str, str] = {
-    "cooperative_groups": "cooperative groups",
-    "cudaLaunchCooperativeKernel": "cooperative groups",
+    "cudaLaunchCooperativeKernel": "cooperative launches (grid-wide synchronisation)",
+    "cudaLaunchCooperativeKernelMultiDevice": "cooperative launches (grid-wide synchronisation)",
+    "coalesced_threads": "cooperative groups coalesced_group",
+    "coalesced_group": "cooperative groups coalesced_group",
+    "this_multi_grid": "cooperative groups multi_grid_group",
+    "multi_grid_group": "cooperative groups multi_grid_group",
+    "labeled_partition": "cooperative groups labeled_partition/binary_partition",
+    "binary_partition": "cooperative groups labeled_partition/binary_partition",
+    "reduce_update_async": "cooperative groups asynchronous reductions",
+    "reduce_store_async": "cooperative groups asynchronous reductions",
+    "this_cluster": "thread block clusters",
+    "cluster_group": "thread block clusters",
     "asm": "inline PTX (asm)",
     "__asm__": "inline PTX (asm)",
     "__asm": "inline PTX (asm)",
     "wmma": "tensor cores (wmma/mma)",
     "nvcuda": "tensor cores (wmma/mma)",
-    "tex1Dfetch": "textures",
-    "tex1D": "textures",
-    "tex2D": "textures",
-    "tex3D": "textures",
-    "tex1DLayered": "textures",
-    "tex2DLayered": "textures",
-    "texCubemap": "textures",
-    "cudaTextureObject_t": "textures",
-    "cudaCreateTextureObject": "textures",
-    "cudaBindTexture": "textures",
-    "cudaBindTexture2D": "textures",
-    "cudaSurfaceObject_t": "textures",
-    "surf1Dread": "textures",
-    "surf1Dwrite": "textures",
-    "surf2Dread": "textures",
-    "surf2Dwrite": "textures",
-    "surf3Dread": "textures",
-    "surf3Dwrite": "textures",
-    "cudaMallocArray": "textures",
+    "tex1DLayered": "layered textures",
+    "tex2DLayered": "layered textures",
+    "tex1DLayeredLod": "layered textures",
+    "tex2DLayeredLod": "layered textures",
+    "texCubemap": "cubemap textures",
+    "texCubemapLayered": "cubemap textures",
+    "tex2Dgather": "texture gathers (tex2Dgather)",
+    "tex1DGrad": "texture gradients (tex*Grad)",
+    "tex2DGrad": "texture gradients (tex*Grad)",
+    "tex3DGrad": "texture gradients (tex*Grad)",
+    "cudaMallocMipmappedArray": "mipmapped textures",
+    "cudaBindTexture": "legacy texture references (texture<...>)",
+    "cudaBindTexture2D": "legacy texture references (texture<...>)",
+    "cudaBindTextureToArray": "legacy texture references (texture<...>)",
+    "cudaSurfaceObject_t": "surfaces",
+    "cudaCreateSurfaceObject": "surfaces",
+    "surf1Dread": "surfaces",
+    "surf1Dwrite": "surfaces",
+    "surf2Dread": "surfaces",
+    "surf2Dwrite": "surfaces",
+    "surf3Dread": "surfaces",
+    "surf3Dwrite": "surfaces",
     "__pipeline_memcpy_async": "asynchronous copies (memcpy_async/cuda_pipeline)",
     "__pipeline_commit": "asynchronous copies (memcpy_async/cuda_pipeline)",
     "memcpy_async": "asynchronous copies (memcpy_async/cuda_pipeline)",
@@ -386,7 +398,7 @@ def unsupported_features(source: str) -> list[str]:
                 add(_NAMESPACE_RULES[t.text])
                 continue
             if t.text == "texture" and nxt == "<":
-                add("textures")
+                add("legacy texture references (texture<...>)")
                 continue
             for prefix, feature in _IDENT_PREFIX_RULES:
                 if t.text.startswith(prefix):
@@ -394,7 +406,31 @@ def unsupported_features(source: str) -> list[str]:
                     break
         elif t.text == "<<<" and idx in launch_at and launch_at[idx].device_context:
             add("dynamic parallelism")
+    if _syncs_the_grid(toks):
+        add("grid-wide synchronisation (cooperative_groups::grid_group::sync)")
     return found
+
+
+def _syncs_the_grid(toks: list[Token]) -> bool:
+    """``this_grid().sync()``, or ``g.sync()`` / ``cg::sync(g)`` on a ``g`` initialised from ``this_grid()``."""
+    grids: set[str] = set()
+    texts = [t.text for t in toks]
+    for k, t in enumerate(texts):
+        if t != "this_grid":
+            continue
+        if texts[k + 1:k + 5] == ["(", ")", ".", "sync"]:
+            return True
+        j = k - 1  # back over "cg ::" or "cooperative_groups ::" to "NAME =" or "NAME ("/"NAME {"
+        while j >= 1 and texts[j] == "::":
+            j -= 2
+        if j >= 1 and texts[j] in ("=", "(", "{") and toks[j - 1].kind == "id":
+            grids.add(texts[j - 1])
+    for k, t in enumerate(texts):
+        if t in grids and texts[k + 1:k + 3] == [".", "sync"]:
+            return True
+        if t == "sync" and k + 2 < len(texts) and texts[k + 1] == "(" and texts[k + 2] in grids:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------------------------------------------------------
