@@ -25,6 +25,9 @@ def main(argv: list[str]) -> int:
 
     from ..execution.sandbox import install_seccomp, limit_resources, seccomp_available
 
+    libc = ctypes.CDLL(None)
+    libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: a harness that dies takes its program along
+
     limit_resources(job.get("address_space") or None, job.get("cpu_seconds") or None)
     if job.get("max_file_bytes"):  # a program printing or writing without end must not fill the disk
         import resource
@@ -37,7 +40,6 @@ def main(argv: list[str]) -> int:
     if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_configure"):
         lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
-    libc = ctypes.CDLL(None)
     libc.exit.argtypes = [ctypes.c_int]
     scratch = job["scratch"]
     os.chdir(scratch)
