@@ -18,7 +18,7 @@ import json
 import shutil
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -198,8 +198,14 @@ def main(argv: list[str] | None = None) -> int:
     runtime = choose_runtime(args.runtime)
     arch = gpu_arch()
     cache = Path(args.cache_dir).resolve()
+    records = []
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        records = list(pool.map(lambda r: validate_row(r, runtime, cache, arch, args.timeout), rows))
+        futures = [pool.submit(validate_row, r, runtime, cache, arch, args.timeout) for r in rows]
+        for future in as_completed(futures):  # a line per row as it finishes: a long run shows its progress
+            records.append(future.result())
+            print(table(records[-1:])[1], flush=True)
+    records.sort(key=lambda r: r["line"])
+    print()
     for line in table(records):
         print(line)
     if args.json:
