@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import CudabenchError
+from ..errors import CudabenchError, StageSkip
 from .rows import Row
 
 SEED_MODES = ("run", "paper")
@@ -32,6 +32,8 @@ GEN_TIMEOUT_S = 1800.0
 _SEED_CALL = re.compile(r"(?<![\w.])(?P<call>(?:np|numpy)\.random\.(?:seed|default_rng|RandomState)"
                         r"|torch\.(?:cuda\.)?manual_seed(?:_all)?|random\.seed)\s*\((?P<arg>[^()]*)\)")
 _DATA_FILE = re.compile(r"data/(\w+)\.bin")
+# gen.py's errors that mean it wants torch on a GPU (a few rows generate on "cuda:0").
+_NEEDS_CUDA = ("Torch not compiled with CUDA enabled", "Found no NVIDIA driver", "No CUDA GPUs are available")
 
 
 class RowDataError(CudabenchError):
@@ -126,6 +128,9 @@ def generate(row: Row, cache_dir: Path, seed_mode: str, seed: int, env: dict[str
             raise RowDataError(f"{row.path}:{row.line}: gen.py ran past {timeout_s:.0f} s") from None
         if done.returncode != 0:
             shutil.rmtree(work, ignore_errors=True)
+            if any(sign in done.stderr for sign in _NEEDS_CUDA):
+                raise StageSkip("data", "the row's gen.py computes its data with torch on a CUDA GPU; this machine's "
+                                "torch has none (run it on a GPU with a CUDA build of torch)")
             raise RowDataError(f"{row.path}:{row.line}: gen.py exited with {done.returncode}: "
                                f"{done.stderr.strip()[-1500:]}")
         written = sorted(p.name for p in (work / "data").iterdir() if p.is_file())

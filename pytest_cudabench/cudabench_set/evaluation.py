@@ -99,7 +99,7 @@ class SetEvaluation(Evaluation):
                 self.result["set"]["program"] = ran.to_dict()
                 if ran.landlock_abi is None or ran.landlock_abi == 0:
                     record["confinement"] = "no Landlock on this kernel: file access was not confined"
-                program.verdict(ran, timeout)
+                program.verdict(ran, timeout, runtime)
             with self.stage("judge") as record:
                 self.judge(record, rowdata, scratch)
         finally:

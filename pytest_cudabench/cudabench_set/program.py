@@ -158,11 +158,12 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
                       runtime_error=returned.get("error"))
 
 
-def verdict(result: ProgramRun, timeout_s: float) -> None:
+def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
     """CUDABench's execution rule: exit code 0 within the limit. Raises StageFailure('execute') otherwise."""
     tail = result.output.strip()[-1500:]
     if result.timed_out:
-        raise StageFailure("execute", f"the program ran past the {timeout_s:.0f} s limit and was killed", tail)
+        where = " of the CPU runtime (which runs kernels far slower than a GPU)" if runtime == "cpu" else ""
+        raise StageFailure("execute", f"the program ran past the {timeout_s:.0f} s limit{where} and was killed", tail)
     if result.runtime_error:
         raise StageFailure("execute", f"the CPU runtime caught a fault in a kernel: {result.runtime_error}", tail)
     if result.returncode is not None and result.returncode < 0:

@@ -90,7 +90,7 @@ def validate_row(row: Row, runtime: str, cache_dir: Path, arch: str, timeout_s: 
             scratch = program.scratch_with_inputs(row, rowdata.directory, work)
             ran = program.run(library, entry, scratch, runtime, timeout, program.file_limit(row))
             try:
-                program.verdict(ran, timeout)
+                program.verdict(ran, timeout, runtime)
             except StageFailure as exc:
                 record[f"ref_{mode}"] = False
                 defects.append(f"reference on {mode}-seed data: {exc.message}")
