@@ -26,7 +26,8 @@ from .rows import Row
 COMPARE_TIMEOUT_S = 600.0
 DEFAULT_ATOL = 1e-5
 RTOL = 1e-5
-_TOLERANCE = re.compile(r"\b(?:atol|tol|tolerance|eps|epsilon)\w*\s*=\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\b")
+_TOLERANCE = re.compile(r"\b(?:atol|tol|tolerance|eps|epsilon)\w*\s*=\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\b",
+                        re.IGNORECASE)  # TOL = 1e-1 as well as atol=1e-5
 
 
 @dataclass
