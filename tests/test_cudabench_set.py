@@ -193,3 +193,19 @@ def test_validate_set_finds_a_compare_that_accepts_all_zero(tmp_path):
     loose = records["Loose_Compare"]
     assert loose["ref_paper"] is True and loose["rejects_zero"] is False
     assert "compare.py accepts an all-zero output" in done.stdout
+
+
+def test_our_check_reads_compare_tolerance_and_compares_integers_exactly():
+    import numpy as np
+
+    from pytest_cudabench.cudabench_set.judge import compare_arrays, compare_tolerance
+
+    assert compare_tolerance("TOL = 1e-1\n") == 0.1 and compare_tolerance("np.allclose(a, b, atol=1e-3)") == 1e-3
+    assert compare_tolerance("print('T')") == 1e-5
+    assert compare_arrays(np.array([3, 4], np.int32), np.array([3, 4], np.int32), "int32", 1.0)["ok"] is True
+    assert compare_arrays(np.array([3, 5], np.int32), np.array([3, 4], np.int32), "int32", 1.0)["ok"] is False
+    near = compare_arrays(np.array([1.0005], np.float32), np.array([1.0], np.float32), "float32", 1e-3)
+    far = compare_arrays(np.array([1.01], np.float32), np.array([1.0], np.float32), "float32", 1e-3)
+    assert near["ok"] is True and far["ok"] is False
+    nan = compare_arrays(np.array([np.nan], np.float32), np.array([1.0], np.float32), "float32", 1e-3)
+    assert nan["ok"] is False
