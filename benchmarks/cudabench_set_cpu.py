@@ -71,6 +71,11 @@ def _tail(text: str, n: int = 300) -> str:
     return text[-n:]
 
 
+def _last_line(text: str) -> str:
+    """The last non-empty line (a Python traceback's exception)."""
+    return next((ln.strip() for ln in reversed(text.splitlines()) if ln.strip()), "")[:300]
+
+
 def judge(row: dict, workdir: Path) -> dict:
     """Run one row in ``workdir``; a record with task, verdict (pass/fail/unsupported), stage, reason, seconds."""
     rec = {"task": row["task_name"], "id": row["id"], "elements": row_size(row)}
@@ -89,7 +94,7 @@ def judge(row: dict, workdir: Path) -> dict:
     except subprocess.TimeoutExpired:
         return done("fail", "gen", f"gen.py ran past {GEN_LIMIT_S:g} s")
     if gen.returncode != 0:
-        return done("fail", "gen", f"gen.py exit {gen.returncode}: {_tail(gen.stderr)}")
+        return done("fail", "gen", f"gen.py exit {gen.returncode}: {_last_line(gen.stderr)}")
     try:
         build_cpu_program(row["bench.cu"], workdir / "kernel")
     except CpuRuntimeUnsupported as exc:
@@ -111,7 +116,7 @@ def judge(row: dict, workdir: Path) -> dict:
     except subprocess.TimeoutExpired:
         return done("fail", "compare", "compare.py timed out")
     if "F" in cmp.stdout or "T" not in cmp.stdout or cmp.returncode != 0:
-        return done("fail", "compare", f"compare printed {_tail(cmp.stdout, 120)!r} {_tail(cmp.stderr, 200)}")
+        return done("fail", "compare", f"compare printed {_tail(cmp.stdout, 120)!r} {_last_line(cmp.stderr)}")
     return done("pass", "compare")
 
 

@@ -212,3 +212,8 @@ def test_the_test_programs_are_cuda_that_nvcc_accepts(name, tmp_path):
     proc = subprocess.run([str(_nvcc()), "-c", str(PROGRAMS / f"{name}.cu"), "-o", str(tmp_path / "p.o")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
+
+
+def test_pitched_3d_memory(workdir, tmp_path):
+    proc = run_program(build_cpu_program((PROGRAMS / "pitched3d.cu").read_text(), tmp_path / "p"), workdir)
+    assert (proc.returncode, proc.stdout) == (0, "1 125 14\n"), proc.stderr

@@ -2194,7 +2194,19 @@ cudaError_t cudaMemcpy3D(const struct cudaMemcpy3DParms* p) {
     if (!p) return cudabench::api_result(cudaErrorInvalidValue);
     cudaArray* a = p->dstArray ? p->dstArray : p->srcArray;
     bool to_array = p->dstArray != nullptr;
-    if (!a || (p->dstArray && p->srcArray)) return cudabench::api_result(cudaErrorNotSupported);
+    if (p->dstArray && p->srcArray) return cudabench::api_result(cudaErrorNotSupported);
+    if (!a) {  // pitched memory to pitched memory: extent.width is in bytes
+        const cudaPitchedPtr &s = p->srcPtr, &d = p->dstPtr;
+        size_t sh = s.ysize ? s.ysize : p->extent.height, dh = d.ysize ? d.ysize : p->extent.height;
+        for (size_t z = 0; z < (p->extent.depth ? p->extent.depth : 1); z++)
+            for (size_t y = 0; y < (p->extent.height ? p->extent.height : 1); y++) {
+                const char* sp = (const char*)s.ptr + ((p->srcPos.z + z) * sh + p->srcPos.y + y) * s.pitch + p->srcPos.x;
+                char* dp = (char*)d.ptr + ((p->dstPos.z + z) * dh + p->dstPos.y + y) * d.pitch + p->dstPos.x;
+                cudaError_t e = cudabench::checked_copy(dp, sp, p->extent.width, p->kind);
+                if (e) return e;
+            }
+        return cudaSuccess;
+    }
     const cudaPitchedPtr& host = to_array ? p->srcPtr : p->dstPtr;
     const cudaPos& pos = to_array ? p->dstPos : p->srcPos;
     size_t wbytes = p->extent.width * a->elem, row = a->width * a->elem, h = a->height ? a->height : 1;
@@ -2209,6 +2221,22 @@ cudaError_t cudaMemcpy3D(const struct cudaMemcpy3DParms* p) {
             if (to_array) memcpy(cell, hp, wbytes);
             else memcpy(hp, cell, wbytes);
         }
+    return cudaSuccess;
+}
+cudaError_t cudaMalloc3D(struct cudaPitchedPtr* p, struct cudaExtent ext) {
+    if (!p) return cudabench::api_result(cudaErrorInvalidValue);
+    size_t pitch = (ext.width + 255) & ~(size_t)255;
+    void* d = nullptr;
+    cudaError_t e = cudabench::device_alloc(&d, pitch * (ext.height ? ext.height : 1) * (ext.depth ? ext.depth : 1));
+    if (e) return e;
+    *p = make_cudaPitchedPtr(d, pitch, ext.width, ext.height);
+    return cudaSuccess;
+}
+cudaError_t cudaMemset3D(struct cudaPitchedPtr p, int v, struct cudaExtent ext) {
+    for (size_t z = 0; z < (ext.depth ? ext.depth : 1); z++) {
+        cudaError_t e = cudaMemset2D((char*)p.ptr + z * p.pitch * (p.ysize ? p.ysize : ext.height), p.pitch, v, ext.width, ext.height);
+        if (e) return e;
+    }
     return cudaSuccess;
 }
 cudaError_t cudaMemcpy3DAsync(const struct cudaMemcpy3DParms* p, cudaStream_t) { return cudaMemcpy3D(p); }
