@@ -8,6 +8,8 @@ COMMANDS = {
     "list": ("pytest_cudabench.tasks.table", "main_list", "list tasks with domain, tier and tags (filter by path)"),
     "doctor": ("pytest_cudabench.doctor", "main", "what this machine can run, and what to install"),
     "validate": ("pytest_cudabench.validate", "main", "check tasks (format, reference, scales, solution)"),
+    "validate-set": ("pytest_cudabench.cudabench_set.validate", "main",
+                     "check the rows of a CUDABench-Set file (reference passes, compare rejects wrong outputs)"),
     "export-replay": ("pytest_cudabench.generation.service", "main_export", "export cached generations as a replay file"),
     "compare": ("pytest_cudabench.reporting.runs", "main_compare", "compare two JSON reports; non-zero exit on regression"),
     "merge": ("pytest_cudabench.reporting.runs", "main_merge", "merge JSON reports (items union, aggregates recomputed)"),

@@ -46,6 +46,9 @@ class Settings:
     perf: str = "roofline"  # one of PERF_MODES
     progress_s: float = 10.0  # between generation progress lines of remote models; 0: none
     gpus: tuple[str, ...] | None = None  # GPUs xdist workers are spread over; None: all visible
+    set_template: str | None = None  # CUDABench-Set: path of a user-prompt template; None: the built-in one
+    set_seed: str = "run"  # CUDABench-Set inputs: run (our seed in gen.py's seeding calls) or paper (theirs)
+    set_scales: tuple[int, ...] | None = None  # CUDABench-Set scales to run (1 = each task's smallest); None: all
     rootdir: str = "."
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 
@@ -56,8 +59,9 @@ class Settings:
     def from_serialized(cls, data: dict[str, Any]) -> "Settings":
         data = dict(data)
         data["levels"] = tuple(data["levels"])
-        if data.get("gpus") is not None:
-            data["gpus"] = tuple(data["gpus"])
+        for name in ("gpus", "set_scales"):
+            if data.get(name) is not None:
+                data[name] = tuple(data[name])
         return cls(**data)
 
     @property

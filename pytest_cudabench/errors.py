@@ -95,3 +95,7 @@ class MergeError(CudabenchError, ValueError):
 class HarnessError(CudabenchError):
     """The benchmark's own machinery failed (the child interpreter did not start, a tool is broken): neither the
     answer's nor the task's fault, so the item is an error, never a wrong answer."""
+
+
+class RowDataError(CudabenchError):
+    """A CUDABench-Set row's gen.py failed or wrote the wrong files: a defect of the row, not of the answer."""

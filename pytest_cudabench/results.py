@@ -44,6 +44,7 @@ class ItemResult(TypedDict):
     pytest_outcome: NotRequired[str]  # how pytest counted it: a harness error during the run is a pytest failure
     attempts: NotRequired[list[dict[str, Any]]]  # with --cudabench-attempts > 1: every attempt
     passed_at_attempt: NotRequired[int | None]
+    set: NotRequired[dict[str, Any]]  # CUDABench-Set items: the row, both judges' verdicts, program and data facts
     refinement: NotRequired[dict[str, Any]]  # with --cudabench-refine, after a pass: every round (reporting/report.py)
 
 

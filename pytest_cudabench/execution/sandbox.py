@@ -22,6 +22,10 @@ _SYSCALLS_KILLED = {
     "unlink": 87, "unlinkat": 263, "rename": 82, "renameat": 264, "renameat2": 316,
     "mkdir": 83, "mkdirat": 258, "rmdir": 84, "chmod": 90, "truncate": 76,
 }
+# With `allow_files` (a whole program that reads and writes its data files, confined by Landlock instead) these stay
+# allowed; everything else in the list still kills.
+_FILE_SYSCALLS = {"open", "creat", "openat", "openat2", "unlink", "unlinkat", "rename", "renameat", "renameat2",
+                  "mkdir", "mkdirat", "rmdir", "chmod", "truncate"}
 _CLONE = 56
 _CLONE3 = 435
 _CLONE_THREAD = 0x00010000
@@ -55,14 +59,15 @@ def _instruction(code: int, jt: int, jf: int, k: int) -> bytes:
     return struct.pack("HBBI", code, jt, jf, k)
 
 
-def filter_program() -> list[bytes]:
+def filter_program(allow_files: bool = False) -> list[bytes]:
     prog = [
         _instruction(_LD_W_ABS, 0, 0, _ARCH),
         _instruction(_JEQ_K, 1, 0, _AUDIT_ARCH_X86_64),
         _instruction(_RET_K, 0, 0, _SECCOMP_RET_KILL_PROCESS),
         _instruction(_LD_W_ABS, 0, 0, _NR),
     ]
-    for number in sorted(_SYSCALLS_KILLED.values()):
+    killed = {n for name, n in _SYSCALLS_KILLED.items() if not (allow_files and name in _FILE_SYSCALLS)}
+    for number in sorted(killed):
         prog.append(_instruction(_JEQ_K, 0, 1, number))
         prog.append(_instruction(_RET_K, 0, 0, _SECCOMP_RET_KILL_PROCESS))
     # clone3 hides its flags behind a pointer: make glibc fall back to clone, whose flags we can read.
@@ -82,9 +87,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def install_seccomp() -> None:
+def install_seccomp(allow_files: bool = False) -> None:
     """Installs the filter in this process (irreversible). Raises OSError if the kernel refuses."""
-    prog = b"".join(filter_program())
+    prog = b"".join(filter_program(allow_files))
     count = len(prog) // 8
     buffer = ctypes.create_string_buffer(prog)
     fprog = _SockFprog(count, ctypes.cast(buffer, ctypes.c_void_p))

@@ -16,6 +16,7 @@ from ..reporting import report as report_mod
 from ..tasks.loader import is_task_dir
 from ..tasks.sets import TASK_SETS
 from ..timing.gpus import gpu_info
+from . import cudabench_set
 from .controller import Controller
 from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
 from .options import add_options, build_settings, model_requested
@@ -63,6 +64,10 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
     config.stash[GENERATOR_KEY] = GenerationService(model, settings)
+    try:
+        cudabench_set.configure(config, settings)
+    except ConfigError as exc:
+        raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[_SELECTION_KEY] = ItemSelection(config, settings.levels, settings.samples)
     # A broken task is an error for that task only; the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
@@ -79,6 +84,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(Controller(config, settings), "cudabench-controller")
         if config.stash[GENERATOR_KEY].cacheable and settings.progress_s > 0 and config.get_verbosity() > -2:
             config.pluginmanager.register(ProgressLine(config, settings.progress_s), "cudabench-progress")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    return cudabench_set.collect_file(file_path, parent)
 
 
 def pytest_collect_directory(path, parent: pytest.Collector) -> pytest.Collector | None:

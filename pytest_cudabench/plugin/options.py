@@ -29,6 +29,8 @@ from ..config import (
     positive_seconds,
     read_project_table,
 )
+from ..cudabench_set.data import SEED_MODES
+from ..cudabench_set.rows import parse_scales
 from ..errors import ConfigError
 
 
@@ -97,10 +99,17 @@ OPTIONS: tuple[Option, ...] = (
            flag=True),
     Option("sanitize", "Run answers under AddressSanitizer (CPU runtime) or compute-sanitizer (GPU).", False,
            parse_bool, flag=True),
+    Option("set-template", "CUDABench-Set: a file with the user-prompt template ({prompt}, {task_name}, {io_spec}, "
+                           "{inputs}, {outputs}); its hash is in the report."),
+    Option("set-seed", "CUDABench-Set inputs: run (default: the run's seed put into gen.py's seeding calls) or "
+                       "paper (gen.py's own fixed seeds: an exact reproduction).", "run",
+           lambda origin, v: one_of(origin, v, SEED_MODES)),
+    Option("set-scales", "CUDABench-Set: the scales to run, e.g. 1 (each task's smallest) or 1,2 (default: all).", None,
+           lambda origin, v: parse_scales(origin, v)),
 )
 
 # Keys of [tool.cudabench] that are not options: model definitions (see generation.models).
-_PROJECT_ONLY_KEYS = {"models"}
+_PROJECT_ONLY_KEYS = {"models", "set_files"}  # set_files: CUDABench-Set files to run when no paths are given
 
 
 def add_options(parser: pytest.Parser) -> None:

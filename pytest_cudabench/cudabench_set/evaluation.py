@@ -1,0 +1,132 @@
+"""The evaluation of one CUDABench-Set item (row x level x sample), recorded like our own items.
+
+Stages: generate -> extract -> static-check -> compile -> data -> execute -> judge -> time. The result has the keys
+of results.new_result (so reports, JUnit and HTML read it unchanged) plus `set`: the row's id, task, scale and
+file, the seed mode, the template hash, the program run, both judges and whether they agree.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..config import Settings
+from ..errors import StageFailure
+from ..pipeline import Evaluation
+from ..results import ItemResult, new_result
+from . import data as set_data
+from . import judge, program
+from .prompt import SET_TEMPLATE_VERSION
+from .rows import Row, RowTask
+
+
+@dataclass(frozen=True)
+class SetOptions:
+    """The set's own settings (plain builtins: handed to xdist workers as they are)."""
+
+    seed_mode: str = "run"
+    template: str | None = None  # the user template's text; None: the built-in one
+    template_hash: str = ""
+    scales: tuple[int, ...] | None = None  # None: every scale
+    timeout_s: float | None = None
+
+
+def new_set_result(row: Row, level: int, sample: int, model: str, nodeid: str, options: SetOptions) -> ItemResult:
+    result = new_result(RowTask(row), level, sample, model, nodeid)  # type: ignore[arg-type]
+    result["title"], result["domain"], result["tier"] = row.task_name, "cudabench-set", None
+    result["template_version"] = SET_TEMPLATE_VERSION
+    result["set"] = {"row_id": row.id, "task_name": row.task_name, "task": row.task, "scale": row.scale,
+                     "file": row.path, "line": row.line, "io_bytes": row.io_bytes, "seed_mode": options.seed_mode,
+                     "template_hash": options.template_hash, "compare": None, "own_check": None,
+                     "judges_agree": None, "program": None, "data": None}
+    return result
+
+
+class SetEvaluation(Evaluation):
+    """Evaluation's stage recording and attempts, with the whole-program stages of CUDABench-Set."""
+
+    def __init__(self, row: Row, level: int, sample: int, settings: Settings, nodeid: str, options: SetOptions):
+        self.row = row
+        self.options = options
+        self.task = RowTask(row)  # type: ignore[assignment]
+        self.level = level
+        self.sample = sample
+        self.settings = settings
+        self.result = new_set_result(row, level, sample, settings.model, nodeid, options)
+        self.library = None
+        self.source = None
+
+    def _reset_for_attempt(self) -> None:
+        fresh = new_set_result(self.row, self.level, self.sample, self.settings.model, self.result["nodeid"],
+                               self.options)
+        for key in ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct", "runtime",
+                    "source", "source_sha256", "performance_score", "speedup", "set"):
+            self.result[key] = fresh[key]  # type: ignore[literal-required]
+        self.library = None
+        self.source = None
+
+    def run(self, answer: str) -> ItemResult:
+        from ..execution.runner import child_environment, choose_runtime
+
+        with self.stage("extract") as record:
+            self.source = program.extract_program(answer)
+            self.result["source"] = self.source
+            self.result["source_sha256"] = hashlib.sha256(self.source.encode()).hexdigest()
+            record["lines"] = self.source.count("\n")
+        with self.stage("static-check"):
+            program.check_includes(self.source)
+        runtime = choose_runtime(self.settings.runtime)
+        self.result["runtime"] = runtime
+        with self.stage("compile") as record:
+            library, entry, built = program.build(self.source, runtime, self.settings.cache_path, self.arch)
+            record.update(built)
+            self.result["compiled"] = True
+        with self.stage("data") as record:
+            program.check_fits(self.row, runtime)
+            scratch_root = self.settings.cache_path / "cudabench-set" / "runs"
+            scratch_root.mkdir(parents=True, exist_ok=True)
+            rowdata = set_data.generate(self.row, self.settings.cache_path, self.options.seed_mode,
+                                        self.settings.seed, env=child_environment(scratch_root))
+            record.update(rowdata.to_dict())
+            self.result["set"]["data"] = rowdata.to_dict()
+        scratch = program.scratch_with_inputs(self.row, rowdata.directory, scratch_root)
+        try:
+            with self.stage("execute") as record:
+                timeout = self.options.timeout_s or self.settings.timeout_s or program.PROGRAM_TIMEOUT_S[runtime]
+                ran = program.run(library, entry, scratch, runtime, timeout, program.file_limit(self.row))
+                record.update(runtime=runtime, **ran.to_dict())
+                self.result["set"]["program"] = ran.to_dict()
+                if ran.landlock_abi is None or ran.landlock_abi == 0:
+                    record["confinement"] = "no Landlock on this kernel: file access was not confined"
+                program.verdict(ran, timeout, runtime)
+            with self.stage("judge") as record:
+                self.judge(record, rowdata, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        with self.stage("time") as record:
+            record.update(status_override="not-run", message="CUDABench's ncu Performance-Score of set rows is not "
+                          "measured yet" if runtime == "gpu" else "timing needs a GPU; performance not measured")
+        return self.result
+
+    def judge(self, record: dict[str, Any], rowdata: set_data.RowData, scratch: Path) -> None:
+        from ..execution.runner import child_environment
+
+        verdict = judge.run_compare(self.row, rowdata, scratch, env=child_environment(scratch.parent))
+        own = judge.own_check(self.row, rowdata, scratch)
+        agree = None if own["ok"] is None else own["ok"] == verdict.passed
+        self.result["set"].update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)
+        record.update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)
+        own_text = "; ".join(f"{name}: {r['message']}" for name, r in own["outputs"].items())
+        if agree is False:
+            record["disagreement"] = (f"compare.py {'accepted' if verdict.passed else 'rejected'} the outputs, our "
+                                      f"check {'accepted' if own['ok'] else 'rejected'} them ({own_text})")
+        if not verdict.passed:
+            raise StageFailure("judge", f"{verdict.message} (CUDABench's verdict); our check: {own_text}",
+                               verdict.stdout[-1500:])
+        self.result["correct"] = True
+        if agree is False:
+            record["message"] = "judges disagree: " + record["disagreement"]
+            self.result["message"] = record["message"]

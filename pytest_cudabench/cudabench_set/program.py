@@ -1,0 +1,199 @@
+"""Building and running an answer program of CUDABench-Set.
+
+Build: on the GPU, nvcc into a shared library with the program's main renamed (`-Dmain=cudabench_user_main`); on
+the CPU runtime, g++ against the shim (build_cpu_program, as a library exporting cudabench_program_main). Either
+way the program is called, not exec'd, by a sandboxed Python child (program_child.py) whose cwd is a scratch
+directory holding data/ with copies of the inputs only (never the reference outputs).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import StageFailure, StageSkip
+from ..execution import runner
+from ..source import lexer, static_check
+from .rows import Row
+
+CPU_MAX_IO_BYTES = 128 << 20  # rows moving more than this skip on the CPU runtime
+PROGRAM_TIMEOUT_S = {"gpu": 60.0, "cpu": 120.0}  # CUDABench's limit is 60 s on a GPU; the CPU runtime is slower
+STDOUT_TAIL = 3000
+GPU_MAIN = "cudabench_user_main"
+# What a GPU program's runtime must read besides its scratch dir: libraries it loads late, the driver's devices.
+GPU_READ_ONLY = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/opt", "/run/nvidia-persistenced"]
+CPU_READ_ONLY = ["/sys/devices/system/cpu", "/proc/self"]  # CPU counts (sysconf) for the shim's workers
+
+
+@dataclass
+class ProgramRun:
+    returncode: int | None
+    timed_out: bool
+    seconds: float
+    output: str  # the tail of the program's stdout and stderr
+    landlock_abi: int | None
+    seccomp: bool
+    runtime_error: str | None  # a fault the CPU runtime caught inside a kernel
+
+    def to_dict(self) -> dict:
+        return {"returncode": self.returncode, "timed_out": self.timed_out, "seconds": round(self.seconds, 3),
+                "output": self.output, "landlock_abi": self.landlock_abi, "seccomp": self.seccomp,
+                "runtime_error": self.runtime_error}
+
+
+def check_includes(source: str) -> None:
+    """Only standard and CUDA headers by name: a path in an #include would read a file at compile time."""
+    for name in lexer.includes(source):
+        if not static_check.header_allowed(name):
+            raise StageFailure("static-check", f"#include {name!r} is not a standard C/C++ or CUDA header; a "
+                               "program includes only those, by name")
+
+
+def build(source: str, runtime: str, cache_dir: Path, arch: str) -> tuple[Path, str, dict]:
+    """(library, entry symbol, record) for `runtime`. Raises StageFailure('compile'), StageSkip on the CPU runtime
+    for a feature it cannot run."""
+    if runtime == "gpu":
+        from ..source.compiler import compile_library
+
+        result = compile_library(source, cache_dir=cache_dir, arch=arch, extra_flags=(f"-Dmain={GPU_MAIN}",))
+        library = Path(result.library)
+        entry = next((s for s in static_check.defined_symbols(library) if GPU_MAIN in s), None)
+        if entry is None:
+            raise StageFailure("compile", "the program defines no main(): a CUDABench program must be complete")
+        return library, entry, {"cached": result.cached, "log": result.log, "command": " ".join(result.command[1:])}
+    from ..execution.cpu_runtime import CpuBuildError, CpuRuntimeUnsupported
+    from ..execution.cpu_runtime.build import build_cpu_program
+
+    key = hashlib.sha256(json.dumps([source, "program", runner._cpu_runtime_version()]).encode()).hexdigest()[:24]
+    target = cache_dir / "cpu-program" / key / "libprogram_cpu.so"
+    record = {"cached": target.is_file(), "command": "g++ against the CPU runtime (cuda_shim.h)"}
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.parent / f".build-{os.getpid()}.so"
+        try:
+            build_cpu_program(source, partial, as_library=True)
+        except CpuRuntimeUnsupported as exc:
+            raise StageSkip("compile", str(exc)) from None
+        except CpuBuildError as exc:
+            raise StageFailure("compile", f"the CPU runtime could not build this program: {exc}",
+                               getattr(exc, "log", "")) from None
+        os.replace(partial, target)
+    return target, "cudabench_program_main", record
+
+
+def check_fits(row: Row, runtime: str) -> None:
+    if runtime == "cpu" and row.io_bytes > CPU_MAX_IO_BYTES:
+        raise StageSkip("execute", f"the row moves {row.io_bytes / 2**20:.0f} MiB of inputs and outputs; the CPU "
+                        f"runtime runs rows up to {CPU_MAX_IO_BYTES >> 20} MiB (run it on a GPU)")
+
+
+def scratch_with_inputs(row: Row, data_dir: Path, parent: Path | None = None) -> Path:
+    """A fresh directory holding data/ with copies of the row's inputs (copies: the program may write there)."""
+    scratch = Path(tempfile.mkdtemp(prefix="cudabench-set-", dir=parent))
+    (scratch / "data").mkdir()
+    for t in row.inputs:
+        shutil.copyfile(data_dir / "data" / f"{t.name}.bin", scratch / "data" / f"{t.name}.bin")
+    return scratch
+
+
+def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float,
+        max_file_bytes: int = 4 << 30) -> ProgramRun:
+    """Runs the program in the sandboxed child with cwd = scratch; never raises for what the program does.
+    `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it)."""
+    job = {"library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
+           "read_only": GPU_READ_ONLY if runtime == "gpu" else CPU_READ_ONLY,
+           "address_space": runner.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
+           "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
+           "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": runner.CPU_MEMORY_CAP,
+           "max_file_bytes": max_file_bytes}
+    read_fd, write_fd = os.pipe()
+    log_path = scratch.parent / f"{scratch.name}.log"  # outside the scratch dir: the program cannot rewrite it
+    import time
+
+    start = time.perf_counter()
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child", json.dumps(job), str(write_fd)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,), close_fds=True,
+            env=runner.child_environment(scratch), cwd=scratch, start_new_session=True)
+    os.close(write_fd)
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        runner._kill_group(process)
+
+    timer = threading.Timer(timeout_s, expire)
+    timer.start()
+    try:
+        with os.fdopen(read_fd, "rb") as status:
+            lines = status.read().splitlines()
+        process.wait()
+    finally:
+        timer.cancel()
+    seconds = time.perf_counter() - start
+    events = []
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            break
+        if isinstance(event, dict):
+            events.append(event)
+    landlock = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
+    returned = next((e for e in events if e.get("event") == "returned"), {})
+    output = log_path.read_bytes()[-STDOUT_TAIL:].decode(errors="replace")
+    log_path.unlink(missing_ok=True)
+    return ProgramRun(returncode=process.returncode, timed_out=expired.is_set(), seconds=seconds, output=output,
+                      landlock_abi=landlock, seccomp=any(e.get("event") == "seccomp" for e in events),
+                      runtime_error=returned.get("error"))
+
+
+def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
+    """CUDABench's execution rule: exit code 0 within the limit. Raises StageFailure('execute') otherwise."""
+    tail = result.output.strip()[-1500:]
+    if result.timed_out:
+        where = " of the CPU runtime (which runs kernels far slower than a GPU)" if runtime == "cpu" else ""
+        raise StageFailure("execute", f"the program ran past the {timeout_s:.0f} s limit{where} and was killed", tail)
+    if result.runtime_error:
+        raise StageFailure("execute", f"the CPU runtime caught a fault in a kernel: {result.runtime_error}", tail)
+    if result.returncode is not None and result.returncode < 0:
+        number = -result.returncode
+        hint = {31: " (a forbidden system call: exec, fork, network or signals)",
+                25: " (it wrote more than its outputs need: a file or its output passed the size limit)"}.get(number, "")
+        raise StageFailure("execute", f"the program was killed by signal {runner._signal_name(number)}{hint}", tail)
+    if result.returncode != 0:
+        last = re.sub(r"\s+", " ", tail.splitlines()[-1])[:300] if tail else "no output"
+        raise StageFailure("execute", f"the program exited with code {result.returncode} (last output: {last})", tail)
+
+
+def extract_program(answer: str) -> str:
+    """The code block holding main() (the last one if several do). Raises StageFailure('extract')."""
+    from ..execution.cpu_runtime.rewrite import defines_main
+    from ..source.extract import CODE_LANGUAGES, code_blocks
+
+    if not answer.strip():
+        raise StageFailure("extract", "the answer is empty")
+    candidates = [b for b in code_blocks(answer) if b.language in CODE_LANGUAGES]
+    if not candidates:
+        raise StageFailure("extract", "the answer contains no fenced C/C++/CUDA code block (```cuda ... ```)",
+                           answer[:1500])
+    with_main = [b for b in candidates if defines_main(b.code)]
+    if not with_main:
+        raise StageFailure("extract", f"none of the {len(candidates)} code block(s) defines main(): a CUDABench "
+                           "answer is a complete program", candidates[-1].code[:1500])
+    return with_main[-1].code
+
+
+def file_limit(row: Row) -> int:
+    """The largest file a row's program may write: twice what its spec moves, plus room for its messages."""
+    return 2 * row.io_bytes + (64 << 20)
