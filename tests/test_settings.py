@@ -45,3 +45,15 @@ def test_an_ini_value_is_named_as_an_ini_key(pytester):
     result = pytester.runpytest_subprocess("--cudabench-model=reference", "-p", "no:cacheprovider")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert "ini key cudabench_timeout=-1: expected seconds > 0" in result.stderr.str()
+
+
+def test_every_option_is_in_the_readme_table_and_has_an_ini_key(pytester):
+    from pathlib import Path
+
+    from pytest_cudabench.plugin.options import OPTIONS
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    missing = [o.cli for o in OPTIONS if f"| `{o.cli}` |" not in readme]
+    assert not missing, f"document these in the README's option table: {missing}"
+    config = pytester.parseconfig()
+    assert all(config.getini(o.dest) is None for o in OPTIONS)  # registered ini keys (unset here)
