@@ -25,7 +25,12 @@ def write_live_line(config: pytest.Config, line: str) -> None:
     # Lines written while an item runs would land in its captured output; pytest's live logging suspends
     # capture the same way.
     with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-        reporter.ensure_newline()  # pytest starts the next progress line afresh
+        # On a line of its own: xdist writes its progress dots without the marker ensure_newline looks at.
+        terminal = getattr(reporter, "_tw", None)
+        if terminal is not None and getattr(terminal, "width_of_current_line", 0):
+            reporter.write("\n")
+        else:
+            reporter.ensure_newline()
         reporter.write_line(line)
 
 
