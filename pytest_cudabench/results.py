@@ -54,10 +54,17 @@ def new_result(task: Task, level: int, sample: int, model: str, nodeid: str = ""
 
 
 def crashed_result(nodeid: str, task_path: str, level: int, sample: int, message: str) -> ItemResult:
-    """An item whose xdist worker died: only what its node id tells is known."""
-    parts = PurePosixPath(task_path).parts
-    result = _blank(nodeid=nodeid, task="/".join(parts[-2:]), title=None,
-                    domain=parts[-2] if len(parts) >= 2 else None, tier=None, level=level, sample=sample, model=None)
+    """An item whose xdist worker died: only what its node id tells is known. `task_path` is the task directory,
+    or for a CUDABench-Set item `<file>::<task>::scale<k>`."""
+    set_parts = task_path.split("::")
+    domain: str | None
+    if len(set_parts) == 3:
+        task, domain = f"cudabench-set/{set_parts[1]}/{set_parts[2]}", "cudabench-set"
+    else:
+        parts = PurePosixPath(task_path).parts
+        task, domain = "/".join(parts[-2:]), (parts[-2] if len(parts) >= 2 else None)
+    result = _blank(nodeid=nodeid, task=task, title=None, domain=domain, tier=None, level=level, sample=sample,
+                    model=None)
     result["outcome"], result["failed_stage"], result["message"] = "failed", "crash", message
     return result
 

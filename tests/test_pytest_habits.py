@@ -180,3 +180,18 @@ def pytest_cudabench_model(spec, project):
     assert reports(pytester)[-1]["items"][0]["generation"]["model"] == "echo-solution"
     result = pytester.runpytest_subprocess("--cudabench-model=nonesuch-kind", "task_suite")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_a_crashed_workers_item_is_recorded_from_its_node_id_alone():
+    from pytest_cudabench.plugin.items import parse_item_nodeid
+    from pytest_cudabench.results import crashed_result
+
+    assert parse_item_nodeid("task_suite/ai/relu::level2[sample1]") == ("task_suite/ai/relu", 2, 1)
+    set_id = "CUDABench-Set.jsonl::ReLU_Activation::scale3::level1[sample0]"
+    assert parse_item_nodeid(set_id) == ("CUDABench-Set.jsonl::ReLU_Activation::scale3", 1, 0)
+    assert parse_item_nodeid("tests/test_x.py::test_y[3]") is None
+    item = crashed_result(set_id, *parse_item_nodeid(set_id), message="worker 'gw1' crashed")
+    assert (item["task"], item["domain"], item["outcome"], item["failed_stage"]) == \
+        ("cudabench-set/ReLU_Activation/scale3", "cudabench-set", "failed", "crash")
+    item = crashed_result("task_suite/ai/relu::level2[sample1]", "task_suite/ai/relu", 2, 1, "crashed")
+    assert (item["task"], item["domain"], item["level"], item["sample"]) == ("ai/relu", "ai", 2, 1)

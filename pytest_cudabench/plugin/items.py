@@ -55,8 +55,9 @@ def item_name(level: int, sample: int) -> str:
 
 
 def parse_item_nodeid(nodeid: str) -> tuple[str, int, int] | None:
-    """`task_suite/ai/relu::level2[sample0]` -> ("task_suite/ai/relu", 2, 0); None for other node ids."""
-    path, _, name = nodeid.partition("::")
+    """`task_suite/ai/relu::level2[sample0]` -> ("task_suite/ai/relu", 2, 0); a CUDABench-Set item's
+    `S.jsonl::<task>::scale1::level2[sample0]` -> ("S.jsonl::<task>::scale1", 2, 0); None for other node ids."""
+    path, _, name = nodeid.rpartition("::")
     if not (name.startswith("level") and "[sample" in name and name.endswith("]")):
         return None
     level, _, sample = name[len("level"):-1].partition("[sample")

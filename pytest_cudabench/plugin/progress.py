@@ -27,7 +27,7 @@ def write_live_line(config: pytest.Config, line: str) -> None:
     with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
         # On a line of its own: xdist writes its progress dots without the marker ensure_newline looks at.
         terminal = getattr(reporter, "_tw", None)
-        if terminal is not None and getattr(terminal, "width_of_current_line", 0):
+        if terminal is not None and terminal.width_of_current_line:
             reporter.write("\n")
         else:
             reporter.ensure_newline()
