@@ -16,8 +16,9 @@ def write_replay(pytester, records) -> str:
 
 
 def reports(pytester) -> list[dict]:
-    return [json.loads(p.read_text()) for p in sorted((pytester.path / "out").glob("*.json"))
-            if not p.name.endswith(".benchmark.json")]
+    # oldest first by when they were written: run ids of runs in the same second do not sort by time
+    paths = sorted((pytester.path / "out").glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
+    return [json.loads(p.read_text()) for p in paths if not p.name.endswith(".benchmark.json")]
 
 
 @pytest.mark.parametrize("mode", XDIST_MODES)
