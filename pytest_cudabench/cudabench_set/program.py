@@ -8,15 +8,13 @@ directory holding data/ with copies of the inputs only (never the reference outp
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,21 +71,15 @@ def build(source: str, runtime: str, cache_dir: Path, arch: str) -> tuple[Path, 
     from ..execution.cpu_runtime import CpuBuildError, CpuRuntimeUnsupported
     from ..execution.cpu_runtime.build import build_cpu_program
 
-    key = hashlib.sha256(json.dumps([source, "program", runner._cpu_runtime_version()]).encode()).hexdigest()[:24]
-    target = cache_dir / "cpu-program" / key / "libprogram_cpu.so"
-    record = {"cached": target.is_file(), "command": "g++ against the CPU runtime (cuda_shim.h)"}
-    if not target.is_file():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.parent / f".build-{os.getpid()}.so"
-        try:
-            build_cpu_program(source, partial, as_library=True)
-        except CpuRuntimeUnsupported as exc:
-            raise StageSkip("compile", str(exc)) from None
-        except CpuBuildError as exc:
-            raise StageFailure("compile", f"the CPU runtime could not build this program: {exc}",
-                               getattr(exc, "log", "")) from None
-        os.replace(partial, target)
-    return target, "cudabench_program_main", record
+    try:
+        target, cached = runner.cached_cpu_build(cache_dir / "cpu-program", [source, "program"], "libprogram_cpu.so",
+                                                 lambda out: build_cpu_program(source, out, as_library=True))
+    except CpuRuntimeUnsupported as exc:
+        raise StageSkip("compile", str(exc)) from None
+    except CpuBuildError as exc:
+        raise StageFailure("compile", f"the CPU runtime could not build this program: {exc}",
+                           getattr(exc, "log", "")) from None
+    return target, "cudabench_program_main", {"cached": cached, "command": "g++ against the CPU runtime (cuda_shim.h)"}
 
 
 def check_fits(row: Row, runtime: str) -> None:
@@ -115,45 +107,18 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
            "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
            "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": runner.CPU_MEMORY_CAP,
            "max_file_bytes": max_file_bytes}
-    read_fd, write_fd = os.pipe()
     log_path = scratch.parent / f"{scratch.name}.log"  # outside the scratch dir: the program cannot rewrite it
-    import time
-
     start = time.perf_counter()
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child", json.dumps(job), str(write_fd)],
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,), close_fds=True,
-            env=runner.child_environment(scratch), cwd=scratch, start_new_session=True)
-    os.close(write_fd)
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        runner._kill_group(process)
-
-    timer = threading.Timer(timeout_s, expire)
-    timer.start()
-    try:
-        with os.fdopen(read_fd, "rb") as status:
-            lines = status.read().splitlines()
-        process.wait()
-    finally:
-        timer.cancel()
+    events, returncode, timed_out = runner.supervise(
+        lambda status_fd: [sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child", json.dumps(job),
+                           str(status_fd)],
+        cwd=scratch, env=runner.child_environment(scratch), log_path=log_path, timeout_s=timeout_s)
     seconds = time.perf_counter() - start
-    events = []
-    for line in lines:
-        try:
-            event = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            break
-        if isinstance(event, dict):
-            events.append(event)
     landlock = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
     returned = next((e for e in events if e.get("event") == "returned"), {})
     output = log_path.read_bytes()[-STDOUT_TAIL:].decode(errors="replace")
     log_path.unlink(missing_ok=True)
-    return ProgramRun(returncode=process.returncode, timed_out=expired.is_set(), seconds=seconds, output=output,
+    return ProgramRun(returncode=returncode, timed_out=timed_out, seconds=seconds, output=output,
                       landlock_abi=landlock, seccomp=any(e.get("event") == "seccomp" for e in events),
                       runtime_error=returned.get("error"))
 

@@ -108,22 +108,31 @@ def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: 
         return nvcc_library
     from .cpu_runtime import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library
 
-    key = hashlib.sha256(json.dumps([source, sanitize, _cpu_runtime_version()]).encode()).hexdigest()[:24]
-    target = cache_dir / "cpu" / key / "libanswer_cpu.so"
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.parent / f".build-{os.getpid()}.so"
     try:
-        build_cpu_library(source, scratch, sanitize=sanitize)
+        target, _cached = cached_cpu_build(cache_dir / "cpu", [source, sanitize], "libanswer_cpu.so",
+                                           lambda out: build_cpu_library(source, out, sanitize=sanitize))
     except CpuRuntimeUnsupported as exc:
         raise StageSkip("execute", str(exc)) from None
     except CpuBuildError as exc:
         log = getattr(exc, "log", "")
         raise StageFailure("execute", f"the CPU runtime could not build this answer (nvcc accepted it): {exc}",
                            log) from None
-    publish_file(scratch, target)
     return target
+
+
+def cached_cpu_build(cache_dir: Path, key_parts: list[Any], name: str,
+                     build: Callable[[Path], Any]) -> tuple[Path, bool]:
+    """A build against the CPU runtime, cached by what went into it and the shim's version: (path, was cached).
+    `build(path)` writes it; it lands under its key atomically, so concurrent workers never load a partial file."""
+    key = hashlib.sha256(json.dumps([*key_parts, _cpu_runtime_version()]).encode()).hexdigest()[:24]
+    target = cache_dir / key / name
+    if target.is_file():
+        return target, True
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.parent / f".build-{os.getpid()}.so"
+    build(scratch)
+    publish_file(scratch, target)
+    return target, False
 
 
 def _cpu_runtime_version() -> str:
@@ -294,7 +303,6 @@ def child_environment(job_dir: Path) -> dict[str, str]:
 
 def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = False,
                wrapper: list[str] | None = None) -> tuple[list[dict], int | None, str, bool]:
-    read_fd, write_fd = os.pipe()
     stderr_path = job_dir / protocol.CHILD_LOG
     env = child_environment(job_dir)
     address_space = CHILD_ADDRESS_SPACE if runtime == "cpu" else None  # the CUDA driver maps huge ranges
@@ -305,20 +313,34 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         env["LD_PRELOAD"] = libasan
         env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0:exitcode=86"
         address_space = None  # ASan reserves terabytes of shadow memory
-    command = [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir),
-               str(write_fd), str(address_space or 0), str(int(timeout_s) + 30)]
+    events, returncode, timed_out = supervise(
+        lambda status_fd: [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir),
+                           str(status_fd), str(address_space or 0), str(int(timeout_s) + 30)],
+        cwd=job_dir, env=env, log_path=stderr_path, timeout_s=timeout_s)
+    tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
+    return events, returncode, tail, timed_out
+
+
+def supervise(command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, str], log_path: Path,
+              timeout_s: float) -> tuple[list[dict], int | None, bool]:
+    """Runs an untrusted child: its own session (killed as one process group at `timeout_s`), stdin closed, stdout
+    and stderr into `log_path`, and a status pipe whose write end `command(fd)` names on the child's command line.
+    Returns (events, returncode, timed_out): the pipe's JSON lines up to the first that is not a JSON object, each
+    stamped `received_s` on this process's clock when it arrived."""
+    read_fd, write_fd = os.pipe()
+    argv = command(write_fd)
     try:
-        with open(stderr_path, "wb") as log:
+        with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
-                close_fds=True, env=env, cwd=job_dir,
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+                close_fds=True, env=env, cwd=cwd,
                 # A new session (its own process group, killed as one); no preexec_fn, unsafe in a threaded parent:
                 # the child sets its rlimits itself before loading the answer.
                 start_new_session=True,
             )
     except OSError as exc:
         os.close(read_fd)
-        raise HarnessError(f"the child process ({command[0]}) could not be started: {exc}") from None
+        raise HarnessError(f"the child process ({argv[0]}) could not be started: {exc}") from None
     finally:
         os.close(write_fd)
     # A timer kills the child at the limit; waiting blocks instead of polling (Popen.wait(timeout) sleeps in steps
@@ -341,7 +363,6 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         process.wait()
     finally:
         timer.cancel()
-    timed_out = expired.is_set()
     events = []
     for received, line in lines:
         try:
@@ -352,8 +373,7 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
             break
         event["received_s"] = received  # ours, whatever the line said
         events.append(event)
-    tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
-    return events, process.returncode, tail, timed_out
+    return events, process.returncode, expired.is_set()
 
 
 def _not_started_message(returncode: int | None, output: str) -> str:
