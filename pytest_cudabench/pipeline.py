@@ -55,7 +55,7 @@ class Evaluation:
         self.level = level
         self.sample = sample
         self.settings = settings
-        self.result = new_result(task, level, sample, settings.model, nodeid)
+        self.result = self.fresh_result(nodeid)
         self.library: Path | None = None
         self.runtime_library: Path | None = None  # what execute ran: the nvcc build, or the CPU runtime's
         self.source: str | None = None
@@ -228,10 +228,17 @@ class Evaluation:
             self.result["attempts"] = history
             self.result.setdefault("passed_at_attempt", None)
 
+    # What one attempt's answer decides; a new attempt starts them afresh (generation and identity stay).
+    ATTEMPT_KEYS: tuple[str, ...] = ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct",
+                                     "runtime", "source", "source_sha256", "performance_score",
+                                     "ncu_performance_score", "speedup")
+
+    def fresh_result(self, nodeid: str) -> ItemResult:
+        return new_result(self.task, self.level, self.sample, self.settings.model, nodeid)
+
     def _reset_for_attempt(self) -> None:
-        fresh = new_result(self.task, self.level, self.sample, self.settings.model, self.result["nodeid"])
-        for key in ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct", "runtime",
-                    "source", "source_sha256", "performance_score", "ncu_performance_score", "speedup"):
+        fresh = self.fresh_result(self.result["nodeid"])
+        for key in self.ATTEMPT_KEYS:
             self.result[key] = fresh[key]  # type: ignore[literal-required]
         self.library = None
         self.source = None

@@ -55,18 +55,14 @@ class SetEvaluation(Evaluation):
         self.level = level
         self.sample = sample
         self.settings = settings
-        self.result = new_set_result(row, level, sample, settings.model, nodeid, options)
+        self.result = self.fresh_result(nodeid)
         self.library = None
         self.source = None
 
-    def _reset_for_attempt(self) -> None:
-        fresh = new_set_result(self.row, self.level, self.sample, self.settings.model, self.result["nodeid"],
-                               self.options)
-        for key in ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct", "runtime",
-                    "source", "source_sha256", "performance_score", "speedup", "set"):
-            self.result[key] = fresh[key]  # type: ignore[literal-required]
-        self.library = None
-        self.source = None
+    ATTEMPT_KEYS = Evaluation.ATTEMPT_KEYS + ("set",)
+
+    def fresh_result(self, nodeid: str) -> ItemResult:
+        return new_set_result(self.row, self.level, self.sample, self.settings.model, nodeid, self.options)
 
     def run(self, answer: str) -> ItemResult:
         from ..execution.runner import child_environment, choose_runtime
