@@ -13,7 +13,7 @@ from ..errors import ConfigError, HarnessError, ModelError, StageFailure, StageS
 from ..generation.models import GenerationRequest, NoAnswer
 from ..generation.prompts import messages, prompt_hash
 from ..pipeline import Evaluation
-from ..tasks.loader import Task, find_suite_root, load_task
+from ..tasks.loader import Task, find_suite_root, is_task_dir, load_task
 from ..tasks.sets import task_sets
 from .stash import GENERATOR_KEY, SETTINGS_KEY
 
@@ -194,8 +194,6 @@ class ItemSelection:
     an item per level and sample of the run, so a name is checked at once, before any worker starts."""
 
     def __init__(self, config: pytest.Config, levels: tuple[int, ...], samples: int):
-        from ..tasks.loader import is_task_dir
-
         self.wanted: dict[Path, set[str]] = {}  # task dir -> item names, or a level (all its samples)
         self.whole: set[Path] = set()
         invocation = Path(config.invocation_params.dir)
