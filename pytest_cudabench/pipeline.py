@@ -201,10 +201,8 @@ class Evaluation:
             if refinement["status"] == "stopped":
                 break
         if best is not self:
-            for key in ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct", "runtime",
-                        "source", "source_sha256", "performance_score", "ncu_performance_score", "speedup",
-                        "generation", "prompt_hash"):
-                self.result[key] = best.result[key]
+            for key in (*self.ATTEMPT_KEYS, "generation", "prompt_hash"):  # the kept answer and what it decided
+                self.result[key] = best.result[key]  # type: ignore[literal-required]
             self.library, self.runtime_library, self.source = best.library, best.runtime_library, best.source
         initial = refinement["rounds"][0]["candidates"][0]
         refinement.update(
