@@ -2,10 +2,11 @@
 
 Files in the job directory: JOB_FILE (the job, JSON: `Job`), INPUTS_FILE (every input array of every case, raw
 bytes at the offsets of `Job.inputs_index`), RESULTS_FILE (written by the child: raw bytes at the offsets of the
-`finished` event's `results_index`), CHILD_LOG (the child's stderr). Events: one JSON object per line on a pipe,
-`{"event": <Event>, ...}`, timestamped by the parent on receipt (`received_s`, the parent's clock, never the
-child's). Everything is builtins: the child is another interpreter, and an answer running inside it may write
-anything to the pipe, so the parent checks every key it reads back (`parse_bench_key`).
+`finished` event's `results_index`), CHILD_LOG (the child's stderr). Events: one JSON object per line on the
+status channel, `{"event": <Event>, ...}`, a socket whose messages the kernel stamps when sent (`received_s`,
+runner.status_channel; never the child's clock). Everything is builtins: the child is another interpreter, and an
+answer running inside it may write anything to the channel, so the parent checks every key it reads back
+(`parse_bench_key`).
 """
 
 from __future__ import annotations

@@ -167,6 +167,37 @@ def test_timing_claims_are_checked_against_the_parents_clock():
         execution.check_timing_phase(honest_row(), None, sizes)
 
 
+def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read_them(tmp_path):
+    # A harness descheduled between the child's timing-start and timing-end lines must still measure the phase the
+    # child spent: the kernel stamps each message when it is sent. The child here sends two lines 0.3 s apart, then
+    # the parent reads them only 0.6 s later; the stamps must still be 0.3 s apart, and must match when they were sent.
+    import subprocess
+    import sys
+    import time
+
+    channel, child_end = execution.status_channel()
+    script = ("import json, os, sys, time\n"
+              "out = os.fdopen(int(sys.argv[1]), 'w', buffering=1)\n"
+              "out.write(json.dumps({'event': 'a', 'at': time.time()}) + '\\n'); time.sleep(0.3)\n"
+              "out.write(json.dumps({'event': 'b', 'at': time.time(), 'pad': 'x' * 20000}) + '\\n')\n")
+    process = subprocess.Popen([sys.executable, "-c", script, str(child_end.fileno())],
+                               pass_fds=(child_end.fileno(),))
+    child_end.close()
+    process.wait()
+    time.sleep(0.6)
+    with channel:
+        lines = execution.read_status_lines(channel)
+    assert len(lines) == 2
+    import json
+
+    events = [(stamp, json.loads(line)) for stamp, line in lines]
+    assert [e["event"] for _, e in events] == ["a", "b"]
+    gap = events[1][0] - events[0][0]
+    assert 0.25 < gap < 0.5, gap  # stamped on receipt, both would be within a few microseconds
+    for stamp, event in events:
+        assert abs(stamp - event["at"]) < 0.1  # not 0.6 s late
+
+
 def test_calls_that_can_set_an_access_policy_window_are_recorded(tmp_path):
     from pytest_cudabench.source import compiler
 

@@ -5,7 +5,7 @@ It loads the answer's library, calls `solve` on every case as its runs say (outp
 sentinels; on the CPU runtime, a block's threads run in the thread order the run names) and saves what it got:
 the outputs and the inputs as they were after the call, plus the slack after every buffer.
 It judges nothing: the parent compares, so nothing the answer does in here can make a pass. Progress goes to the
-status pipe as JSON lines, so the parent knows which case was running when the child died.
+status channel as JSON lines, so the parent knows which case was running when the child died.
 """
 
 from __future__ import annotations

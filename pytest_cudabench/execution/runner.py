@@ -17,6 +17,8 @@ import re
 import secrets
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -321,28 +323,68 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
     return events, returncode, tail, timed_out
 
 
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python's socket module does not name it
+STATUS_MESSAGE_MAX = 1 << 20
+
+
+def status_channel() -> tuple[socket.socket, socket.socket]:
+    """(parent end, child end) of the status channel: a Unix SEQPACKET socket pair whose messages the kernel stamps
+    when the child sends them (SO_TIMESTAMPNS), so a status line's time does not depend on when this process gets to
+    read it (a descheduled harness would otherwise see a timing phase shorter than the child's) and the child cannot
+    forge it."""
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    try:
+        parent.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+    except OSError:
+        pass  # stamped on receipt instead (read_status_lines)
+    return parent, child
+
+
+def read_status_lines(channel: socket.socket) -> list[tuple[float, bytes]]:
+    """Every line the child sends until it closes its end, each with the kernel's send time (CLOCK_REALTIME,
+    seconds) of the message that completed it, or this process's receipt time where the kernel gave none."""
+    lines: list[tuple[float, bytes]] = []
+    pending = b""
+    while True:
+        try:
+            data, ancillary, flags, _ = channel.recvmsg(STATUS_MESSAGE_MAX, socket.CMSG_SPACE(16))
+        except InterruptedError:
+            continue
+        if not data:
+            return lines
+        stamp = next((seconds + nanoseconds / 1e9 for level, kind, payload in ancillary
+                      if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16
+                      for seconds, nanoseconds in [struct.unpack("qq", payload[:16])]), time.time())
+        if flags & socket.MSG_TRUNC:  # not a status line: what the answer wrote ends the channel's meaning
+            lines.append((stamp, b"\0"))
+            return lines
+        pending += data
+        *complete, pending = pending.split(b"\n")
+        lines.extend((stamp, line) for line in complete)
+
+
 def supervise(command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, str], log_path: Path,
               timeout_s: float) -> tuple[list[dict], int | None, bool]:
     """Runs an untrusted child: its own session (killed as one process group at `timeout_s`), stdin closed, stdout
-    and stderr into `log_path`, and a status pipe whose write end `command(fd)` names on the child's command line.
-    Returns (events, returncode, timed_out): the pipe's JSON lines up to the first that is not a JSON object, each
-    stamped `received_s` on this process's clock when it arrived."""
-    read_fd, write_fd = os.pipe()
-    argv = command(write_fd)
+    and stderr into `log_path`, and a status channel (status_channel) whose child end `command(fd)` names on the
+    child's command line. Returns (events, returncode, timed_out): the channel's JSON lines up to the first that is
+    not a JSON object, each stamped `received_s` with the kernel's time of sending (seconds, CLOCK_REALTIME)."""
+    channel, child_end = status_channel()
+    argv = command(child_end.fileno())
     try:
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(write_fd,),
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(child_end.fileno(),),
                 close_fds=True, env=env, cwd=cwd,
                 # A new session (its own process group, killed as one); no preexec_fn, unsafe in a threaded parent:
                 # the child sets its rlimits itself before loading the answer.
                 start_new_session=True,
             )
     except OSError as exc:
-        os.close(read_fd)
+        channel.close()
         raise HarnessError(f"the child process ({argv[0]}) could not be started: {exc}") from None
     finally:
-        os.close(write_fd)
+        child_end.close()
     # A timer kills the child at the limit; waiting blocks instead of polling (Popen.wait(timeout) sleeps in steps
     # of up to 50 ms, a visible share of a short item).
     expired = threading.Event()
@@ -353,13 +395,9 @@ def supervise(command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, 
 
     timer = threading.Timer(timeout_s, expire)
     timer.start()
-    lines: list[tuple[float, bytes]] = []
     try:
-        # Read while the child runs and timestamp each line on receipt: the timing phases are measured on this
-        # process's clock (the child's status is line-buffered, so a line arrives when it is written).
-        with os.fdopen(read_fd, "rb") as status:
-            for line in status:
-                lines.append((time.perf_counter(), line))
+        with channel:
+            lines = read_status_lines(channel)
         process.wait()
     finally:
         timer.cancel()
@@ -368,10 +406,10 @@ def supervise(command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, 
         try:
             event = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError):
-            break  # the answer wrote garbage into the pipe: ignore the rest
+            break  # the answer wrote garbage into the channel: ignore the rest
         if not isinstance(event, dict):
             break
-        event["received_s"] = received  # ours, whatever the line said
+        event["received_s"] = received  # the kernel's, whatever the line said
         events.append(event)
     return events, process.returncode, expired.is_set()
 
@@ -386,7 +424,8 @@ def _not_started_message(returncode: int | None, output: str) -> str:
 
 
 def _phase_s(events: list[dict], scale_index: int) -> float | None:
-    """Seconds between the receipt of a scale's timing-start and timing-end events, on the parent's clock."""
+    """Seconds between the kernel's stamps of a scale's timing-start and timing-end events (never the child's
+    clock)."""
     marks = {e.get("event"): e["received_s"] for e in events
              if e.get("scale") == scale_index and e.get("event") in (Event.TIMING_START, Event.TIMING_END)}
     if Event.TIMING_START not in marks or Event.TIMING_END not in marks:
