@@ -89,9 +89,9 @@ class SetEvaluation(Evaluation):
             record.update(rowdata.to_dict())
             self.result["set"]["data"] = rowdata.to_dict()
         scratch = program.scratch_with_inputs(self.row, rowdata.directory, scratch_root)
+        timeout = self.options.timeout_s or self.settings.timeout_s or program.PROGRAM_TIMEOUT_S[runtime]
         try:
             with self.stage("execute") as record:
-                timeout = self.options.timeout_s or self.settings.timeout_s or program.PROGRAM_TIMEOUT_S[runtime]
                 ran = program.run(library, entry, scratch, runtime, timeout, program.file_limit(self.row))
                 record.update(runtime=runtime, **ran.to_dict())
                 self.result["set"]["program"] = ran.to_dict()
@@ -103,9 +103,79 @@ class SetEvaluation(Evaluation):
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         with self.stage("time") as record:
-            record.update(status_override="not-run", message="CUDABench's ncu Performance-Score of set rows is not "
-                          "measured yet" if runtime == "gpu" else "timing needs a GPU; performance not measured")
+            if runtime != "gpu":
+                record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
+            else:
+                self.profile(record, library, entry, rowdata, scratch_root, timeout)
         return self.result
+
+    def profile(self, record: dict[str, Any], library: Path, entry: str, rowdata: set_data.RowData,
+                scratch_root: Path, timeout: float) -> None:
+        """CUDABench's Performance-Score and our roofline (performance.py) from one run of the program under ncu, on
+        the same inputs, whose outputs are judged again. A profiler that cannot measure leaves the stage not-run
+        with the reason; first it is tried with the program confined by Landlock, then, if ncu itself fails
+        there, without (the record says so)."""
+        from ..source.compiler import find_cuda_tool
+        from ..timing import gpu_tools
+        from ..timing.gpus import gpu_info, lookup_peaks
+        from .performance import score_profile
+
+        tool = find_cuda_tool("ncu")
+        if tool is None:
+            record.update(status_override="not-run", message="CUDABench's Performance-Score is measured under "
+                          "Nsight Compute: ncu was not found (set CUDA_HOME or put it on PATH)")
+            return
+        gpu = gpu_info() or {}
+        peaks = lookup_peaks(gpu.get("name", ""))
+        record.update(gpu=gpu.get("name"), peaks=peaks.to_dict() if peaks else None)
+        limit = 3 * timeout + 60  # ncu replays every kernel once per group of counters
+        for confined in (True, False):
+            scratch = program.scratch_with_inputs(self.row, rowdata.directory, scratch_root)
+            log_path = scratch.parent / f"{scratch.name}.ncu.csv"  # written by ncu, outside the program's reach
+            try:
+                ran = program.run(library, entry, scratch, "gpu", limit, program.file_limit(self.row),
+                                  wrapper=gpu_tools.ncu_command(tool, log_path, whole_program=True),
+                                  landlock=confined)
+                log = log_path.read_text(errors="replace") if log_path.exists() else ""
+                problem = gpu_tools.ncu_failure(log)
+                if problem and confined:
+                    record["confinement"] = f"ncu failed with the program under Landlock ({problem}); profiled " \
+                                            "again without it (seccomp is off under the profiler in any case)"
+                    continue
+                if problem:
+                    record.update(status_override="not-run", message=problem)
+                    return
+                try:
+                    program.verdict(ran, limit, "gpu")
+                except StageFailure as exc:
+                    raise StageFailure("time", f"under the profiler: {exc.message}", exc.details) from None
+                compare = judge.run_compare(self.row, rowdata, scratch, env=self._env(scratch))
+                own = judge.own_check(self.row, rowdata, scratch)
+                if not compare.passed or own["ok"] is False:
+                    raise StageFailure("time", "the program's outputs under the profiler were wrong (the answer "
+                                       f"behaves differently when profiled): {compare.message}; our check: "
+                                       + "; ".join(f"{n}: {r['message']}" for n, r in own["outputs"].items()))
+                try:
+                    scores = score_profile(self.row, log, peaks)
+                except ValueError as exc:
+                    record.update(status_override="not-run", message=str(exc))
+                    return
+            finally:
+                shutil.rmtree(scratch, ignore_errors=True)
+                log_path.unlink(missing_ok=True)
+            break
+        record.update(scores, definition="CUDABench's ncu Performance-Score, and our analytic roofline where the "
+                      "work table covers the task")
+        self.result["ncu_performance_score"] = scores["ncu"]["score"]
+        self.result["performance_score"] = scores["roofline"]["score"]
+        if scores["roofline"]["score"] is None:
+            record["message"] = scores["roofline"]["message"]
+
+    @staticmethod
+    def _env(scratch: Path) -> dict[str, str]:
+        from ..execution.runner import child_environment
+
+        return child_environment(scratch.parent)
 
     def judge(self, record: dict[str, Any], rowdata: set_data.RowData, scratch: Path) -> None:
         from ..execution.runner import child_environment

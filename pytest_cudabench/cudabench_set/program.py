@@ -98,10 +98,14 @@ def scratch_with_inputs(row: Row, data_dir: Path, parent: Path | None = None) ->
 
 
 def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float,
-        max_file_bytes: int = 4 << 30) -> ProgramRun:
+        max_file_bytes: int = 4 << 30, wrapper: list[str] | None = None, landlock: bool = True) -> ProgramRun:
     """Runs the program in the sandboxed child with cwd = scratch; never raises for what the program does.
-    `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it)."""
+    `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it). Under a `wrapper`
+    (ncu) the child runs without its seccomp filter, which the profiler's injected library cannot live with; the
+    program has passed the execute stage in the full sandbox by then, and `landlock=False` is the profiler's
+    fallback where it cannot run confined."""
     job = {"library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
+           "seccomp": wrapper is None, "landlock": landlock,
            "read_only": GPU_READ_ONLY if runtime == "gpu" else CPU_READ_ONLY,
            "address_space": runner.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
            "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
@@ -110,16 +114,16 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
     log_path = scratch.parent / f"{scratch.name}.log"  # outside the scratch dir: the program cannot rewrite it
     start = time.perf_counter()
     events, returncode, timed_out = runner.supervise(
-        lambda status_fd: [sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child", json.dumps(job),
-                           str(status_fd)],
+        lambda status_fd: [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child",
+                           json.dumps(job), str(status_fd)],
         cwd=scratch, env=runner.child_environment(scratch), log_path=log_path, timeout_s=timeout_s)
     seconds = time.perf_counter() - start
-    landlock = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
+    landlock_abi = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
     returned = next((e for e in events if e.get("event") == "returned"), {})
     output = log_path.read_bytes()[-STDOUT_TAIL:].decode(errors="replace")
     log_path.unlink(missing_ok=True)
     return ProgramRun(returncode=returncode, timed_out=timed_out, seconds=seconds, output=output,
-                      landlock_abi=landlock, seccomp=any(e.get("event") == "seccomp" for e in events),
+                      landlock_abi=landlock_abi, seccomp=any(e.get("event") == "seccomp" for e in events),
                       runtime_error=returned.get("error"))
 
 

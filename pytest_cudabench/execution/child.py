@@ -72,6 +72,7 @@ class CpuBackend:
         self.libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         self.lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         self.lib.cudabench_cpu_register.argtypes = [ctypes.c_void_p, ctypes.c_ulonglong]
+        self.lib.cudabench_cpu_unregister.argtypes = [ctypes.c_void_p]
         self.lib.cudabench_cpu_schedule.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         self.lib.cudabench_cpu_error.restype = ctypes.c_char_p
         self.lib.cudabench_cpu_error_name.restype = ctypes.c_char_p
@@ -89,6 +90,7 @@ class CpuBackend:
     def release(self, key: tuple) -> None:
         buffer = self.buffers.pop(key, None)
         if buffer is not None:
+            self.lib.cudabench_cpu_unregister(ctypes.c_void_p(buffer.address))
             buffer.map.close()
 
     def upload(self, buffer: GuardedBuffer, data: bytes) -> None:
@@ -118,6 +120,10 @@ class CpuBackend:
     def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
         self.lib.cudabench_cpu_schedule(order, seed)
         self.lib.cudabench_cpu_racecheck(int(racecheck))
+
+    def protect_device_memory(self, on: bool) -> None:
+        """Device buffers inaccessible to host code during solve, as on a GPU (cuda_shim.h)."""
+        self.lib.cudabench_cpu_protect(int(on))
 
     def check_error(self) -> str | None:
         message = self.lib.cudabench_cpu_error()
@@ -211,6 +217,9 @@ class GpuBackend:
     def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
         pass  # the GPU schedules its threads itself (racecheck there: --cudabench-sanitize)
 
+    def protect_device_memory(self, on: bool) -> None:
+        pass  # the GPU's own: host code cannot dereference a device pointer there
+
     def check_error(self) -> str | None:
         code = self.cudart.cudaDeviceSynchronize()
         if code == 0:
@@ -298,10 +307,12 @@ def main(argv: list[str]) -> int:
                     backend.upload(buffer, inputs[protocol.input_key(index, arg["name"])])
                 buffers[arg["name"]] = buffer
                 call_args.append(backend.pointer(buffer))
+            backend.protect_device_memory(True)
             start = time.perf_counter()
             solve(*call_args)
-            error = backend.check_error()
             elapsed = time.perf_counter() - start
+            backend.protect_device_memory(False)
+            error = backend.check_error()
             if error:
                 say(event=Event.ERROR, case=index, run=run, message=error)
                 results_file.close()

@@ -522,6 +522,9 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
                            stderr_tail)
     finished_event = first_event(events, Event.FINISHED)
     if returncode is not None and returncode < 0:
+        host_access = host_access_fault(stderr_tail)
+        if host_access:
+            raise StageFailure("execute", f"the answer crashed with SIGSEGV in {where}: {host_access}", stderr_tail)
         raise StageFailure("execute", f"the answer crashed with {_signal_name(-returncode)} in {where}"
                            + _signal_hint(-returncode), stderr_tail)
     if "ERROR: AddressSanitizer" in stderr_tail:
@@ -631,6 +634,16 @@ def _unwritten(task: Task, got: dict[str, np.ndarray], sentinel: int) -> str:
         if untouched:
             notes.append(f"\n{untouched} element(s) of `{arg.name}` were never written (still hold the sentinel)")
     return "".join(notes)
+
+
+HOST_ACCESS_MARK = "cudabench-cpu: host code accessed device memory"  # cuda_shim.h's kHostAccessMark
+
+
+def host_access_fault(output: str) -> str | None:
+    """The CPU runtime's account of a fault in host code on device memory (cudabench_cpu_protect), from the child's
+    output; None when the output has none."""
+    line = next((line for line in output.splitlines() if line.startswith(HOST_ACCESS_MARK)), None)
+    return line[len("cudabench-cpu: "):].strip() if line else None
 
 
 def _signal_name(number: int) -> str:

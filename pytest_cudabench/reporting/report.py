@@ -190,8 +190,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     run, agg = report["run"], report["aggregates"]
     measured = bool(run.get("performance_measured"))
     header = f"{'':<22}{'items':>7}{'judged':>8}{'errors':>8}{'compiled':>10}{'correct':>10}{'perf-score':>14}"
+    with_ncu = agg["overall"].get("cudabench_score_ncu") is not None
     if measured:  # columns that only a GPU fills
-        header += f"{'CUDABench':>11}{'speedup':>9}"
+        header += f"{'CUDABench':>11}{'speedup':>9}" + (f"{'ncu':>8}" if with_ncu else "")
     for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
         lines.append(f"by {title}:")
         lines.append(header)
@@ -203,6 +204,9 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
             if measured:
                 speedup = "-" if group.get("speedup") is None else f"{group['speedup']:.2f}x"
                 row += f"{format_score(group['cudabench_score']):>11}{speedup:>9}"
+                if with_ncu:  # CUDABench-Score on their ncu metric (CUDABench-Set rows, --cudabench-perf=ncu)
+                    ncu = group.get("cudabench_score_ncu")
+                    row += f"{'-' if ncu is None else f'{ncu:.3f}':>8}"
             lines.append(row)
         lines.append("")
     overall = agg["overall"]

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..errors import MergeError
 from ..files import atomic_write
+from ..timing import scoring
 from .report import SCHEMA, build_report, run_peaks
 
 METRICS = ("compile_rate", "correct_rate", "mean_performance_score", "cudabench_score")
@@ -330,7 +331,7 @@ def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str],
         "gpu": next((r["gpu"] for r in reversed(ordered) if r.get("gpu")), None),
         "worker_machines": {f"{r.get('id')}/{worker}": machine for r in ordered
                             for worker, machine in (r.get("worker_machines") or {}).items()} or None,
-        "performance_measured": any(i.get("performance_score") is not None for i in items),
+        "performance_measured": scoring.performance_measured(items),
         "source_runs": ids,
         "merged_duplicates": duplicates,
     })

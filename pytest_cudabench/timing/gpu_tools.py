@@ -56,10 +56,12 @@ def sanitizer_findings(log: str) -> str | None:
     return f"compute-sanitizer: {lines[first]}" + "".join(f"; {d}" for d in details) + count
 
 
-def ncu_command(tool: str, log_path: Path) -> list[str]:
-    """CUDABench's counters, in base units, for the kernels between the child's profiler start and stop."""
+def ncu_command(tool: str, log_path: Path, whole_program: bool = False) -> list[str]:
+    """CUDABench's counters, in base units, for the kernels between the child's profiler start and stop, or, for a
+    `whole_program` (CUDABench-Set), for every kernel it launches, as CUDABench's own evaluator profiles."""
     return [tool, "--csv", "--print-units", "base", "--metrics", ",".join(scoring.ncu_metric_names()),
-            "--profile-from-start", "off", "--target-processes", "all", "--log-file", str(log_path)]
+            "--profile-from-start", "on" if whole_program else "off", "--target-processes", "all",
+            "--log-file", str(log_path)]
 
 
 NCU_PERMISSION_HINT = ("ncu cannot read GPU performance counters (ERR_NVGPUCTRPERM): allow profiling for all users "

@@ -72,6 +72,12 @@ def _credited(item: Mapping, key: str = PERFORMANCE_KEY) -> float:
     return float(score) if ok and score is not None else 0.0
 
 
+def performance_measured(items: Iterable[Mapping]) -> bool:
+    """Whether any item carries a Performance-Score, ours or CUDABench's (a set row on a GPU may have only the
+    latter, where the work table does not cover its task)."""
+    return any(it.get(PERFORMANCE_KEY) is not None or it.get(NCU_PERFORMANCE_KEY) is not None for it in items)
+
+
 def cudabench_score(items: Iterable[Mapping], key: str = PERFORMANCE_KEY) -> float | None:
     """CUDABench-Score as a fraction (the paper prints it in %): mean over items of
     1(compiled and correct) x Performance-Score (`key`: ours or the ncu one), zeros included. Skipped items are left

@@ -43,6 +43,13 @@ Besides the answer's ``extern "C" void solve(...)``, the library exports:
 ``void cudabench_cpu_register(void* ptr, unsigned long long bytes)``
     declares a buffer handed to ``solve`` as device memory; ``cudaMemcpy``/``cudaMemset`` outside registered or
     ``cudaMalloc``'d ranges return ``cudaErrorInvalidValue`` without writing.
+``void cudabench_cpu_unregister(void* ptr)``
+    forgets a registered buffer before the harness unmaps it.
+``void cudabench_cpu_protect(int on)``
+    1: device memory (registered buffers and ``cudaMalloc``'d memory, not managed memory) is ``PROT_NONE`` while host
+    code runs, accessible only inside the runtime calls that touch it (launches, copies, memsets), as a GPU allows;
+    host code dereferencing a device pointer then dies of SIGSEGV after a line on stderr starting
+    ``cudabench-cpu: host code accessed device memory`` (runner.host_access_fault reads it). 0: accessible.
 ``const char* cudabench_cpu_error(void)`` / ``const char* cudabench_cpu_error_name(void)``
     NULL, or the first error of the process: deadlock, ``__trap()``, failed device ``assert``, invalid launch
     configuration, too much shared memory, ... and its CUDA error name. Kernel faults are sticky: later launches

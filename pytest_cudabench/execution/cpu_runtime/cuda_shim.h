@@ -44,6 +44,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <signal.h>
+#include <unistd.h>
 #include <time.h>
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/common_interface_defs.h>
@@ -637,6 +639,18 @@ static CB_RT void pool_run(Job* j) {
     pthread_mutex_unlock(&g_pool_mu);
 }
 
+// Device memory is accessible while one is in scope, also under cudabench_cpu_protect (see "host access to device
+// memory" below, where the members are defined).
+static int g_protect = 0;
+static int g_device_depth = 0;  // nesting of DeviceAccess on the host thread (atomic: workers may call API too)
+struct DeviceAccess {
+    bool active;
+    DeviceAccess();
+    ~DeviceAccess();
+    DeviceAccess(const DeviceAccess&) = delete;
+    DeviceAccess& operator=(const DeviceAccess&) = delete;
+};
+
 static CB_RT void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void (*tramp)(const void*), const void* fn) {
     if (g_sticky) return;
     unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
@@ -668,6 +682,7 @@ static CB_RT void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void
         set_error(cudaErrorNotSupported, true, "kernel %s launched from device code (dynamic parallelism)", name);
         abandon_fiber(w);
     }
+    DeviceAccess access;
     pool_run(&j);
     fflush(stdout);
 }
@@ -862,7 +877,7 @@ template <class T> static inline T from_bits(unsigned long long v) {
 }
 
 // ---- device memory bookkeeping -----------------------------------------------------------------------------------
-struct Range { char* p; size_t n; int kind; };  // kind 0: registered by the harness, 1: cudaMalloc
+struct Range { char* p; size_t n; int kind; };  // kind 0: registered by the harness, 1: cudaMalloc, 2: managed
 static pthread_mutex_t g_mem_mu = PTHREAD_MUTEX_INITIALIZER;
 static Range* g_ranges = nullptr;
 static int g_nranges = 0, g_capranges = 0;
@@ -893,7 +908,82 @@ static bool in_range(const void* p, size_t n) {
     return ok;
 }
 
-static cudaError_t device_alloc(void** p, size_t n) {
+// ---- host access to device memory ---------------------------------------------------------------------------------
+// On a GPU, host code that dereferences a device pointer faults. With cudabench_cpu_protect(1) the harness asks the
+// same of this runtime: device ranges (the harness's buffers and cudaMalloc'd memory, not managed memory) are
+// PROT_NONE while host code runs and accessible only inside the runtime calls that touch them (a DeviceAccess in
+// scope: launches, copies, memsets); a host access faults, and the fault handler names it before the process dies.
+static struct sigaction g_previous_segv;
+static const char kHostAccessMark[] = "cudabench-cpu: host code accessed device memory";
+
+static size_t page_size() {
+    static size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return page;
+}
+
+// The pages of a range: its own (cudaMalloc'd memory is mapped whole pages; a harness buffer's pages hold only it).
+static void range_access(const Range& r, int prot) {
+    if (r.kind == 2 || r.n == 0) return;
+    uintptr_t page = page_size();
+    uintptr_t lo = (uintptr_t)r.p & ~(page - 1);
+    uintptr_t hi = ((uintptr_t)r.p + r.n + page - 1) & ~(page - 1);
+    mprotect((void*)lo, hi - lo, prot);
+}
+
+static void all_ranges_access(int prot) {
+    pthread_mutex_lock(&g_mem_mu);
+    for (int i = 0; i < g_nranges; i++) range_access(g_ranges[i], prot);
+    pthread_mutex_unlock(&g_mem_mu);
+}
+
+static bool host_mode() { return g_protect && __atomic_load_n(&g_device_depth, __ATOMIC_ACQUIRE) == 0; }
+
+DeviceAccess::DeviceAccess() : active(g_protect != 0) {
+    if (active && __atomic_fetch_add(&g_device_depth, 1, __ATOMIC_ACQ_REL) == 0) all_ranges_access(PROT_READ | PROT_WRITE);
+}
+DeviceAccess::~DeviceAccess() {
+    if (active && __atomic_sub_fetch(&g_device_depth, 1, __ATOMIC_ACQ_REL) == 0 && g_protect) all_ranges_access(PROT_NONE);
+}
+
+static void on_segv(int sig, siginfo_t* info, void* context) {
+    const char* addr = (const char*)info->si_addr;
+    if (host_mode()) {
+        for (int i = 0; i < g_nranges; i++) {  // no lock in a signal handler: the host thread is the one faulting
+            const Range& r = g_ranges[i];
+            if (r.kind != 2 && addr >= r.p && addr < r.p + r.n) {
+                char line[320];
+                int len = snprintf(line, sizeof line, "\n%s (byte %zu of a %zu-byte %s) outside any kernel; on a "
+                                   "GPU a device pointer cannot be dereferenced on the host (copy with cudaMemcpy, or "
+                                   "compute in a kernel)\n", kHostAccessMark, (size_t)(addr - r.p), r.n,
+                                   r.kind == 1 ? "cudaMalloc'd buffer" : "device buffer given to the answer");
+                if (len > 0) (void)!write(2, line, (size_t)len < sizeof line ? (size_t)len : sizeof line - 1);
+                break;
+            }
+        }
+    }
+    // Whatever it was, the previous disposition (default: die with SIGSEGV) takes the re-executed fault.
+    sigaction(SIGSEGV, &g_previous_segv, nullptr);
+    (void)sig;
+    (void)context;
+}
+
+static void set_protect(int on) {
+    static bool installed = false;
+    if (on && !installed) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = on_segv;
+        sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGSEGV, &sa, &g_previous_segv);
+        installed = true;
+    }
+    if (on == g_protect) return;
+    g_protect = on;
+    if (__atomic_load_n(&g_device_depth, __ATOMIC_ACQUIRE) == 0) all_ranges_access(on ? PROT_NONE : PROT_READ | PROT_WRITE);
+}
+
+static cudaError_t device_alloc(void** p, size_t n, int kind = 1) {
     if (!p) return api_result(cudaErrorInvalidValue);
     if (g_sticky) return (cudaError_t)g_sticky;
     *p = nullptr;
@@ -903,14 +993,17 @@ static cudaError_t device_alloc(void** p, size_t n) {
     if (!over) g_allocated += n;
     pthread_mutex_unlock(&g_mem_mu);
     if (over) return api_result(cudaErrorMemoryAllocation);
-    void* q = aligned_alloc(256, (n + 255) & ~(size_t)255);
-    if (!q) {
+    // Whole pages of its own (page-aligned, as cudaMalloc's 256-byte alignment needs): they can be protected alone.
+    size_t mapped = (n + page_size() - 1) & ~(page_size() - 1);
+    void* q = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED) {
         pthread_mutex_lock(&g_mem_mu);
         g_allocated -= n;
         pthread_mutex_unlock(&g_mem_mu);
         return api_result(cudaErrorMemoryAllocation);
     }
-    add_range(q, n, 1);
+    add_range(q, n, kind);
+    if (kind != 2 && host_mode()) range_access(Range{(char*)q, n, kind}, PROT_NONE);
     *p = q;
     return cudaSuccess;
 }
@@ -919,11 +1012,12 @@ static cudaError_t device_free(void* p) {
     if (!p) return cudaSuccess;
     pthread_mutex_lock(&g_mem_mu);
     for (int i = 0; i < g_nranges; i++) {
-        if (g_ranges[i].p == p && g_ranges[i].kind == 1) {
-            g_allocated -= g_ranges[i].n;
+        if (g_ranges[i].p == p && g_ranges[i].kind != 0) {
+            size_t n = g_ranges[i].n;
+            g_allocated -= n;
             g_ranges[i] = g_ranges[--g_nranges];
             pthread_mutex_unlock(&g_mem_mu);
-            free(p);
+            munmap(p, (n + page_size() - 1) & ~(page_size() - 1));
             return cudaSuccess;
         }
     }
@@ -938,6 +1032,7 @@ static cudaError_t checked_copy(void* dst, const void* src, size_t n, cudaMemcpy
     bool dst_dev = kind == cudaMemcpyHostToDevice || kind == cudaMemcpyDeviceToDevice;
     bool src_dev = kind == cudaMemcpyDeviceToHost || kind == cudaMemcpyDeviceToDevice;
     if ((dst_dev && !in_range(dst, n)) || (src_dev && !in_range(src, n))) return api_result(cudaErrorInvalidValue);
+    DeviceAccess access;
     memmove(dst, src, n);
     return cudaSuccess;
 }
@@ -946,6 +1041,7 @@ static cudaError_t checked_set(void* dst, int value, size_t n) {
     if (g_sticky) return (cudaError_t)g_sticky;
     if (n == 0) return cudaSuccess;
     if (!dst || !in_range(dst, n)) return api_result(cudaErrorInvalidValue);
+    DeviceAccess access;
     memset(dst, value, n);
     return cudaSuccess;
 }
@@ -1134,6 +1230,20 @@ int cudabench_cpu_racecheck(int on) {
 #endif
 }
 void cudabench_cpu_register(void* ptr, unsigned long long bytes) { cudabench::add_range(ptr, (size_t)bytes, 0); }
+// Forgets a registered buffer (the harness is about to unmap it: it must never be protected again).
+void cudabench_cpu_unregister(void* ptr) {
+    using namespace cudabench;
+    pthread_mutex_lock(&g_mem_mu);
+    for (int i = 0; i < g_nranges; i++) {
+        if (g_ranges[i].p == (char*)ptr && g_ranges[i].kind == 0) {
+            g_ranges[i] = g_ranges[--g_nranges];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g_mem_mu);
+}
+// 1: device memory is inaccessible to host code from now on (see "host access to device memory"); 0: accessible.
+void cudabench_cpu_protect(int on) { cudabench::set_protect(on ? 1 : 0); }
 const char* cudabench_cpu_error(void) { return cudabench::g_report_code ? cudabench::g_report : nullptr; }
 const char* cudabench_cpu_error_name(void) {
     return cudabench::g_report_code ? cudaGetErrorName((cudaError_t)cudabench::g_report_code) : nullptr;
@@ -1158,7 +1268,7 @@ __attribute__((noreturn)) void __wrap___assert_fail(const char* expr, const char
 
 // ---- CUDA runtime API ----------------------------------------------------------------------------------------------
 cudaError_t cudaMalloc(void** p, size_t n) { return cudabench::device_alloc(p, n); }
-cudaError_t cudaMallocManaged(void** p, size_t n, unsigned int) { return cudabench::device_alloc(p, n); }
+cudaError_t cudaMallocManaged(void** p, size_t n, unsigned int) { return cudabench::device_alloc(p, n, 2); }
 cudaError_t cudaMallocAsync(void** p, size_t n, cudaStream_t) { return cudabench::device_alloc(p, n); }
 cudaError_t cudaMallocPitch(void** p, size_t* pitch, size_t w, size_t h) {
     size_t pw = (w + 255) & ~(size_t)255;
@@ -1190,10 +1300,12 @@ cudaError_t cudaMemcpy2D(void* d, size_t dp, const void* s, size_t sp, size_t w,
 cudaError_t cudaMemset(void* d, int v, size_t n) { return cudabench::checked_set(d, v, n); }
 cudaError_t cudaMemsetAsync(void* d, int v, size_t n, cudaStream_t) { return cudabench::checked_set(d, v, n); }
 cudaError_t cudaMemcpyToSymbol(const void* sym, const void* src, size_t n, size_t off, enum cudaMemcpyKind) {
+    cudabench::DeviceAccess access;  // `src` may be device memory
     memcpy((char*)sym + off, src, n);
     return cudaSuccess;
 }
 cudaError_t cudaMemcpyFromSymbol(void* dst, const void* sym, size_t n, size_t off, enum cudaMemcpyKind) {
+    cudabench::DeviceAccess access;
     memcpy(dst, (const char*)sym + off, n);
     return cudaSuccess;
 }
@@ -2105,6 +2217,7 @@ static inline cudaError_t array_copy_2d(cudaArray* a, size_t woff, size_t hoff, 
     if (!a) return api_result(cudaErrorInvalidValue);
     size_t row = a->width * a->elem, rows = (a->height ? a->height : 1) * (a->depth ? a->depth : 1);
     if (woff + wbytes > row || hoff + h > rows) return api_result(cudaErrorInvalidValue);
+    DeviceAccess access;
     for (size_t r = 0; r < h; r++) {
         unsigned char* cell = a->data + (hoff + r) * row + woff;
         if (to_array) memcpy(cell, (const char*)src + r * spitch, wbytes);
@@ -2132,6 +2245,7 @@ cudaError_t cudaMalloc3DArray(cudaArray_t* out, const struct cudaChannelFormatDe
     a->desc = *desc;
     a->width = ext.width; a->height = ext.height; a->depth = ext.depth; a->elem = elem;
     a->data = (unsigned char*)data;
+    cudabench::DeviceAccess access;
     memset(a->data, 0, bytes);
     *out = a;
     return cudaSuccess;
@@ -2175,6 +2289,7 @@ cudaError_t cudaMemcpyToArray(cudaArray_t dst, size_t woff, size_t hoff, const v
     size_t row = dst->width * dst->elem, total = row * (dst->height ? dst->height : 1) * (dst->depth ? dst->depth : 1);
     size_t start = hoff * row + woff;
     if (start + count > total) return cudabench::api_result(cudaErrorInvalidValue);
+    cudabench::DeviceAccess access;
     memcpy(dst->data + start, src, count);
     return cudaSuccess;
 }
@@ -2187,6 +2302,7 @@ cudaError_t cudaMemcpyFromArray(void* dst, cudaArray_const_t src, size_t woff, s
     size_t row = src->width * src->elem, total = row * (src->height ? src->height : 1) * (src->depth ? src->depth : 1);
     size_t start = hoff * row + woff;
     if (start + count > total) return cudabench::api_result(cudaErrorInvalidValue);
+    cudabench::DeviceAccess access;
     memcpy(dst, src->data + start, count);
     return cudaSuccess;
 }
@@ -2195,6 +2311,7 @@ cudaError_t cudaMemcpy3D(const struct cudaMemcpy3DParms* p) {
     cudaArray* a = p->dstArray ? p->dstArray : p->srcArray;
     bool to_array = p->dstArray != nullptr;
     if (p->dstArray && p->srcArray) return cudabench::api_result(cudaErrorNotSupported);
+    cudabench::DeviceAccess access;
     if (!a) {  // pitched memory to pitched memory: extent.width is in bytes
         const cudaPitchedPtr &s = p->srcPtr, &d = p->dstPtr;
         size_t sh = s.ysize ? s.ysize : p->extent.height, dh = d.ysize ? d.ysize : p->extent.height;
