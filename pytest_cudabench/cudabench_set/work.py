@@ -6,14 +6,16 @@ and writing each output once). A task is keyed by `Row.task`: the same at every 
 one published name has two runs of rows (GELU and GELU_2 differ in tensors and work).
 
 A formula names variables derived from the row's tensors - for a tensor `x` of shape (a, b): `x_size` (elements),
-`x_bytes`, `x_0`, `x_1` - and `in_bytes`, `out_bytes`, `io_bytes` (all inputs, all outputs, both); where a tensor's
-own name would collide with one of these three (a tensor named `in` or `out`), the sum wins. A task's `constants`
+`x_bytes`, `x_0`, `x_1` - the same by position, `in0_size`, `in0_0`, ... `out0_bytes` (for rows whose tensor names
+change with the scale), and `in_bytes`, `out_bytes`, `io_bytes` (all inputs, all outputs, both); where a tensor's own
+name would collide with these (a tensor named `in` or `out`), the positional and total names win. A task's `constants`
 are numbers its programs hard-code identically at every scale. Each `[[<task>.hand_count]]` gives small tensors and
 the flops and bytes counted by hand; the loader evaluates the formulas on them and requires an exact match.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import tomllib
@@ -44,12 +46,23 @@ class RowWork:
 
 
 @dataclass(frozen=True)
+class HandCount:
+    """Small tensors whose work was counted by hand; the loader has checked the formulas give these numbers."""
+
+    inputs: tuple[Tensor, ...]
+    outputs: tuple[Tensor, ...]
+    flops: float
+    dram_bytes: float
+
+
+@dataclass(frozen=True)
 class TaskWork:
     task: str
     flops: Formula
     dram_bytes: Formula
     precision: str
     constants: dict[str, int | float]
+    hand_counts: tuple[HandCount, ...] = ()
 
     def evaluate(self, inputs: tuple[Tensor, ...], outputs: tuple[Tensor, ...]) -> tuple[float, float]:
         values = {**tensor_variables(inputs, outputs), **self.constants}
@@ -65,11 +78,13 @@ class WorkTable:
 def tensor_variables(inputs: tuple[Tensor, ...], outputs: tuple[Tensor, ...]) -> dict[str, int]:
     """The names a work formula may use for these tensors (see the module docstring)."""
     values: dict[str, int] = {}
-    for tensor in (*inputs, *outputs):
-        values[f"{tensor.name}_size"] = math.prod(tensor.shape)
-        values[f"{tensor.name}_bytes"] = tensor.nbytes
+    named = [(t.name, t) for t in (*inputs, *outputs)]
+    positional = [(f"in{i}", t) for i, t in enumerate(inputs)] + [(f"out{i}", t) for i, t in enumerate(outputs)]
+    for prefix, tensor in named + positional:
+        values[f"{prefix}_size"] = math.prod(tensor.shape)
+        values[f"{prefix}_bytes"] = tensor.nbytes
         for axis, dim in enumerate(tensor.shape):
-            values[f"{tensor.name}_{axis}"] = dim
+            values[f"{prefix}_{axis}"] = dim
     in_bytes, out_bytes = sum(t.nbytes for t in inputs), sum(t.nbytes for t in outputs)
     values.update(in_bytes=in_bytes, out_bytes=out_bytes, io_bytes=in_bytes + out_bytes)
     return values
@@ -152,9 +167,8 @@ def _parse_task(task: str, table: Any, where: str) -> TaskWork:
     if not isinstance(counts, list) or not counts:
         raise TaskError(where, "needs at least one [[<task>.hand_count]] with small tensors counted by hand",
                         f"{task}.hand_count")
-    for i, count in enumerate(counts):
-        _check_hand_count(work, count, where, f"{task}.hand_count[{i}]")
-    return work
+    checked = tuple(_check_hand_count(work, count, where, f"{task}.hand_count[{i}]") for i, count in enumerate(counts))
+    return dataclasses.replace(work, hand_counts=checked)
 
 
 def _hand_tensors(entry: Any, where: str, at: str) -> tuple[Tensor, ...]:
@@ -170,7 +184,7 @@ def _hand_tensors(entry: Any, where: str, at: str) -> tuple[Tensor, ...]:
     return tuple(tensors)
 
 
-def _check_hand_count(work: TaskWork, count: Any, where: str, at: str) -> None:
+def _check_hand_count(work: TaskWork, count: Any, where: str, at: str) -> HandCount:
     if not isinstance(count, dict) or set(count) != _COUNT_KEYS:
         raise TaskError(where, f"must have exactly the keys {', '.join(sorted(_COUNT_KEYS))}", at)
     inputs = _hand_tensors(count["inputs"], where, f"{at}.inputs")
@@ -191,7 +205,10 @@ def _check_hand_count(work: TaskWork, count: Any, where: str, at: str) -> None:
     except FormulaError as exc:
         raise TaskError(where, str(exc), at) from None
     for key, got, counted in (("flops", flops, count["flops"]), ("bytes", dram, count["bytes"])):
+        if not isinstance(counted, (int, float)) or isinstance(counted, bool):
+            raise TaskError(where, f"must be a number, got {counted!r}", f"{at}.{key}")
         if got != counted:
             raise TaskError(where, f"'{(work.flops if key == 'flops' else work.dram_bytes).text}' gives {got:g} "
                             f"for these tensors, the hand count says {counted}; fix the formula or the count",
                             f"{at}.{key}")
+    return HandCount(inputs=inputs, outputs=outputs, flops=flops, dram_bytes=dram)
