@@ -150,3 +150,18 @@ def test_kernels_faster_than_the_task_s_minimum_work_get_no_roofline_score():
     fast = performance.roofline_record(work, 1e-12, peaks)
     assert fast["score"] is None and "faster than" in fast["message"] and fast["implausible"] > 1
     assert performance.roofline_record(work, 1e-3, None)["message"].startswith("no peak figures")
+
+
+def test_a_task_the_work_table_covers_gets_our_roofline_over_the_total_kernel_time(tmp_path):
+    n = 1 << 20
+    relu = row(0, "ReLU_Activation_Fuction", n, inputs=[{"name": "relu_input", "dtype": "float32", "shape": f"({n},)"}],
+               outputs=[{"name": "relu_out", "dtype": "float32", "shape": f"({n},)"}])
+    target = load_rows(write_rows(tmp_path / "set.jsonl", [relu]))[0]
+    peaks = gpus.lookup_peaks("NVIDIA H100 80GB HBM3")
+    log = ncu_log((0, "relu(const float *, float *, int)", {"us": "4.0"}), (1, "relu(const float *, float *, int)",
+                                                                           {"us": "6.0"}))
+    scores = performance.score_profile(target, log, peaks)
+    roofline = scores["roofline"]
+    assert roofline["flops"] == n and roofline["bytes"] == 8 * n and roofline["kernel_s"] == pytest.approx(10e-6)
+    assert roofline["score"] == pytest.approx((8 * n / peaks.dram_bw) / 10e-6) and roofline["bound_by"] == "memory"
+    assert scores["ncu"]["kernels"] == ["relu(const float *, float *, int)"]

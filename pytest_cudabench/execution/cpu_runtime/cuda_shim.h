@@ -968,6 +968,9 @@ static void on_segv(int sig, siginfo_t* info, void* context) {
 }
 
 static void set_protect(int on) {
+#ifdef __SANITIZE_ADDRESS__
+    return;  // device memory shares heap pages there (see device_alloc); ASan has its own fault reports
+#endif
     static bool installed = false;
     if (on && !installed) {
         struct sigaction sa;
@@ -993,9 +996,15 @@ static cudaError_t device_alloc(void** p, size_t n, int kind = 1) {
     if (!over) g_allocated += n;
     pthread_mutex_unlock(&g_mem_mu);
     if (over) return api_result(cudaErrorMemoryAllocation);
+#ifdef __SANITIZE_ADDRESS__
+    // AddressSanitizer puts redzones around heap blocks only: its builds keep malloc'd device memory (unprotected)
+    void* q = aligned_alloc(256, (n + 255) & ~(size_t)255);
+    if (!q) q = MAP_FAILED;
+#else
     // Whole pages of its own (page-aligned, as cudaMalloc's 256-byte alignment needs): they can be protected alone.
     size_t mapped = (n + page_size() - 1) & ~(page_size() - 1);
     void* q = mmap(nullptr, mapped, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#endif
     if (q == MAP_FAILED) {
         pthread_mutex_lock(&g_mem_mu);
         g_allocated -= n;
@@ -1017,7 +1026,11 @@ static cudaError_t device_free(void* p) {
             g_allocated -= n;
             g_ranges[i] = g_ranges[--g_nranges];
             pthread_mutex_unlock(&g_mem_mu);
+#ifdef __SANITIZE_ADDRESS__
+            free(p);
+#else
             munmap(p, (n + page_size() - 1) & ~(page_size() - 1));
+#endif
             return cudaSuccess;
         }
     }
