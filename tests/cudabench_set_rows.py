@@ -221,6 +221,17 @@ def block_sum_row(row_id: int, synced: bool, n: int = 2048) -> dict:
                outputs=[{"name": "sums", "dtype": "float32", "shape": f"({n // 256},)"}])
 
 
+def global_chain_row(row_id: int, n: int = 512) -> dict:
+    """Each thread adds its input to the output its lower neighbour wrote (one block, global memory, no barrier):
+    a running sum that thread order computes right and any other order wrong. No shared memory: only the outputs
+    show it."""
+    bench = AFFINE_CU.replace("if (i < n) y[i] = 2.0f * x[i] + 1.0f;",
+                              "if (i < n) y[i] = x[i] + (i > 0 ? ((volatile float*)y)[i - 1] : 0.0f);").replace(
+        "affine<<<(N + 255) / 256, 256>>>", "affine<<<1, N>>>")
+    gen = AFFINE_GEN.replace("(2.0 * x + 1.0)", "np.cumsum(x, dtype=np.float64)")
+    return row(row_id, "Global_Chain", n, bench=bench, gen=gen, compare=FLOAT_COMPARE.replace("%(atol)s", "1e-3"))
+
+
 def write_rows(path: Path, rows: list[dict], extra_lines: list[str] = ()) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "".join(line + "\n" for line in extra_lines))
     return path
