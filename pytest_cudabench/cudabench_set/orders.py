@@ -72,7 +72,7 @@ def run_in_other_order(row: Row, library: Path, entry: str, rowdata: RowData, fo
         ran = program.run(library, entry, scratch, runtime, timeout_s, program.file_limit(row), thread_order=order,
                           order_seed=seed, racecheck=True)
         done = OrderRun(order, seed, "passed", "", ran.seconds, ran.racecheck, program=ran.to_dict())
-        how = f"run {ORDER_NAMES[order]} with shared-memory race detection"
+        how = f"run {ORDER_NAMES[order]}" + (" with shared-memory race detection" if ran.racecheck else "")
         if ran.runtime_error and ran.runtime_error.startswith("shared-memory race"):
             done.verdict, done.race, done.message = "failed", True, f"{how}, the CPU runtime found a {ran.runtime_error}"
             return done

@@ -238,9 +238,10 @@ def table(records: list[dict]) -> list[str]:
     defective = [r for r in records if not r["skipped"] and r["defects"]]
     data_only = [r for r in records if not r["skipped"] and not r["defects"] and r["program_skipped"]]
     clean = len(records) - len(skipped) - len(defective) - len(data_only)
-    lines.append(f"{len(records)} rows: {clean} without defects, {len(defective)} with defects "
-                 f"({sum(1 for r in defective if r['program_skipped'])} of them data checks only), {len(data_only)} "
-                 f"data checks only without defects (bench.cu not run), {len(skipped)} skipped")
+    partly = sum(1 for r in defective if r["program_skipped"])
+    lines.append(f"{len(records)} rows: {clean} without defects, {len(defective)} with defects"
+                 + (f" ({partly} of them data checks only)" if partly else "")
+                 + f", {len(data_only)} data checks only without defects (bench.cu not run), {len(skipped)} skipped")
     return lines
 
 
