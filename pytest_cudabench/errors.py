@@ -99,3 +99,7 @@ class HarnessError(CudabenchError):
 
 class RowDataError(CudabenchError):
     """A CUDABench-Set row's gen.py failed or wrote the wrong files: a defect of the row, not of the answer."""
+
+
+class RowDataTimeout(RowDataError):
+    """A row's gen.py ran past its time limit: no data to check, which says nothing about the row yet."""

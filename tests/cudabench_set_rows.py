@@ -111,6 +111,43 @@ ref = np.fromfile("data/bins_ref.bin", dtype=np.int32)
 print("T" if out.shape == ref.shape and (out == ref).all() else "F")
 """
 
+# A block sum in shared memory: every thread stores its value, the block's last thread adds the slots up. Without the
+# barrier it reads the other threads' slots unordered: right only when the threads of a block run in thread order.
+BLOCK_SUM_CU = IO + r"""
+#define B 256
+__global__ void block_sum(const float* x, float* sums) {
+    __shared__ float s[B];
+    int t = threadIdx.x;
+    s[t] = x[blockIdx.x * B + t];
+    __BARRIER__
+    if (t == B - 1) {
+        float acc = 0.0f;
+        for (int k = 0; k < B; k++) acc += s[k];
+        sums[blockIdx.x] = acc;
+    }
+}
+int main() {
+    const int N = __N__, BLOCKS = N / B;
+    std::vector<float> x = read_bin<float>("data/x.bin", N), sums(BLOCKS);
+    float *dx, *ds;
+    cudaMalloc(&dx, N * sizeof(float)); cudaMalloc(&ds, BLOCKS * sizeof(float));
+    cudaMemcpy(dx, x.data(), N * sizeof(float), cudaMemcpyHostToDevice);
+    block_sum<<<BLOCKS, B>>>(dx, ds);
+    cudaMemcpy(sums.data(), ds, BLOCKS * sizeof(float), cudaMemcpyDeviceToHost);
+    write_bin("data/sums.bin", sums);
+    return 0;
+}
+"""
+
+BLOCK_SUM_GEN = """\
+import numpy as np
+N = %(n)d
+np.random.seed(3)
+x = np.random.randn(N).astype(np.float32)
+x.tofile("data/x.bin")
+x.reshape(-1, 256).sum(axis=1, dtype=np.float64).astype(np.float32).tofile("data/sums_ref.bin")
+"""
+
 
 def row(row_id: int, task: str, n: int, *, bench: str = AFFINE_CU, gen: str = AFFINE_GEN,
         compare: str | None = None, inputs=None, outputs=None) -> dict:
@@ -171,6 +208,28 @@ def zero_accepting_row(row_id: int, n: int = 512) -> dict:
         "(2.0 * x + 1.0)", "(2.0 * x)")
     bench = AFFINE_CU.replace("2.0f * x[i] + 1.0f", "2.0f * x[i]")
     return row(row_id, "Loose_Compare", n, bench=bench, gen=gen, compare=FLOAT_COMPARE.replace("%(atol)s", "1e-2"))
+
+
+def block_sum_row(row_id: int, synced: bool, n: int = 2048) -> dict:
+    """A block sum in shared memory, with the barrier between the stores and the sum or without it (a race that
+    thread order hides)."""
+    bench = BLOCK_SUM_CU.replace("__BARRIER__", "__syncthreads();" if synced else "// no barrier")
+    compare = FLOAT_COMPARE.replace("N = %(n)d", "N = %(n)d // 256").replace("%(atol)s", "1e-3")
+    values = {"out": "sums", "ref": "sums_ref"}
+    task = "Block_Sum" if synced else "Block_Sum_Unsynced"
+    return row(row_id, task, n, bench=bench, gen=BLOCK_SUM_GEN, compare=compare % {**values, "n": n},
+               outputs=[{"name": "sums", "dtype": "float32", "shape": f"({n // 256},)"}])
+
+
+def global_chain_row(row_id: int, n: int = 512) -> dict:
+    """Each thread adds its input to the output its lower neighbour wrote (one block, global memory, no barrier):
+    a running sum that thread order computes right and any other order wrong. No shared memory: only the outputs
+    show it."""
+    bench = AFFINE_CU.replace("if (i < n) y[i] = 2.0f * x[i] + 1.0f;",
+                              "if (i < n) y[i] = x[i] + (i > 0 ? ((volatile float*)y)[i - 1] : 0.0f);").replace(
+        "affine<<<(N + 255) / 256, 256>>>", "affine<<<1, N>>>")
+    gen = AFFINE_GEN.replace("(2.0 * x + 1.0)", "np.cumsum(x, dtype=np.float64)")
+    return row(row_id, "Global_Chain", n, bench=bench, gen=gen, compare=FLOAT_COMPARE.replace("%(atol)s", "1e-3"))
 
 
 def write_rows(path: Path, rows: list[dict], extra_lines: list[str] = ()) -> Path:

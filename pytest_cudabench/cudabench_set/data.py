@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import RowDataError, StageSkip
+from ..errors import RowDataError, RowDataTimeout, StageSkip
 from .rows import Row
 
 SEED_MODES = ("run", "paper")
@@ -121,7 +121,7 @@ def generate(row: Row, cache_dir: Path, seed_mode: str, seed: int, env: dict[str
                                   timeout=timeout_s, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             shutil.rmtree(work, ignore_errors=True)
-            raise RowDataError(f"{row.path}:{row.line}: gen.py ran past {timeout_s:.0f} s") from None
+            raise RowDataTimeout(f"{row.path}:{row.line}: gen.py ran past {timeout_s:.0f} s") from None
         if done.returncode != 0:
             shutil.rmtree(work, ignore_errors=True)
             if any(sign in done.stderr for sign in _NEEDS_CUDA):

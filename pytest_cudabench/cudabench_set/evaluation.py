@@ -2,7 +2,8 @@
 
 Stages: generate -> extract -> static-check -> compile -> data -> execute -> judge -> time. The result has the keys
 of results.new_result (so reports, JUnit and HTML read it unchanged) plus `set`: the row's id, task, scale and
-file, the seed mode, the template hash, the program run, both judges and whether they agree.
+file, the seed mode, the template hash, the program run, both judges and whether they agree, and the program's run
+in another thread order (orders.py; CPU runtime: a result that depends on it fails the execute stage).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..errors import StageFailure
 from ..pipeline import Evaluation
 from ..results import ItemResult, new_result
 from . import data as set_data
-from . import judge, program
+from . import judge, orders, program
 from .prompt import SET_TEMPLATE_VERSION
 from .rows import Row, RowTask
 
@@ -41,7 +42,7 @@ def new_set_result(row: Row, level: int, sample: int, model: str, nodeid: str, o
     result["set"] = {"row_id": row.id, "task_name": row.task_name, "task": row.task, "scale": row.scale,
                      "file": row.path, "line": row.line, "io_bytes": row.io_bytes, "seed_mode": options.seed_mode,
                      "template_hash": options.template_hash, "compare": None, "own_check": None,
-                     "judges_agree": None, "program": None, "data": None}
+                     "judges_agree": None, "program": None, "data": None, "thread_order": None}
     return result
 
 
@@ -98,8 +99,17 @@ class SetEvaluation(Evaluation):
                 if ran.landlock_abi is None or ran.landlock_abi == 0:
                     record["confinement"] = "no Landlock on this kernel: file access was not confined"
                 program.verdict(ran, timeout, runtime)
+                # The judges see the forward outputs here (recorded by the judge stage): the order run follows only
+                # a run that passed them.
+                judged = self.judges(rowdata, scratch)
+                if judged[0].passed:
+                    self.order_run(record, library, entry, rowdata, scratch, ran, judged[1]["ok"], runtime,
+                                   timeout, scratch_root)
+                else:
+                    record["thread_order"] = self.result["set"]["thread_order"] = orders.OrderRun(
+                        "forward", 0, "not-run", "not run: the outputs in thread order failed compare.py").to_dict()
             with self.stage("judge") as record:
-                self.judge(record, rowdata, scratch)
+                self.record_judges(record, *judged)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         with self.stage("time") as record:
@@ -149,8 +159,7 @@ class SetEvaluation(Evaluation):
                     program.verdict(ran, limit, "gpu")
                 except StageFailure as exc:
                     raise StageFailure("time", f"under the profiler: {exc.message}", exc.details) from None
-                compare = judge.run_compare(self.row, rowdata, scratch, env=self._env(scratch))
-                own = judge.own_check(self.row, rowdata, scratch)
+                compare, own = self.judges(rowdata, scratch)
                 if not compare.passed or own["ok"] is False:
                     raise StageFailure("time", "the program's outputs under the profiler were wrong (the answer "
                                        f"behaves differently when profiled): {compare.message}; our check: "
@@ -171,17 +180,31 @@ class SetEvaluation(Evaluation):
         if scores["roofline"]["score"] is None:
             record["message"] = scores["roofline"]["message"]
 
-    @staticmethod
-    def _env(scratch: Path) -> dict[str, str]:
+    def judges(self, rowdata: set_data.RowData, scratch: Path) -> tuple[judge.CompareVerdict, dict]:
         from ..execution.runner import child_environment
 
-        return child_environment(scratch.parent)
+        return (judge.run_compare(self.row, rowdata, scratch, env=child_environment(scratch.parent)),
+                judge.own_check(self.row, rowdata, scratch))
 
-    def judge(self, record: dict[str, Any], rowdata: set_data.RowData, scratch: Path) -> None:
-        from ..execution.runner import child_environment
+    def order_run(self, record: dict[str, Any], library: Path, entry: str, rowdata: set_data.RowData, scratch: Path,
+                  forward: program.ProgramRun, own_ok: bool | None, runtime: str, timeout: float,
+                  scratch_root: Path) -> None:
+        """The run in another thread order (orders.py); raises StageFailure('execute') when the result depends on
+        it. Recorded as record["thread_order"] and result["set"]["thread_order"]."""
+        from ..execution.runner import RACE_FIX, child_environment
 
-        verdict = judge.run_compare(self.row, rowdata, scratch, env=child_environment(scratch.parent))
-        own = judge.own_check(self.row, rowdata, scratch)
+        skip = orders.not_affordable(forward, timeout) if runtime == "cpu" else None
+        if skip:
+            done = orders.OrderRun("forward", 0, "not-run", skip)
+        else:
+            done = orders.run_in_other_order(self.row, library, entry, rowdata, scratch, own_ok, runtime, timeout,
+                                             self.settings.seed, scratch_root, child_environment(scratch_root))
+        record["thread_order"] = self.result["set"]["thread_order"] = done.to_dict()
+        if done.verdict == "failed":  # a race's message names its fix; a wrong result gets the runner's advice
+            raise StageFailure("execute", f"the result depends on thread order: {done.message}"
+                               + ("" if done.race else f"\n{RACE_FIX}"), (done.program or {}).get("output", "")[-1500:])
+
+    def record_judges(self, record: dict[str, Any], verdict: judge.CompareVerdict, own: dict) -> None:
         agree = None if own["ok"] is None else own["ok"] == verdict.passed
         self.result["set"].update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)
         record.update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)

@@ -40,12 +40,14 @@ class ProgramRun:
     output: str  # the tail of the program's stdout and stderr
     landlock_abi: int | None
     seccomp: bool
-    runtime_error: str | None  # a fault the CPU runtime caught inside a kernel
+    runtime_error: str | None  # a fault the CPU runtime caught inside a kernel (racecheck's with source lines)
+    thread_order: str = "forward"  # a block's threads between barriers (CPU runtime; runner.THREAD_ORDERS)
+    racecheck: bool | None = None  # shared-memory race detection was on; None: not the CPU runtime
 
     def to_dict(self) -> dict:
         return {"returncode": self.returncode, "timed_out": self.timed_out, "seconds": round(self.seconds, 3),
                 "output": self.output, "landlock_abi": self.landlock_abi, "seccomp": self.seccomp,
-                "runtime_error": self.runtime_error}
+                "runtime_error": self.runtime_error, "thread_order": self.thread_order, "racecheck": self.racecheck}
 
 
 def check_includes(source: str) -> None:
@@ -97,14 +99,18 @@ def scratch_with_inputs(row: Row, data_dir: Path, parent: Path | None = None) ->
     return scratch
 
 
-def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float,
-        max_file_bytes: int = 4 << 30, wrapper: list[str] | None = None, landlock: bool = True) -> ProgramRun:
+def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float, max_file_bytes: int = 4 << 30,
+        thread_order: str = "forward", order_seed: int = 0, racecheck: bool = False,
+        wrapper: list[str] | None = None, landlock: bool = True) -> ProgramRun:
     """Runs the program in the sandboxed child with cwd = scratch; never raises for what the program does.
-    `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it). Under a `wrapper`
-    (ncu) the child runs without its seccomp filter, which the profiler's injected library cannot live with; the
-    program has passed the execute stage in the full sandbox by then, and `landlock=False` is the profiler's
-    fallback where it cannot run confined."""
-    job = {"library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
+    `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it). On the CPU runtime a
+    block's threads run in `thread_order` (one of runner.THREAD_ORDERS; `order_seed` seeds the shuffle) and
+    `racecheck` turns on shared-memory race detection; the GPU ignores both. Under a `wrapper` (ncu) the child runs
+    without its seccomp filter, which the profiler's injected library cannot live with; the program has passed the
+    execute stage in the full sandbox by then, and `landlock=False` is the profiler's fallback where it cannot run
+    confined."""
+    job = {"thread_order": runner.THREAD_ORDERS[thread_order], "order_seed": order_seed, "racecheck": racecheck,
+           "library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
            "seccomp": wrapper is None, "landlock": landlock,
            "read_only": GPU_READ_ONLY if runtime == "gpu" else CPU_READ_ONLY,
            "address_space": runner.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
@@ -120,11 +126,14 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
     seconds = time.perf_counter() - start
     landlock_abi = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
     returned = next((e for e in events if e.get("event") == "returned"), {})
+    ready = next((e for e in events if e.get("event") == "ready"), {})
+    error = returned.get("error")
     output = log_path.read_bytes()[-STDOUT_TAIL:].decode(errors="replace")
     log_path.unlink(missing_ok=True)
     return ProgramRun(returncode=returncode, timed_out=timed_out, seconds=seconds, output=output,
                       landlock_abi=landlock_abi, seccomp=any(e.get("event") == "seccomp" for e in events),
-                      runtime_error=returned.get("error"))
+                      runtime_error=runner.source_lines(error, str(library)) if error else None,
+                      thread_order=thread_order, racecheck=ready.get("racecheck"))
 
 
 def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
@@ -143,6 +152,12 @@ def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
     if result.returncode != 0:
         last = re.sub(r"\s+", " ", tail.splitlines()[-1])[:300] if tail else "no output"
         raise StageFailure("execute", f"the program exited with code {result.returncode} (last output: {last})", tail)
+
+
+def output_bytes(row: Row, scratch: Path) -> dict[str, bytes]:
+    """The declared outputs the program wrote into scratch/data, by name."""
+    return {t.name: (scratch / "data" / f"{t.name}.bin").read_bytes() for t in row.outputs
+            if (scratch / "data" / f"{t.name}.bin").is_file()}
 
 
 def extract_program(answer: str) -> str:

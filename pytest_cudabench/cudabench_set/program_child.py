@@ -3,7 +3,8 @@
 
 It loads the library, then confines itself (resource limits; Landlock: read and write only in the scratch
 directory, read the few system paths the runtime needs; seccomp: no exec, fork, network, ptrace or signals),
-changes into the scratch directory and calls `cudabench_program_main(1, ["program"])`. Calling the program in
+changes into the scratch directory and calls `cudabench_program_main(1, ["program"])`; on the CPU runtime, first in
+the job's thread order with racecheck on or off (cudabench_cpu_schedule, cudabench_cpu_racecheck). Calling the program in
 this process, instead of exec'ing it, is what lets exec stay forbidden. The program's exit code (its return from
 main, or exit()) becomes this process's; status lines on STATUS_FD say how far it got. Nothing here judges.
 """
@@ -40,6 +41,12 @@ def main(argv: list[str]) -> int:
     if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_configure"):
         lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
+    racecheck = None
+    if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_schedule"):  # the GPU schedules its threads itself
+        lib.cudabench_cpu_schedule.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
+        lib.cudabench_cpu_schedule(int(job.get("thread_order", 0)), int(job.get("order_seed", 0)))
+        wanted = bool(job.get("racecheck"))
+        racecheck = wanted and bool(lib.cudabench_cpu_racecheck(int(wanted)))  # 0: a build without the hooks
     libc.exit.argtypes = [ctypes.c_int]
     scratch = job["scratch"]
     os.chdir(scratch)
@@ -56,7 +63,7 @@ def main(argv: list[str]) -> int:
     if job.get("seccomp", True) and seccomp_available():
         install_seccomp(allow_files=True)  # file access is Landlock's to confine
         say(event="seccomp")
-    say(event="ready")
+    say(event="ready", racecheck=racecheck)
     args = (ctypes.c_char_p * 2)(b"program", None)
     rc = entry(1, args)
     error = None

@@ -51,6 +51,10 @@ ORDER_RUNS = ("reverse", "warps", "shuffle")
 ORDER_RUN_BYTES = 1 << 20  # the thread-order call is made on the cases up to this size (races show at small sizes)
 ORDER_NAMES = {"reverse": "in reverse thread order", "warps": "with warps interleaved lane by lane, each warp "
                "running on through its warp operations", "shuffle": "in a shuffled order"}
+# What a thread-order failure tells the answer to do (the set's whole programs say it too).
+RACE_FIX = ("This is a race between threads of a block: a thread reads (or overwrites) shared or global memory that "
+            "another thread of the block writes, with no barrier between them. Add __syncthreads() between the writes "
+            "and the reads (__syncwarp() only orders the lanes of one warp), or use atomics.")
 CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
 CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
 STDERR_TAIL = 2000
@@ -515,7 +519,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
     error = first_event(events, Event.ERROR)
     if error and str(error["message"]).startswith("shared-memory race"):
         message = re.sub(r" \(cudaError\w+\)$", "", error["message"])
-        raise StageFailure("execute", f"{_source_lines(message, job['library'])} "
+        raise StageFailure("execute", f"{source_lines(message, job['library'])} "
                            f"(in {_case_label(cases, error['case'])})")
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
@@ -584,10 +588,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
                                    "did not write, or races")
             raise StageFailure("execute", f"{label}: the result depends on thread order: correct with each block's "
                                f"threads run in thread order between barriers, wrong when run {ORDER_NAMES[order]}:"
-                               f"\n{problem}\nThis is a race between threads of a block: a thread reads (or "
-                               "overwrites) shared or global memory that another thread of the block writes, with "
-                               "no barrier between them. Add __syncthreads() between the writes and the reads "
-                               "(__syncwarp() only orders the lanes of one warp), or use atomics.")
+                               f"\n{problem}\n{RACE_FIX}")
         seconds = [done[(case.index, r)].get("seconds") for r in range(len(runs))]
         used = compare.tolerance_used(task, case.expected, got)
         verdicts.append({"index": case.index, "sizes": case.sizes, "passed": True,
@@ -599,7 +600,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
 _PC = re.compile(r"\{pc:(0x[0-9a-f]+)\}")
 
 
-def _source_lines(message: str, library: str) -> str:
+def source_lines(message: str, library: str) -> str:
     """`message` with the racecheck's code addresses ({pc:0x...}) replaced by lines of the answer, read from the
     library's line tables (addr2line, here in the parent); only line numbers are taken from its output."""
     addresses = _PC.findall(message)

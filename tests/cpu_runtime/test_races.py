@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library, find_cuda_include
-from pytest_cudabench.execution.runner import THREAD_ORDERS, _source_lines
+from pytest_cudabench.execution.runner import THREAD_ORDERS, source_lines
 
 pytestmark = pytest.mark.skipif(find_cuda_include() is None, reason="CUDA toolkit headers not found")
 
@@ -90,7 +90,7 @@ def test_racecheck_reports_kernel_threads_and_lines(races):
     assert re.search(r"shared-memory race \(read-after-write hazard\) in kernel chain_scan, block \(0,0,0\): "
                      r"thread \(1,0,0\) reads .* that thread \(0,0,0\) wrote", error), error
     line = source_line("s[t] = x[t] + (t > 0")
-    described = _source_lines(error, races[1])
+    described = source_lines(error, races[1])
     assert f"reads a word of shared memory at line {line} that" in described, described
     assert f"wrote at line {line}, with no __syncthreads()" in described, described
 
