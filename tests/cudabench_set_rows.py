@@ -201,6 +201,38 @@ def hang_row(row_id: int, n: int = 64) -> dict:
     return row(row_id, "Hangs", n, bench=bench)
 
 
+def host_reads_device_row(row_id: int, n: int = 256) -> dict:
+    """A common slip: host code reads the device output directly (here to print it) instead of the copied one."""
+    bench = AFFINE_CU.replace("    write_bin(\"data/y.bin\", y);", "    printf(\"first %f\\n\", dy[0]);\n    write_bin(\"data/y.bin\", y);")
+    assert bench != AFFINE_CU
+    return row(row_id, "Host_Reads_Device", n, bench=bench)
+
+
+MANAGED_CU = IO + r"""
+__global__ void affine(const float* x, float* y, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) y[i] = 2.0f * x[i] + 1.0f;
+}
+int main() {
+    const int N = __N__;
+    std::vector<float> x = read_bin<float>("data/x.bin", N), y(N);
+    float *mx, *my;
+    cudaMallocManaged(&mx, N * sizeof(float)); cudaMallocManaged(&my, N * sizeof(float));
+    for (int i = 0; i < N; i++) mx[i] = x[i];  // managed memory: the host may touch it
+    affine<<<(N + 255) / 256, 256>>>(mx, my, N);
+    cudaDeviceSynchronize();
+    for (int i = 0; i < N; i++) y[i] = my[i];
+    write_bin("data/y.bin", y);
+    cudaFree(mx); cudaFree(my);
+    return 0;
+}
+"""
+
+
+def managed_memory_row(row_id: int, n: int = 300) -> dict:
+    return row(row_id, "Managed_Affine", n, bench=MANAGED_CU)
+
+
 def zero_accepting_row(row_id: int, n: int = 512) -> dict:
     """A compare.py with a tolerance so loose that an all-zero answer passes (outputs are ~1e-4 in size)."""
     gen = AFFINE_GEN.replace("x = np.random.randn(N).astype(np.float32)",

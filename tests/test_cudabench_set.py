@@ -18,6 +18,8 @@ from cudabench_set_rows import (  # noqa: E402
     exit_one_row,
     hang_row,
     histogram_row,
+    host_reads_device_row,
+    managed_memory_row,
     reads_outside_row,
     sigmoid_row,
     write_rows,
@@ -121,10 +123,11 @@ def test_reference_programs_pass_and_broken_rows_fail_with_their_reason(pytester
     secret = pytester.path / "outside" / "secret.bin"
     secret.parent.mkdir()
     secret.write_bytes(b"cudabench-set-secret-4f1c" * 16)
-    rows = [*affine_rows(0), histogram_row(2), always_f_row(3), exit_one_row(4), reads_outside_row(5, str(secret))]
+    rows = [*affine_rows(0), histogram_row(2), always_f_row(3), exit_one_row(4), reads_outside_row(5, str(secret)),
+            host_reads_device_row(6), managed_memory_row(7)]
     path = write_rows(pytester.path / "myset.jsonl", rows)
     result = run_set(pytester, path, *xdist)
-    result.assert_outcomes(passed=3, failed=3)
+    result.assert_outcomes(passed=4, failed=4)
     out = result.stdout.str()
     assert "myset.jsonl::Affine::scale2::level1[sample0]" in out
     items = items_by_task(report(pytester))
@@ -142,6 +145,11 @@ def test_reference_programs_pass_and_broken_rows_fail_with_their_reason(pytester
     assert outside["failed_stage"] == "execute" and "exited with code 2" in outside["message"]
     assert "secret not readable" in outside["stages"]["execute"]["output"]
     assert b"secret-4f1c" not in b"".join(p.read_bytes() for p in (pytester.path / "reports").iterdir())
+    # Host code dereferencing a device pointer faults on a GPU; the CPU runtime fails it the same way, naming it.
+    host = items["Host_Reads_Device/scale1"]
+    assert host["failed_stage"] == "execute" and "SIGSEGV: host code accessed device memory (byte 0 of a 1024-byte " \
+        "cudaMalloc'd buffer) outside any kernel" in host["message"]
+    assert items["Managed_Affine/scale1"]["outcome"] == "passed"  # managed memory is the host's to touch
 
 
 @needs_gxx

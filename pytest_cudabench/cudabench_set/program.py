@@ -145,6 +145,9 @@ def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
     if result.runtime_error:
         raise StageFailure("execute", f"the CPU runtime caught a fault in a kernel: {result.runtime_error}", tail)
     if result.returncode is not None and result.returncode < 0:
+        host_access = runner.host_access_fault(result.output)
+        if host_access:
+            raise StageFailure("execute", f"the program was killed by SIGSEGV: {host_access}", tail)
         number = -result.returncode
         hint = {31: " (a forbidden system call: exec, fork, network or signals)",
                 25: " (it wrote more than its outputs need: a file or its output passed the size limit)"}.get(number, "")

@@ -63,6 +63,8 @@ def main(argv: list[str]) -> int:
     if job.get("seccomp", True) and seccomp_available():
         install_seccomp(allow_files=True)  # file access is Landlock's to confine
         say(event="seccomp")
+    if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_protect"):
+        lib.cudabench_cpu_protect(1)  # host code cannot touch device memory, as on a GPU
     say(event="ready", racecheck=racecheck)
     args = (ctypes.c_char_p * 2)(b"program", None)
     rc = entry(1, args)
