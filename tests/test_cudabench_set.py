@@ -190,12 +190,16 @@ def test_scales_option_keeps_each_tasks_smallest_row(pytester):
 
 @needs_gxx
 def test_validate_set_finds_a_compare_that_accepts_all_zero(tmp_path):
-    path = write_rows(tmp_path / "v.jsonl", [affine_rows(0)[0], zero_accepting_row(1)])
+    big = affine_rows(2, task="Too_Big", sizes=(70000,))[0]  # 547 KiB of inputs and outputs
+    path = write_rows(tmp_path / "v.jsonl", [affine_rows(0)[0], zero_accepting_row(1), big])
     done = subprocess.run([sys.executable, "-m", "pytest_cudabench", "validate-set", str(path), "--runtime", "cpu",
-                           "--cache-dir", str(tmp_path / "cache"), "--json", str(tmp_path / "v.json")],
+                           "--cache-dir", str(tmp_path / "cache"), "--json", str(tmp_path / "v.json"),
+                           "--max-data-mib", "0.5", "--drop-data"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stdout + done.stderr
     records = {r["task"]: r for r in json.loads((tmp_path / "v.json").read_text())["rows"]}
+    assert "over --max-data-mib=0.5" in records["Too_Big"]["skipped"]
+    assert not list((tmp_path / "cache" / "cudabench-set" / "data").iterdir())  # --drop-data: nothing kept
     assert records["Affine"]["defects"] == [] and records["Affine"]["reacts"] is True
     assert records["Affine"]["rejects_perturbed"] is True
     loose = records["Loose_Compare"]

@@ -94,6 +94,16 @@ def bind_references(row: Row, written: list[str]) -> dict[str, str]:
     return bound
 
 
+def drop(row: Row, cache_dir: Path) -> None:
+    """Removes every cached data set of `row` (all seeds): a check over a whole set need not keep 60 GB."""
+    root = cache_dir / "cudabench-set" / "data"
+    for path in root.glob(f"{row.digest}-*"):
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
 def generate(row: Row, cache_dir: Path, seed_mode: str, seed: int, env: dict[str, str] | None = None,
              timeout_s: float = GEN_TIMEOUT_S) -> RowData:
     """The row's data for this seed mode, generated unless already in the cache."""

@@ -268,6 +268,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=None, help="program time limit in seconds")
     parser.add_argument("--gen-timeout", type=float, default=set_data.GEN_TIMEOUT_S,
                         help=f"gen.py time limit in seconds (default {set_data.GEN_TIMEOUT_S:.0f})")
+    parser.add_argument("--max-data-mib", type=float, default=None,
+                        help="skip rows whose inputs and outputs exceed this many MiB (default: no limit)")
+    parser.add_argument("--drop-data", action="store_true",
+                        help="delete each row's generated data once it is checked (bounds the disk a whole set needs)")
     parser.add_argument("--json", default=None, help="also write the records to this JSON file")
     args = parser.parse_args(argv)
     from ..execution.runner import choose_runtime
@@ -288,8 +292,25 @@ def main(argv: list[str] | None = None) -> int:
     arch = gpu_arch()
     cache = Path(args.cache_dir).resolve()
     records = []
+    if args.max_data_mib is not None:
+        limit = args.max_data_mib * 2**20
+        for r in [r for r in rows if r.io_bytes > limit]:
+            record = _new_record(r)
+            record["skipped"] = (f"the row moves {r.io_bytes / 2**20:.0f} MiB of inputs and outputs, over "
+                                 f"--max-data-mib={args.max_data_mib:g}")
+            records.append(record)
+            print(table(records[-1:])[1], flush=True)
+        rows = [r for r in rows if r.io_bytes <= limit]
+
+    def check(row: Row) -> dict:
+        try:
+            return validate_row(row, runtime, cache, arch, args.timeout, args.gen_timeout)
+        finally:
+            if args.drop_data:
+                set_data.drop(row, cache)
+
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(validate_row, r, runtime, cache, arch, args.timeout, args.gen_timeout): r for r in rows}
+        futures = {pool.submit(check, r): r for r in rows}
         for future in as_completed(futures):  # a line per row as it finishes: a long run shows its progress
             records.append(_finished(futures[future], future))
             print(table(records[-1:])[1], flush=True)
