@@ -203,7 +203,8 @@ def hang_row(row_id: int, n: int = 64) -> dict:
 
 def host_reads_device_row(row_id: int, n: int = 256) -> dict:
     """A common slip: host code reads the device output directly (here to print it) instead of the copied one."""
-    bench = AFFINE_CU.replace("    write_bin(\"data/y.bin\", y);", "    printf(\"first %f\\n\", dy[0]);\n    write_bin(\"data/y.bin\", y);")
+    write = '    write_bin("data/y.bin", y);'
+    bench = AFFINE_CU.replace(write, '    printf("first %f\\n", dy[0]);\n' + write)
     assert bench != AFFINE_CU
     return row(row_id, "Host_Reads_Device", n, bench=bench)
 
