@@ -163,7 +163,7 @@ class SetEvaluation(Evaluation):
                 if not compare.passed or own["ok"] is False:
                     raise StageFailure("time", "the program's outputs under the profiler were wrong (the answer "
                                        f"behaves differently when profiled): {compare.message}; our check: "
-                                       + "; ".join(f"{n}: {r['message']}" for n, r in own["outputs"].items()))
+                                       + judge.own_check_text(own))
                 try:
                     scores = score_profile(self.row, log, peaks)
                 except ValueError as exc:
@@ -208,7 +208,7 @@ class SetEvaluation(Evaluation):
         agree = None if own["ok"] is None else own["ok"] == verdict.passed
         self.result["set"].update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)
         record.update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)
-        own_text = "; ".join(f"{name}: {r['message']}" for name, r in own["outputs"].items())
+        own_text = judge.own_check_text(own)
         if agree is False:
             record["disagreement"] = (f"compare.py {'accepted' if verdict.passed else 'rejected'} the outputs, our "
                                       f"check {'accepted' if own['ok'] else 'rejected'} them ({own_text})")

@@ -129,3 +129,8 @@ def compare_arrays(got: np.ndarray, want: np.ndarray, dtype: str, atol: float) -
     return {"ok": False, "mismatches": int(bad.sum()), "max_abs_error": worst,
             "message": f"{int(bad.sum())} of {got.size} values outside atol {atol:g} + rtol {RTOL:g}; first at flat "
                        f"index {i}: got {got[i]!r}, expected {want[i]!r}"}
+
+
+def own_check_text(own: dict) -> str:
+    """Our check's verdict per output, in one line ("y: exact; z: max |diff| ..."), for messages and notes."""
+    return "; ".join(f"{name}: {r['message']}" for name, r in own["outputs"].items())

@@ -90,7 +90,7 @@ def run_in_other_order(row: Row, library: Path, entry: str, rowdata: RowData, fo
             return done
         verdict = judge.run_compare(row, rowdata, scratch, env=env)
         own = judge.own_check(row, rowdata, scratch)
-        own_text = "; ".join(f"{name}: {r['message']}" for name, r in own["outputs"].items())
+        own_text = judge.own_check_text(own)
         if not verdict.passed or (forward_own_ok is True and own["ok"] is False):
             done.verdict = "failed"
             done.message = (f"correct with each block's threads run in thread order between barriers, wrong when "

@@ -181,8 +181,8 @@ def _program_checks(row: Row, paper: set_data.RowData, library: Path, entry: str
         if mode == "paper":
             record["judges_agree"] = None if own["ok"] is None else own["ok"] == verdict.passed
             if record["judges_agree"] is False:
-                record["notes"].append("our check disagrees with compare.py on the reference: " + "; ".join(
-                    f"{n}: {r['message']}" for n, r in own["outputs"].items()))
+                record["notes"].append("our check disagrees with compare.py on the reference: "
+                                       + judge.own_check_text(own))
             if verdict.passed:
                 _order_check(row, rowdata, library, entry, runtime, timeout, ran, scratch, own["ok"], record, env,
                              work)
