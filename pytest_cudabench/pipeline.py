@@ -21,7 +21,7 @@ from typing import Any
 from .config import Settings
 from .errors import HarnessError, ModelError, StageFailure, StageSkip, TaskError
 from .generation.models import Generation
-from .results import ItemResult, new_result
+from .results import ItemResult, message_summary, new_result
 from .source import compiler, static_check
 from .source.extract import extract_source
 from .tasks.loader import Task
@@ -419,8 +419,7 @@ def round_summary(entry: dict[str, Any]) -> str:
             speed = f"{c['speedup']:.2f}x the reference" if c.get("speedup") else f"{c['time_s']:.3g} s"
             parts.append(f"{label}: correct, {speed}" + (" (kept, shown above)" if c.get("kept") else ", not faster"))
         elif c["verdict"] == "failed":
-            first_line = (c.get("message") or "").splitlines()[0][:160] if c.get("message") else ""
-            parts.append(f"{label}: wrong at {c.get('failed_stage')} ({first_line}), discarded")
+            parts.append(f"{label}: wrong at {c.get('failed_stage')} ({message_summary(c.get('message'))}), discarded")
         else:
             parts.append(f"{label}: {c['verdict']}")
     return f"round {entry['round']}: " + "; ".join(parts)

@@ -237,6 +237,8 @@ def test_replay_failure_is_a_valid_failure_element(pytester, suite_copy, shared_
     assert "undefined_b" in (failure.text or "")
     props = properties(failed)
     assert props["cudabench.failed_stage"] == "compile" and props["cudabench.compiled"] == "false"
+    assert props["cudabench.message"].startswith("nvcc: answer.cu(") and "undefined_b" in props["cudabench.message"]
+    assert "cudabench.message" not in properties(passed)
     assert props["cudabench.task"] == "basics/vector_add" and props["cudabench.correct"] == ""
     assert skipped.find("skipped") is not None
     assert "no recorded answer" in skipped.find("skipped").get("message")

@@ -13,6 +13,7 @@ from ..errors import ConfigError, HarnessError, ModelError, StageFailure, StageS
 from ..generation.models import GenerationRequest, NoAnswer
 from ..generation.prompts import messages, prompt_hash
 from ..pipeline import Evaluation
+from ..results import message_summary
 from ..tasks.loader import Task, find_suite_root, is_task_dir, load_task
 from ..tasks.sets import task_sets
 from .stash import GENERATOR_KEY, SETTINGS_KEY
@@ -181,6 +182,8 @@ def record_outcome(item: CudabenchItem, call: pytest.CallInfo, report: pytest.Te
     report.cudabench = result  # type: ignore[attr-defined]
     # junitxml reads the teardown report's properties, which are copied from the item's.
     item.user_properties.extend((f"cudabench.{key}", junit_value(result.get(key))) for key in _JUNIT_PROPERTIES)
+    if outcome in ("failed", "error"):  # the failure element holds the whole message; this is its informative line
+        item.user_properties.append(("cudabench.message", message_summary(result.get("message"))))
     generation = result.get("generation") or {}
     for key in ("tokens_in", "tokens_out"):
         if generation.get(key) is not None:

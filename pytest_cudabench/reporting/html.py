@@ -28,6 +28,7 @@ from typing import Any
 
 from ..files import atomic_write
 from ..pipeline import STAGES
+from ..results import message_summary
 from ..source.lexer import scan
 from .report import NOT_MEASURED
 from .report import format_score as score
@@ -613,16 +614,13 @@ def items_table(items: list[dict[str, Any]]) -> Markup:
     bodies = []
     for item in items:
         outcome = str(item.get("outcome") or "error")
-        first_line = (str(item.get("message") or "").strip().splitlines() or [""])[0]
-        if len(first_line) > 140:
-            first_line = first_line[:139] + "…"
         perf, speedup = _number(item.get("performance_score")), _number(item.get("speedup"))
         bodies.append(_ITEM(
             outcome=outcome, domain=item.get("domain"), level=item.get("level"), search=_search_text(item),
             nodeid=item.get("nodeid"), task=item.get("task"), title=item.get("title"), sample=item.get("sample"),
             chips=_stage_chips(item), perf=score(perf) if perf is not None else "-",
             speedup=f"{speedup:.2f}×" if speedup is not None else "-", usage=usage_cell(item),
-            message=first_line, details=_details(item)))
+            message=message_summary(item.get("message")), details=_details(item)))
     return _ITEMS(bodies=join_html(bodies))
 
 

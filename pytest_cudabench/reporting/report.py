@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
-from ..results import OUTCOMES
+from ..results import OUTCOMES, message_summary
 from ..timing.scoring import aggregate
 
 SCHEMA = "pytest-cudabench/report/1"
@@ -236,8 +236,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     for item in report["items"]:
         if item.get("outcome") in ("failed", "error"):
             stage = item.get("failed_stage") or "?"
-            first_line = (item.get("message") or "").splitlines()[0][:90] if item.get("message") else ""
-            reasons[f"[{stage}] {first_line}"] += 1
+            reasons[f"[{stage}] {message_summary(item.get('message'))}"] += 1
     if reasons:
         lines.append("top failures:")
         for reason, count in reasons.most_common(5):
