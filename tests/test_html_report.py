@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from report_factory import EVIL_MESSAGE, EVIL_SOURCE, EVIL_TASK, make_item, make_report
+from report_factory import EVIL_MESSAGE, EVIL_SOURCE, EVIL_TASK, GOOD_SOURCE, make_item, make_report
 
 from pytest_cudabench.reporting import html as html_report
 from pytest_cudabench.reporting.html import NOT_MEASURED_NOTE, highlight, render, write_html
@@ -271,3 +271,17 @@ def test_headline_shows_the_ncu_score_only_when_measured():
     assert "CUDABench-Score (ncu)" not in headline(report)
     report["aggregates"]["overall"]["cudabench_score_ncu"] = 0.42
     assert "CUDABench-Score (ncu)" in headline(report)
+
+
+def test_the_source_viewer_numbers_lines_and_marks_the_line_the_message_cites():
+    source = "/* two-line\n   comment */\n" + GOOD_SOURCE
+    item = make_item(outcome="failed", failed_stage="compile", source=source,
+                     message='nvcc failed (exit 2) with 1 error(s):\nanswer.cu(9): error: identifier "q" is undefined')
+    item["stages"]["compile"]["log"] = 'answer.cu(9): error: identifier "q" is undefined\n\n1 error detected'
+    page = render(build_report({"id": "r", "model": "m", "seed": 1}, [item], []))
+    code = page.split('<pre class="code"><code>', 1)[1].split("</code></pre>", 1)[0]
+    numbers = re.findall(r'<span class="ln" aria-hidden="true">(\d+)</span>', code)
+    assert numbers == [str(n) for n in range(1, source.count("\n") + 1)]
+    assert re.findall(r'<span class="line cited"><span class="ln" aria-hidden="true">(\d+)<', code) == ["9"]
+    assert '<span class="hc">/* two-line</span>' in code and '<span class="hc">   comment */</span>' in code
+    assert "the message cites line 9)" in page

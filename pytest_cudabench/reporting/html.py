@@ -21,7 +21,7 @@ import html
 import math
 import re
 import string
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -131,6 +131,55 @@ def highlight(source: str) -> Markup:
     flush_directive()
     out.append(esc(source[position:]))
     return Markup("".join(out))
+
+
+_MARKUP_PART = re.compile(r'<span class="(h[a-z])">|</span>|\n')
+
+
+def highlight_lines(source: str) -> list[Markup]:
+    """`highlight(source)` cut into one Markup per source line; a span that runs over a line end (a block comment,
+    a continued directive) is closed at the end of the line and opened again on the next."""
+    lines: list[Markup] = []
+    line: list[str] = []
+    open_class: str | None = None
+    marked = highlight(source)
+    position = 0
+    for part in _MARKUP_PART.finditer(marked):
+        line.append(marked[position:part.start()])
+        position = part.end()
+        if part.group(1):
+            open_class = part.group(1)
+            line.append(part.group(0))
+        elif part.group(0) == "</span>":
+            open_class = None
+            line.append("</span>")
+        else:
+            lines.append(Markup("".join(line) + ("</span>" if open_class else "")))
+            line = [f'<span class="{open_class}">'] if open_class else []
+    line.append(marked[position:])
+    if "".join(line) or not lines:
+        lines.append(Markup("".join(line)))
+    return lines
+
+
+# Where a message cites a line of the answer: nvcc's "answer.cu(12): error", compute-sanitizer's "answer.cu:12",
+# racecheck's "at line 12".
+_CITED_LINE = re.compile(r"\.cu\((\d+)\)|\.cu:(\d+)\b|\bat line (\d+)\b")
+
+
+def cited_lines(*texts: Any) -> set[int]:
+    """The source lines the texts (an item's message, its compiler log) cite."""
+    return {int(next(g for g in m.groups() if g)) for text in texts if isinstance(text, str)
+            for m in _CITED_LINE.finditer(text)}
+
+
+_SOURCE_LINE = HtmlTemplate('<span class="line$cited"><span class="ln" aria-hidden="true">$number</span>$code</span>')
+
+
+def numbered_source(source: str, cited: Collection[int] = ()) -> Markup:
+    """The highlighted source with line numbers; the lines in `cited` are marked (class "line cited")."""
+    return join_html((_SOURCE_LINE(cited=" cited" if number in cited else "", number=number, code=code)
+                      for number, code in enumerate(highlight_lines(source), 1)), Markup("\n"))
 
 
 # --- number formatting --------------------------------------------------------------------------------------------
@@ -573,8 +622,12 @@ def _details(item: dict[str, Any]) -> Markup:
     source = item.get("source")
     if isinstance(source, str) and source:
         lines = source.count("\n") + (0 if source.endswith("\n") else 1)
-        parts.append(_DETAIL_SOURCE(summary=f"source ({lines} lines)",
-                                    code=HtmlTemplate("<code>$code</code>")(code=highlight(source))))
+        cited = cited_lines(message, compile_record.get("log"))
+        summary = f"source ({lines} lines" + (f"; the message cites line{'s' if len(cited) > 1 else ''} "
+                                             f"{', '.join(map(str, sorted(cited)))}"
+                                             if cited else "") + ")"
+        parts.append(_DETAIL_SOURCE(summary=summary, code=HtmlTemplate("<code>$code</code>")(
+            code=numbered_source(source, cited))))
     else:
         content = (item.get("generation") or {}).get("content") if isinstance(item.get("generation"), dict) else None
         if content:
