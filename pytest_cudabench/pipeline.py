@@ -85,8 +85,8 @@ class Evaluation:
             raise
         else:
             record["status"] = record.pop("status_override", "passed")
-        finally:
-            record["duration_s"] = round(time.perf_counter() - start, 6)
+        finally:  # a stage whose work ran earlier (the set's judges, during execute) gives its own duration
+            record["duration_s"] = round(record.pop("duration_override_s", time.perf_counter() - start), 6)
 
     def record_generation(self, generation: Generation, prompt_hash: str, duration_s: float) -> None:
         self.result["generation"] = generation.to_dict()

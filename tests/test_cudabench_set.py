@@ -4,6 +4,7 @@ programs really build against the CPU runtime and run in the sandbox; gen.py and
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,11 @@ from cudabench_set_rows import (  # noqa: E402
 
 from pytest_cudabench.cudabench_set import data as set_data  # noqa: E402
 from pytest_cudabench.cudabench_set import prompt  # noqa: E402
+from pytest_cudabench.cudabench_set.evaluation import (  # noqa: E402
+    ORDER_NOT_REACHED,
+    ORDER_NOT_RUN_JUDGED,
+    SET_STAGES,
+)
 from pytest_cudabench.cudabench_set.rows import load_rows  # noqa: E402
 from pytest_cudabench.errors import TaskError  # noqa: E402
 from pytest_cudabench.execution import landlock  # noqa: E402
@@ -150,6 +156,24 @@ def test_reference_programs_pass_and_broken_rows_fail_with_their_reason(pytester
     assert host["failed_stage"] == "execute" and "SIGSEGV: host code accessed device memory (byte 0 of a 1024-byte " \
         "cudaMalloc'd buffer) outside any kernel" in host["message"]
     assert items["Managed_Affine/scale1"]["outcome"] == "passed"  # managed memory is the host's to touch
+    # Why no run in another thread order was made, in words that name the stage that stopped the item.
+    assert exit_one["set"]["thread_order"]["message"] == ORDER_NOT_REACHED
+    assert f_row["set"]["thread_order"]["message"] == ORDER_NOT_RUN_JUDGED
+    assert hist["set"]["thread_order"]["verdict"] == "passed"
+    # The judge stage's duration is the judges' (compare.py is a Python subprocess), though they run during execute.
+    assert hist["stages"]["judge"]["ran_during"] == "execute" and hist["stages"]["judge"]["duration_s"] > 0.02
+    # The terminal: no tier table for tierless rows; the seed mode, the judges' agreement, the thread-order runs.
+    assert "by tier" not in out and "None " not in out
+    assert "CUDABench-Set: 8 items, seed mode run (the run's seed put into gen.py's seeding calls)" in out
+    assert "judges: compare.py and our check agree on 4 of 5 judged by both, disagree on 1" in out
+    assert "Compare_Says_F/scale1 level 1: compare.py rejected the outputs, ours accepted them" in out
+    assert "run in another thread order: " in out and "3 not reached, 1 not run, 4 passed" in out
+    # The HTML page: chips in the set's stage order (data before execute), the same facts per item.
+    page = next((pytester.path / "reports").glob("*.html")).read_text()
+    row = page.split('data-search="cudabench-set/int_histogram/scale1', 1)[1].split("</tbody>", 1)[0]
+    assert re.findall(r'<span class="chip [^"]*" title="[^"]*">([a-z-]+)</span>', row) == list(SET_STAGES)
+    assert "<th>judges</th><td>agree</td>" in row and "<th>thread order</th><td>passed: run " in row
+    assert "by tier" not in page and "seed mode run" in page
 
 
 @needs_gxx

@@ -1,7 +1,7 @@
 """The evaluation of one CUDABench-Set item (row x level x sample), recorded like our own items.
 
-Stages: generate -> extract -> static-check -> compile -> data -> execute -> judge -> time. The result has the keys
-of results.new_result (so reports, JUnit and HTML read it unchanged) plus `set`: the row's id, task, scale and
+Stages (SET_STAGES): generate -> extract -> static-check -> compile -> data -> execute -> judge -> time. The result
+has the keys of results.new_result (so reports, JUnit and HTML read it unchanged) plus `set`: the row's id, task, scale and
 file, the seed mode, the template hash, the program run, both judges and whether they agree, and the program's run
 in another thread order (orders.py; CPU runtime: a result that depends on it fails the execute stage).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,12 @@ from . import data as set_data
 from . import judge, orders, program
 from .prompt import SET_TEMPLATE_VERSION
 from .rows import Row, RowTask
+
+SET_STAGES = ("generate", "extract", "static-check", "compile", "data", "execute", "judge", "time")
+# Why no run in another thread order was made, when the forward run did not pass.
+ORDER_NOT_REACHED = "not reached: the forward run failed the execute stage"
+ORDER_NOT_RUN_JUDGED = ("not run: the forward run's outputs failed compare.py (the judge stage); a run in another "
+                        "thread order follows only outputs that pass")
 
 
 @dataclass(frozen=True)
@@ -98,17 +105,23 @@ class SetEvaluation(Evaluation):
                 self.result["set"]["program"] = ran.to_dict()
                 if ran.landlock_abi is None or ran.landlock_abi == 0:
                     record["confinement"] = "no Landlock on this kernel: file access was not confined"
-                program.verdict(ran, timeout, runtime)
-                # The judges see the forward outputs here (recorded by the judge stage): the order run follows only
-                # a run that passed them.
+                try:
+                    program.verdict(ran, timeout, runtime)
+                except StageFailure:
+                    self.record_order_run(record, orders.OrderRun("forward", 0, "not-run", ORDER_NOT_REACHED))
+                    raise
+                # The judges see the forward outputs here (recorded by the judge stage, with the time they took
+                # here): the order run follows only a run that passed them.
+                judging = time.perf_counter()
                 judged = self.judges(rowdata, scratch)
+                judged_s = time.perf_counter() - judging
                 if judged[0].passed:
                     self.order_run(record, library, entry, rowdata, scratch, ran, judged[1]["ok"], runtime,
                                    timeout, scratch_root)
                 else:
-                    record["thread_order"] = self.result["set"]["thread_order"] = orders.OrderRun(
-                        "forward", 0, "not-run", "not run: the outputs in thread order failed compare.py").to_dict()
+                    self.record_order_run(record, orders.OrderRun("forward", 0, "not-run", ORDER_NOT_RUN_JUDGED))
             with self.stage("judge") as record:
+                record.update(duration_override_s=judged_s, ran_during="execute")
                 self.record_judges(record, *judged)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -199,10 +212,13 @@ class SetEvaluation(Evaluation):
         else:
             done = orders.run_in_other_order(self.row, library, entry, rowdata, scratch, own_ok, runtime, timeout,
                                              self.settings.seed, scratch_root, child_environment(scratch_root))
-        record["thread_order"] = self.result["set"]["thread_order"] = done.to_dict()
+        self.record_order_run(record, done)
         if done.verdict == "failed":  # a race's message names its fix; a wrong result gets the runner's advice
             raise StageFailure("execute", f"the result depends on thread order: {done.message}"
                                + ("" if done.race else f"\n{RACE_FIX}"), (done.program or {}).get("output", "")[-1500:])
+
+    def record_order_run(self, record: dict[str, Any], done: orders.OrderRun) -> None:
+        record["thread_order"] = self.result["set"]["thread_order"] = done.to_dict()
 
     def record_judges(self, record: dict[str, Any], verdict: judge.CompareVerdict, own: dict) -> None:
         agree = None if own["ok"] is None else own["ok"] == verdict.passed

@@ -26,11 +26,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..cudabench_set.evaluation import SET_STAGES
 from ..files import atomic_write
 from ..pipeline import STAGES
 from ..results import message_summary
 from ..source.lexer import scan
-from .report import NOT_MEASURED
+from .report import NOT_MEASURED, SEED_MODES, set_summary, shown_groups, thread_order_verdict
 from .report import format_score as score
 
 NOT_MEASURED_NOTE = "performance not measured (timing needs a GPU)"
@@ -274,13 +275,24 @@ def _item_runtimes(report: dict[str, Any]) -> list[str]:
 
 BAR_SERIES = (("compile_rate", "compiled", "#76b7b2"), ("correct_rate", "correct", "#59a14f"),
               ("mean_performance_score", "mean Performance-Score", "#4e79a7"))
+# What each bar counts, written beside its value (100 % of 3 must not read as 100 % of 300): rates are over the
+# judged items, the mean Performance-Score over the correct items that were measured.
+_BAR_COUNTS = {"compile_rate": "n_compiled", "correct_rate": "n_correct", "mean_performance_score": "n_measured"}
+
+
+def bar_count(key: str, group: dict[str, Any]) -> str:
+    """'2/3' (compiled or correct of the judged) or 'n=2' (measured items of a mean score)."""
+    count = group.get(_BAR_COUNTS[key])
+    if key == "mean_performance_score":
+        return f"n={count if count is not None else 0}"
+    return f"{count if count is not None else '?'}/{group.get('n_judged', 0)}"
 
 
 def bar_chart(groups: dict[str, dict[str, Any]], title: str, label_prefix: str = "") -> str:
     """Horizontal grouped bars on a 0..1 scale, one group per row: compile rate, correct rate, mean
     Performance-Score (a score above 1 is clipped, its value written)."""
     label_w, plot_w, bar_h, gap, top = 96, 250, 9, 10, 30
-    width = label_w + plot_w + 44
+    width = label_w + plot_w + 84
     row_h = bar_h * len(BAR_SERIES) + gap
     height = top + max(1, len(groups)) * row_h + 34
     parts = [f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" '
@@ -301,11 +313,11 @@ def bar_chart(groups: dict[str, dict[str, Any]], title: str, label_prefix: str =
             value = _number(group.get(key))
             by = y + index * bar_h
             if value is None:
-                text = NOT_MEASURED if key == "mean_performance_score" else "-"
+                text = NOT_MEASURED if key == "mean_performance_score" else f"- ({group.get('n_judged', 0)} judged)"
                 parts.append(f'<text x="{label_w + 4}" y="{by + bar_h - 1}" class="na">{esc(series)}: {text}</text>')
                 continue
             w = max(0.0, min(1.0, value)) * plot_w
-            shown = pct(value) if key != "mean_performance_score" else f"{value:.3f}"
+            shown = (pct(value) if key != "mean_performance_score" else f"{value:.3f}") + f" ({bar_count(key, group)})"
             parts.append(f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="{bar_h - 1}" fill="{color}">'
                          f'<title>{esc(label)}: {esc(series)} {esc(shown)}</title></rect>'
                          f'<text x="{label_w + w + 4:.1f}" y="{by + bar_h - 1}" class="val">{esc(shown)}</text>')
@@ -531,7 +543,7 @@ def headline(report: dict[str, Any]) -> Markup:
     gpu = run.get("gpu") if isinstance(run.get("gpu"), dict) else None
     runtimes = _item_runtimes(report)
     duration = _number(run.get("duration_s"))
-    cards = [
+    cards: list[Markup | None] = [
         _card("CUDABench-Score", score(_number(overall.get("cudabench_score"))),
               "" if overall.get("cudabench_score") is not None else "timing needs a GPU", big=True),
         _card("Compiled", pct(_number(overall.get("compile_rate"))), f"of {overall.get('n_judged', 0)} judged"),
@@ -545,6 +557,8 @@ def headline(report: dict[str, Any]) -> Markup:
         _card("Items", str(t.get("collected", len(report.get("items") or []))),
               f"{t.get('passed', 0)} passed · {t.get('failed', 0)} failed · {t.get('skipped', 0)} skipped · "
               f"{t.get('error', 0)} errors"),
+        usage_card(run),
+        set_card([i for i in report.get("items") or [] if isinstance(i, dict)]),
         _card("Model", str(run.get("model") or "-"),
               ", ".join(str(m) for m in run.get("models") or []) if run.get("models") else ""),
         _card("Seed", str(run.get("seed") if run.get("seed") is not None else "-")),
@@ -553,27 +567,65 @@ def headline(report: dict[str, Any]) -> Markup:
         _card("Duration", seconds(duration) if duration is not None else "-",
               f"{run.get('started', '')} → {run.get('finished', '')}"),
     ]
-    return HtmlTemplate('<section class="cards">$cards</section>')(cards=join_html(cards))
+    return HtmlTemplate('<section class="cards">$cards</section>')(cards=join_html(c for c in cards if c is not None))
+
+
+def usage_card(run: dict[str, Any]) -> Markup | None:
+    """Tokens and cost over every model of run.usage; None when no answer carried usage (offline answers)."""
+    usage = [t for t in _table(run.get("usage")).values() if isinstance(t, dict)]
+    tokens_in = sum(_number(t.get("tokens_in")) or 0 for t in usage)
+    tokens_out = sum(_number(t.get("tokens_out")) or 0 for t in usage)
+    if not (tokens_in or tokens_out):
+        return None
+    costs = [_number(t.get("cost_usd")) for t in usage if t.get("tokens_in") or t.get("tokens_out")]
+    if all(c is not None for c in costs):
+        spent = sum(_number(t.get("new_cost_usd")) or 0 for t in usage)
+        cost = f"cost ${sum(c or 0 for c in costs):.4f} (this run ${spent:.4f})"
+    else:
+        cost = "cost not known (the model has no prices)"
+    return _card("Tokens / cost", f"{si(tokens_in)} + {si(tokens_out)}", f"prompt + completion; {cost}")
+
+
+def set_card(items: list[dict[str, Any]]) -> Markup | None:
+    """CUDABench-Set items: seed mode, the judges' agreement, the thread-order runs' verdicts."""
+    summary = set_summary(items)
+    if summary is None:
+        return None
+    agree = f"judges agree on {summary['judges_agree']} of {summary['judged_by_both']}" + (
+        f", disagree on {summary['judges_disagree']}" if summary["judges_disagree"] else "")
+    orders = ", ".join(f"{n} {verdict.replace('-', ' ')}" for verdict, n in sorted(summary["thread_order"].items()))
+    modes = ", ".join(summary["seed_modes"])
+    return _card("CUDABench-Set", f"seed mode {modes}", f"{agree}; thread order: {orders}")
 
 
 _CHIP = HtmlTemplate('<span class="chip $css" title="$tip">$name</span>')
 
 
+def stage_order(item: dict[str, Any]) -> tuple[str, ...]:
+    """The stages of the item's evaluation, in the order it runs them: a CUDABench-Set item's (data before
+    execute, judge after it), else the pipeline's."""
+    return SET_STAGES if isinstance(item.get("set"), dict) else STAGES
+
+
 def _stage_chips(item: dict[str, Any]) -> Markup:
     stages = _table(item.get("stages"))
-    names = list(STAGES) + [s for s in stages if s not in STAGES]
+    order = stage_order(item)
+    names = list(order) + [s for s in stages if s not in order]
     chips = []
     for name in names:
         record = stages.get(name)
         if record is None:
-            if name in STAGES:
+            if name in order:
                 chips.append(_CHIP(css="none", tip=f"{name}: not reached", name=name))
             continue
         status = str(record.get("status", "?")) if isinstance(record, dict) else str(record)
         tip = f"{name}: {status}"
         if isinstance(record, dict):
-            if record.get("duration_s") is not None:
-                tip += f" ({seconds(_number(record.get('duration_s')))})"
+            # The set's judge stage of older reports timed its bookkeeping only, not compare.py: no duration then.
+            judged_elsewhere = name == "judge" and isinstance(item.get("set"), dict) and not record.get("ran_during")
+            if record.get("duration_s") is not None and not judged_elsewhere:
+                tip += f" ({seconds(_number(record.get('duration_s')))}" + (
+                    f", run during {record['ran_during']}" if record.get("ran_during") else "") + ")"
             if record.get("message"):
                 tip += f"\n{record['message']}"
         css = re.sub(r"[^a-z-]", "", status.lower()) or "unknown"
@@ -601,6 +653,37 @@ def _scales_table(scales: list[dict[str, Any]]) -> Markup:
     return _SCALES(rows=join_html(rows))
 
 
+_FACT = HtmlTemplate("<tr><th>$name</th><td>$value</td></tr>")
+_FACTS = HtmlTemplate('<div class="dh">$heading</div><table class="facts">$rows</table>')
+
+
+def _verdict(ok: Any) -> str:
+    return "not judged" if ok is None else "accepted" if ok else "rejected"
+
+
+def set_facts(item: dict[str, Any]) -> list[tuple[str, str]]:
+    """A CUDABench-Set item's row, seed mode, both judges' verdicts and agreement, and its thread-order run."""
+    facts = _table(item.get("set"))
+    rows = [("row", f"{facts.get('task')} scale {facts.get('scale')} ({facts.get('file')}, line {facts.get('line')})"),
+            ("seed mode", f"{facts.get('seed_mode')} ({SEED_MODES.get(str(facts.get('seed_mode')), '?')})")]
+    compare, own = _table(facts.get("compare")), _table(facts.get("own_check"))
+    if compare:
+        rows.append(("compare.py", f"{_verdict(compare.get('passed'))}: {compare.get('message')}"))
+    if own:
+        outputs = _table(own.get("outputs"))
+        rows.append(("our check", f"{_verdict(own.get('ok'))}: " + "; ".join(
+            f"{name}: {_table(r).get('message')}" for name, r in outputs.items())))
+    agree = facts.get("judges_agree")
+    rows.append(("judges", "not judged by both" if agree is None else "agree" if agree else
+                 f"disagree: compare.py {_verdict(compare.get('passed'))} the outputs, our check "
+                 f"{_verdict(own.get('ok'))} them"))
+    verdict, message = thread_order_verdict(item)
+    words = verdict.replace("-", " ")
+    rows.append(("thread order", message if message.startswith(words) else f"{words}: {message}" if message
+                 else words))
+    return rows
+
+
 _DETAIL_TEXT = HtmlTemplate('<div class="dh">$heading</div><pre class="msg">$text</pre>')
 _DETAIL_TIMING = HtmlTemplate('<div class="dh">timing</div>$table')
 _DETAIL_SOURCE = HtmlTemplate('<details class="src"><summary>$summary</summary><pre class="code">$code</pre></details>')
@@ -616,6 +699,9 @@ def _details(item: dict[str, Any]) -> Markup:
     compile_record = _table(stages.get("compile"))
     if compile_record.get("log") and compile_record.get("status") != "passed":
         parts.append(_DETAIL_TEXT(heading="compiler output", text=compile_record["log"]))
+    if isinstance(item.get("set"), dict):
+        parts.append(_FACTS(heading="CUDABench-Set", rows=join_html(_FACT(name=name, value=value)
+                                                                    for name, value in set_facts(item))))
     scales = timing_scales(item)
     if scales:
         parts.append(_DETAIL_TIMING(table=_scales_table(scales)))
@@ -741,6 +827,7 @@ def _footer(report: dict[str, Any]) -> Markup:
     return _FOOTER(bits=join_html(bits, Markup("<br>")), schema=report.get("schema"))
 
 
+_TIER_PANEL = HtmlTemplate('<div class="panel">$chart</div>')
 _ERRORS = HtmlTemplate('<h2>Collection errors</h2><ul class="errors">$rows</ul>')
 _ERROR = HtmlTemplate("<li>$path: $message</li>")
 
@@ -750,6 +837,7 @@ def render(report: dict[str, Any]) -> str:
     aggregates = report.get("aggregates") or {}
     items = [i for i in report.get("items") or [] if isinstance(i, dict)]
     errors = [e for e in report.get("collection_errors") or [] if isinstance(e, dict)]
+    tiers = shown_groups(aggregates, "by_tier")
     return PAGE(
         csp=_csp(), title=f"CUDABench report: {run.get('model', '?')} ({run.get('id', '')})",
         css=Markup(CSS), script=Markup(JS), model=run.get("model", "?"), run_id=run.get("id", "?"),
@@ -758,7 +846,8 @@ def render(report: dict[str, Any]) -> str:
         roofline=Markup(roofline_svg(report)), refinement=Markup(refinement_section(report)),
         by_domain=Markup(bar_chart(aggregates.get("by_domain") or {}, "by domain")),
         by_level=Markup(bar_chart(aggregates.get("by_level") or {}, "by level", "level ")),
-        by_tier=Markup(bar_chart(aggregates.get("by_tier") or {}, "by tier")),
+        by_tier=_TIER_PANEL(chart=Markup(bar_chart(tiers, "by tier"))) if tiers else "",
+        charts_title="By domain, level and tier" if tiers else "By domain and level",
         filters=filters(items), items=items_table(items),
         collection_errors=_ERRORS(rows=join_html(_ERROR(path=e.get("path"), message=e.get("message"))
                                                  for e in errors)) if errors else "",

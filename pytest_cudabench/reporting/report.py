@@ -194,9 +194,12 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
     if measured:  # columns that only a GPU fills
         header += f"{'CUDABench':>11}{'speedup':>9}" + (f"{'ncu':>8}" if with_ncu else "")
     for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
+        groups = shown_groups(agg, key)
+        if not groups:
+            continue
         lines.append(f"by {title}:")
         lines.append(header)
-        for name, group in agg[key].items():
+        for name, group in groups.items():
             label = f"level {name}" if key == "by_level" else name
             row = (f"{label:<22}{group['n_items']:>7}{group['n_judged']:>8}{group.get('n_errors', 0):>8}"
                    f"{_pct(group['compile_rate']):>10}"
@@ -230,6 +233,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                      f"{format_score(overall['cudabench_score_ncu'])}")
     if not run.get("performance_measured"):
         lines.append("performance: not measured (timing needs a GPU)")
+    lines += set_lines(report["items"])
     lines += usage_lines(run.get("usage") or {})
     lines.extend(refinement_lines(report))
     reasons: Counter[str] = Counter()
@@ -254,6 +258,73 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"pytest counts the same items as {as_pytest['passed']} passed, {as_pytest['failed']} failed, "
                      f"{as_pytest['skipped']} skipped, {as_pytest['error']} errors: a harness or task error while "
                      "an item runs is a pytest failure, never a wrong answer here")
+    return lines
+
+
+NO_TIER = "n/a"  # the by_tier group of items without a tier (CUDABench-Set rows), keyed "None" in the JSON
+
+
+def shown_groups(aggregates: dict[str, Any], key: str) -> dict[str, Any]:
+    """aggregates[key] as the terminal and HTML show it: by_tier without a table when no item has a tier, and its
+    tierless group named NO_TIER beside tiers."""
+    groups = aggregates.get(key) or {}
+    if key != "by_tier":
+        return groups
+    if set(groups) <= {"None"}:
+        return {}
+    return {NO_TIER if name == "None" else name: group for name, group in groups.items()}
+
+
+SEED_MODES = {"run": "the run's seed put into gen.py's seeding calls", "paper": "gen.py's own fixed seeds"}
+
+
+def thread_order_verdict(item: Mapping[str, Any]) -> tuple[str, str]:
+    """(verdict, what happened) of a CUDABench-Set item's run in another thread order: passed, failed, not-run,
+    inconclusive, or not-reached when the item stopped before its forward run was judged."""
+    done = (item.get("set") or {}).get("thread_order")
+    if isinstance(done, dict) and done.get("verdict"):
+        message = str(done.get("message") or "")
+        if done["verdict"] == "not-run" and message.startswith("not reached"):
+            return "not-reached", message
+        return str(done["verdict"]), message
+    stage = item.get("failed_stage") or ("skipped" if item.get("outcome") == "skipped" else None)
+    return "not-reached", f"not reached: the item stopped at {stage}" if stage else "not reached"
+
+
+def set_summary(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """What a run over CUDABench-Set rows decided beside the verdicts: seed modes, how often CUDABench's judge
+    (compare.py) and ours agreed, and the thread-order runs' verdicts. None without set items."""
+    rows = [item for item in items if isinstance(item.get("set"), dict)]
+    if not rows:
+        return None
+    agree = [item["set"].get("judges_agree") for item in rows]
+    disagreements = []
+    for item in rows:
+        if item["set"].get("judges_agree") is False:
+            compare = item["set"].get("compare") or {}
+            disagreements.append(f"{item.get('task')} level {item.get('level')}: compare.py "
+                                 f"{'accepted' if compare.get('passed') else 'rejected'} the outputs, ours "
+                                 f"{'rejected' if compare.get('passed') else 'accepted'} them")
+    return {"items": len(rows), "seed_modes": dict(Counter(str(item["set"].get("seed_mode")) for item in rows)),
+            "judged_by_both": sum(1 for a in agree if a is not None), "judges_agree": agree.count(True),
+            "judges_disagree": agree.count(False), "disagreements": disagreements,
+            "thread_order": dict(Counter(thread_order_verdict(item)[0] for item in rows))}
+
+
+def set_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The terminal's lines about CUDABench-Set items: seed mode, the judges' agreement, the thread-order runs."""
+    summary = set_summary(items)
+    if summary is None:
+        return []
+    modes = ", ".join(f"{mode} ({SEED_MODES.get(mode, mode)})" + (f" on {n}" if len(summary["seed_modes"]) > 1 else "")
+                      for mode, n in summary["seed_modes"].items())
+    lines = [f"CUDABench-Set: {_items(summary['items'])}, seed mode {modes}",
+             f"  judges: compare.py and our check agree on {summary['judges_agree']} of "
+             f"{summary['judged_by_both']} judged by both" + (f", disagree on {summary['judges_disagree']}"
+                                                              if summary["judges_disagree"] else "")]
+    lines += [f"    {text}" for text in summary["disagreements"][:5]]
+    verdicts = ", ".join(f"{n} {verdict.replace('-', ' ')}" for verdict, n in sorted(summary["thread_order"].items()))
+    lines.append(f"  run in another thread order: {verdicts}")
     return lines
 
 
