@@ -245,3 +245,13 @@ def test_our_check_reads_compare_tolerance_and_compares_integers_exactly():
     assert near["ok"] is True and far["ok"] is False
     nan = compare_arrays(np.array([np.nan], np.float32), np.array([1.0], np.float32), "float32", 1e-3)
     assert nan["ok"] is False
+
+
+def test_the_readme_installs_pytorchs_cpu_build_before_the_extra():
+    """gen.py and compare.py need only CPU torch; a plain install of the extra pulls the multi-GB CUDA build."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Running CUDABench-Set", 1)[1].split("\n## ", 1)[0]
+    commands = [line.split("#")[0].strip() for line in section.split("```")[1].splitlines() if line.strip()]
+    assert commands[:2] == ["pip install torch --index-url https://download.pytorch.org/whl/cpu",
+                            "pip install 'pytest-cudabench[cudabench-set]'"], commands
+    assert "CPU" in section and "several GB" in section

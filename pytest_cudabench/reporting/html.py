@@ -674,7 +674,8 @@ def set_facts(item: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("our check", f"{_verdict(own.get('ok'))}: " + "; ".join(
             f"{name}: {_table(r).get('message')}" for name, r in outputs.items())))
     agree = facts.get("judges_agree")
-    rows.append(("judges", "not judged by both" if agree is None else "agree" if agree else
+    rows.append(("judges", ("not judged: the item stopped before the judge stage" if not compare else
+                            "not judged by both") if agree is None else "agree" if agree else
                  f"disagree: compare.py {_verdict(compare.get('passed'))} the outputs, our check "
                  f"{_verdict(own.get('ok'))} them"))
     verdict, message = thread_order_verdict(item)
