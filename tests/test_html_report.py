@@ -285,3 +285,5 @@ def test_the_source_viewer_numbers_lines_and_marks_the_line_the_message_cites():
     assert re.findall(r'<span class="line cited"><span class="ln" aria-hidden="true">(\d+)<', code) == ["9"]
     assert '<span class="hc">/* two-line</span>' in code and '<span class="hc">   comment */</span>' in code
     assert "the message cites line 9)" in page
+    assert html_report.highlight_lines("int a;\n/* open\n") == ['<span class="ht">int</span> a;',
+                                                                 '<span class="hc">/* open</span>']

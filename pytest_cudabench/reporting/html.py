@@ -158,8 +158,9 @@ def highlight_lines(source: str) -> list[Markup]:
             lines.append(Markup("".join(line) + ("</span>" if open_class else "")))
             line = [f'<span class="{open_class}">'] if open_class else []
     line.append(marked[position:])
-    if "".join(line) or not lines:
-        lines.append(Markup("".join(line)))
+    last = re.sub(r'<span class="h[a-z]"></span>', "", "".join(line))  # a span reopened after the last newline
+    if last or not lines:
+        lines.append(Markup(last))
     return lines
 
 
