@@ -158,6 +158,7 @@ def test_reference_programs_pass_and_broken_rows_fail_with_their_reason(pytester
     assert items["Managed_Affine/scale1"]["outcome"] == "passed"  # managed memory is the host's to touch
     # Why no run in another thread order was made, in words that name the stage that stopped the item.
     assert exit_one["set"]["thread_order"]["message"] == ORDER_NOT_REACHED
+    assert exit_one["set"]["thread_order"]["verdict"] == "not-reached"
     assert f_row["set"]["thread_order"]["message"] == ORDER_NOT_RUN_JUDGED
     assert hist["set"]["thread_order"]["verdict"] == "passed"
     # The judge stage's duration is the judges' (compare.py is a Python subprocess), though they run during execute.

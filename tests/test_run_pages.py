@@ -92,6 +92,6 @@ def test_set_items_show_seed_mode_judges_and_thread_order_in_stage_order():
     judge_tip = re.search(r'title="(judge: [^"]*)">judge<', affine)[1]
     assert judge_tip == "judge: passed", judge_tip
     exits_item = rows[1]
-    exits_item["set"]["thread_order"] = {"order": "forward", "seed": 0, "verdict": "not-run",
+    exits_item["set"]["thread_order"] = {"order": "forward", "seed": 0, "verdict": "not-reached",
                                          "message": ORDER_NOT_REACHED}
     assert f"<th>thread order</th><td>{ORDER_NOT_REACHED}</td>" in render(build_report(RUN, rows, []))

@@ -1,9 +1,9 @@
 """The evaluation of one CUDABench-Set item (row x level x sample), recorded like our own items.
 
 Stages (SET_STAGES): generate -> extract -> static-check -> compile -> data -> execute -> judge -> time. The result
-has the keys of results.new_result (so reports, JUnit and HTML read it unchanged) plus `set`: the row's id, task, scale and
-file, the seed mode, the template hash, the program run, both judges and whether they agree, and the program's run
-in another thread order (orders.py; CPU runtime: a result that depends on it fails the execute stage).
+has the keys of results.new_result (so reports, JUnit and HTML read it unchanged) plus `set`: the row's id, task,
+scale and file, the seed mode, the template hash, the program run, both judges and whether they agree, and the
+program's run in another thread order (orders.py; CPU runtime: a result that depends on it fails the execute stage).
 """
 
 from __future__ import annotations
@@ -108,7 +108,7 @@ class SetEvaluation(Evaluation):
                 try:
                     program.verdict(ran, timeout, runtime)
                 except StageFailure:
-                    self.record_order_run(record, orders.OrderRun("forward", 0, "not-run", ORDER_NOT_REACHED))
+                    self.record_order_run(record, orders.OrderRun("forward", 0, "not-reached", ORDER_NOT_REACHED))
                     raise
                 # The judges see the forward outputs here (recorded by the judge stage, with the time they took
                 # here): the order run follows only a run that passed them.

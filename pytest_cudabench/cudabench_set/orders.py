@@ -30,7 +30,8 @@ TIME_SHARE = 0.2
 class OrderRun:
     order: str  # one of ORDER_RUNS, or "forward" when not run
     seed: int
-    verdict: str  # "passed", "failed" (order-dependent), "not-run" (message says why), "inconclusive" (timed out)
+    verdict: str  # "passed", "failed" (order-dependent), "not-run" (message says why), "inconclusive" (timed out),
+    # "not-reached" (the forward run failed execute)
     message: str  # what happened, in words
     seconds: float | None = None
     racecheck: bool | None = None  # race detection was on (False: the build has no shared memory to check)

@@ -283,10 +283,7 @@ def thread_order_verdict(item: Mapping[str, Any]) -> tuple[str, str]:
     inconclusive, or not-reached when the item stopped before its forward run was judged."""
     done = (item.get("set") or {}).get("thread_order")
     if isinstance(done, dict) and done.get("verdict"):
-        message = str(done.get("message") or "")
-        if done["verdict"] == "not-run" and message.startswith("not reached"):
-            return "not-reached", message
-        return str(done["verdict"]), message
+        return str(done["verdict"]), str(done.get("message") or "")
     stage = item.get("failed_stage") or ("skipped" if item.get("outcome") == "skipped" else None)
     return "not-reached", f"not reached: the item stopped at {stage}" if stage else "not reached"
 
