@@ -111,6 +111,12 @@ def test_the_bootstrap_resamples_tasks_and_is_reproducible_from_its_seed():
     assert stats.bootstrap_interval([[], []]) is None
 
 
+def test_a_bootstrap_p_value_is_never_zero():
+    all_above = stats.bootstrap_means([[1.0], [2.0], [3.0]], resamples=999)
+    assert stats.bootstrap_p_value(all_above) == 2 / 1000  # (0 + 1) / (B + 1), two-sided
+    assert stats.bootstrap_p_value(stats.bootstrap_means([[1.0], [-1.0]] * 5)) == 1.0
+
+
 # --- the leaderboard's rules ----------------------------------------------------------------------------------------
 
 def test_rates_are_compared_over_the_common_items_and_the_rest_is_listed():
@@ -158,7 +164,7 @@ def test_reports_of_one_model_combine_and_conflicting_duplicates_are_refused_nam
 def test_a_model_whose_runs_used_another_seed_gets_a_caveat():
     board = board_of(report("a", grid(), seed=1), report("b", grid(), seed=2), report("c", grid(), seed=1))
     seed_notes = [c for c in board["caveats"] if c.startswith("seed differs")]
-    assert seed_notes == ["seed differs between models (a: 1; b: 2; c: 1): the models saw different random inputs, "
+    assert seed_notes == ["seed differs between models (1: a, c; 2: b): the models saw different random inputs, "
                           "so their items are not paired on inputs (McNemar and the paired bootstraps assume they "
                           "are)"]
     assert "  ! seed differs between models" in "\n".join(leaderboard_lines(board))
@@ -284,7 +290,7 @@ def test_compare_prints_counts_paired_rates_mcnemar_the_interval_notes_and_faile
     assert result["judged"]["b"] == {"items": 10, "judged": 9, "errors": 0, "skipped": 1}
     assert result["paired"]["discordant"] == [8, 0] and result["paired"]["p_value"] == 2 * 0.5 ** 8
     assert result["paired"]["common_items"] == 9
-    assert any(n.startswith("seed differs between runs (A: 1; B: 2)") for n in result["notes"])
+    assert any(n.startswith("seed differs between runs (1: A; 2: B)") for n in result["notes"])
     assert main_compare([write(tmp_path, "a.json", a), write(tmp_path, "b.json", b)]) == 1  # still a gate
     out = capsys.readouterr().out
     assert "judged: A 10 of 10 items (0 errors, 0 skipped); B 9 of 10 (0 errors, 1 skipped)" in out

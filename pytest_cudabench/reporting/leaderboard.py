@@ -212,10 +212,12 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
         for model, values in per_model.items():
             if len(values) > 1:
                 found.append(f"the runs of {model} differ in {name} ({_text(values)})")
-        distinct = {json.dumps(v, default=str) for v in per_model.values()}
-        if len(distinct) > 1 and any(v != [None] for v in per_model.values()):
+        grouped: dict[str, list[str]] = defaultdict(list)  # value(s) -> the models that have them
+        for model, values in per_model.items():
+            grouped[_text(values)].append(model)
+        if len(grouped) > 1 and any(v != [None] for v in per_model.values()):
             found.append(f"{name} differs between {between} "
-                         f"({'; '.join(f'{m}: {_text(v)}' for m, v in per_model.items())}): "
+                         f"({'; '.join(f'{value}: {_text(names)}' for value, names in grouped.items())}): "
                          + consequence.format(between=between))
     runtimes = {m.name: sorted({str(i.get("runtime")) for i in m.judged_items().values() if i.get("runtime")})
                 for m in models}
@@ -469,8 +471,9 @@ def build_leaderboard(reports: Sequence[tuple[str, dict[str, Any]]], seed: int =
             "bootstrap": {"unit": "task", "resamples": resamples, "seed": seed, "confidence": stats.CONFIDENCE,
                           "interval": "percentile",
                           "used_for": "pass@k, CUDABench-Score, mean Performance-Score, differences of pairs"},
-            "pairs": "exact McNemar on correctness over the items both models were judged on (two-sided); paired "
-                     "bootstrap over tasks for CUDABench-Score differences",
+            "pairs": "exact McNemar on correctness over the items both models were judged on (two-sided; it takes "
+                     "items as independent, so read it beside the difference's paired bootstrap interval over "
+                     "tasks); paired bootstrap over tasks for CUDABench-Score differences",
             "multiple_comparisons": "Holm over all pairs (correctness and scores each a family)",
             "alpha": stats.ALPHA,
         },

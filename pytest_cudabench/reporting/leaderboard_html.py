@@ -52,7 +52,7 @@ def whisker(value: float | None, interval: Sequence[float] | None, top: float = 
     """A small SVG: the 0..top axis, the interval as a bar and the value as a dot."""
     if value is None:
         return Markup("")
-    width, pad = 120, 4
+    width, pad = 90, 4
 
     def x(v: float) -> float:
         return pad + max(0.0, min(1.0, v / top)) * (width - 2 * pad)

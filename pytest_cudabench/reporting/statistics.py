@@ -105,8 +105,9 @@ def bootstrap_interval(clusters: Sequence[Sequence[float]], seed: int = BOOTSTRA
 
 def bootstrap_p_value(means: np.ndarray | None) -> float | None:
     """Two-sided bootstrap p-value that a mean difference is 0: twice the smaller share of resampled means on
-    either side of 0, capped at 1."""
+    either side of 0, counted as (k + 1) / (B + 1) so that it is never 0 (B resamples cannot show less than
+    1 / (B + 1)), capped at 1."""
     if means is None or not len(means):
         return None
-    below, above = float(np.mean(means <= 0)), float(np.mean(means >= 0))
-    return min(1.0, 2 * min(below, above))
+    beyond = min(int(np.sum(means <= 0)), int(np.sum(means >= 0)))
+    return min(1.0, 2 * (beyond + 1) / (len(means) + 1))
