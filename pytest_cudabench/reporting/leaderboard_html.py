@@ -40,6 +40,7 @@ CSS = RUN_PAGE_CSS + _package_file("static", "leaderboard.css")
 JS = _package_file("static", "leaderboard.js")
 PAGE = HtmlTemplate(_package_file("templates", "leaderboard.html"))
 STATUS_ORDER = {"pass": 0, "fail": 1, "error": 2, "skip": 3, None: 4}
+HIGHLIGHT_LIMIT = 600  # distinct sources; beyond, plain text: highlighting costs ~5 ms a source
 
 
 def csp(script: str) -> str:
@@ -221,6 +222,9 @@ def details(board: dict[str, Any], models: dict[str, ModelRuns]) -> Markup:
     """One hidden block per cell (shown when its link is followed): the full message and the answer's source."""
     names = board["matrix"]["models"]
     out = []
+    shown: dict[str, Markup] = {}  # one answer given for several items (levels, samples) is rendered once
+    sources = {str(m.items[k].get("source")) for m in models.values() for k in m.items}
+    colour = len(sources) <= HIGHLIGHT_LIMIT
     for r, row in enumerate(board["matrix"]["rows"]):
         for c, name in enumerate(names):
             cell = row["cells"][name]
@@ -235,8 +239,9 @@ def details(board: dict[str, Any], models: dict[str, ModelRuns]) -> Markup:
             out.append(_DETAIL(
                 id=_cell_id(r, c), model=name, key=row["key"], status=cell_text(cell), file=cell["file"],
                 message=Markup(f'<pre class="msg">{esc(message)}</pre>') if message else "",
-                source=Markup(f'<pre class="code">{highlight(str(source))}</pre>') if source else
-                Markup('<p class="muted">no source</p>')))
+                source=Markup('<p class="muted">no source</p>') if not source else
+                shown.setdefault(str(source), Markup(
+                    f'<pre class="code">{highlight(str(source)) if colour else esc(source)}</pre>'))))
     return Markup("".join(out))
 
 
