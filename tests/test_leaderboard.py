@@ -146,6 +146,17 @@ def test_rates_are_compared_over_the_common_items_and_the_rest_is_listed():
     assert (pair["common_items"], pair["discordant"], pair["correct"]) == (7, [1, 0], [7, 6])
 
 
+def test_the_common_item_caveat_says_what_differs():
+    skipped_by_both = grid()
+    skipped_by_both[("ai/softmax", 1)] = "skip"
+    board = board_of(report("a", skipped_by_both), report("b", skipped_by_both))
+    assert board["common_items"] == 9 and board["caveats"] == []  # the same items judged: nothing to warn about
+    assert board["left_out"]["a"]["skipped"] == 1
+    apart = board_of(report("a", {("ai/softmax", 1): "pass"}), report("b", {("linalg/sgemm", 1): "pass"}))
+    assert apart["common_items"] == 0 and apart["models"][0]["correct_rate"] is None
+    assert apart["caveats"][0].startswith("no item was judged for every one of the models: there is nothing")
+
+
 def test_reports_of_one_model_combine_and_conflicting_duplicates_are_refused_naming_both_files():
     levels_1 = report("m", grid(levels=(1,)))
     levels_2 = report("m", grid(levels=(2,)), id="run-m-level2")
@@ -411,6 +422,15 @@ def test_the_leaderboard_page_in_headless_chromium(tmp_path):
     done = run_chromium(tmp_path, path.as_uri(), "--dump-dom")
     assert 'data-ready="1"' in done.stdout, done.stderr[-2000:]
     assert f'data-shown="{rows}"' in done.stdout and "<title>PWNED" not in done.stdout
+    assert "data-pwned" not in done.stdout.split("<body", 1)[1].split(">", 1)[0]
+    sgemm = [r for r in board["matrix"]["rows"] if r["task"] == "linalg/sgemm"]
+    done = run_chromium(tmp_path, path.as_uri() + "#q=sgemm", "--dump-dom")  # the filter runs
+    assert f'data-shown="{len(sgemm)}"' in done.stdout and len(sgemm) == 3
+    differ = [r for r in board["matrix"]["rows"]
+              if len({(c or {}).get("status") for c in r["cells"].values()}) > 1]
+    done = run_chromium(tmp_path, path.as_uri() + "#differ=1&status=fail", "--dump-dom")
+    failing = [r for r in differ if any((c or {}).get("status") == "fail" for c in r["cells"].values())]
+    assert f'data-shown="{len(failing)}"' in done.stdout and 0 < len(failing) < rows
     shot = tmp_path / "board.png"
     run_chromium(tmp_path, path.as_uri(), "--hide-scrollbars", f"--screenshot={shot}", "--window-size=1200,900")
     assert png_size(shot) == (1200, 900) and shot.stat().st_size > 20_000

@@ -230,7 +230,10 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
         found.append(f"performance was measured for {_text(measured)} only: scores are compared only between "
                      f"{between} that have them")
     union = set().union(*(m.items for m in models)) if models else set()
-    if union - common:
+    if len(models) > 1 and not common:
+        found.append(f"no item was judged for every one of the {between}: there is nothing to compare them on "
+                     "(each one's rates over its own items are in its run report)")
+    elif len({frozenset(m.judged_items()) for m in models}) > 1:
         found.append(f"the {between} were not all judged on the same items: {len(common)} of {len(union)} items "
                      "are common to all, and the rates and tests of the comparison use those")
     for runs in models:

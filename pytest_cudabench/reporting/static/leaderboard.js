@@ -32,6 +32,17 @@
       rows.forEach(function (row) { body.appendChild(row); });
     });
   });
+  // a filtered view can be linked: board.html#q=relu&status=fail&differ=1 (read once; cell links use the hash too)
+  location.hash.replace(/^#/, '').split('&').forEach(function (pair) {
+    var i = pair.indexOf('='), key = pair.slice(0, i), value = '';
+    try { value = decodeURIComponent(pair.slice(i + 1)); } catch (e) { return; }
+    if (i <= 0) { return; }
+    if (key === 'q') { text.value = value; }
+    if (key === 'status' && Array.prototype.some.call(state.options, function (o) { return o.value === value; })) {
+      state.value = value;
+    }
+    if (key === 'differ') { differ.checked = value === '1'; }
+  });
   text.addEventListener('input', apply);
   state.addEventListener('change', apply);
   differ.addEventListener('change', apply);
