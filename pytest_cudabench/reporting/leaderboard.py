@@ -690,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m pytest_cudabench leaderboard",
         description="Compare models over JSON run reports: a row per model (reports of one model combine), rates "
-                    "with 95%% intervals, paired tests with Holm's correction, an item matrix.")
+                    "with 95% intervals, paired tests with Holm's correction, an item matrix.")
     parser.add_argument("reports", nargs="+", help="JSON run reports (any number, of any models)")
     parser.add_argument("--json", metavar="PATH", help=f"write the leaderboard as JSON ({LEADERBOARD_SCHEMA})")
     parser.add_argument("--html", metavar="PATH", help="write the self-contained HTML page")
