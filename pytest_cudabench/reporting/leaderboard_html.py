@@ -71,10 +71,11 @@ def whisker(value: float | None, interval: Sequence[float] | None, top: float = 
 
 _ROW = HtmlTemplate(
     "<tr><td>$rank</td><td class=model>$model</td><td class=num>$judged</td><td class=num>$errors</td>"
-    "<td class=num>$skipped</td><td class=num>$compiled</td><td>$correct <span class=ci>$correct_ci</span>"
-    "$correct_whisker</td>$pass_cells<td>$score <span class=ci>$score_ci</span>$score_whisker</td><td>$perf</td>"
+    "<td class=num>$skipped</td><td class=num>$compiled</td><td class=num>$correct <span class=ci>$correct_ci</span>"
+    "</td><td>$correct_whisker</td>$pass_cells<td class=num>$score <span class=ci>$score_ci</span></td>"
+    "<td>$score_whisker</td><td>$perf</td>"
     "<td class=num>$tokens</td><td class=num>$cost</td><td>$better</td></tr>")
-_PASS_CELLS = HtmlTemplate("<td>$value <span class=ci>$ci</span>$whisker</td>")
+_PASS_CELLS = HtmlTemplate("<td class=num>$value <span class=ci>$ci</span></td><td>$whisker</td>")
 
 
 def models_table(board: dict[str, Any]) -> Markup:
@@ -82,9 +83,9 @@ def models_table(board: dict[str, Any]) -> Markup:
     ranks = {r["model"]: r["rank"] for r in rows}
     k_max = max(((r.get("pass_at_k") or {}).get("k_max") or 1 for r in rows), default=1)
     score_top = max([1.0] + [r["cudabench_score_ci95"][1] for r in rows if r["cudabench_score_ci95"]])
-    head = ["#", "model", "judged / items", "errors", "skips", "compiled", "correct [95% CI, Wilson]"]
-    head += [f"pass@{k_max} [95% CI, bootstrap]"] if k_max > 1 else []
-    head += ["CUDABench-Score [95% CI]", "mean Performance-Score", "tokens", "cost", "better than (significant)"]
+    head = ["#", "model", "judged / items", "errors", "skips", "compiled", "correct [95% CI, Wilson]", ""]
+    head += [f"pass@{k_max} [95% CI, bootstrap]", ""] if k_max > 1 else []
+    head += ["CUDABench-Score [95% CI]", "", "mean Performance-Score", "tokens", "cost", "beats (Holm, 0.05)"]
     body = []
     for row in rows:
         pk = row.get("pass_at_k") or {}
