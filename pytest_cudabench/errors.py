@@ -89,7 +89,12 @@ class CudaError(CudabenchError, RuntimeError):
 
 
 class MergeError(CudabenchError, ValueError):
-    """Reports that cannot be merged (different models without force, wrong schema)."""
+    """Reports that cannot be combined: `merge` of different models, conflicting duplicates in a leaderboard."""
+
+
+class ReportFileError(CudabenchError, ValueError):
+    """A file given as a JSON run report is not one (unreadable, not JSON, another schema, a malformed field);
+    the message names the file and the problem."""
 
 
 class HarnessError(CudabenchError):

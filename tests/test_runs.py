@@ -209,20 +209,17 @@ def test_duplicates_keep_the_later_run_and_warn():
         assert merged["run"]["merged_duplicates"] == [{"key": item_key(redo), "kept": "late", "dropped": "early"}]
 
 
-def test_different_models_need_force(tmp_path, capsys):
+def test_merge_never_pools_models_and_points_to_leaderboard(tmp_path, capsys):
     a, b = passing_report(2, model="gpt-x"), passing_report(3, model="claude-y")
-    with pytest.raises(MergeError, match="different models"):
+    with pytest.raises(MergeError, match="different models .*leaderboard"):
         merge_reports([a, b])
-    merged = merge_reports([a, b], force=True)
-    assert merged["run"]["models"] == ["gpt-x", "claude-y"]
     pa, pb = write(tmp_path, "a.json", a), write(tmp_path, "b.json", b)
     out = tmp_path / "merged.json"
     assert main_merge([pa, pb, "-o", str(out)]) == 2
-    assert "different models" in capsys.readouterr().err and not out.exists()
-    assert main_merge([pa, pb, "-o", str(out), "--force", "--html", str(tmp_path / "m.html")]) == 0
-    data = json.loads(out.read_text())
-    assert data["totals"]["collected"] == 5 and data["schema"] == "pytest-cudabench/report/1"
-    assert (tmp_path / "m.html").read_text().startswith("<!DOCTYPE html>")
+    assert "python -m pytest_cudabench leaderboard" in capsys.readouterr().err and not out.exists()
+    with pytest.raises(SystemExit):  # --force is gone: no way to pool two models into one rate
+        main_merge([pa, pb, "-o", str(out), "--force"])
+    assert not out.exists()
 
 
 def test_merge_cli_warns_on_duplicates(tmp_path):

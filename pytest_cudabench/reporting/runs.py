@@ -1,7 +1,7 @@
 """Working with several JSON reports: compare two runs, merge runs, export timings in pytest-benchmark's format.
 
     python -m pytest_cudabench compare A.json B.json [--threshold 0.05] [--json out.json] [--all]
-    python -m pytest_cudabench merge a.json b.json ... -o merged.json [--force] [--html merged.html]
+    python -m pytest_cudabench merge a.json b.json ... -o merged.json [--html merged.html]
     python -m pytest_cudabench export-benchmark report.json [-o benchmark.json]
 
 Items are matched by their key "task::level<L>[sample<S>]" (the nodeid's tail, independent of where the suite
@@ -23,7 +23,13 @@ from typing import Any
 from ..errors import MergeError
 from ..files import atomic_write
 from ..timing import scoring
-from .report import SCHEMA, build_report, run_peaks
+from .leaderboard import ModelRuns, caveats, common_keys, paired_comparison
+from .report import build_report, run_peaks
+from .report_files import item_key, load_report, verdict
+from .statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, wilson_interval
+
+__all__ = ["MergeError", "MergeWarning", "compare_reports", "item_key", "load_report", "main_compare", "main_merge",
+           "merge_reports", "to_pytest_benchmark", "verdict"]
 
 METRICS = ("compile_rate", "correct_rate", "mean_performance_score", "cudabench_score")
 GATED = ("correct_rate", "cudabench_score")  # an overall drop beyond the threshold fails `compare`
@@ -31,20 +37,6 @@ GATED = ("correct_rate", "cudabench_score")  # an overall drop beyond the thresh
 
 class MergeWarning(UserWarning):
     """A duplicate item (the later run's is kept) or a mismatch in run metadata."""
-
-
-def item_key(item: dict[str, Any]) -> str:
-    task = item.get("task")
-    if task is None:
-        return str(item.get("nodeid"))
-    return f"{task}::level{item.get('level')}[sample{item.get('sample')}]"
-
-
-def verdict(item: dict[str, Any] | None) -> str | None:
-    if item is None:
-        return None
-    outcome = item.get("outcome")
-    return "pass" if outcome == "passed" else "fail" if outcome in ("failed", "error", None) else None
 
 
 def _num(value: Any) -> float | None:
@@ -146,7 +138,29 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
         "removed": [r["key"] for r in rows if r["change"] == "removed"],
         "regressed": bool(reasons),
         "reasons": reasons,
+        **_paired_part(a, b, a_items, b_items),
     }
+
+
+def _counts(items: dict[str, dict[str, Any]]) -> dict[str, int]:
+    outcomes = [i.get("outcome") for i in items.values()]
+    return {"items": len(outcomes), "judged": sum(1 for o in outcomes if o in ("passed", "failed")),
+            "errors": sum(1 for o in outcomes if o not in ("passed", "failed", "skipped")),
+            "skipped": outcomes.count("skipped")}
+
+
+def _paired_part(a: dict[str, Any], b: dict[str, Any], a_items: dict[str, dict[str, Any]],
+                 b_items: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """What `compare` adds for a fair reading: judged counts of each side, A against B over the items both judged
+    (leaderboard.paired_comparison: rates, the McNemar p-value, the interval of the difference), and notes where
+    the runs are not like for like (seeds, task sets, runtime, ...). None of it changes the exit status."""
+    sides = [ModelRuns(name, [name], [report.get("run") or {}], items, {k: name for k in items})
+             for name, report, items in (("A", a, a_items), ("B", b, b_items))]
+    return {"judged": {"a": _counts(a_items), "b": _counts(b_items)},
+            "paired": paired_comparison(a_items, b_items),
+            "bootstrap": {"unit": "task", "resamples": BOOTSTRAP_RESAMPLES,
+                          "seed": BOOTSTRAP_SEED},
+            "notes": caveats(sides, common_keys(sides), between="runs")}
 
 
 def _fmt(metric: str, value: Any) -> str:
@@ -169,10 +183,46 @@ def _fmt_delta(metric: str, value: Any) -> str:
     return f"{value:+g}" if metric == "n_items" else f"{value:+.3f}"
 
 
+def paired_lines(result: dict[str, Any]) -> list[str]:
+    """Judged counts, both correct rates over the items both judged with Wilson intervals, the difference B - A
+    with its bootstrap interval over tasks, the exact McNemar p-value, and the notes."""
+    j, p = result["judged"], result["paired"]
+    lines = [f"judged: A {j['a']['judged']} of {j['a']['items']} items ({j['a']['errors']} errors, "
+             f"{j['a']['skipped']} skipped); B {j['b']['judged']} of {j['b']['items']} ({j['b']['errors']} errors, "
+             f"{j['b']['skipped']} skipped)"]
+    n = p["common_items"]
+    if n:
+        (ca, cb), (ra, rb) = p["correct"], p["correct_rate"]
+        wa, wb = wilson_interval(ca, n) or (0.0, 1.0), wilson_interval(cb, n) or (0.0, 1.0)  # n > 0: never None
+        lines.append(f"over the {n} items both judged ({p['common_tasks']} tasks): correct A {ca} = {_fmt('correct_rate', ra)} "
+                     f"[{100 * wa[0]:.1f}, {100 * wa[1]:.1f}], B {cb} = {_fmt('correct_rate', rb)} "
+                     f"[{100 * wb[0]:.1f}, {100 * wb[1]:.1f}] (95 % Wilson)")
+        ci = p["difference_ci95"]
+        bootstrap = result["bootstrap"]
+        lines.append(f"difference B - A: {-100 * p['difference']:+.1f}pp"
+                     + (f" [95 % CI {-100 * ci[1]:+.1f}, {-100 * ci[0]:+.1f}]" if ci else "")
+                     + f" (paired bootstrap over tasks, {bootstrap['resamples']} resamples, seed {bootstrap['seed']})")
+        only_a, only_b = p["discordant"]
+        lines.append(f"exact McNemar: {only_a + only_b} discordant items (only A right {only_a}, only B right "
+                     f"{only_b}), p = {p['p_value']:.2g}")
+        score = p.get("score")
+        if score and score["difference"] is not None:
+            sci = score["difference_ci95"]
+            lines.append(f"CUDABench-Score B - A over them: {-score['difference']:+.3f}"
+                         + (f" [95 % CI {-sci[1]:+.3f}, {-sci[0]:+.3f}]" if sci else "")
+                         + f", bootstrap p = {score['p_value']:.2g}")
+    else:
+        lines.append("no item was judged in both runs: nothing to pair")
+    lines += [f"note: {note}" for note in result["notes"]]
+    return lines
+
+
 def compare_lines(result: dict[str, Any], show_all: bool = False) -> list[str]:
     """The side-by-side table `compare` prints."""
     a, b = result["a"], result["b"]
     lines = [f"A: {a['id']} ({a['model']})", f"B: {b['id']} ({b['model']})", ""]
+    if "paired" in result:
+        lines += paired_lines(result) + [""]
     lines.append(f"{'overall':<34}{'A':>14}{'B':>14}{'delta':>12}")
     for metric in ("n_items",) + METRICS:
         m = result["overall"][metric]
@@ -189,7 +239,8 @@ def compare_lines(result: dict[str, Any], show_all: bool = False) -> list[str]:
     rows = [r for r in result["items"] if show_all or r["change"] != "same" or r["score_regression"]]
     lines.append("")
     title = "items" if show_all else "items that changed"
-    lines.append(f"{title:<46}{'A':>9}{'B':>9}  {'change':<11}{'score A':>9}{'score B':>9}{'delta':>9}")
+    lines.append(f"{title:<46}{'A':>9}{'B':>9}  {'change':<11}{'failed stage':<22}{'score A':>9}{'score B':>9}"
+                 f"{'delta':>9}")
     if not rows:
         lines.append("  (none)")
     for r in rows:
@@ -197,7 +248,10 @@ def compare_lines(result: dict[str, Any], show_all: bool = False) -> list[str]:
         score_a = "-" if r["a_score"] is None else f"{r['a_score']:.3f}"
         score_b = "-" if r["b_score"] is None else f"{r['b_score']:.3f}"
         delta = "" if r["score_delta"] is None else f"{r['score_delta']:+.3f}"
-        lines.append(f"{r['key'][:45]:<46}{r['a'] or '-':>9}{r['b'] or '-':>9}  {change:<11}{score_a:>9}"
+        stages = (r["a_failed_stage"], r["b_failed_stage"])
+        stage = (f"{stages[0]} -> {stages[1]}" if all(stages) else stages[1] or
+                 (f"was {stages[0]}" if stages[0] else ""))
+        lines.append(f"{r['key'][:45]:<46}{r['a'] or '-':>9}{r['b'] or '-':>9}  {change:<11}{stage[:21]:<22}{score_a:>9}"
                      f"{score_b:>9}{delta:>9}")
     lines.append("")
     counts = (f"{len(result['regressions'])} regression(s), {len(result.get('skipped', []))} pass->skip, "
@@ -210,15 +264,6 @@ def compare_lines(result: dict[str, Any], show_all: bool = False) -> list[str]:
     else:
         lines.append(f"OK: no regression beyond threshold {result['threshold']}")
     return lines
-
-
-def load_report(path: str | Path) -> dict[str, Any]:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or "items" not in data:
-        raise ValueError(f"{path}: not a pytest-cudabench report (no items)")
-    if data.get("schema") not in (None, SCHEMA):
-        warnings.warn(f"{path}: schema {data.get('schema')!r}, expected {SCHEMA!r}", MergeWarning, stacklevel=2)
-    return data
 
 
 def check_comparable(report: dict[str, Any], path: str | Path) -> None:
@@ -267,17 +312,19 @@ def main_compare(argv: list[str] | None = None) -> int:
 
 # --- merge --------------------------------------------------------------------------------------------------------
 
-def merge_reports(reports: list[dict[str, Any]], force: bool = False) -> dict[str, Any]:
-    """Merges runs into one report: the union of their items (on a duplicate key the later run's item is kept,
-    with a MergeWarning; "later" is by run.started, then by position in `reports`), totals and aggregates
-    recomputed. Different models raise MergeError unless `force`; forced, items are keyed by model and key, so
-    the same task of two models is kept twice."""
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """Merges runs of one model into one report: the union of their items (on a duplicate key the later run's item
+    is kept, with a MergeWarning; "later" is by run.started, then by position in `reports`), totals and aggregates
+    recomputed. Reports of different models raise MergeError: one rate over two models means nothing, and
+    `leaderboard` compares models."""
     if not reports:
         raise MergeError("nothing to merge")
     runs = [r.get("run") or {} for r in reports]
     models = list(dict.fromkeys(str(run.get("model")) for run in runs))
-    if len(models) > 1 and not force:
-        raise MergeError(f"the reports are from different models ({', '.join(models)}); use --force to merge anyway")
+    if len(models) > 1:
+        raise MergeError(f"the reports are from different models ({', '.join(models)}): merge combines runs of one "
+                         "model (shards, reruns); to compare models, use `python -m pytest_cudabench leaderboard "
+                         "R1.json R2.json ...`")
     order = sorted(range(len(reports)), key=lambda i: (str(runs[i].get("started") or ""), i))
     items: dict[str, dict[str, Any]] = {}
     origin: dict[str, str] = {}
@@ -287,8 +334,6 @@ def merge_reports(reports: list[dict[str, Any]], force: bool = False) -> dict[st
         run_id = str(runs[index].get("id"))
         for item in reports[index].get("items") or []:
             key = item_key(item)
-            if len(models) > 1:  # forced: the same task of two models is two items
-                key = f"{item.get('model') or runs[index].get('model')}:{key}"
             if key in items:
                 duplicates.append({"key": key, "kept": run_id, "dropped": origin[key]})
                 warnings.warn(f"duplicate item {key}: keeping run {run_id}'s, dropping run {origin[key]}'s",
@@ -322,7 +367,7 @@ def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str],
         "started": min(started) if started else None,
         "finished": max(finished) if finished else None,
         "duration_s": round(sum(_num(r.get("duration_s")) or 0.0 for r in ordered), 3),
-        "model": models[0] if len(models) == 1 else "+".join(models),
+        "model": models[0],
         "models": models,
         "seed": seeds[0] if len(seeds) == 1 else None,
         "seeds": seeds,
@@ -344,10 +389,10 @@ def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str],
 
 def main_merge(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m pytest_cudabench merge",
-                                     description="Merge JSON reports (e.g. shards of one run) into one report.")
+                                     description="Merge JSON reports of one model (shards, reruns) into one report; "
+                                                 "to compare models, use `leaderboard`.")
     parser.add_argument("reports", nargs="+", help="JSON reports")
     parser.add_argument("-o", "--output", required=True, help="merged JSON report to write")
-    parser.add_argument("--force", action="store_true", help="merge reports of different models")
     parser.add_argument("--html", metavar="PATH", help="also write the merged HTML report")
     args = parser.parse_args(argv)
     try:
@@ -358,7 +403,7 @@ def main_merge(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MergeWarning)
         try:
-            merged = merge_reports(reports, force=args.force)
+            merged = merge_reports(reports)
         except MergeError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
