@@ -800,8 +800,9 @@ JS = _package_file("static", "report.js")
 PAGE = HtmlTemplate(_package_file("templates", "report.html"))
 
 
-def _csp() -> str:
-    digest = base64.b64encode(hashlib.sha256(JS.encode()).digest()).decode()
+def content_security_policy(script: str) -> str:
+    """Only this page's own script (by hash) runs: an answer's source or message cannot inject one."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
             "base-uri 'none'; form-action 'none'")
 
@@ -841,7 +842,7 @@ def render(report: dict[str, Any]) -> str:
     errors = [e for e in report.get("collection_errors") or [] if isinstance(e, dict)]
     tiers = shown_groups(aggregates, "by_tier")
     return PAGE(
-        csp=_csp(), title=f"CUDABench report: {run.get('model', '?')} ({run.get('id', '')})",
+        csp=content_security_policy(JS), title=f"CUDABench report: {run.get('model', '?')} ({run.get('id', '')})",
         css=Markup(CSS), script=Markup(JS), model=run.get("model", "?"), run_id=run.get("id", "?"),
         started=run.get("started", "?"), headline=headline(report),
         # the SVG charts are built in Python and escape what they take from the report themselves

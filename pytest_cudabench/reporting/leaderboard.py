@@ -32,6 +32,7 @@ from typing import Any
 
 from ..errors import MergeError
 from ..files import atomic_write
+from ..results import message_summary
 from ..timing import scoring
 from . import statistics as stats
 from .report_files import LEADERBOARD_SCHEMA, item_key, load_report
@@ -412,14 +413,6 @@ def pairs(models: Sequence[ModelRuns], order: Sequence[str], seed: int, resample
 
 # --- the item matrix ------------------------------------------------------------------------------------------------
 
-MESSAGE_CHARS = 300
-
-
-def first_line(message: Any) -> str:
-    lines = [line.strip() for line in str(message or "").splitlines() if line.strip()]
-    return lines[0][:MESSAGE_CHARS] if lines else ""
-
-
 def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> dict[str, Any]:
     """Rows task x level x sample, a cell per model: status (pass, fail, skip, error; null where absent), the
     failed stage, the message's first line and the report file the item came from."""
@@ -435,7 +428,7 @@ def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> dict[str, Any]
             own = model.items.get(key)
             cells[model.name] = None if own is None else {
                 "status": status(own), "failed_stage": own.get("failed_stage"),
-                "message": first_line(own.get("message")), "file": model.origin[key]}
+                "message": message_summary(own.get("message")), "file": model.origin[key]}
         rows.append({"key": key, "task": item.get("task"), "level": item.get("level"), "sample": item.get("sample"),
                      "domain": item.get("domain"), "tier": item.get("tier"), "common": key in common, "cells": cells})
     return {"models": [m.name for m in models], "rows": rows}

@@ -11,14 +11,12 @@ string from the reports is escaped here, and a Content-Security-Policy allows on
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from collections.abc import Sequence
 from importlib import resources
 from typing import Any
 
 from .html import CSS as RUN_PAGE_CSS
-from .html import HtmlTemplate, Markup, esc, highlight, join_html
+from .html import HtmlTemplate, Markup, content_security_policy, esc, highlight, join_html
 from .leaderboard import (
     ModelRuns,
     cell_text,
@@ -41,12 +39,6 @@ JS = _package_file("static", "leaderboard.js")
 PAGE = HtmlTemplate(_package_file("templates", "leaderboard.html"))
 STATUS_ORDER = {"pass": 0, "fail": 1, "error": 2, "skip": 3, None: 4}
 HIGHLIGHT_LIMIT = 600  # distinct sources; beyond, plain text: highlighting costs ~5 ms a source
-
-
-def csp(script: str) -> str:
-    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-    return (f"default-src 'none'; script-src 'sha256-{digest}'; style-src 'unsafe-inline'; img-src data:; "
-            "base-uri 'none'; form-action 'none'")
 
 
 def whisker(value: float | None, interval: Sequence[float] | None, top: float = 1.0) -> Markup:
@@ -265,7 +257,7 @@ def caveats_box(board: dict[str, Any]) -> Markup:
 def render(board: dict[str, Any], models: dict[str, ModelRuns]) -> str:
     sources = board["sources"]
     return PAGE(
-        csp=csp(JS), title=f"CUDABench leaderboard: {', '.join(r['model'] for r in board['models'])}",
+        csp=content_security_policy(JS), title=f"CUDABench leaderboard: {', '.join(r['model'] for r in board['models'])}",
         css=Markup(CSS), script=Markup(JS), n_models=len(board["models"]),
         subtitle=f"{len(sources)} report(s): " + ", ".join(str(s["run_id"]) for s in sources),
         caveats=caveats_box(board), table=models_table(board), methods=methods_line(board),
