@@ -300,7 +300,7 @@ class CudaBindingsApi:
         return int(value) if status == self.driver.CUresult.CUDA_SUCCESS else None
 
     def access_policy_window_bytes(self) -> int | None:
-        attribute = self.driver.CUstreamAttrID.CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW
+        attribute = self.driver.CUstreamAttrID(1)  # the access-policy window (its member name varies by version)
         status, value = self.driver.cuStreamGetAttribute(self.legacy_stream, attribute)
         return int(value.accessPolicyWindow.num_bytes) if status == self.driver.CUresult.CUDA_SUCCESS else None
 
