@@ -281,6 +281,10 @@ class Evaluation:
         runtime = execution.choose_runtime(self.settings.runtime, self.settings.gpu_api)
         self.result["runtime"] = runtime
         record["runtime"] = runtime
+        if runtime == "gpu":
+            from .timing.gpu_api import resolve_gpu_api
+
+            record["gpu_api"] = resolve_gpu_api(self.settings.gpu_api)
         assert self.source is not None and self.library is not None
         library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
                                               self.settings.sanitize)

@@ -4,6 +4,7 @@ only a GPU shows is in the `gpu` tests at the end."""
 
 import ctypes
 import importlib.util
+from pathlib import Path
 
 import pytest
 
@@ -193,3 +194,35 @@ def test_the_answers_runtime_shares_the_apis_context(api, tmp_path):
         assert "cudaErrorInvalidConfiguration" in (runtime.last_error() or "")
     finally:
         api.free(pointer)
+
+
+@pytest.mark.gpu
+def test_the_gpu_child_times_an_answer_under_its_sandbox(tmp_path):
+    """The kernel child end to end on the GPU runtime: the GPU API's warm-up, the filter, the timing loop."""
+    from pytest_cudabench.execution.runner import run_cases
+    from pytest_cudabench.source.compiler import compile_library
+    from pytest_cudabench.tasks import inputs
+    from pytest_cudabench.tasks.loader import load_task
+    from pytest_cudabench.timing.gpus import default_arch
+    from pytest_cudabench.timing.policy import DEFAULT_POLICY
+
+    suite = Path(__file__).resolve().parent.parent / "task_suite"
+    task = load_task(suite / "basics" / "vector_add", suite)
+    cases = inputs.make_cases(task, seed=5, count=2)
+    for case in cases:
+        inputs.expect(task, case)
+    library = compile_library(task.solution_source(), cache_dir=tmp_path, arch=default_arch()).library
+    checked = run_cases(task, Path(library), "gpu", cases, timeout_s=60)
+    assert all(c["passed"] for c in checked.cases)
+    timed = run_cases(task, Path(library), "gpu", [], timeout_s=120, stage="time",
+                      timing={"seed": 5, "policy": DEFAULT_POLICY})
+    assert len(timed.timed) == len(task.sizes.bench)
+    assert all(row["events"]["median_s"] > 0 for row in timed.timed)
+
+
+@pytest.mark.gpu
+def test_doctor_starts_the_gpu_api_on_the_gpu():
+    from pytest_cudabench.doctor import check_gpu_api
+
+    row = check_gpu_api(True)
+    assert row.status in ("ok", "warn") and "; started on " in row.detail, row
