@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from ..errors import CudaError  # noqa: F401  (its old import path; gpu_api raises it)
 from .gpu_api import ATTR_L2_CACHE_SIZE, GpuApi, open_gpu_api
 from .policy import DEFAULT_POLICY, MeasurementPolicy
 from .stats import StoppingRule, relative_difference, summarize
