@@ -42,3 +42,13 @@ def test_unknown_steps_are_refused(tmp_path):
     done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "out"), "--steps", "nope"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "unknown step(s) nope" in done.stderr and not (tmp_path / "out").exists()
+
+
+def test_the_step_timeouts_fit_the_eight_minutes():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_acceptance", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.TOTAL_S == 480 and sum(module.STEP_TIMEOUTS.values()) <= module.TOTAL_S - 10
+    assert list(module.STEP_TIMEOUTS) == list(module.STEPS)
