@@ -153,10 +153,11 @@ class GpuBackend:
 
         self.api = open_gpu_api(job.get("gpu_api") or "auto")
         # The runtime before the library (RTLD_GLOBAL): the answer's libcudart dependency binds to this instance, so
-        # its errors are the ones check_error reads. It starts now, on the API's primary context, and says if it can.
+        # its errors are the ones check_error reads. It starts once the library has registered its kernels (with
+        # CUDA_MODULE_LOADING=EAGER it loads them then), on the API's primary context, and says if it cannot.
         self.runtime = AnswerRuntime.load()
-        self.runtime.start()
         self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
+        self.runtime.start()
         self.buffers: dict[tuple, tuple[int, int]] = {}
         # Under compute-sanitizer no slack: memcheck then sees reads past the end too, not only our marker writes.
         self.slack = 0 if job.get("sanitize") else self.SLACK
@@ -214,7 +215,7 @@ class GpuBackend:
     def warm_up(self) -> None:
         """Every kind of GPU work the harness does once the sandbox is closed, done once now: the driver opens
         device files, maps memory and starts helper threads lazily, on the first operation of each kind (pageable
-        copies each way, device-to-device copies, memsets, events, streams, the L2 and profiler queries)."""
+        copies each way, device-to-device copies, memsets, events, streams, the L2 queries)."""
         api, n = self.api, self.WARM_UP_BYTES
         first, second = api.alloc(n), api.alloc(n)
         try:
