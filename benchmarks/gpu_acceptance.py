@@ -171,6 +171,10 @@ KERNEL_PROBES = {
     add<<<(n + 255) / 256, 256>>>(a, b, c, n);
     cudaLaunchHostFunc(0, noop_callback, nullptr);
     cudaDeviceSynchronize();""",
+    "stream-callback": """
+    add<<<(n + 255) / 256, 256>>>(a, b, c, n);
+    cudaStreamAddCallback(0, noop_stream_callback, nullptr, 0);
+    cudaDeviceSynchronize();""",
     "graph": """
     cudaStream_t s; cudaStreamCreate(&s);
     cudaGraph_t g; cudaGraphExec_t e;
@@ -190,6 +194,7 @@ PROBE_PRELUDE = """#include <cuda_runtime.h>
 #include <cstdio>
 #include <cstdlib>
 static void CUDART_CB noop_callback(void*) {}
+static void CUDART_CB noop_stream_callback(cudaStream_t, cudaError_t, void*) {}
 __global__ void hello() { printf("probe printf\\n"); }
 """
 SET_PROGRAM = r"""#include <cuda_runtime.h>
