@@ -213,7 +213,7 @@ class CudaBindingsApi:
 
     def _call(self, name: str, *args: Any) -> Any:
         result = getattr(self.driver, name)(*args)
-        status, values = result[0], result[1:]
+        status, values = (result[0], result[1:]) if isinstance(result, tuple) else (result, ())
         if status != self.driver.CUresult.CUDA_SUCCESS:
             raise self._error(name, status)
         if not values:
@@ -349,8 +349,10 @@ class PycudaApi:
     def __init__(self, device: int = 0):
         try:
             import pycuda.driver as cuda
-        except ImportError as exc:
-            raise GpuApiError(f"pycuda does not import ({exc}): {INSTALL['pycuda']}") from None
+        except ImportError as exc:  # pycuda links the driver's library itself: without a driver it cannot import
+            fix = ("install the NVIDIA driver (libcuda.so.1), and in a container start it with the GPUs (--gpus all)"
+                   if "libcuda" in str(exc) else INSTALL["pycuda"])
+            raise GpuApiError(f"pycuda does not import ({exc}): {fix}") from None
         self.cuda = cuda
         try:
             cuda.init()
