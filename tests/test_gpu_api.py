@@ -75,7 +75,7 @@ def test_cuda_bindings_without_a_driver_says_to_install_one():
     with pytest.raises(GpuApiError) as exc:
         gpu_api.open_gpu_api("cuda-bindings")
     message = str(exc.value)
-    assert message.startswith("cuda-bindings could not start CUDA (cuInit): ")
+    assert message.startswith("cuda-bindings could not call cuInit: ")
     assert "install the NVIDIA driver (libcuda.so.1" in message and "--gpus all" in message
 
 

@@ -182,28 +182,34 @@ class CudaBindingsApi:
         self.legacy_stream = driver.CUstream(driver.CU_STREAM_LEGACY)
         try:
             self._call("cuInit", 0)
-        except CudaError as exc:
-            raise GpuApiError(self._start_message("cuInit", exc)) from None
-        except Exception as exc:  # the driver library is not there (cuda.pathfinder's error) or lacks a function
-            raise GpuApiError(self._start_message("cuInit", exc)) from None
-        try:
             self.handle = self._call("cuDeviceGet", device)
             self.context = self._call("cuDevicePrimaryCtxRetain", self.handle)
             self._call("cuCtxSetCurrent", self.context)
+        except GpuApiError:
+            raise
         except CudaError as exc:
-            raise GpuApiError(self._start_message(f"the primary context of device {device}", exc)) from None
+            raise GpuApiError(self._start_message(f"device {device}", exc)) from None
         self.device = device
 
-    def _start_message(self, what: str, exc: Exception) -> str:
+    def _start_message(self, what: str, exc: CudaError) -> str:
         name = getattr(exc, "error_name", "")
-        text = f"cuda-bindings could not start CUDA ({what}): {str(exc).strip().rstrip('.')}"
+        text = f"cuda-bindings could not start CUDA on {what}: {exc}"
         if name in START_HINTS:
             return f"{text}; {START_HINTS[name]}"
-        if not name:  # the library itself failed to load or bind
-            text += ("; install the NVIDIA driver (libcuda.so.1 must be on the loader's path), and in a container "
-                     "start it with the GPUs (--gpus all)")
         hint = bindings_driver_mismatch(self.bindings_version(), _driver_version_or_none(self))
         return f"{text}; {hint}" if hint else text
+
+    def _unreachable(self, call: str, exc: Exception) -> str:
+        """The binding could not reach the driver's function: no driver library (cuda.pathfinder's error), or a
+        driver older than the bindings that lacks the function."""
+        text = f"cuda-bindings could not call {call}: {str(exc).strip().rstrip('.')}"
+        driver = _driver_version_or_none(self) if call != "cuDriverGetVersion" else None
+        if driver is None:
+            return (f"{text}; install the NVIDIA driver (libcuda.so.1 must be on the loader's path), and in a "
+                    "container start it with the GPUs (--gpus all)")
+        hint = bindings_driver_mismatch(self.bindings_version(), driver)
+        return f"{text}; {hint}" if hint else (f"{text} (cuda-bindings {self.bindings_version()}, the driver "
+                                               f"supports CUDA {cuda_version_text(driver)})")
 
     @staticmethod
     def bindings_version() -> str:
@@ -212,7 +218,10 @@ class CudaBindingsApi:
         return getattr(bindings, "__version__", "")
 
     def _call(self, name: str, *args: Any) -> Any:
-        result = getattr(self.driver, name)(*args)
+        try:
+            result = getattr(self.driver, name)(*args)
+        except Exception as exc:
+            raise GpuApiError(self._unreachable(name, exc)) from None
         status, values = (result[0], result[1:]) if isinstance(result, tuple) else (result, ())
         if status != self.driver.CUresult.CUDA_SUCCESS:
             raise self._error(name, status)
