@@ -20,6 +20,7 @@ from .errors import ConfigError
 from .tasks.loader import LEVELS
 
 RUNTIMES = ("auto", "gpu", "cpu")
+GPU_APIS = ("auto", "cuda-bindings", "pycuda")  # the harness's own GPU access (timing.gpu_api); auto: the first installed
 PERF_MODES = ("roofline", "ncu")  # ncu: also CUDABench's exact Nsight Compute score, beside the roofline one
 
 
@@ -34,6 +35,7 @@ class Settings:
     run_id: str = ""
     arch: str | None = None  # None: from the GPU when there is one, else compiler.DEFAULT_ARCH
     runtime: str = "auto"
+    gpu_api: str = "auto"  # one of GPU_APIS
     cases: int = 5
     timeout_s: float | None = None  # overrides each task's timeout when set
     sanitize: bool = False

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import importlib.metadata
 import json
-import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -24,6 +25,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .config import GPU_APIS
 from .errors import ConfigError, CudabenchError, StageSkip
 
 SMOKE_TASK = "basics/vector_add"
@@ -100,18 +102,95 @@ def check_gpu() -> tuple[Check, bool]:
                  "not measured", "on a GPU machine: the NVIDIA driver"), False
 
 
-def check_pycuda(gpu: bool) -> Check:
-    try:
-        import pycuda  # noqa: F401
+def check_gpu_api(gpu: bool) -> Check:
+    """The GPU API the GPU runtime would use (and why not the other); with a GPU, started once on it."""
+    from .timing.gpu_api import INSTALL, bindings_driver_mismatch, installed_gpu_apis, open_gpu_api, why_not
 
-        return Check("pycuda", "ok", f"{getattr(pycuda, 'VERSION_TEXT', 'installed')}")
-    except ImportError:
-        status = "missing" if gpu else "skip"
-        return Check("pycuda", status, "not installed" + ("" if gpu else " (needed only with a GPU)"),
-                     "pip install 'pytest-cudabench[gpu]'")
+    installed = installed_gpu_apis()
+    if not installed:
+        return Check("GPU API", "missing" if gpu else "skip",
+                     "neither cuda-bindings nor pycuda is installed" + ("" if gpu else " (needed only with a GPU)"),
+                     INSTALL["cuda-bindings"])
+    chosen = installed[0]
+    others = "; ".join(why_not(name, installed, chosen) for name in GPU_APIS[1:] if name != chosen)
+    detail = f"{chosen} {_distribution_version(chosen)} (auto takes cuda-bindings first; {others})"
+    if not gpu:
+        return Check("GPU API", "ok", detail)
+    try:
+        api = open_gpu_api(chosen)
+    except CudabenchError as exc:
+        return Check("GPU API", "missing", f"{detail}; it cannot start: {exc}", "see the cause above")
+    try:
+        detail += f"; started on {api.device_name()}"
+        hint = bindings_driver_mismatch(_distribution_version(chosen), api.driver_version()) \
+            if chosen == "cuda-bindings" else ""
+    finally:
+        api.close()
+    return Check("GPU API", "warn" if hint else "ok", detail, hint)
+
+
+def _distribution_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "(version unknown)"
+
+
+def driver_cuda_version() -> tuple[int | None, str]:
+    """The CUDA version the driver supports (12040 = 12.4) and where it was read: the driver's own report through
+    the CUDA runtime (cudaDriverGetVersion, 0 without a driver), else nvidia-smi's header."""
+    from .timing.gpu_api import AnswerRuntime
+
+    try:
+        driver, _runtime = AnswerRuntime.load().versions()
+        if driver:
+            return driver, "cudaDriverGetVersion"
+    except CudabenchError:
+        pass
+    out = _run(["nvidia-smi"]) if shutil.which("nvidia-smi") else None
+    found = re.search(r"CUDA Version:\s*(\d+)\.(\d+)", out or "")
+    if found:
+        return int(found[1]) * 1000 + int(found[2]) * 10, "nvidia-smi"
+    return None, ""
+
+
+def toolkit_cuda_version() -> int | None:
+    """nvcc's CUDA version (13000 = 13.0), or None without nvcc."""
+    from .source.compiler import find_nvcc, nvcc_version
+
+    try:
+        text = nvcc_version(str(find_nvcc()))
+    except (ConfigError, OSError, subprocess.SubprocessError):
+        return None
+    found = re.search(r"cuda_(\d+)\.(\d+)", text) or re.search(r"release (\d+)\.(\d+)", text)
+    return int(found[1]) * 1000 + int(found[2]) * 10 if found else None
+
+
+def compare_driver_toolkit(driver: int | None, toolkit: int | None, source: str = "") -> Check:
+    """Whether answers nvcc builds can start on this driver: a toolkit of a newer CUDA major version than the
+    driver's cannot (cudaErrorInsufficientDriver); a newer minor one runs by minor-version compatibility."""
+    from .timing.gpu_api import cuda_version_text as v
+
+    name = "driver / toolkit"
+    if toolkit is None:
+        return Check(name, "skip", "no nvcc: nothing to compare with the driver")
+    if driver is None:
+        return Check(name, "skip", f"nvcc is CUDA {v(toolkit)}; no NVIDIA driver to compare it with")
+    found = f"driver supports CUDA {v(driver)} ({source or 'driver'}), nvcc is CUDA {v(toolkit)}"
+    pip_nvcc = f"nvidia-cuda-nvcc-cu{driver // 1000}" if driver // 1000 < 13 else "nvidia-cuda-nvcc"
+    older = (f"update the NVIDIA driver to one for CUDA {v(toolkit)} or newer, or build with a toolkit no newer "
+             f"than CUDA {v(driver)} (CUDA_HOME, or pip install '{pip_nvcc}')")
+    if toolkit // 1000 > driver // 1000:
+        return Check(name, "missing", f"{found}: answers built by this nvcc cannot start on this driver "
+                     "(cudaErrorInsufficientDriver)", older)
+    if toolkit > driver:
+        return Check(name, "warn", f"{found}: runs by minor-version compatibility (no PTX JIT of newer features)",
+                     older)
+    return Check(name, "ok", found)
 
 
 def _profiling_admin_only() -> bool | None:
+    """The driver's NVreg_RestrictProfilingToAdminUsers, as /proc/driver/nvidia/params shows it; None without."""
     try:
         text = Path("/proc/driver/nvidia/params").read_text()
     except OSError:
@@ -120,6 +199,35 @@ def _profiling_admin_only() -> bool | None:
         if line.startswith("RmProfilingAdminOnly:"):
             return line.split(":", 1)[1].strip() == "1"
     return None
+
+
+CAP_SYS_ADMIN = 21  # capability bit (linux/capability.h)
+
+
+def has_capability(bit: int, status_text: str | None = None) -> bool | None:
+    """Whether this process holds a capability (its CapEff mask in /proc/self/status), or None where unknown."""
+    if status_text is None:
+        try:
+            status_text = Path("/proc/self/status").read_text()
+        except OSError:
+            return None
+    found = re.search(r"^CapEff:\s*([0-9a-fA-F]+)", status_text, re.MULTILINE)
+    return bool(int(found[1], 16) >> bit & 1) if found else None
+
+
+def ncu_counter_access(admin_only: bool | None, cap_sys_admin: bool | None) -> tuple[str, str, str]:
+    """(status, what was found, what to do) of GPU counter access for ncu. With the driver's profiling restricted
+    to admin users, the driver asks for CAP_SYS_ADMIN, which root in a container usually lacks."""
+    fix = ("load the driver with NVreg_RestrictProfilingToAdminUsers=0, or run with CAP_SYS_ADMIN (a container: "
+           "--cap-add SYS_ADMIN)")
+    if admin_only is False:
+        return "ok", "counters readable by every user (RmProfilingAdminOnly: 0)", ""
+    if cap_sys_admin:
+        return "ok", "counters readable: this process holds CAP_SYS_ADMIN", ""
+    if admin_only:
+        return ("warn", "GPU counters are restricted to admin users and this process lacks CAP_SYS_ADMIN (ncu "
+                "would fail with ERR_NVGPUCTRPERM, as root in a container without it does)", fix)
+    return "warn", "counter access unknown (no /proc/driver/nvidia/params) and no CAP_SYS_ADMIN", fix
 
 
 def check_cuda_tools(gpu: bool) -> list[Check]:
@@ -131,13 +239,10 @@ def check_cuda_tools(gpu: bool) -> list[Check]:
         rows.append(Check("ncu", "missing" if gpu else "skip", "not found" + ("" if gpu else " (GPU only)"),
                           "Nsight Compute from the CUDA toolkit, for --cudabench-perf=ncu"))
     else:
-        admin_only = _profiling_admin_only()
-        if admin_only and os.geteuid() != 0:
-            rows.append(Check("ncu", "warn", f"{ncu}; GPU counters are restricted to admin users",
-                              "run as root, or load the driver with NVreg_RestrictProfilingToAdminUsers=0"))
-        else:
-            permission = "counters readable" if admin_only is False or os.geteuid() == 0 else "counter access unknown"
-            rows.append(Check("ncu", "ok", f"{ncu} ({permission})"))
+        status, found, fix = ncu_counter_access(_profiling_admin_only(), has_capability(CAP_SYS_ADMIN))
+        if not gpu:
+            status, fix = "ok", ""  # nothing to profile here: counter access matters only with a GPU
+        rows.append(Check("ncu", status, f"{ncu}; {found}", fix))
     sanitizer = find_cuda_tool("compute-sanitizer")
     if sanitizer is None:
         rows.append(Check("compute-sanitizer", "missing" if gpu else "skip",
@@ -216,12 +321,13 @@ def check_cpu_smoke(suite: Path | None, cache_dir: Path) -> Check:
 def check_gpu_run(suite: Path | None, cache_dir: Path, gpu: bool) -> Check:
     if not gpu:
         return Check("GPU-runtime run", "skip", "no usable GPU: timing and Performance-Scores need one")
-    from .execution.runner import gpu_usable
+    from .execution.runner import gpu_unusable_reason
     from .tasks.loader import load_task
 
-    if not gpu_usable():
-        return Check("GPU-runtime run", "skip", "a GPU is visible but pycuda is missing", "pip install "
-                     "'pytest-cudabench[gpu]'")
+    reason = gpu_unusable_reason()
+    if reason:
+        return Check("GPU-runtime run", "skip", f"a GPU is visible but the GPU runtime cannot run: {reason}",
+                     "fix the rows above")
     if suite is None:
         return Check("GPU-runtime run", "skip", "no task suite here", "pass --suite PATH")
     parts, spreads = [], []
@@ -250,7 +356,8 @@ def run_checks(suite: Path | None, cache_dir: Path, run_tasks: bool = True) -> l
     rows.append(check_gxx())
     gpu_row, gpu = check_gpu()
     rows.append(gpu_row)
-    rows.append(check_pycuda(gpu))
+    rows.append(check_gpu_api(gpu))
+    rows.append(compare_driver_toolkit(*_driver_and_toolkit()))
     rows += check_cuda_tools(gpu)
     rows.append(check_seccomp())
     rows.append(check_landlock())
@@ -261,6 +368,11 @@ def run_checks(suite: Path | None, cache_dir: Path, run_tasks: bool = True) -> l
         rows.append(Check("CPU-runtime run", "skip", "--no-run"))
         rows.append(Check("GPU-runtime run", "skip", "--no-run"))
     return rows
+
+
+def _driver_and_toolkit() -> tuple[int | None, int | None, str]:
+    driver, source = driver_cuda_version()
+    return driver, toolkit_cuda_version(), source
 
 
 def usable(rows: list[Check]) -> bool:

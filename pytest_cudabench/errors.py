@@ -85,7 +85,12 @@ class CpuBuildError(CudabenchError):
 
 
 class CudaError(CudabenchError, RuntimeError):
-    """A CUDA runtime call failed in the timing backend (timing.measure)."""
+    """A CUDA call of the harness failed (timing.gpu_api, timing.measure)."""
+
+
+class GpuApiError(CudaError):
+    """The harness's GPU access cannot start (no GPU API installed, no driver, a toolkit newer than the driver, no
+    memory for a context): a problem of this machine, never of the answer; the message names the cause and the fix."""
 
 
 class MergeError(CudabenchError, ValueError):

@@ -278,9 +278,13 @@ class Evaluation:
         from .execution import runner as execution
         from .tasks import inputs
 
-        runtime = execution.choose_runtime(self.settings.runtime)
+        runtime = execution.choose_runtime(self.settings.runtime, self.settings.gpu_api)
         self.result["runtime"] = runtime
         record["runtime"] = runtime
+        if runtime == "gpu":
+            from .timing.gpu_api import resolve_gpu_api
+
+            record["gpu_api"] = resolve_gpu_api(self.settings.gpu_api)
         assert self.source is not None and self.library is not None
         library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
                                               self.settings.sanitize)
@@ -292,7 +296,7 @@ class Evaluation:
             inputs.expect(self.task, case)
         outcome = execution.run_cases(self.task, library, runtime, cases,
                                       timeout_s=self.settings.timeout_s or self.task.timeout_s,
-                                      sanitize=self.settings.sanitize)
+                                      sanitize=self.settings.sanitize, gpu_api=self.settings.gpu_api)
         record.update(outcome.to_dict())
         self.result["correct"] = True
 
@@ -310,10 +314,13 @@ class Evaluation:
         gpu = {"name": host_clock} if host_clock else (gpu_info() or {})
         peaks = lookup_peaks(gpu.get("name", ""))
         if self.settings.calibrate and not host_clock:
-            from .timing.calibrate import calibrate_in_child, load_or_calibrate
+            from .timing.calibrate import calibrate_in_child, device_identity, load_or_calibrate
 
             try:
-                peaks = load_or_calibrate(self.settings.cache_path / "peaks", calibrate_fn=calibrate_in_child)
+                gpu_api = self.settings.gpu_api
+                peaks = load_or_calibrate(self.settings.cache_path / "peaks",
+                                          calibrate_fn=lambda device: calibrate_in_child(device, gpu_api=gpu_api),
+                                          identity_fn=lambda device: device_identity(device, gpu_api))
             except Exception as exc:  # the measurement of the machine failed, not the answer: datasheet peaks
                 record["calibration_error"] = f"{type(exc).__name__}: {exc}; scored on datasheet peaks"
         policy = replace(DEFAULT_POLICY, timer="host", cap_s=HOST_CLOCK_CAP_S) if host_clock else DEFAULT_POLICY
@@ -323,7 +330,7 @@ class Evaluation:
 
         def measure(library: Path) -> execution.ExecutionResult:
             return execution.run_cases(self.task, library, runtime, [], timeout_s=limit, timing=job, stage="time",
-                                       monitor=None if host_clock else gpu_info)
+                                       monitor=None if host_clock else gpu_info, gpu_api=self.settings.gpu_api)
 
         def reference_library() -> Path:
             library = timing.reference_library(self.task, self.settings.cache_path, self.arch)
@@ -358,7 +365,7 @@ class Evaluation:
                 self.task, lambda k, wrapper: execution.run_cases(
                     # ncu replays every kernel once per group of counters, restoring memory in between
                     self.task, self.library, "gpu", [], timeout_s=3 * limit, stage="time", wrapper=wrapper,
-                    timing={**job, "profile_scale": k}),
+                    timing={**job, "profile_scale": k}, gpu_api=self.settings.gpu_api),
                 reference.bench_outputs, self.settings.seed)
             self.result["ncu_performance_score"] = record["ncu"].get("performance_score")
         if peaks is None:

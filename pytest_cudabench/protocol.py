@@ -72,6 +72,7 @@ class Job(TypedDict):
     cases: list[JobCase]
     inputs_index: dict[str, list[int]]
     sanitize: NotRequired[bool]
+    gpu_api: NotRequired[str]  # GPU runtime: the harness's GPU API in the child (timing.gpu_api), resolved
     timing: NotRequired[TimingSpec]
 
 

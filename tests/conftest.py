@@ -25,3 +25,43 @@ def suite_copy(pytester):
         return pytester.path / "task_suite"
 
     return copy
+
+
+# ---------------------------------------------------------------- runtime pinning and the GPU marker
+#
+# On a GPU machine `--cudabench-runtime=auto` becomes `gpu`: sessions the tests start would then time answers at
+# GiB scales and meet GPU messages where the tests expect the CPU runtime's. They run the CPU runtime unless a test
+# names a runtime itself; GPU behaviour lives in tests marked `gpu`, skipped with the reason where there is none.
+
+PINNED_RUNTIME = "--cudabench-runtime=cpu"
+
+
+def pin_runtime(args) -> tuple:
+    """A session's arguments with the CPU runtime added, unless they name a runtime or leave the plugin out."""
+    texts = [str(a) for a in args]
+    if any(t.startswith("--cudabench-runtime") for t in texts) or "no:cudabench" in texts:
+        return tuple(args)
+    return (*args, PINNED_RUNTIME)
+
+
+@pytest.fixture
+def pytester(pytester):
+    for name in ("runpytest", "runpytest_inprocess", "runpytest_subprocess"):
+        run = getattr(pytester, name)
+        setattr(pytester, name, lambda *args, _run=run, **kwargs: _run(*pin_runtime(args), **kwargs))
+    return pytester
+
+
+def gpu_missing_reason() -> str | None:
+    from pytest_cudabench.execution.runner import gpu_unusable_reason
+
+    return gpu_unusable_reason()
+
+
+def pytest_collection_modifyitems(config, items):
+    gpu_items = [item for item in items if item.get_closest_marker("gpu")]
+    if not gpu_items:
+        return
+    reason = gpu_missing_reason()
+    for item in gpu_items if reason else ():
+        item.add_marker(pytest.mark.skip(reason=f"GPU test: {reason}"))

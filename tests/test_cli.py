@@ -1,6 +1,9 @@
 """The command-line tools run for real: list, --version, export-benchmark as the README writes it, doctor."""
 
+import importlib.metadata
+import importlib.util
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -69,8 +72,8 @@ def doctor():
 def test_doctor_reports_every_row(doctor):
     returncode, result = doctor
     rows = {row["name"]: row for row in result["checks"]}
-    assert list(rows) == ["nvcc", "CUDA headers", "g++", "driver / GPU", "pycuda", "ncu", "compute-sanitizer",
-                          "seccomp", "Landlock", "CPU-runtime run", "GPU-runtime run"]
+    assert list(rows) == ["nvcc", "CUDA headers", "g++", "driver / GPU", "GPU API", "driver / toolkit", "ncu",
+                          "compute-sanitizer", "seccomp", "Landlock", "CPU-runtime run", "GPU-runtime run"]
     assert all(row["status"] in ("ok", "missing", "warn", "skip") and row["detail"] for row in rows.values())
     for row in rows.values():
         if row["status"] in ("missing", "warn"):
@@ -103,7 +106,49 @@ def test_doctor_gpu_rows_say_why_they_are_skipped(doctor):
     assert rows["driver / GPU"]["status"] == "skip"
     assert rows["GPU-runtime run"] == {"name": "GPU-runtime run", "status": "skip", "fix": "",
                                        "detail": "no usable GPU: timing and Performance-Scores need one"}
-    assert rows["pycuda"]["status"] in ("ok", "skip")
+    if rows["nvcc"]["status"] == "ok":
+        release = re.search(r"release (\d+\.\d)", subprocess.run([rows["nvcc"]["detail"].split()[0], "--version"],
+                            capture_output=True, text=True).stdout)[1]
+        assert rows["driver / toolkit"] == {"name": "driver / toolkit", "status": "skip", "fix": "",
+                                            "detail": f"nvcc is CUDA {release}; no NVIDIA driver to compare it with"}
+
+
+def test_doctor_names_the_gpu_api_it_would_use_and_why_not_the_other(doctor):
+    _, result = doctor
+    row = {row["name"]: row for row in result["checks"]}["GPU API"]
+    installed = [name for name, module in (("cuda-bindings", "cuda.bindings"), ("pycuda", "pycuda"))
+                 if importlib.util.find_spec(module)]
+    if not installed:
+        assert row["status"] in ("skip", "missing") and "pytest-cudabench[gpu]" in row["fix"]
+        return
+    assert row["detail"].startswith(f"{installed[0]} {importlib.metadata.version(installed[0])} (auto takes "
+                                    "cuda-bindings first; ")
+    other = "pycuda" if installed[0] == "cuda-bindings" else "cuda-bindings"
+    assert (f"{other}: not installed" if other not in installed else f"{other}: installed, not chosen") in row["detail"]
+
+
+def test_doctor_compares_the_driver_with_the_toolkit():
+    from pytest_cudabench.doctor import compare_driver_toolkit
+
+    newer = compare_driver_toolkit(12040, 13000, "nvidia-smi")
+    assert newer.status == "missing" and "driver supports CUDA 12.4 (nvidia-smi), nvcc is CUDA 13.0" in newer.detail
+    assert "cudaErrorInsufficientDriver" in newer.detail and "nvidia-cuda-nvcc-cu12" in newer.fix
+    assert compare_driver_toolkit(12020, 12080).status == "warn"  # minor-version compatibility
+    assert compare_driver_toolkit(13010, 13000).status == "ok"
+    assert compare_driver_toolkit(None, 13000).status == "skip"
+
+
+def test_doctor_asks_for_cap_sys_admin_not_root_for_ncu_counters():
+    from pytest_cudabench.doctor import CAP_SYS_ADMIN, has_capability, ncu_counter_access
+
+    root_in_a_container = "Uid:\t0\t0\t0\t0\nCapEff:\t00000000a80425fb\n"  # docker's default set: no bit 21
+    assert has_capability(CAP_SYS_ADMIN, root_in_a_container) is False
+    assert has_capability(CAP_SYS_ADMIN, "CapEff:\t000001ffffffffff\n") is True
+    assert has_capability(CAP_SYS_ADMIN, "Name:\tx\n") is None
+    status, found, fix = ncu_counter_access(True, False)
+    assert status == "warn" and "ERR_NVGPUCTRPERM" in found and "SYS_ADMIN" in fix
+    assert ncu_counter_access(True, True)[0] == ncu_counter_access(False, False)[0] == "ok"
+    assert ncu_counter_access(None, False)[0] == "warn"
 
 
 def test_doctor_table_and_no_run():

@@ -72,7 +72,7 @@ def built(tmp_path):
     target = rows[0]
     library, entry, _ = program.build(target.bench_cu, "cpu", tmp_path / "cache", "")
     rowdata = set_data.generate(target, tmp_path / "cache", "run", 3, env=child_environment(tmp_path))
-    evaluation = SetEvaluation(target, 1, 0, Settings(model="reference", cache_dir=str(tmp_path / "cache")),
+    evaluation = SetEvaluation(target, 1, 0, Settings(model="reference", cache_dir=str(tmp_path / "cache"), runtime="cpu"),
                                "set.jsonl::Affine::scale1::level1[sample0]", SetOptions())
     return evaluation, library, entry, rowdata
 

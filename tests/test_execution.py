@@ -7,7 +7,7 @@ import pytest
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
-from pytest_cudabench.execution.runner import gpu_usable, run_cases
+from pytest_cudabench.execution.runner import run_cases
 from pytest_cudabench.execution.sandbox import seccomp_available
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
@@ -99,8 +99,7 @@ def test_sanitize_reports_an_out_of_bounds_write_by_line(tmp_path, vector_add):
     assert "AddressSanitizer" in exc.value.message and "in add(" in exc.value.message, exc.value.message
 
 
-@pytest.mark.skipif(not gpu_usable(),
-                    reason="needs a CUDA device and pycuda (pip install pytest-cudabench[gpu])")
+@pytest.mark.gpu
 def test_gpu_runtime_judges_the_reference_solution(tmp_path, vector_add):
     from pytest_cudabench.source.compiler import compile_library
     from pytest_cudabench.timing.gpus import default_arch

@@ -55,7 +55,8 @@ def make(fake_openai, monkeypatch, tmp_path):
                  "timeout": 2.0, "max_retries": 1, "retry_base_s": 0.01, "price_input": 1.0, "price_output": 2.0,
                  **(model_table or {})}
         project = {"models": {"fake": table}}
-        settings = Settings(model="fake", cache_dir=str(tmp_path / "cache"), run_id=run_id, project=project, **kwargs)
+        settings = Settings(model="fake", cache_dir=str(tmp_path / "cache"), run_id=run_id, project=project,
+                            runtime="cpu", **kwargs)
         service = GenerationService(create_remote_model("fake", project), settings, claim_stale_s=1.0,
                                     heartbeat_s=0.1)
         services.append(service)
@@ -234,7 +235,7 @@ def test_prefetched_failures_surface_in_get(make, fake_openai, task):
 
 
 def test_offline_models_are_not_cached(task, tmp_path):
-    settings = Settings(model="reference", cache_dir=str(tmp_path / "cache"))
+    settings = Settings(model="reference", cache_dir=str(tmp_path / "cache"), runtime="cpu")
     service = GenerationService(ReferenceModel(), settings)
     service.prefetch([req(task)])
     assert "```cuda" in service.get(req(task)).content

@@ -1,4 +1,3 @@
-import ctypes
 import json
 import shutil
 import subprocess
@@ -8,7 +7,6 @@ import numpy as np
 import pytest
 
 from pytest_cudabench.timing import measure as gpu_timing
-from pytest_cudabench.timing.gpus import detect_cuda_devices
 from pytest_cudabench.timing.measure import time_callable
 from pytest_cudabench.timing.policy import MeasurementPolicy
 from pytest_cudabench.timing.stats import StoppingRule
@@ -128,27 +126,35 @@ def test_throttle_from_monitor_is_flagged():
 
 
 def test_module_imports_without_cuda():
-    # Importing must not load libcudart; only creating the real backend does.
-    assert gpu_timing._cudart is None or isinstance(gpu_timing._cudart, ctypes.CDLL)
-    assert gpu_timing.CUDA_DEV_ATTR_L2_CACHE_SIZE == 38
+    # Importing must load neither libcudart nor a GPU API; only creating the real backend's API does.
+    import subprocess
+    import sys
+
+    probe = ("import sys; import pytest_cudabench.timing.measure, pytest_cudabench.execution.child; "
+             "print(sorted(m for m in sys.modules if m.startswith(('cuda', 'pycuda'))))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stdout + out.stderr
 
 
-@pytest.mark.skipif(detect_cuda_devices() == 0, reason="needs a CUDA device")
+@pytest.mark.gpu
 def test_real_copy_kernel_timing(tmp_path):
     if not shutil.which("nvcc"):
         pytest.skip("needs nvcc")
     from pytest_cudabench.timing import calibrate
+    from pytest_cudabench.timing.gpu_api import open_gpu_api
 
-    backend = gpu_timing.CudaRuntimeBackend(device=0)
+    api = open_gpu_api()
+    backend = gpu_timing.GpuEventBackend(api)
     lib = calibrate.KernelLibrary(calibrate.build_library(tmp_path))
     n = 1 << 26  # 64 Mi floats = 256 MiB per buffer
-    src, dst = calibrate.device_alloc(4 * n), calibrate.device_alloc(4 * n)
+    src, dst = api.alloc(4 * n), api.alloc(4 * n)
     try:
         r = time_callable(lambda: lib.copy(src, dst, n), rule=StoppingRule(max_time_s=2.0), backend=backend)
     finally:
-        calibrate.device_free(src)
-        calibrate.device_free(dst)
+        api.free(src)
+        api.free(dst)
         backend.close()
+        api.close()
     bw = 2 * 4 * n / r["events"]["median_s"]
     assert 1e10 < bw < 2e13, bw  # between 10 GB/s and 20 TB/s: a real copy was timed
     assert not r["flagged"], r["flag_reasons"]
@@ -203,7 +209,7 @@ def test_calibration_kernels_compile(tmp_path):
         assert f" T {sym}\n" in syms
 
 
-@pytest.mark.skipif(detect_cuda_devices() == 0, reason="needs a CUDA device")
+@pytest.mark.gpu
 def test_real_calibration(tmp_path):
     peaks = calib.calibrate(0, build_dir=tmp_path, max_time_s=1.0)
     assert peaks.source.startswith("calibrated:") and peaks.dram_bw > 1e10 and peaks.fp32 > peaks.fp64 / 100
@@ -238,19 +244,25 @@ def test_calibration_discards_the_first_fma_launch(tmp_path, monkeypatch):
         def fma_flops(self, iters):
             return 2.0 * 8 * iters * self.blocks_fma * self.threads
 
-    class FakeRuntime:
-        def cudaMemGetInfo(self, free, total):
-            free._obj.value, total._obj.value = 8 << 30, 16 << 30
-            return 0
+    class FakeApi:  # the device memory calibrate asks for; the timeline is FakeGpu's
+        device = 0
+        attribute = staticmethod(gpu.attribute)
 
-    monkeypatch.setattr(gpu_timing, "CudaRuntimeBackend", lambda device=None: gpu)
-    monkeypatch.setattr(gpu_timing, "load_cudart", lambda: FakeRuntime())
-    monkeypatch.setattr(calib, "device_identity", lambda index: {"name": "NVIDIA H100 80GB HBM3", "driver": "x"})
+        def mem_get_info(self):
+            return 8 << 30, 16 << 30
+
+        def alloc(self, nbytes):
+            return 4096
+
+        def free(self, pointer):
+            pass
+
+    monkeypatch.setattr(gpu_timing, "GpuEventBackend", lambda api: gpu)
+    monkeypatch.setattr(calib, "device_identity", lambda index, api=None: {"name": "NVIDIA H100 80GB HBM3",
+                                                                           "driver": "x"})
     monkeypatch.setattr(calib, "build_library", lambda out_dir, arch=None: tmp_path / "unused.so")
     monkeypatch.setattr(calib, "KernelLibrary", FakeLib)
-    monkeypatch.setattr(calib, "device_alloc", lambda nbytes: ctypes.c_void_p(4096))
-    monkeypatch.setattr(calib, "device_free", lambda p: None)
-    peaks = calib.calibrate(0, build_dir=tmp_path, max_time_s=0.3)
+    peaks = calib.calibrate(0, build_dir=tmp_path, max_time_s=0.3, api=FakeApi())
     assert peaks.fp32 == pytest.approx(60e12, rel=0.01) and peaks.fp64 == pytest.approx(30e12, rel=0.01)
     assert peaks.dram_bw == pytest.approx(3e12, rel=0.01) and gpu.closed
 

@@ -154,7 +154,7 @@ def test_the_answer_binds_to_the_runtime_the_child_loaded(tmp_path, vector_add):
     library = compile_library(vector_add.solution_source(), cache_dir=tmp_path).library
     probe = textwrap.dedent(f"""
         import ctypes
-        from pytest_cudabench.timing.measure import load_cudart
+        from pytest_cudabench.timing.gpu_api import load_cudart
         rt = load_cudart()
         answer = ctypes.CDLL({library!r}, mode=ctypes.RTLD_LOCAL)
         mapped = {{line.split()[-1] for line in open("/proc/self/maps") if "libcudart" in line}}

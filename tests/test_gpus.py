@@ -167,8 +167,8 @@ def test_answers_compile_for_the_gpu_present_unless_told(tmp_path, monkeypatch):
     try:
         suite = Path(__file__).resolve().parent.parent / "task_suite"
         task = load_task(suite / "basics" / "vector_add", suite)
-        assert Evaluation(task, 1, 0, Settings(model="reference")).arch == "sm_90"
-        assert Evaluation(task, 1, 0, Settings(model="reference", arch="sm_86")).arch == "sm_86"
+        assert Evaluation(task, 1, 0, Settings(model="reference", runtime="cpu")).arch == "sm_90"
+        assert Evaluation(task, 1, 0, Settings(model="reference", arch="sm_86", runtime="cpu")).arch == "sm_86"
     finally:
         gpus.gpu_arch.cache_clear()
 

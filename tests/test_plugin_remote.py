@@ -183,7 +183,8 @@ def test_after_ctrl_c_no_queued_request_starts(pytester, suite_copy, monkeypatch
     with FakeOpenAIServer(latency_s=1.0, responder=answer) as slow:
         process = pytester.popen([sys.executable, "-m", "pytest", "task_suite", "-p", "no:cacheprovider",
                                   f"--cudabench-model=openai:fake-model@{slow.base_url}", "--cudabench-samples=4",
-                                  "--cudabench-concurrency=1", "--cudabench-progress=0", *xdist],
+                                  "--cudabench-concurrency=1", "--cudabench-progress=0", "--cudabench-runtime=cpu",
+                                  *xdist],
                                  stdout=(pytester.path / "out.txt").open("wb"), stderr=subprocess.STDOUT,
                                  start_new_session=True)
         deadline = time.monotonic() + 60

@@ -17,6 +17,7 @@ pytest_plugins = ["pytester"]
     ("--cudabench-progress=soon", "--cudabench-progress=soon: expected seconds"),
     ("--cudabench-samples=0", "--cudabench-samples=0: expected a positive integer"),
     ("--cudabench-runtime=tpu", "--cudabench-runtime=tpu: use one of auto, gpu, cpu"),
+    ("--cudabench-gpu-api=cupy", "--cudabench-gpu-api=cupy: use one of auto, cuda-bindings, pycuda"),
 ])
 def test_a_bad_option_is_a_usage_error_naming_it(pytester, option, message):
     result = pytester.runpytest_subprocess("--cudabench-model=reference", option, "-p", "no:cacheprovider")

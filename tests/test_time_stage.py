@@ -224,7 +224,7 @@ extern "C" void solve(const float* a, const float* b, float* c, int n) {
 
 def test_the_cuda_backend_has_every_method_the_timing_loop_calls():
     """It runs only on a GPU: at least its shape is checked everywhere."""
-    from pytest_cudabench.timing.measure import CudaRuntimeBackend, TimingBackend
+    from pytest_cudabench.timing.measure import GpuEventBackend, TimingBackend
 
     needed = [n for n in vars(TimingBackend) if not n.startswith("_")] + ["reset_persisting_l2", "l2_persistence"]
-    assert all(callable(getattr(CudaRuntimeBackend, name, None)) for name in needed), needed
+    assert all(callable(getattr(GpuEventBackend, name, None)) for name in needed), needed

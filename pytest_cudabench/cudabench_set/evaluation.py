@@ -82,7 +82,7 @@ class SetEvaluation(Evaluation):
             record["lines"] = self.source.count("\n")
         with self.stage("static-check"):
             program.check_includes(self.source)
-        runtime = choose_runtime(self.settings.runtime)
+        runtime = choose_runtime(self.settings.runtime, self.settings.gpu_api)
         self.result["runtime"] = runtime
         with self.stage("compile") as record:
             library, entry, built = program.build(self.source, runtime, self.settings.cache_path, self.arch)

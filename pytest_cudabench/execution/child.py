@@ -117,6 +117,11 @@ class CpuBackend:
     def warm_up(self) -> None:
         pass
 
+    def timing_backend(self, timer: str):
+        from ..timing import measure
+
+        return measure.HostClockBackend()  # only the host timer: the CPU runtime's times are never scored
+
     def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
         self.lib.cudabench_cpu_schedule(order, seed)
         self.lib.cudabench_cpu_racecheck(int(racecheck))
@@ -135,84 +140,124 @@ class CpuBackend:
 
 
 class GpuBackend:
-    """Device buffers through pycuda on the primary context, which the answer's CUDA runtime calls share."""
+    """Device buffers through the GPU API (timing.gpu_api, the one the job names) on the primary context, which the
+    answer's CUDA runtime calls share. Construction starts everything the harness needs and checks it: a failure
+    raises GpuApiError naming the machine's problem (no driver, a toolkit newer than the driver, no memory)."""
 
     name = "gpu"
     SLACK = 4096
+    WARM_UP_BYTES = 4 << 20  # large enough for a pageable copy through the driver's staging buffers in chunks
 
     def __init__(self, library: str, job: dict[str, Any]):
-        import numpy as np
-        import pycuda.autoprimaryctx  # noqa: F401  (creates and pushes the primary context)
-        import pycuda.driver as cuda
+        from ..timing.gpu_api import AnswerRuntime, open_gpu_api
 
-        from ..timing.measure import load_cudart
-
-        self.np = np
-        self.cuda = cuda
-        # The runtime first (RTLD_GLOBAL): the answer's libcudart dependency binds to this instance, so its errors
-        # are the ones check_error reads.
-        self.cudart = load_cudart()
+        self.api = open_gpu_api(job.get("gpu_api") or "auto")
+        # The runtime before the library (RTLD_GLOBAL): the answer's libcudart dependency binds to this instance, so
+        # its errors are the ones check_error reads. It starts once the library has registered its kernels (with
+        # CUDA_MODULE_LOADING=EAGER it loads them then), on the API's primary context, and says if it cannot.
+        self.runtime = AnswerRuntime.load()
         self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
-        self.buffers: dict[tuple, Any] = {}
+        self.runtime.start()
+        self.buffers: dict[tuple, tuple[int, int]] = {}
         # Under compute-sanitizer no slack: memcheck then sees reads past the end too, not only our marker writes.
         self.slack = 0 if job.get("sanitize") else self.SLACK
+        self.deferred_error: str | None = None
 
     def allocate(self, key: tuple, nbytes: int):
         if key not in self.buffers:
-            allocation = self.cuda.mem_alloc(max(nbytes, 1) + self.slack)
-            self.buffers[key] = (allocation, nbytes)
+            self.buffers[key] = (self.api.alloc(max(nbytes, 1) + self.slack), nbytes)
         return self.buffers[key]
 
     def release(self, key: tuple) -> None:
         buffer = self.buffers.pop(key, None)
         if buffer is not None:
-            buffer[0].free()
+            self.api.free(buffer[0])
 
-    def upload(self, buffer, data: bytes) -> None:
-        self.cuda.memcpy_htod(int(buffer[0]), self.np.frombuffer(data, self.np.uint8))
+    def upload(self, buffer, data) -> None:
+        if len(data):
+            self.api.copy_htod(buffer[0], data)
 
     def fill(self, buffer, byte: int) -> None:
-        allocation, nbytes = buffer
-        self.cuda.memset_d8(int(allocation), byte, nbytes)
+        pointer, nbytes = buffer
+        self.api.memset(pointer, byte, nbytes)
         if self.slack:
-            self.cuda.memset_d8(int(allocation) + nbytes, SLACK_MARKER, self.slack)
+            self.api.memset(pointer + nbytes, SLACK_MARKER, self.slack)
 
     # Between timed calls: queued on the legacy default stream, where the timing events go (no host wait). These
-    # fail only once an answer's launch has broken the context, and check_error reports that after the loop.
+    # fail only once an answer's launch has broken the context: the error is kept for check_error, which reports
+    # the answer's own error first.
     def reset(self, buffer, byte: int) -> None:
-        allocation, nbytes = buffer
-        self.cudart.cudaMemsetAsync(ctypes.c_void_p(int(allocation)), byte, ctypes.c_size_t(nbytes), None)
+        self._deferring(self.api.memset_async, buffer[0], byte, buffer[1])
 
     def copy(self, dst, src) -> None:
-        self.cudart.cudaMemcpyAsync(ctypes.c_void_p(int(dst[0])), ctypes.c_void_p(int(src[0])),
-                                    ctypes.c_size_t(min(dst[1], src[1])), 3, None)  # cudaMemcpyDeviceToDevice
+        self._deferring(self.api.copy_dtod_async, dst[0], src[0], min(dst[1], src[1]))
+
+    def _deferring(self, call, *args) -> None:
+        from ..errors import CudaError
+
+        try:
+            call(*args)
+        except CudaError as exc:
+            self.deferred_error = self.deferred_error or str(exc)
 
     def download(self, buffer) -> bytes:
-        out = self.np.empty(buffer[1], dtype=self.np.uint8)
-        self.cuda.memcpy_dtoh(out, int(buffer[0]))
-        return out.tobytes()
+        return self.api.copy_dtoh(buffer[0], buffer[1])
 
     def pointer(self, buffer) -> int:
-        return int(buffer[0])
+        return buffer[0]
 
     def slack_intact(self, buffer) -> bool:
-        allocation, nbytes = buffer
+        pointer, nbytes = buffer
         if not self.slack:
             return True
-        tail = self.np.empty(self.slack, self.np.uint8)
-        self.cuda.memcpy_dtoh(tail, int(allocation) + nbytes)
-        return bool((tail == SLACK_MARKER).all())
+        return self.api.copy_dtoh(pointer + nbytes, self.slack) == bytes([SLACK_MARKER]) * self.slack
 
     def warm_up(self) -> None:
-        # The driver and the runtime open device files and load modules lazily: do that before the sandbox closes
-        # the door. cudaFree(0) starts the runtime on pycuda's primary context and, with CUDA_MODULE_LOADING=EAGER,
-        # loads the answer's kernels.
-        scratch = self.cuda.mem_alloc(1024)
-        self.cuda.memset_d8(int(scratch), 0, 1024)
-        self.cuda.Context.synchronize()
-        self.cudart.cudaFree(None)
-        self.cudart.cudaDeviceSynchronize()
-        self.cudart.cudaGetLastError()
+        """Every kind of GPU work the harness does once the sandbox is closed, done once now: the driver opens
+        device files, maps memory and starts helper threads lazily, on the first operation of each kind (pageable
+        copies each way, device-to-device copies, memsets, events, streams, the L2 queries)."""
+        api, n = self.api, self.WARM_UP_BYTES
+        first, second = api.alloc(n), api.alloc(n)
+        try:
+            api.copy_htod(first, bytes(n))
+            api.memset(first, 0, n)
+            api.memset_async(second, 1, n)
+            api.copy_dtod_async(second, first, n)
+            start, end = api.event_create(), api.event_create()
+            api.event_record(start)
+            api.memset_async(first, 2, n)
+            api.event_record(end)
+            stream = api.stream_create()
+            api.synchronize()
+            api.event_elapsed_s(start, end)
+            api.event_destroy(start)
+            api.event_destroy(end)
+            api.stream_destroy(stream)
+            api.copy_dtoh(second, n)
+            api.reset_persisting_l2()
+            api.persisting_l2_limit()
+            api.access_policy_window_bytes()
+        finally:
+            api.free(first)
+            api.free(second)
+        error = self.runtime.last_error()
+        if error:
+            from ..errors import GpuApiError
+
+            raise GpuApiError(f"the GPU failed the harness's warm-up before the answer ran: {error}")
+
+    def timing_backend(self, timer: str):
+        from ..timing import measure
+
+        return measure.HostClockBackend() if timer == "host" else measure.GpuEventBackend(self.api)
+
+    def profiler_start(self) -> None:
+        self.api.synchronize()
+        self.api.profiler_start()  # ncu runs with --profile-from-start off: only the answer's kernels
+
+    def profiler_stop(self) -> None:  # after the answer's call: a failure here is its error, for check_error
+        self._deferring(self.api.synchronize)
+        self._deferring(self.api.profiler_stop)
 
     def set_thread_order(self, order: int, seed: int, racecheck: bool) -> None:
         pass  # the GPU schedules its threads itself (racecheck there: --cudabench-sanitize)
@@ -221,14 +266,9 @@ class GpuBackend:
         pass  # the GPU's own: host code cannot dereference a device pointer there
 
     def check_error(self) -> str | None:
-        code = self.cudart.cudaDeviceSynchronize()
-        if code == 0:
-            code = self.cudart.cudaGetLastError()
-        if code == 0:
-            return None
-        name = self.cudart.cudaGetErrorName(code).decode()
-        text = self.cudart.cudaGetErrorString(code).decode()
-        return f"{name}: {text}"
+        error = self.runtime.last_error() or self.deferred_error
+        self.deferred_error = None
+        return error
 
 
 def c_scalar(dtype: str, value: Any) -> float | int:
@@ -274,7 +314,7 @@ def main(argv: list[str]) -> int:
         from ..timing.policy import MeasurementPolicy
 
         timer = MeasurementPolicy.from_dict(job["timing"]["policy"]).timer
-        timing_backend = gpu_timing.HostClockBackend() if timer == "host" else gpu_timing.CudaRuntimeBackend()
+        timing_backend = backend.timing_backend(timer)
         task = load_task(job["timing"]["task_path"], job["timing"]["suite_root"])
         seed = job["timing"]["seed"]
         bench_inputs = lambda k, input_set=0: bench_case(task, seed, k, input_set)  # noqa: E731
@@ -435,14 +475,12 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
         sets = [InputSet(job, backend, bench_inputs(k, r), ("bench", k, r)) for r in range(count)]
         timing = None
         if profile is not None:
-            profiler = getattr(backend, "cudart", None)  # none on the CPU runtime (tests of the plumbing)
-            if profiler is not None:
-                profiler.cudaDeviceSynchronize()
-                profiler.cudaProfilerStart()  # ncu runs with --profile-from-start off: only the answer's kernels
+            profiling = hasattr(backend, "profiler_start")  # not on the CPU runtime (tests of the plumbing)
+            if profiling:
+                backend.profiler_start()
             solve(*sets[0].args)
-            if profiler is not None:
-                profiler.cudaDeviceSynchronize()
-                profiler.cudaProfilerStop()
+            if profiling:
+                backend.profiler_stop()
             error = None
         else:
             rotation = Rotation(sets, solve, picker, policy.checked_calls)

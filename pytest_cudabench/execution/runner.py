@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from .. import protocol
-from ..errors import HarnessError, StageFailure, StageSkip
+from ..errors import GpuApiError, HarnessError, StageFailure, StageSkip
 from ..files import publish_file
 from ..protocol import Event, events_of, first_event
 from ..source.compiler import find_cuda_tool
@@ -83,29 +83,34 @@ class ExecutionResult:
                 "sandbox": self.sandbox}
 
 
-def gpu_usable() -> bool:
-    try:
-        from ..timing.gpus import detect_cuda_devices
-    except ImportError:
-        return False
+def gpu_usable(gpu_api: str = "auto") -> bool:
+    """A CUDA device is visible and the GPU API the harness would use is installed (see gpu_unusable_reason)."""
+    return gpu_unusable_reason(gpu_api) is None
+
+
+def gpu_unusable_reason(gpu_api: str = "auto") -> str | None:
+    """Why the GPU runtime cannot run here (no device, or the GPU API missing, with what to install), or None."""
+    from ..timing.gpu_api import resolve_gpu_api
+    from ..timing.gpus import detect_cuda_devices
+
     if detect_cuda_devices() <= 0:
-        return False
+        return "no usable CUDA device"
     try:
-        import pycuda  # noqa: F401
-    except ImportError:
-        return False
-    return True
+        resolve_gpu_api(gpu_api)
+    except GpuApiError as exc:
+        return str(exc)
+    return None
 
 
-def choose_runtime(requested: str) -> str:
+def choose_runtime(requested: str, gpu_api: str = "auto") -> str:
     if requested == "cpu":
         return "cpu"
     if requested == "gpu":
-        if not gpu_usable():
-            raise StageSkip("execute", "--cudabench-runtime=gpu but no usable CUDA device (or pycuda is missing: "
-                            "pip install pytest-cudabench[gpu])")
+        reason = gpu_unusable_reason(gpu_api)
+        if reason:
+            raise StageSkip("execute", f"--cudabench-runtime=gpu, but {reason}")
         return "gpu"
-    return "gpu" if gpu_usable() else "cpu"
+    return "gpu" if gpu_usable(gpu_api) else "cpu"
 
 
 def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: Path, sanitize: bool) -> Path:
@@ -155,11 +160,12 @@ def _cpu_runtime_version() -> str:
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
               sanitize: bool = False, workers: int | None = None, timing: dict[str, Any] | None = None,
               stage: str = "execute", wrapper: list[str] | None = None,
-              monitor: Callable[[], dict | None] | None = None) -> ExecutionResult:
+              monitor: Callable[[], dict | None] | None = None, gpu_api: str = "auto") -> ExecutionResult:
     """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
     With `timing` ({"seed"}, optionally "policy" (a MeasurementPolicy, default DEFAULT_POLICY) and "profile_scale";
     GPU runtime, or the CPU runtime under the host timer) the child then times the answer at every benchmark scale
-    (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
+    (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu). `gpu_api`: the GPU
+    API of the GPU runtime's child (config.GPU_APIS)."""
     start = time.perf_counter()
     job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
     if sanitize and runtime == "gpu":
@@ -172,6 +178,10 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
     use_seccomp = sandbox.seccomp_available() and not sanitize and wrapper is None
     try:
         extra: dict[str, Any] = {"sanitize": sanitize}
+        if runtime == "gpu":
+            from ..timing.gpu_api import resolve_gpu_api
+
+            extra["gpu_api"] = resolve_gpu_api(gpu_api)
         policy = _timing_policy(timing)
         if timing is not None:
             extra["timing"] = {"task_path": str(task.path.resolve()),

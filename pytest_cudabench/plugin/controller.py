@@ -118,7 +118,8 @@ class Controller:
         return {
             "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
-            "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or gpu_arch(),
+            "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "gpu_api": s.gpu_api,
+            "arch": s.arch or gpu_arch(),
             "cases": s.cases, "template_version": TEMPLATE_VERSION,
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
             "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,

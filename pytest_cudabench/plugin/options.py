@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from ..config import (
+    GPU_APIS,
     PERF_MODES,
     RUNTIMES,
     Settings,
@@ -76,6 +77,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("arch", "nvcc target architecture, e.g. sm_90 (default: the GPU's, else sm_80).", None, parse_arch),
     Option("runtime", "Where answers run: auto (GPU if usable, else CPU runtime), gpu, cpu.", "auto",
            lambda origin, v: one_of(origin, v, RUNTIMES)),
+    Option("gpu-api", "The harness's own GPU access on the GPU runtime: auto (the first installed, cuda-bindings "
+                      "first), cuda-bindings or pycuda.", "auto", lambda origin, v: one_of(origin, v, GPU_APIS)),
     Option("cases", "Randomized correctness cases per item (default 5).", "5", positive_int),
     Option("timeout", "Wall-time limit per answer run in seconds (default: the task's).", None, positive_seconds,
            field="timeout_s"),

@@ -27,8 +27,10 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..config import GPU_APIS
 from ..files import atomic_write, publish_file
 from ..source.compiler import find_nvcc
+from .gpu_api import GpuApi
 from .gpus import Peaks, default_arch, gpu_info, lookup_peaks
 from .stats import StoppingRule
 
@@ -92,7 +94,7 @@ LIB_NAME = "libcudabench_calib"
 
 def build_library(out_dir: Path, arch: str | None = None, nvcc: str | None = None) -> Path:
     """Compiles KERNEL_SOURCE into `out_dir/libcudabench_calib-<hash>.so` (reused when present) and returns its path.
-    `-cudart shared` so the library uses the same libcudart instance as gpu_timing (see gpu_timing.load_cudart)."""
+    `-cudart shared` so the library binds to the runtime instance gpu_api.load_cudart loaded, whose errors we read."""
     arch = arch or default_arch()
     nvcc = nvcc or str(find_nvcc())  # the compile stage's nvcc (CUDA_HOME, PATH, the PyPI wheel)
     out_dir = Path(out_dir)
@@ -116,9 +118,10 @@ class KernelLibrary:
     """ctypes wrapper of the built library. Launchers only enqueue (default stream) and raise on launch errors."""
 
     def __init__(self, path: Path):
-        from .measure import load_cudart
+        from .gpu_api import AnswerRuntime
 
-        load_cudart()  # first, RTLD_GLOBAL: the library's libcudart dependency resolves to this instance
+        # First, RTLD_GLOBAL: the library's libcudart dependency resolves to this instance, whose errors it returns.
+        self.runtime = AnswerRuntime.load()
         self.lib = ctypes.CDLL(str(path))
         vp, i, sz = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t
         self.lib.cb_copy.argtypes = [vp, vp, sz, i, i]
@@ -134,9 +137,7 @@ class KernelLibrary:
         self.blocks_copy = sms * 32
 
     def _check(self, code: int, what: str) -> None:
-        from .measure import check
-
-        check(code, what)
+        self.runtime.check(code, what)
 
     def copy(self, src, dst, n_floats: int) -> None:
         self._check(self.lib.cb_copy(src, dst, n_floats, self.blocks_copy, self.threads), "cb_copy")
@@ -149,37 +150,21 @@ class KernelLibrary:
         return 2.0 * self.lib.cb_chains() * iters * self.blocks_fma * self.threads
 
 
-def device_alloc(nbytes: int) -> ctypes.c_void_p:
-    from .measure import check, load_cudart
-
-    p = ctypes.c_void_p()
-    check(load_cudart().cudaMalloc(ctypes.byref(p), ctypes.c_size_t(nbytes)), f"cudaMalloc({nbytes})")
-    return p
-
-
-def device_free(p: ctypes.c_void_p) -> None:
-    from .measure import load_cudart
-
-    if p and p.value:
-        load_cudart().cudaFree(p)
-
-
-def device_identity(device_index: int = 0) -> dict:
-    """{"name", "driver"} of a device: from NVML when available, else from the CUDA runtime (driver as the CUDA
-    driver API version, e.g. "cuda-13000")."""
+def device_identity(device_index: int = 0, gpu_api: str = "auto", api: GpuApi | None = None) -> dict:
+    """{"name", "driver"} of a device: from NVML when available, else from the GPU API (`api` if open; driver as
+    the CUDA driver API version, e.g. "cuda-13000")."""
     info = gpu_info(device_index)
     if info and info.get("name"):
         return {"name": info["name"], "driver": info.get("driver") or "unknown"}
-    from .measure import check, load_cudart
+    from .gpu_api import open_gpu_api
 
-    rt = load_cudart()
-    buf = ctypes.create_string_buffer(16384)  # larger than any cudaDeviceProp; `name` is its first field
-    fn = getattr(rt, "cudaGetDeviceProperties_v2", None) or rt.cudaGetDeviceProperties
-    fn.argtypes, fn.restype = [ctypes.c_void_p, ctypes.c_int], ctypes.c_int
-    check(fn(buf, device_index), "cudaGetDeviceProperties")
-    version = ctypes.c_int()
-    check(rt.cudaDriverGetVersion(ctypes.byref(version)), "cudaDriverGetVersion")
-    return {"name": buf.value.decode(errors="replace"), "driver": f"cuda-{version.value}"}
+    own = api is None
+    api = api or open_gpu_api(gpu_api, device_index)
+    try:
+        return {"name": api.device_name(), "driver": f"cuda-{api.driver_version()}"}
+    finally:
+        if own:
+            api.close()
 
 
 def _best_time(summary: dict) -> float:
@@ -195,38 +180,47 @@ def _single_event_time(backend, launch) -> float:
     return backend.elapsed_s(1, 2)
 
 
-def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_s: float = 2.0) -> Peaks:
+def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_s: float = 2.0,
+              gpu_api: str = "auto", api: GpuApi | None = None) -> Peaks:
     """Measures DRAM bandwidth (device-to-device copy, bytes read + written) and FP32/FP64 FMA FLOP/s on one GPU.
-    Tensor peaks, L2 size fallback: datasheet (see module docstring). Needs a GPU and nvcc."""
-    from .measure import CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT, CudaRuntimeBackend, check, load_cudart, time_callable
+    Tensor peaks, L2 size fallback: datasheet (see module docstring). Needs a GPU and nvcc. `api`: an open GPU API
+    to use (default: `gpu_api` opened on the device)."""
+    from .gpu_api import (
+        ATTR_COMPUTE_CAPABILITY_MAJOR,
+        ATTR_COMPUTE_CAPABILITY_MINOR,
+        ATTR_MAX_THREADS_PER_MULTIPROCESSOR,
+        ATTR_MULTIPROCESSOR_COUNT,
+        open_gpu_api,
+    )
+    from .measure import GpuEventBackend, time_callable
 
-    backend = CudaRuntimeBackend(device=device_index)
-    ident = device_identity(device_index)
+    api = api or open_gpu_api(gpu_api, device_index)
+    backend = GpuEventBackend(api)
+    ident = device_identity(device_index, api=api)
     tmp = None
     if build_dir is None:
         tmp = tempfile.mkdtemp(prefix="cudabench-calib-")
         build_dir = Path(tmp)
-    ptrs: list[ctypes.c_void_p] = []
+    ptrs: list[int] = []
     try:
-        cc = f"sm_{backend.attribute(75)}{backend.attribute(76)}"  # cudaDevAttrComputeCapabilityMajor/Minor
+        cc = f"sm_{api.attribute(ATTR_COMPUTE_CAPABILITY_MAJOR)}{api.attribute(ATTR_COMPUTE_CAPABILITY_MINOR)}"
         lib = KernelLibrary(build_library(build_dir, arch=cc))
-        lib.configure(backend.attribute(CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT), backend.attribute(39))
+        lib.configure(api.attribute(ATTR_MULTIPROCESSOR_COUNT), api.attribute(ATTR_MAX_THREADS_PER_MULTIPROCESSOR))
         backend.prepare(0)
 
         def rule():
             return StoppingRule(rel_se_target=0.005, min_samples=10, min_time_s=0.05, max_time_s=max_time_s)
 
-        free, total = ctypes.c_size_t(), ctypes.c_size_t()
-        check(load_cudart().cudaMemGetInfo(ctypes.byref(free), ctypes.byref(total)), "cudaMemGetInfo")
+        free, _total = api.mem_get_info()
         # Two buffers far larger than any L2 (so no flush is needed), within a quarter of free memory.
-        nbytes = min(1 << 30, free.value // 4) // 256 * 256
-        src, dst = device_alloc(nbytes), device_alloc(nbytes)
+        nbytes = min(1 << 30, free // 4) // 256 * 256
+        src, dst = api.alloc(nbytes), api.alloc(nbytes)
         ptrs += [src, dst]
         n = nbytes // 4
         copy = time_callable(lambda: lib.copy(src, dst, n), flush_bytes=0, rule=rule(), backend=backend)
         dram_bw = 2.0 * nbytes / _best_time(copy["events"])
 
-        out = device_alloc(lib.blocks_fma * lib.threads * 8)
+        out = api.alloc(lib.blocks_fma * lib.threads * 8)
         ptrs.append(out)
         flops = {}
         for precision in ("fp32", "fp64"):
@@ -243,7 +237,7 @@ def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_
         l2 = backend.l2_bytes()
     finally:
         for p in ptrs:
-            device_free(p)
+            api.free(p)
         backend.close()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -302,11 +296,11 @@ def load_or_calibrate(
     return peaks
 
 
-def calibrate_in_child(device_index: int = 0, timeout_s: float = 600.0) -> Peaks:
+def calibrate_in_child(device_index: int = 0, timeout_s: float = 600.0, gpu_api: str = "auto") -> Peaks:
     """`calibrate` in a process of its own: the pytest process must not hold a CUDA context (it would keep GPU
     memory for the whole session, and on a GPU in exclusive-process mode lock out the children that run answers)."""
-    proc = subprocess.run([sys.executable, "-m", "pytest_cudabench.timing.calibrate", "--device", str(device_index)],
-                          capture_output=True, text=True, timeout=timeout_s)
+    proc = subprocess.run([sys.executable, "-m", "pytest_cudabench.timing.calibrate", "--device", str(device_index),
+                           "--gpu-api", gpu_api], capture_output=True, text=True, timeout=timeout_s)
     lines = proc.stdout.strip().splitlines()
     if proc.returncode != 0 or not lines:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
@@ -322,14 +316,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", type=int, default=0, help="CUDA device index (default 0)")
     parser.add_argument("--cache-dir", help="also write the cache that --cudabench-calibrate reads "
                                             "(<cache-dir>/peaks)")
+    parser.add_argument("--gpu-api", default="auto", choices=GPU_APIS, help="the harness's GPU API (default: auto)")
     args = parser.parse_args(argv)
-    from .measure import CudaError
+    from ..errors import CudaError
+
+    def measure(device: int) -> Peaks:
+        return calibrate(device, gpu_api=args.gpu_api)
 
     try:
         if args.cache_dir:
-            peaks = load_or_calibrate(Path(args.cache_dir) / "peaks", force=True, device_index=args.device)
+            peaks = load_or_calibrate(Path(args.cache_dir) / "peaks", force=True, device_index=args.device,
+                                      calibrate_fn=measure,
+                                      identity_fn=lambda device: device_identity(device, args.gpu_api))
         else:
-            peaks = calibrate(args.device)
+            peaks = measure(args.device)
     except (CudaError, OSError) as exc:
         print(f"calibration needs a usable GPU: {exc}", file=sys.stderr)
         return 1

@@ -300,7 +300,7 @@ def _nvidia_smi(*args: str) -> str | None:
 
 def detect_cuda_devices() -> int:
     """Number of CUDA devices this process could use: NVML device count, else `nvidia-smi -L`, else 0.
-    Capped by CUDA_VISIBLE_DEVICES. Never initialises CUDA (no pycuda import)."""
+    Capped by CUDA_VISIBLE_DEVICES. Never initialises CUDA (no GPU API import)."""
     count = 0
     nv = _nvml()
     if nv is not None:

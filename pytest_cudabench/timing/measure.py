@@ -1,10 +1,10 @@
 """Timing a GPU launch with CUDA events, cross-checked by host wall-clock, cold L2, noise-based stopping.
 
-Runs inside the isolated child process that owns the GPU. Importing this module touches no GPU: the CUDA runtime
-(libcudart) is loaded through ctypes only when a `CudaRuntimeBackend` is created.
+Runs inside the isolated child process that owns the GPU. Importing this module touches no GPU: the GPU API
+(gpu_api.py) starts only when a `GpuEventBackend`'s API is opened.
 
 The loop is written against a small backend interface (`record`, `flush`, `synchronize`, `elapsed_s`, `now`,
-`l2_bytes`) so that its logic can be tested without a GPU; `CudaRuntimeBackend` is the thin real one.
+`l2_bytes`) so that its logic can be tested without a GPU; `GpuEventBackend` is the thin real one.
 
 One sample, all enqueued on the legacy default stream without waiting in between:
 
@@ -17,30 +17,21 @@ One sample, all enqueued on the legacy default stream without waiting in between
   launch. It waits for all device work, so work the launch hides on other streams shows up here and not in the
   events; a large gap between the two is flagged.
 
-Context: the runtime API works on the context current in the calling thread (the primary context if none is), so
-the launch must run in that context on the legacy default stream: with pycuda, import `pycuda.autoprimaryctx`
-(or keep pycuda's context current) and launch with stream=None.
+Context: the GPU API makes the device's primary context current, which the answer's runtime uses too; the
+launch must go to the legacy default stream (stream 0 of an answer built without per-thread default streams).
 """
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import os
 import time
 from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-from ..errors import CudaError
+from ..errors import CudaError  # noqa: F401  (its old import path; gpu_api raises it)
+from .gpu_api import ATTR_L2_CACHE_SIZE, GpuApi, open_gpu_api
 from .policy import DEFAULT_POLICY, MeasurementPolicy
 from .stats import StoppingRule, relative_difference, summarize
 
-CUDA_DEV_ATTR_L2_CACHE_SIZE = 38  # cudaDevAttrL2CacheSize in driver_types.h
-CUDA_DEV_ATTR_MULTIPROCESSOR_COUNT = 16
-CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE = 0x06  # cudaLimitPersistingL2CacheSize (enum cudaLimit)
-CUDA_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW = 1  # cudaStreamAttributeAccessPolicyWindow (cudaLaunchAttributeID)
-STREAM_ATTR_VALUE_WORDS = 8  # cudaStreamAttrValue is a union padded to 64 bytes: 8 aligned 64-bit words
 FLAG_REL = 0.5  # events and wall disagree by more than this fraction of the larger ...
 FLAG_ABS_S = 20e-6  # ... and by more than this much time (host jitter on tiny kernels is not a finding)
 
@@ -110,7 +101,7 @@ def time_callable(
     rule = rule or StoppingRule.of(policy, policy.scale_cap_s(1))
     warmup_s = policy.warmup_s if warmup_s is None else warmup_s
     own_backend = backend is None
-    backend = backend or CudaRuntimeBackend()
+    backend = backend or GpuEventBackend(open_gpu_api())
     try:
         if flush_bytes is None:
             flush_bytes = policy.flush_bytes(backend.l2_bytes())
@@ -185,105 +176,6 @@ def time_callable(
     }
 
 
-# ---------------------------------------------------------------- real backend: CUDA runtime via ctypes
-
-
-_CUDART_NAMES = ("libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0")
-_cudart: ctypes.CDLL | None = None
-
-
-def _cudart_candidates() -> list[str]:
-    """The runtime of the toolkit whose nvcc compiles the answers first: their `libcudart.so.N` dependency then
-    resolves to this already-loaded instance, wherever the toolkit lives (no rpath, no LD_LIBRARY_PATH needed)."""
-    roots = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
-    try:
-        from ..source.compiler import find_nvcc
-
-        roots.append(str(find_nvcc().resolve().parent.parent))
-    except Exception:  # no toolkit here: the system's runtime, if any
-        pass
-    try:
-        import nvidia.cuda_runtime  # type: ignore[import-not-found]  # the wheel beside nvidia-cuda-nvcc
-
-        roots += list(nvidia.cuda_runtime.__path__)
-    except ImportError:
-        pass
-    out = []
-    for root in [*roots, "/usr/local/cuda"]:
-        if root:
-            out += [str(Path(root) / lib / n) for lib in ("lib64", "lib") for n in _CUDART_NAMES]
-    found = ctypes.util.find_library("cudart")
-    if found:
-        out.append(found)
-    return out + list(_CUDART_NAMES)
-
-
-def load_cudart() -> ctypes.CDLL:
-    """The CUDA runtime library, loaded once with RTLD_GLOBAL so that kernel libraries built with
-    `-cudart shared` bind to this same instance (one runtime, one view of the context and streams)."""
-    global _cudart
-    if _cudart is None:
-        errors = []
-        for cand in _cudart_candidates():
-            if "/" in cand and not Path(cand).exists():
-                continue
-            try:
-                _cudart = ctypes.CDLL(cand, mode=ctypes.RTLD_GLOBAL)
-                break
-            except OSError as exc:
-                errors.append(f"{cand}: {exc}")
-        else:
-            raise CudaError("cannot load libcudart: " + "; ".join(errors[-3:]))
-        _declare(_cudart)
-    return _cudart
-
-
-def _declare(rt: ctypes.CDLL) -> None:
-    vp, i, sz = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t
-    sigs = {
-        "cudaGetErrorString": ([i], ctypes.c_char_p),
-        "cudaGetDevice": ([ctypes.POINTER(i)], i),
-        "cudaSetDevice": ([i], i),
-        "cudaDeviceGetAttribute": ([ctypes.POINTER(i), i, i], i),
-        "cudaMalloc": ([ctypes.POINTER(vp), sz], i),
-        "cudaFree": ([vp], i),
-        "cudaMemsetAsync": ([vp, i, sz, vp], i),
-        "cudaMemGetInfo": ([ctypes.POINTER(sz), ctypes.POINTER(sz)], i),
-        "cudaEventCreate": ([ctypes.POINTER(vp)], i),
-        "cudaEventDestroy": ([vp], i),
-        "cudaEventRecord": ([vp, vp], i),
-        "cudaEventSynchronize": ([vp], i),
-        "cudaEventElapsedTime": ([ctypes.POINTER(ctypes.c_float), vp, vp], i),
-        "cudaDeviceSynchronize": ([], i),
-        "cudaDriverGetVersion": ([ctypes.POINTER(i)], i),
-        "cudaGetLastError": ([], i),
-        "cudaGetErrorName": ([i], ctypes.c_char_p),
-        "cudaProfilerStart": ([], i),
-        "cudaMemcpyAsync": ([vp, vp, sz, i, vp], i),
-        "cudaDeviceGetLimit": ([ctypes.POINTER(sz), i], i),
-        "cudaDeviceSetLimit": ([i, sz], i),
-        "cudaProfilerStop": ([], i),
-    }
-    for name, (args, res) in sigs.items():
-        fn = getattr(rt, name)
-        fn.argtypes, fn.restype = args, res
-    # Persisting-L2 controls (CUDA 11+): looked up on their own, so a runtime without them still times.
-    optional = {
-        "cudaCtxResetPersistingL2Cache": ([], i),
-        "cudaStreamGetAttribute": ([vp, i, vp], i),
-    }
-    for name, (args, res) in optional.items():
-        fn = getattr(rt, name, None)
-        if fn is not None:
-            fn.argtypes, fn.restype = args, res
-
-
-def check(code: int, what: str = "") -> None:
-    if code != 0:
-        msg = load_cudart().cudaGetErrorString(code)
-        raise CudaError(f"{what or 'CUDA call'} failed: {code} {msg.decode() if msg else ''}".strip())
-
-
 class HostClockBackend:
     """The time stage's plumbing without a GPU: the host clock instead of events, no cache to flush. Its numbers are
     CPU runtime times and never scored; tests use it (MeasurementPolicy(timer="host")) to run the stage end to end."""
@@ -317,100 +209,69 @@ class HostClockBackend:
         pass
 
 
-class CudaRuntimeBackend:
-    """Events, L2 flush and device sync through libcudart, on the legacy default stream (handle 0).
-
-    device: if given, cudaSetDevice(device) first (that makes the device's primary context current, replacing a
-    context pycuda may have pushed); if None, whatever context is current is used."""
+class GpuEventBackend:
+    """Events, L2 flush and device sync through the GPU API (gpu_api.py), on the legacy default stream."""
 
     NUM_EVENTS = 3
 
-    def __init__(self, device: int | None = None):
-        self.rt = load_cudart()
-        if device is not None:
-            check(self.rt.cudaSetDevice(device), "cudaSetDevice")
-        dev = ctypes.c_int()
-        check(self.rt.cudaGetDevice(ctypes.byref(dev)), "cudaGetDevice")
-        self.device = dev.value
-        self.events: list[ctypes.c_void_p] = []
-        self.scratch = ctypes.c_void_p()
+    def __init__(self, api: GpuApi):
+        self.api = api
+        self.device = api.device
+        self.events: list[Any] = []
+        self.scratch = 0
         self.scratch_bytes = 0
-        self.l2_reset = getattr(self.rt, "cudaCtxResetPersistingL2Cache", None) is not None
+        self.l2_reset = True
 
     def attribute(self, attr: int) -> int:
-        v = ctypes.c_int()
-        check(self.rt.cudaDeviceGetAttribute(ctypes.byref(v), attr, self.device), "cudaDeviceGetAttribute")
-        return v.value
+        return self.api.attribute(attr)
 
     def l2_bytes(self) -> int:
-        return self.attribute(CUDA_DEV_ATTR_L2_CACHE_SIZE)
+        return self.api.attribute(ATTR_L2_CACHE_SIZE)
 
     def prepare(self, flush_bytes: int) -> None:
         while len(self.events) < self.NUM_EVENTS:
-            ev = ctypes.c_void_p()
-            check(self.rt.cudaEventCreate(ctypes.byref(ev)), "cudaEventCreate")
-            self.events.append(ev)
+            self.events.append(self.api.event_create())
         if flush_bytes > self.scratch_bytes:
             self._free_scratch()
-            check(self.rt.cudaMalloc(ctypes.byref(self.scratch), ctypes.c_size_t(flush_bytes)), "cudaMalloc")
+            self.scratch = self.api.alloc(flush_bytes)
             self.scratch_bytes = flush_bytes
 
     def record(self, slot: int) -> None:
-        check(self.rt.cudaEventRecord(self.events[slot], None), "cudaEventRecord")
+        self.api.event_record(self.events[slot])
 
     def flush(self, value: int) -> None:
-        check(self.rt.cudaMemsetAsync(self.scratch, value, ctypes.c_size_t(self.scratch_bytes), None), "memset")
+        self.api.memset_async(self.scratch, value, self.scratch_bytes)
 
     def reset_persisting_l2(self) -> None:
         """Lines an access-policy window marked persisting would survive the flush: back to normal before each
-        sample. A device without persisting L2 refuses once (the error is cleared, so the answer is not blamed for
-        it) and is not asked again."""
-        if not self.l2_reset:
-            return
-        if self.rt.cudaCtxResetPersistingL2Cache() != 0:
-            self.rt.cudaGetLastError()
-            self.l2_reset = False
+        sample. A device without persisting L2 refuses once (not the answer's fault) and is not asked again."""
+        if self.l2_reset:
+            self.l2_reset = self.api.reset_persisting_l2()
 
     def l2_persistence(self) -> dict:
-        """What the answer left set: the persisting-L2 carve-out (cudaLimitPersistingL2CacheSize) and the legacy
-        default stream's access-policy window size (0 = none). A query the runtime refuses gives None, its error
-        cleared."""
-        state: dict = {"reset_each_sample": self.l2_reset, "persisting_limit_bytes": None,
-                       "access_policy_window_bytes": None}
-        limit = ctypes.c_size_t()
-        if self.rt.cudaDeviceGetLimit(ctypes.byref(limit), CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE) == 0:
-            state["persisting_limit_bytes"] = int(limit.value)
-        else:
-            self.rt.cudaGetLastError()
-        get_attribute = getattr(self.rt, "cudaStreamGetAttribute", None)
-        if get_attribute is not None:
-            value = (ctypes.c_uint64 * STREAM_ATTR_VALUE_WORDS)()
-            if get_attribute(None, CUDA_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW, ctypes.addressof(value)) == 0:
-                state["access_policy_window_bytes"] = int(value[1])  # {void* base_ptr; size_t num_bytes; ...}
-            else:
-                self.rt.cudaGetLastError()
-        return state
+        """What the answer left set: the persisting-L2 carve-out and the legacy default stream's access-policy
+        window size (0 = none); None where the driver refuses the query."""
+        return {"reset_each_sample": self.l2_reset, "persisting_limit_bytes": self.api.persisting_l2_limit(),
+                "access_policy_window_bytes": self.api.access_policy_window_bytes()}
 
     def synchronize(self) -> None:
-        check(self.rt.cudaDeviceSynchronize(), "cudaDeviceSynchronize")
+        self.api.synchronize()
 
     def elapsed_s(self, start: int, end: int) -> float:
-        ms = ctypes.c_float()
-        check(self.rt.cudaEventElapsedTime(ctypes.byref(ms), self.events[start], self.events[end]), "elapsed")
-        return ms.value * 1e-3
+        return self.api.event_elapsed_s(self.events[start], self.events[end])
 
     @staticmethod
     def now() -> float:
         return time.perf_counter()
 
     def _free_scratch(self) -> None:
-        if self.scratch.value:
-            self.rt.cudaFree(self.scratch)
-        self.scratch = ctypes.c_void_p()
+        if self.scratch:
+            self.api.free(self.scratch)
+        self.scratch = 0
         self.scratch_bytes = 0
 
     def close(self) -> None:
         self._free_scratch()
-        for ev in self.events:
-            self.rt.cudaEventDestroy(ev)
+        for event in self.events:
+            self.api.event_destroy(event)
         self.events = []
