@@ -26,7 +26,8 @@ from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 from ..timing.policy import run_record as measurement_record
 from .items import CudabenchItem, parse_item_nodeid
 from .progress import ItemProgress
-from .stash import GENERATOR_KEY, WORKER_MACHINE_KEY
+from .stash import GENERATOR_KEY, SHARD_KEY, WORKER_MACHINE_KEY
+from .xdist import worker_count, worker_spec
 
 
 class Controller:
@@ -83,7 +84,7 @@ class Controller:
     def pytest_testnodedown(self, node, error) -> None:
         machine = getattr(node, "workeroutput", {}).get(WORKER_MACHINE_KEY)
         if machine:
-            self.worker_machines[node.gateway.id] = machine
+            self.worker_machines[node.gateway.id] = {**machine, "spec": worker_spec(node.gateway.spec)}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "cudabench", None)
@@ -108,7 +109,7 @@ class Controller:
         except ConfigError:
             pass
         finished = time.time()
-        workers = getattr(self.config.option, "numprocesses", None)
+        workers = worker_count(self.config)
         gpu = gpu_info()
         if gpu is None:  # a controller without a GPU (remote workers): the GPU the workers measured on
             gpu = next((w["gpu"] for w in self.worker_machines.values() if w.get("gpu")), None)
@@ -119,7 +120,7 @@ class Controller:
             "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
             "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
             "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "arch": s.arch or gpu_arch(),
-            "cases": s.cases, "template_version": TEMPLATE_VERSION,
+            "cases": s.cases, "template_version": TEMPLATE_VERSION, "shard": self.config.stash.get(SHARD_KEY, None),
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
             "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,
             "worker_machines": self.worker_machines or None,
