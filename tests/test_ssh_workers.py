@@ -125,6 +125,7 @@ def test_ssh_workers_judge_as_a_local_run_and_report_their_machines(pytester, su
     assert remote["run"]["workers"] == 2
     machines = remote["run"]["worker_machines"]
     assert set(machines) == {"gw0", "gw1"}
+    assert {item["worker"] for item in remote["items"]} <= set(machines)  # each item names its worker's machine
     assert {worker: machine["cuda_visible_devices"] for worker, machine in machines.items()} == {"gw0": "0", "gw1": "1"}
     for machine in machines.values():
         assert machine["spec"] == f"ssh={local_sshd.user}@127.0.0.1"  # the destination, not the key file

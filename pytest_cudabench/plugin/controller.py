@@ -95,6 +95,9 @@ class Controller:
             # A crashed xdist worker: the report is synthesized without our data.
             message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "worker crashed"
             self.items[report.nodeid] = crashed_result(report.nodeid, *parsed, message=message)
+        node = getattr(report, "node", None)  # under xdist, the worker that ran it (a key of worker_machines)
+        if node is not None and report.nodeid in self.items:
+            self.items[report.nodeid]["worker"] = node.gateway.id
         if self.progress is not None and report.when == "teardown":
             outcomes = [i.get("outcome") for i in self.items.values()]
             self.progress.update(len(self.items), outcomes.count("failed"), outcomes.count("error"))
