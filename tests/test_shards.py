@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from pytest_cudabench.errors import ConfigError
-from pytest_cudabench.reporting.shards import check_shards
+from pytest_cudabench.reporting.shards import check_shards, merged_shards
 from pytest_cudabench.tasks.shards import parse_shard, shard_tasks, split_tasks
 
 # The shape of a real suite: domains of tasks with one item per level and sample, a few with more.
@@ -99,6 +99,13 @@ def test_unsharded_reports_are_no_concern_of_check_shards():
     assert check_shards([report(), report()]) == ([], [])
 
 
+def test_merged_shards_says_what_a_merged_report_holds():
+    assert merged_shards([report(3, 4, ["c"]), report(1, 4, ["a"])]) == {"count": 4, "indexes": [1, 3],
+                                                                         "missing": [2, 4]}
+    assert merged_shards([report(), report()]) is None
+    assert merged_shards([report(1, 2), report(1, 3)]) is None
+
+
 # --- the option, end to end ---------------------------------------------------------------------------------------
 
 TASKS = ("basics/vector_add", "basics/reverse")
@@ -142,3 +149,17 @@ def test_a_bad_shard_is_a_usage_error_naming_the_option(pytester, suite_copy, sh
     result = run_shard(pytester, shared_cache, "3/2", "out", "-p", "no:xdist")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--cudabench-shard=3/2: expected K/N with 1 <= K <= N*"])
+
+
+def test_cudabench_set_tasks_keep_their_scales_in_one_shard(pytester):
+    from cudabench_set_rows import affine_rows, always_f_row, histogram_row, write_rows
+
+    # Affine has two scales (rows), the others one: the split is by task, balanced by items (2 | 1 + 1).
+    path = write_rows(pytester.path / "myset.jsonl", [*affine_rows(0), histogram_row(2), always_f_row(3)])
+    collected = []
+    for shard in ("1/2", "2/2"):
+        result = pytester.runpytest_subprocess(str(path), "--cudabench-model=reference", "--cudabench-levels=1",
+                                               f"--cudabench-shard={shard}", "--collect-only", "-q",
+                                               "-p", "no:cacheprovider")
+        collected.append(sorted(line.split("::")[1] for line in result.stdout.lines if "::level1" in line))
+    assert collected == [["Affine", "Affine"], ["Compare_Says_F", "Int_Histogram"]]

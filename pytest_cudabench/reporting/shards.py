@@ -57,3 +57,15 @@ def check_shards(reports: Sequence[Mapping[str, Any]],
 
 def _index_of(sharded: list[tuple[str, Any]], label: str) -> int:
     return next(int(shard["index"]) for other, shard in sharded if other == label)
+
+
+def merged_shards(reports: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """For a merged report's run (in place of the last run's `shard`, which no longer describes it): {count,
+    indexes (the shards merged), missing}; None when no report is a shard or they disagree on N."""
+    shards = [(r.get("run") or {}).get("shard") for r in reports]
+    counts = {int(s["count"]) for s in shards if s}
+    if len(counts) != 1:
+        return None
+    (count,) = counts
+    indexes = sorted({int(s["index"]) for s in shards if s})
+    return {"count": count, "indexes": indexes, "missing": [k for k in range(1, count + 1) if k not in indexes]}
