@@ -51,6 +51,7 @@ class Settings:
     set_template: str | None = None  # CUDABench-Set: path of a user-prompt template; None: the built-in one
     set_seed: str = "run"  # CUDABench-Set inputs: run (our seed in gen.py's seeding calls) or paper (theirs)
     set_scales: tuple[int, ...] | None = None  # CUDABench-Set scales to run (1 = each task's smallest); None: all
+    shard: tuple[int, int] | None = None  # (K, N): run only the K-th (1-based) of N groups of tasks; None: all
     rootdir: str = "."
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 
@@ -61,7 +62,7 @@ class Settings:
     def from_serialized(cls, data: dict[str, Any]) -> "Settings":
         data = dict(data)
         data["levels"] = tuple(data["levels"])
-        for name in ("gpus", "set_scales"):
+        for name in ("gpus", "set_scales", "shard"):
             if data.get(name) is not None:
                 data[name] = tuple(data[name])
         return cls(**data)

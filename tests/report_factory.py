@@ -84,6 +84,7 @@ def base_run(model: str = "synthetic-model", seed: int = 1234, timed: bool = Tru
         "template_version": "1",
         "command": ["pytest", f"--cudabench-model={model}"],
         "workers": None,
+        "shard": None,
         "versions": {"pytest_cudabench": "0.1.0", "python": "3.11.7", "pytest": "9.2.0"},
         "machine": {"hostname": "bench-01", "platform": "Linux-x86_64", "machine": "x86_64", "cpu_count": 16},
         "gpu": copy.deepcopy(H100_GPU) if timed else None,

@@ -52,6 +52,8 @@ def test_tx_workers_report_what_a_single_process_reports(pytester, suite_copy, s
     result.stdout.fnmatch_lines(["created: 2/2 workers", "2 workers [[]4 items[]]"])  # really two workers
     single, distributed = load_report(pytester, "single"), load_report(pytester, "tx")
     assert comparable(distributed) == comparable(single)
+    assert distributed["run"]["workers"] == 2 and single["run"]["workers"] is None  # --tx specs count too
+    assert {m["spec"] for m in distributed["run"]["worker_machines"].values()} == {"popen"}
     assert distributed["totals"] == {"passed": 4, "failed": 0, "skipped": 0, "error": 0, "collected": 4,
                                      "errors_by_kind": {}, "pytest": {"passed": 4, "failed": 0, "skipped": 0, "error": 0}}
 

@@ -232,6 +232,27 @@ def test_merge_cli_warns_on_duplicates(tmp_path):
     assert json.loads(out.read_text())["totals"]["collected"] == 3
 
 
+def sharded_report(index: int, count: int, tasks: list[str]) -> dict:
+    report = passing_report(0)
+    report["items"] = [make_item(task, 1, 0, "passed", model="m") for task in tasks]
+    report["run"]["shard"] = {"index": index, "count": count, "tasks": tasks}
+    return report
+
+
+def test_merge_refuses_a_shard_twice_and_names_missing_shards(tmp_path, capsys):
+    one = write(tmp_path, "one.json", sharded_report(1, 3, ["basics/vector_add"]))
+    one_again = write(tmp_path, "one-again.json", sharded_report(1, 3, ["basics/vector_add"]))
+    two = write(tmp_path, "two.json", sharded_report(2, 3, ["linalg/sgemm"]))
+    out = tmp_path / "merged.json"
+    assert main_merge([one, one_again, two, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "shard 1/3 is in 2 reports" in err and "one-again.json" in err and not out.exists()
+    assert main_merge([one, two, "-o", str(out)]) == 0
+    assert "shard(s) 3/3 missing" in capsys.readouterr().err
+    run = json.loads(out.read_text())["run"]
+    assert run["shard"] is None and run["shards"] == {"count": 3, "indexes": [1, 2], "missing": [3]}
+
+
 # --- pytest-benchmark ---------------------------------------------------------------------------------------------
 
 STAT_KEYS = {"min", "max", "mean", "stddev", "rounds", "median", "iqr", "q1", "q3", "iqr_outliers",

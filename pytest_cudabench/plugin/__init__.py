@@ -21,6 +21,7 @@ from .controller import Controller
 from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
 from .options import add_options, build_settings, model_requested
 from .progress import ProgressLine
+from .shards import ShardFilter
 from .stash import GENERATOR_KEY, PREFETCHED_KEY, SETTINGS_KEY, WORKER_MACHINE_KEY, WORKERINPUT_KEY
 from .xdist import XdistHooks
 
@@ -78,6 +79,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{tier}: task complexity tier {tier}")
     for name, description in TASK_SETS.items():
         config.addinivalue_line("markers", f"{name}: {description}")
+    if settings.shard:
+        config.pluginmanager.register(ShardFilter(config, *settings.shard), "cudabench-shard")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
     if not hasattr(config, "workerinput"):

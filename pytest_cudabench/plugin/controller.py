@@ -26,7 +26,8 @@ from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 from ..timing.policy import run_record as measurement_record
 from .items import CudabenchItem, parse_item_nodeid
 from .progress import ItemProgress
-from .stash import GENERATOR_KEY, WORKER_MACHINE_KEY
+from .stash import GENERATOR_KEY, SHARD_KEY, WORKER_MACHINE_KEY
+from .xdist import worker_count, worker_spec
 
 
 class Controller:
@@ -83,7 +84,7 @@ class Controller:
     def pytest_testnodedown(self, node, error) -> None:
         machine = getattr(node, "workeroutput", {}).get(WORKER_MACHINE_KEY)
         if machine:
-            self.worker_machines[node.gateway.id] = machine
+            self.worker_machines[node.gateway.id] = {**machine, "spec": worker_spec(node.gateway.spec)}
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "cudabench", None)
@@ -94,6 +95,9 @@ class Controller:
             # A crashed xdist worker: the report is synthesized without our data.
             message = str(report.longrepr).strip().splitlines()[-1] if report.longrepr else "worker crashed"
             self.items[report.nodeid] = crashed_result(report.nodeid, *parsed, message=message)
+        node = getattr(report, "node", None)  # under xdist, the worker that ran it (a key of worker_machines)
+        if node is not None and report.nodeid in self.items:
+            self.items[report.nodeid]["worker"] = node.gateway.id
         if self.progress is not None and report.when == "teardown":
             outcomes = [i.get("outcome") for i in self.items.values()]
             self.progress.update(len(self.items), outcomes.count("failed"), outcomes.count("error"))
@@ -108,7 +112,7 @@ class Controller:
         except ConfigError:
             pass
         finished = time.time()
-        workers = getattr(self.config.option, "numprocesses", None)
+        workers = worker_count(self.config)
         gpu = gpu_info()
         if gpu is None:  # a controller without a GPU (remote workers): the GPU the workers measured on
             gpu = next((w["gpu"] for w in self.worker_machines.values() if w.get("gpu")), None)
@@ -120,7 +124,7 @@ class Controller:
             "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
             "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "gpu_api": s.gpu_api,
             "arch": s.arch or gpu_arch(),
-            "cases": s.cases, "template_version": TEMPLATE_VERSION,
+            "cases": s.cases, "template_version": TEMPLATE_VERSION, "shard": self.config.stash.get(SHARD_KEY, None),
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
             "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,
             "worker_machines": self.worker_machines or None,

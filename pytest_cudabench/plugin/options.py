@@ -33,6 +33,7 @@ from ..config import (
 from ..cudabench_set.data import SEED_MODES
 from ..cudabench_set.rows import parse_scales
 from ..errors import ConfigError
+from ..tasks.shards import parse_shard
 
 
 def _text(_origin: str, value: Any) -> str:
@@ -109,6 +110,9 @@ OPTIONS: tuple[Option, ...] = (
            lambda origin, v: one_of(origin, v, SEED_MODES)),
     Option("set-scales", "CUDABench-Set: the scales to run, e.g. 1 (each task's smallest) or 1,2 (default: all).", None,
            lambda origin, v: parse_scales(origin, v)),
+    Option("shard", "Run only shard K of N: the tasks split into N groups balanced by item count, the same on every "
+                    "machine (for Slurm arrays, indexed jobs, CI matrices; merge the reports afterwards), e.g. 2/4.",
+           None, parse_shard),
 )
 
 # Keys of [tool.cudabench] that are not options: model definitions (see generation.models).

@@ -23,6 +23,25 @@ def visible_gpus(settings: Settings) -> list[str]:
     return [str(i) for i in range(detect_cuda_devices())]
 
 
+def worker_count(config: pytest.Config) -> int | None:
+    """xdist workers of this run (-n N, or one per --tx spec with `N*` counted); None without distribution."""
+    if getattr(config.option, "dist", "no") == "no" or not getattr(config.option, "tx", None):
+        return None
+    from xdist.workermanage import parse_tx_spec_config
+
+    return len(parse_tx_spec_config(config))
+
+
+def worker_spec(spec) -> str:
+    """Where a worker ran, from its execnet spec: `popen`, `ssh=user@host` (the destination only: ssh options such
+    as a key file stay out of the report), `socket=host:port`."""
+    if getattr(spec, "ssh", None):
+        return f"ssh={spec.ssh.split()[-1]}"
+    if getattr(spec, "socket", None):
+        return f"socket={spec.socket}"
+    return "popen" if getattr(spec, "popen", False) else str(getattr(spec, "type", "") or spec)
+
+
 def assign_gpus(gpus: list[str], workers: int) -> list[str]:
     """Round-robin GPU per worker spec index: a crashed worker's replacement reuses its spec, so its GPU."""
     return [gpus[i % len(gpus)] for i in range(workers)] if gpus else []

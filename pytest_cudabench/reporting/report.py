@@ -5,7 +5,8 @@ JSON schema "pytest-cudabench/report/1":
                command, workers, versions{...}, machine{...} (the controller's), gpu (the controller's, else the
                workers'; null without one), peaks (what items were scored against; null when none or when items
                differ, then peaks_by_item is true and each item's stages.time.peaks says), worker_machines
-               ({worker id: machine{...}, gpu, cuda_visible_devices} under xdist, else null), performance_measured,
+               ({worker id: machine{...}, gpu, cuda_visible_devices, spec} under xdist, else null), shard ({index,
+               count, tasks} with --cudabench-shard, else null), performance_measured,
                collected_items (items selected to run), complete (every one of them ran and the run was not
                stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C; else null),
                measurement (the timing.policy.MeasurementPolicy the time stage used, as a dict)

@@ -26,6 +26,7 @@ from ..timing import scoring
 from .leaderboard import ModelRuns, caveats, common_keys, paired_comparison
 from .report import build_report, run_peaks
 from .report_files import item_key, load_report, verdict
+from .shards import check_shards, merged_shards
 from .statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, wilson_interval
 
 __all__ = ["MergeError", "MergeWarning", "compare_reports", "item_key", "load_report", "main_compare", "main_merge",
@@ -312,7 +313,7 @@ def main_compare(argv: list[str] | None = None) -> int:
 
 # --- merge --------------------------------------------------------------------------------------------------------
 
-def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+def merge_reports(reports: list[dict[str, Any]], names: list[str] | None = None) -> dict[str, Any]:
     """Merges runs of one model into one report: the union of their items (on a duplicate key the later run's item
     is kept, with a MergeWarning; "later" is by run.started, then by position in `reports`), totals and aggregates
     recomputed. Reports of different models raise MergeError: one rate over two models means nothing, and
@@ -325,6 +326,14 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
         raise MergeError(f"the reports are from different models ({', '.join(models)}): merge combines runs of one "
                          "model (shards, reruns); to compare models, use `python -m pytest_cudabench leaderboard "
                          "R1.json R2.json ...`")
+    problems, missing = check_shards(reports, names)
+    if problems:
+        raise MergeError("; ".join(problems))
+    shards = merged_shards(reports)
+    if shards and missing:
+        count = shards["count"]
+        warnings.warn(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: the merged report "
+                      "covers part of the run's tasks", MergeWarning, stacklevel=2)
     order = sorted(range(len(reports)), key=lambda i: (str(runs[i].get("started") or ""), i))
     items: dict[str, dict[str, Any]] = {}
     origin: dict[str, str] = {}
@@ -348,8 +357,9 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
             warnings.warn(f"the runs differ in {field}: Performance-Scores are each relative to their own GPU",
                           MergeWarning, stacklevel=2)
     merged_items = list(items.values())
-    return build_report(_merged_run(runs, order, models, duplicates, merged_items), merged_items,
-                        list(errors.values()))
+    run = _merged_run(runs, order, models, duplicates, merged_items)
+    run.update(shard=None, shards=shards)  # the last run's shard no longer describes the whole
+    return build_report(run, merged_items, list(errors.values()))
 
 
 def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str], duplicates: list[dict[str, Any]],
@@ -403,7 +413,7 @@ def main_merge(argv: list[str] | None = None) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", MergeWarning)
         try:
-            merged = merge_reports(reports)
+            merged = merge_reports(reports, list(args.reports))
         except MergeError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
