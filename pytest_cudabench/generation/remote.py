@@ -347,7 +347,7 @@ class RemoteModel:
                 self._reached = True
                 last = f"{exc.status_code} {_error_message(exc)}"
                 if exc.status_code in (401, 403):
-                    raise ApiAccessDenied(self._deny(exc.status_code, _error_message(exc)), stats) from None
+                    raise ApiAccessDenied(self._denied or last, stats) from None
                 if not _retryable_status(exc.status_code):
                     break
                 stats["rate_limited" if exc.status_code == 429 else "retried_errors"] += 1
@@ -421,7 +421,9 @@ class RemoteModel:
         try:
             response = self._client.chat.completions.create(**kwargs)
         except self._openai.APIStatusError as exc:
-            if exc.status_code not in (401, 403):
+            if exc.status_code in (401, 403):
+                self._deny(exc.status_code, _error_message(exc))  # before the probe lock lets the next one go
+            else:
                 self._key_accepted.set()
             raise
         except ValueError:
@@ -430,8 +432,8 @@ class RemoteModel:
         self._key_accepted.set()
         return start, response
 
-    def _deny(self, status: int, message: str) -> str:
-        """Remembers that the server refused the key; the message every refused item carries."""
+    def _deny(self, status: int, message: str) -> None:
+        """Remembers that the server refused the key, with the message every refused item carries."""
         c = self.config
         key = f"the key in ${c.api_key_env}" if c.api_key_env else "no key (api_key_env is not set)"
         what = "refused the key" if status == 401 else "refused access"
@@ -441,7 +443,6 @@ class RemoteModel:
         with self._lock:
             if self._denied is None:
                 self._denied = text
-        return text
 
     def _generation(self, response: Any, latency_s: float) -> Generation:
         choices = getattr(response, "choices", None) or []
