@@ -43,6 +43,7 @@ class Controller:
         self.report: dict[str, Any] | None = None
         self.collected: list[str] | None = None  # node ids of the items to run, once known
         self.stopped: str | None = None  # why the run ended early, when it did
+        self.refused = False  # stopped at start (a usage error): nothing ran, no report
         self.progress = ItemProgress(config, settings.progress_s) \
             if settings.progress_s > 0 and config.get_verbosity() > -2 else None
 
@@ -67,6 +68,7 @@ class Controller:
         model = self.config.stash[GENERATOR_KEY].model
         message = model.answers_none_of(requests) if isinstance(model, ReplayModel) else None
         if message:
+            self.refused = True
             raise pytest.UsageError(f"pytest-cudabench: {message}")
 
     def warn_unknown_replay_tasks(self, suite_roots: set[Path]) -> None:
@@ -158,7 +160,7 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.config.option.collectonly:
+        if self.config.option.collectonly or self.refused:
             return  # nothing ran: a report would claim a run of zero items
         if self.stopped is None and (session.shouldfail or session.shouldstop):
             self.stopped = f"stopped early: {session.shouldfail or session.shouldstop}"
