@@ -122,7 +122,10 @@ class GenerationCache:
                 fresh = time.time() - path.stat().st_mtime < stale_s
             except OSError:
                 continue
-            count += fresh and (_read_claim(path) or {}).get("run_id") == run_id
+            info = _read_claim(path) or {}
+            dead = info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int) \
+                and not _pid_alive(info["pid"])
+            count += fresh and not dead and info.get("run_id") == run_id
         return count
 
     def load(self, key: str) -> dict[str, Any] | None:
@@ -597,17 +600,18 @@ class GenerationProgress:
 
     def poll(self) -> ProgressCounts:
         counts = {"requested": 0, "cached": 0, "in_flight": 0, "failed": 0}
+        denied = (self.cache.run_stopped(self.run_id) or {}).get("reason") == "denied"
         for key in self.keys:
             state = self._final.get(key)
             if state is None:
-                state = self._state(key)
+                state = self._state(key, denied)
                 if state in ("requested", "cached", "failed"):
                     self._final[key] = state
             if state in counts:
                 counts[state] += 1
         return ProgressCounts(total=len(self.keys), **counts)
 
-    def _state(self, key: str) -> str | None:
+    def _state(self, key: str, denied: bool) -> str | None:
         record = self.cache.load(key)
         if record is not None and record.get("run_id") == self.run_id:
             return "requested"
@@ -616,6 +620,8 @@ class GenerationProgress:
         failed = _read_claim(self.cache.failed_path(key))
         if failed is not None and failed.get("run_id") == self.run_id:
             return "failed"
+        if denied:
+            return "failed"  # the API refused the key: never asked
         return "in_flight" if self.cache.claim_path(key).exists() else None
 
 
