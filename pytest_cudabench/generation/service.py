@@ -156,10 +156,13 @@ class _Deferred:
     """Prefetch result: another worker holds the claim; `get` waits for its record."""
 
 
+_DEFERRED = _Deferred()
+
+
 class _DaemonPool:
     """A thread pool whose threads do not hold up the interpreter's exit (concurrent.futures joins its own at exit,
-    where a second Ctrl-C prints a threading traceback): the service waits for requests in flight itself, in
-    `wait_for_requests`, where a second Ctrl-C abandons them."""
+    where a second Ctrl-C prints a threading traceback): the plugin waits for the requests in flight itself
+    (`requests_in_flight`), where a second Ctrl-C abandons them."""
 
     def __init__(self, workers: int, name: str):
         self.workers = workers
@@ -168,7 +171,6 @@ class _DaemonPool:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
-        self._idle = threading.Condition(self._lock)
 
     def submit(self, fn: Any, *args: Any) -> cf.Future:
         future: cf.Future = cf.Future()
@@ -197,7 +199,6 @@ class _DaemonPool:
             finally:
                 with self._lock:
                     self.running -= 1
-                    self._idle.notify_all()
 
     def shutdown(self) -> None:
         """Cancels the jobs not started; jobs running go on."""
@@ -211,15 +212,6 @@ class _DaemonPool:
         with self._lock:
             for _ in self._threads:
                 self._queue.put(None)
-
-    def wait(self, timeout: float) -> int:
-        """Waits until no job runs, at most `timeout` seconds; the number still running."""
-        with self._lock:
-            self._idle.wait_for(lambda: self.running == 0, timeout=timeout)
-            return self.running
-
-
-_DEFERRED = _Deferred()
 
 
 class GenerationService:
@@ -281,7 +273,7 @@ class GenerationService:
 
     def close(self) -> None:
         """Cancels prefetches not yet started and stops retries. Requests in flight finish and are cached (they are
-        not interrupted) if the process waits for them (`wait_for_requests`)."""
+        not interrupted) if the process waits for them (`requests_in_flight`)."""
         self._closed.set()
         if self._executor is not None:
             self._executor.shutdown()
@@ -315,20 +307,8 @@ class GenerationService:
         self.close()
 
     def requests_in_flight(self) -> int:
-        """Prefetches of this process running now."""
-        return self._executor.running if self._executor is not None else 0
-
-    def wait_for_requests(self, timeout: float | None = None) -> int:
-        """Waits for this process's requests in flight (their answers are cached as they arrive); a KeyboardInterrupt
-        meanwhile abandons them (the pool's threads do not hold up the exit). The number still in flight."""
-        if self._executor is None or self.abandoned:
-            return 0
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = 0.25 if deadline is None else min(0.25, deadline - time.monotonic())
-            running = self._executor.wait(max(0.0, left))  # short waits: Ctrl-C gets through between them
-            if running == 0 or (deadline is not None and time.monotonic() >= deadline):
-                return running
+        """Prefetches of this process running now (0 once abandoned: nobody waits for them)."""
+        return self._executor.running if self._executor is not None and not self.abandoned else 0
 
     def prices(self) -> dict[str, float | None] | None:
         """The configured prices (USD per million tokens in and out) of a remote model, None without any."""
