@@ -235,6 +235,19 @@ def test_a_refused_key_sends_one_request_however_many_threads_ask(fake_openai, m
     assert fake_openai.max_in_flight >= 2
 
 
+def test_a_403_stops_the_model_too(fake_openai, key_env, task):
+    from pytest_cudabench.errors import ApiAccessDenied
+
+    fake_openai.faults.append({"kind": "403", "message": "this key may not use fake-model"})
+    model = create_remote_model("fake", fast(fake_openai.base_url))
+    with pytest.raises(ApiAccessDenied, match=r"^model API failed: 403 this key may not use fake-model: the API "
+                                              r"refused access \(model fake-model at .*, the key in \$FAKE_KEY_ENV\)"):
+        model.generate(request_for(task))
+    with pytest.raises(ApiAccessDenied, match="^not requested: model API failed: 403"):
+        model.generate(request_for(task, sample=1))
+    assert fake_openai.request_count == 1
+
+
 def test_client_errors_are_not_retried(fake_openai, key_env, task):
     model = create_remote_model("fake", fast(fake_openai.base_url))
     fake_openai.faults.append("400")
