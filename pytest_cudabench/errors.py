@@ -29,7 +29,17 @@ class ConfigError(CudabenchError):
 
 
 class ModelError(CudabenchError):
-    """The model could not answer (API failure after retries, missing replay record...)."""
+    """The model could not answer (API failure after retries, missing replay record...). `request_stats`: what the
+    failed attempts took (Generation's http_requests, rate_limited, ... fields), when requests were sent."""
+
+    def __init__(self, message: str = "", request_stats: dict | None = None):
+        super().__init__(message)
+        self.request_stats = request_stats
+
+
+class ApiAccessDenied(ModelError):
+    """The model API refused the key or the access (401/403): generation stops for the whole run, in every process,
+    since every further request would be refused the same way."""
 
 
 class NoAnswer(ModelError):

@@ -95,9 +95,13 @@ class Evaluation:
                                              "cached": generation.cached}
         self.result["stage_reached"] = "generate"
 
-    def record_generation_failure(self, message: str, duration_s: float, skipped: bool = False) -> None:
+    def record_generation_failure(self, message: str, duration_s: float, skipped: bool = False,
+                                  request_stats: dict[str, Any] | None = None) -> None:
+        """`request_stats`: what the failed requests took (ModelError.request_stats), counted in the run's usage."""
         status = "skipped" if skipped else "error"
         self.result["stages"]["generate"] = {"status": status, "duration_s": round(duration_s, 6), "message": message}
+        if request_stats:
+            self.result["stages"]["generate"]["requests"] = request_stats
         self.result["stage_reached"] = "generate"
         self.result["message"] = message
         if not skipped:

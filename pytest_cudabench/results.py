@@ -41,7 +41,7 @@ class ItemResult(TypedDict):
     generation: dict[str, Any] | None  # generation.models.Generation.to_dict()
     source: str | None
     source_sha256: str | None
-    error_kind: NotRequired[str | None]  # with outcome error: model (API), task, config or harness
+    error_kind: NotRequired[str | None]  # with outcome error: model (API), api (key refused), task, config or harness
     pytest_outcome: NotRequired[str]  # how pytest counted it: a harness error during the run is a pytest failure
     attempts: NotRequired[list[dict[str, Any]]]  # with --cudabench-attempts > 1: every attempt
     passed_at_attempt: NotRequired[int | None]

@@ -14,7 +14,8 @@ Faults (strings, or dicts with "kind" and options), consumed one per request in 
   "empty" (content null),
   "badjson" (a 200 whose body is not JSON, e.g. a proxy's HTML page), "truncated" (a 200 whose JSON body stops
   half-way, e.g. a proxy that cut it; its Content-Length is that of the cut body).
-Faults can also be tied to prompts: `server.fault_for(substring, fault, times=1)`.
+Faults can also be tied to prompts: `server.fault_for(substring, fault, times=1)`; `server.each_prompt = [f1, f2]`
+makes every distinct prompt meet f1, then f2, then get its answer (as a rate-limited, flaky provider would).
 
 The answer is `responder(messages) -> str` (default: a fenced CUDA block naming a hash of the prompt).
 `fake_openai` is a pytest fixture around it (import it into a test module, or list this module in pytest_plugins).
@@ -51,6 +52,8 @@ class FakeOpenAIServer:
         self.api_key = api_key  # None: accept any key
         self.faults: list[Any] = []
         self.prompt_faults: list[list[Any]] = []  # [substring, fault, remaining]
+        self.each_prompt: list[Any] = []  # faults every distinct prompt meets in turn before its answer
+        self._prompt_turns: dict[str, int] = {}
         self.requests: list[dict[str, Any]] = []
         self.lock = threading.Lock()
         self.in_flight = 0
@@ -83,6 +86,8 @@ class FakeOpenAIServer:
             self.requests.clear()
             self.faults.clear()
             self.prompt_faults.clear()
+            self.each_prompt = []
+            self._prompt_turns.clear()
             self.max_in_flight = 0
 
     def start(self) -> "FakeOpenAIServer":
@@ -111,6 +116,10 @@ class FakeOpenAIServer:
                 if remaining > 0 and substring in text:
                     entry[2] -= 1
                     return fault
+            turn = self._prompt_turns.get(text, 0)
+            if turn < len(self.each_prompt):
+                self._prompt_turns[text] = turn + 1
+                return self.each_prompt[turn]
             if self.faults:
                 return self.faults.pop(0)
         return None

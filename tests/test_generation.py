@@ -54,6 +54,7 @@ def make(fake_openai, monkeypatch, tmp_path):
         table = {"base_url": fake_openai.base_url, "model": "fake-model", "api_key_env": "FAKE_KEY_ENV",
                  "timeout": 2.0, "max_retries": 1, "retry_base_s": 0.01, "price_input": 1.0, "price_output": 2.0,
                  **(model_table or {})}
+        table = {key: value for key, value in table.items() if value is not None}  # None: leave the key out
         project = {"models": {"fake": table}}
         settings = Settings(model="fake", cache_dir=str(tmp_path / "cache"), run_id=run_id, project=project,
                             runtime="cpu", **kwargs)
@@ -94,8 +95,8 @@ def test_regenerate_forces_new_calls_once_per_run(make, fake_openai, task):
     make().get(req(task))
     service = make(run_id="run-2", regenerate=True)
     assert not service.get(req(task)).cached
-    assert service.get(req(task)).cached  # this run's own answer is reused
-    assert fake_openai.request_count == 2
+    again = service.get(req(task))  # this run's own answer is reused: requested by this run, not cached
+    assert not again.cached and fake_openai.request_count == 2
 
 
 def test_no_temporary_files_are_left(make, task, tmp_path):
@@ -185,7 +186,9 @@ def test_waits_for_a_live_claim(make, fake_openai, task, tmp_path):
     generation = service.get(req(task))
     thread.join()
     assert time.perf_counter() - start >= 0.5
-    assert generation.cached and fake_openai.request_count == 1 and service.requests == 0
+    # Another worker of this run asked: the answer is this run's (requested, paid for now), not cached.
+    assert not generation.cached and fake_openai.request_count == 1 and service.requests == 0
+    assert make(run_id="run-2").get(req(task)).cached  # a later run finds it cached
 
 
 def test_claim_of_a_dead_process_is_taken_over(make, fake_openai, task, tmp_path):
@@ -259,6 +262,75 @@ def test_usage_totals():
     assert claude["latency_s"] == pytest.approx(2.0) and claude["cost_usd"] == pytest.approx(0.011)
     assert claude["new_cost_usd"] == pytest.approx(0.01)
     assert totals["local"]["tokens_out"] == 7 and totals["local"]["cost_usd"] is None
+
+
+def test_usage_totals_count_this_runs_requests_and_failures():
+    retried = {"http_requests": 4, "rate_limited": 1, "retried_errors": 2, "malformed_200": 1, "wait_s": 1.5,
+               "total_latency_s": 2.0}
+    items = [
+        {"model": "m", "generation": {"tokens_in": 10, "tokens_out": 5, "cost_usd": 0.1, "cached": False, **retried}},
+        {"model": "m", "generation": {"tokens_in": 10, "tokens_out": 5, "cost_usd": 0.1, "cached": True, **retried}},
+        {"model": "m", "stages": {"generate": {"status": "error", "requests": {"http_requests": 3,
+                                                                               "retried_errors": 3}}}},
+    ]
+    m = usage_totals(items, {"input": 1.0, "output": 2.0})["m"]
+    # The cached answer's requests were an earlier run's; the failed item's were this run's.
+    assert (m["items"], m["requests"], m["cached"], m["failed"]) == (2, 1, 1, 1)
+    assert (m["http_requests"], m["rate_limited"], m["retried_errors"], m["malformed_200"]) == (7, 1, 5, 1)
+    assert m["wait_s"] == 1.5 and m["prices"] == {"input": 1.0, "output": 2.0}
+
+
+def test_cached_answers_cost_their_tokens_at_todays_prices(make, fake_openai, task):
+    first = make().get(req(task))  # priced at 1.0 / 2.0 per million tokens
+    assert first.cost_usd == pytest.approx((first.tokens_in * 1.0 + first.tokens_out * 2.0) / 1e6)
+    dearer = make(run_id="run-2", model_table={"price_input": 10.0, "price_output": 20.0}).get(req(task))
+    assert dearer.cached and dearer.cost_usd == pytest.approx(10 * first.cost_usd)
+    unpriced = make(run_id="run-3", model_table={"price_input": None, "price_output": None})
+    assert unpriced.prices() is None and unpriced.get(req(task)).cost_usd is None
+    assert fake_openai.request_count == 1
+
+
+def test_a_refused_key_stops_every_process_of_the_run(make, fake_openai, task, monkeypatch):
+    """401 in one worker: the other workers of the run send nothing more (a marker in the shared cache); cached
+    answers are still served; the next run asks again."""
+    from pytest_cudabench.errors import ApiAccessDenied
+
+    make(run_id="run-0").get(req(task, sample=9))  # cached before
+    monkeypatch.setenv("FAKE_KEY_ENV", "sk-wrong-key-abcdefghijklmnop")
+    fake_openai.reset()
+    first, second = make(), make()
+    with pytest.raises(ApiAccessDenied, match="401 Incorrect API key"):
+        first.get(req(task))
+    second.prefetch([req(task, sample=s) for s in range(1, 6)])
+    for sample in range(1, 6):
+        with pytest.raises(ApiAccessDenied, match="^not requested: model API failed: 401"):
+            second.get(req(task, sample=sample))
+    assert second.get(req(task, sample=9)).cached
+    assert fake_openai.request_count == 1 and "401" in (first.denied() or "")
+    monkeypatch.setenv("FAKE_KEY_ENV", FAKE_KEY)
+    assert make(run_id="run-2").get(req(task)).content and fake_openai.request_count == 2
+
+
+def test_after_stop_run_no_process_of_the_run_sends_a_request(make, fake_openai, task):
+    """Ctrl-C: the controller's stop_run reaches the workers through the cache; a request in flight finishes and
+    its answer is cached."""
+    fake_openai.latency_s = 0.5
+    worker = make(concurrency=1)
+    worker.prefetch([req(task, sample=s) for s in range(3)])
+    deadline = time.time() + 5
+    while fake_openai.request_count == 0 and time.time() < deadline:
+        time.sleep(0.01)
+    controller = make()
+    controller.stop_run("the run was interrupted (Ctrl-C)")
+    assert worker.interrupted() and controller.claims_in_flight() == 1
+    deadline = time.time() + 5
+    while worker.requests_in_flight() and time.time() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.3)
+    assert fake_openai.request_count == 1 and controller.claims_in_flight() == 0
+    assert make(run_id="run-2").get(req(task, sample=0)).cached  # the answer in flight was cached
+    with pytest.raises(ModelError, match="not requested: the run was interrupted"):
+        make().get(req(task, sample=1))
 
 
 def test_export_replay_round_trip(make, fake_openai, task, tmp_path, capsys):

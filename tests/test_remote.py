@@ -188,6 +188,66 @@ def test_timeouts_exhausted(fake_openai, key_env, task):
         model.generate(request_for(task))
 
 
+def test_retries_are_counted_and_latency_is_the_answering_request(fake_openai, key_env, task):
+    """A rate limit (Retry-After honoured), a server error and a cut-off 200, then the answer: the answer says what
+    it took, so that the run's usage can."""
+    fake_openai.latency_s = 0.05
+    fake_openai.each_prompt = [{"kind": "429", "retry_after": 1}, "500", "truncated"]
+    model = create_remote_model("fake", fast(fake_openai.base_url))
+    start = time.perf_counter()
+    generation = model.generate(request_for(task))
+    elapsed = time.perf_counter() - start
+    assert fake_openai.request_count == 4 and "```" in generation.content
+    assert (generation.http_requests, generation.rate_limited, generation.retried_errors,
+            generation.malformed_200) == (4, 1, 2, 1)
+    assert 1.0 <= generation.wait_s < elapsed
+    assert 0.05 <= generation.latency_s < 0.5  # the answering request only
+    assert generation.wait_s + 4 * 0.05 <= generation.total_latency_s <= elapsed
+
+
+def test_a_refused_key_sends_one_request_however_many_threads_ask(fake_openai, monkeypatch, task):
+    """401: until the server has accepted the key once, requests go one at a time; after the refusal none is sent,
+    and each caller gets one message naming the model, the URL and the key's variable, never the key."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pytest_cudabench.errors import ApiAccessDenied
+
+    wrong = "sk-wrong-key-abcdefghijklmnop"
+    monkeypatch.setenv("FAKE_KEY_ENV", wrong)
+    fake_openai.latency_s = 0.2
+    model = create_remote_model("fake", fast(fake_openai.base_url))
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(model.generate, request_for(task, sample=i)) for i in range(8)]
+    errors = [f.exception() for f in futures]
+    assert fake_openai.request_count == 1
+    assert all(isinstance(e, ApiAccessDenied) for e in errors)
+    message = str(errors[0]) if "not requested" not in str(errors[0]) else str(errors[1])
+    assert "401 Incorrect API key provided" in message and "$FAKE_KEY_ENV" in message
+    assert f"model fake-model at {fake_openai.base_url}" in message and "stopped for the whole run" in message
+    assert all(wrong not in str(e) for e in errors)
+    assert sum("not requested" in str(e) for e in errors) == 7
+    # A key the server accepts: requests go out together again after the first answer.
+    monkeypatch.setenv("FAKE_KEY_ENV", FAKE_KEY)
+    fake_openai.reset()
+    model = create_remote_model("fake", fast(fake_openai.base_url))
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(model.generate, [request_for(task, sample=i) for i in range(5)]))
+    assert fake_openai.max_in_flight >= 2
+
+
+def test_a_403_stops_the_model_too(fake_openai, key_env, task):
+    from pytest_cudabench.errors import ApiAccessDenied
+
+    fake_openai.faults.append({"kind": "403", "message": "this key may not use fake-model"})
+    model = create_remote_model("fake", fast(fake_openai.base_url))
+    with pytest.raises(ApiAccessDenied, match=r"^model API failed: 403 this key may not use fake-model: the API "
+                                              r"refused access \(model fake-model at .*, the key in \$FAKE_KEY_ENV\)"):
+        model.generate(request_for(task))
+    with pytest.raises(ApiAccessDenied, match="^not requested: model API failed: 403"):
+        model.generate(request_for(task, sample=1))
+    assert fake_openai.request_count == 1
+
+
 def test_client_errors_are_not_retried(fake_openai, key_env, task):
     model = create_remote_model("fake", fast(fake_openai.base_url))
     fake_openai.faults.append("400")

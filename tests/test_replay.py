@@ -63,3 +63,25 @@ def test_the_plugin_refuses_a_duplicate_at_start(pytester, suite_copy):
     result = pytester.runpytest_subprocess(f"--cudabench-model=replay:{path}", "-p", "no:cacheprovider", "task_suite")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*answers.jsonl:2: a second answer for task basics/vector_add level 1 sample 0*"])
+
+
+@pytest.mark.parametrize("mode", XDIST_MODES)
+def test_a_file_that_answers_none_of_the_items_stops_the_run(pytester, suite_copy, shared_cache, mode):
+    """Mistyped task ids or the wrong file would skip every item and pass: stop at start, naming the file and the
+    answers it holds."""
+    suite_copy("basics/vector_add")
+    path = replay_file(pytester.path, [line(task="basics/vectoradd"), line(task="basics/vectoradd", level=2),
+                                       line(task="basics/vectoradd", level=3), line(task="linalg/gemm")])
+    result = pytester.runpytest_subprocess(f"--cudabench-cache-dir={shared_cache}", "-p", "no:cacheprovider",
+                                           f"--cudabench-model=replay:{path}", *XDIST_MODES[mode], "task_suite")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    output = result.stdout.str() + result.stderr.str()
+    assert output.count(f"--cudabench-model=replay:{path} answers none of the 3 collected items") == 1, output
+    assert ("it holds 4 answer(s): basics/vectoradd level 1 sample 0, basics/vectoradd level 2 sample 0, "
+            "basics/vectoradd level 3 sample 0, ...; the run asks for basics/vector_add level 1 sample 0") in output
+    assert not (pytester.path / "reports").exists()
+    # One answer among the items is enough to run (the others are skipped as unanswered).
+    path.write_text(json.dumps(line()) + "\n")
+    result = pytester.runpytest_subprocess(f"--cudabench-cache-dir={shared_cache}", "-p", "no:cacheprovider",
+                                           f"--cudabench-model=replay:{path}", *XDIST_MODES[mode], "task_suite")
+    result.assert_outcomes(failed=1, skipped=2)

@@ -34,10 +34,17 @@ class Generation:
     model: str
     tokens_in: int | None = None
     tokens_out: int | None = None
-    latency_s: float | None = None
+    latency_s: float | None = None  # the request that answered
     cost_usd: float | None = None
-    cached: bool = False
+    cached: bool = False  # answered before this run (False: by this run, in any of its processes)
     finish_reason: str | None = None
+    # Remote models: what getting this answer took, retries included (None for offline models).
+    total_latency_s: float | None = None  # from the first request to the answer, retries and waits included
+    http_requests: int | None = None  # requests sent for this answer, the answering one included
+    rate_limited: int | None = None  # 429 answers among them
+    retried_errors: int | None = None  # 5xx/408/409, timeouts, connection errors, malformed 200 bodies
+    malformed_200: int | None = None  # of those, 200s whose body was cut off or not a chat completion (billed)
+    wait_s: float | None = None  # time spent waiting before retries (Retry-After, backoff)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -116,6 +123,21 @@ class ReplayModel:
                                 f"({', '.join(sorted(str(r) for r in suite_roots)) or 'no suite collected'}); "
                                 "the line is ignored")
         return messages
+
+    def answers_none_of(self, requests: list[GenerationRequest], shown: int = 3) -> str | None:
+        """Why the run cannot use this file when it answers none of `requests` (the first answers of the collected
+        items): mistyped task ids, other levels or samples, the wrong file. None if it answers one, or nothing was
+        collected."""
+        if not requests or any((r.task.id, r.level, r.sample, 0, 0) in self.records for r in requests):
+            return None
+        held = [f"{task} level {level} sample {sample}" for task, level, sample, round_, _c in self.records
+                if not round_]
+        asked = [f"{r.task.id} level {r.level} sample {r.sample}" for r in requests[:shown]]
+        holds = (f"it holds {len(held)} answer(s): {', '.join(held[:shown])}{', ...' if len(held) > shown else ''}"
+                 if held else "it holds no answer")
+        return (f"--cudabench-model=replay:{self.path} answers none of the {len(requests)} collected items ({holds}; "
+                f"the run asks for {', '.join(asked)}{', ...' if len(requests) > shown else ''}): check the task ids, "
+                "--cudabench-levels/--cudabench-samples, and the file name")
 
     def generate(self, request: GenerationRequest) -> Generation:
         key = (request.task.id, request.level, request.sample, request.round, request.candidate)

@@ -63,7 +63,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import ConfigError, MalformedResponse, ModelError, RequestCancelled
+from ..errors import ApiAccessDenied, ConfigError, MalformedResponse, ModelError, RequestCancelled
 from .models import Generation, GenerationRequest
 
 DEFAULT_TEMPERATURE = 0.2
@@ -297,6 +297,9 @@ class RemoteModel:
         self._reached = False
         self._unreachable: str | None = None
         self._stop_waiting = threading.Event()  # set on close and when the endpoint is found unreachable
+        self._key_accepted = threading.Event()  # the server answered a request with anything but 401/403
+        self._probe_lock = threading.Lock()  # held by the one request in flight until then
+        self._denied: str | None = None  # why the server refused the key (401/403): nothing more is sent
         self._openai = openai
         self._client = openai.OpenAI(api_key=api_key, base_url=config.base_url, timeout=config.timeout_s,
                                      max_retries=0, default_headers=dict(config.headers) or None)
@@ -325,52 +328,121 @@ class RemoteModel:
         kwargs = self.request_kwargs(request)
         last = "unknown error"
         connect_failed = False
+        stats: dict[str, Any] = {"http_requests": 0, "rate_limited": 0, "retried_errors": 0, "malformed_200": 0,
+                                 "wait_s": 0.0}
+        first_start = time.perf_counter()
         for attempt in range(c.max_retries + 1):
             if self._closing.is_set():
-                raise RequestCancelled(self.scrub(f"model API request cancelled (closing) after: {last}"))
+                raise RequestCancelled(self.scrub(f"model API request cancelled (closing) after: {last}"), stats)
+            if self._denied is not None:
+                raise ApiAccessDenied(f"not requested: {self._denied}", stats)
             if self._unreachable is not None:
                 raise ModelError(self.scrub(f"model API failed: {self._unreachable} (not sent again: an earlier "
-                                            "request could not connect to this endpoint either)"))
+                                            "request could not connect to this endpoint either)"), stats)
             wait: float | None = None
-            start = time.perf_counter()
-            with self._lock:
-                self.requests_made += 1
             connect_failed = False
             try:
-                response = self._client.chat.completions.create(**kwargs)
+                start, response = self._send(kwargs, stats)
             except openai.APIStatusError as exc:
                 self._reached = True
                 last = f"{exc.status_code} {_error_message(exc)}"
+                if exc.status_code in (401, 403):
+                    raise ApiAccessDenied(self._denied or last, stats) from None
                 if not _retryable_status(exc.status_code):
                     break
+                stats["rate_limited" if exc.status_code == 429 else "retried_errors"] += 1
                 wait = _retry_after(exc.response.headers)
             except openai.APITimeoutError:
+                stats["retried_errors"] += 1
                 last = f"timeout after {c.timeout_s:g} s ({c.base_url})"
             except openai.APIConnectionError as exc:
+                stats["retried_errors"] += 1
                 cause = exc.__cause__ or exc
                 # httpx's ConnectError: refused, unknown host, no route; other errors came after connecting
                 connect_failed = type(cause).__name__ == "ConnectError"
                 last = f"connection error ({c.base_url}): {type(cause).__name__}: {cause}"
             except ValueError as exc:  # a 200 whose body is not JSON (cut off, a proxy's page): transient
                 self._reached = True
+                stats["retried_errors"] += 1
+                stats["malformed_200"] += 1
                 last = f"malformed response ({c.base_url}): the 200 body is not JSON ({exc})"
             except openai.OpenAIError as exc:  # a request the client refuses to make and the like: not retried
                 last = f"error {type(exc).__name__}: {exc}"
                 break
             else:
                 self._reached = True
+                now = time.perf_counter()
                 try:
-                    return self._generation(response, time.perf_counter() - start)
+                    generation = self._generation(response, now - start)
                 except MalformedResponse as exc:
+                    stats["retried_errors"] += 1
+                    stats["malformed_200"] += 1
                     last = str(exc)
+                else:
+                    stats["wait_s"] = round(stats["wait_s"], 6)
+                    for name, value in stats.items():
+                        setattr(generation, name, value)
+                    generation.total_latency_s = round(now - first_start, 6)
+                    return generation
             if attempt == c.max_retries:
                 break
             backoff = min(c.retry_max_s, c.retry_base_s * 2 ** attempt) * random.uniform(0.5, 1.0)
+            waited = time.perf_counter()
             self._stop_waiting.wait(min(c.retry_max_s, wait) if wait is not None else backoff)
+            stats["wait_s"] += time.perf_counter() - waited
         if connect_failed and not self._reached and self._unreachable is None:
             self._unreachable = last
             self._stop_waiting.set()  # requests waiting to retry give up now
-        raise ModelError(self.scrub(f"model API failed: {last}"))
+        stats["wait_s"] = round(stats["wait_s"], 6)
+        raise ModelError(self.scrub(f"model API failed: {last}"), stats)
+
+    def _send(self, kwargs: dict[str, Any], stats: dict[str, Any]) -> tuple[float, Any]:
+        """One request: (when it was sent, the response). Until the server has accepted the key once, requests go
+        out one at a time, so that a wrong key costs one refused request per process, not one per thread."""
+        while not self._key_accepted.is_set():
+            if self._closing.is_set():
+                raise RequestCancelled("model API request cancelled (closing) before it was sent", stats)
+            if not self._probe_lock.acquire(timeout=0.1):
+                continue
+            try:
+                if self._denied is not None:
+                    raise ApiAccessDenied(f"not requested: {self._denied}", stats)
+                if not self._key_accepted.is_set():
+                    return self._create(kwargs, stats)
+            finally:
+                self._probe_lock.release()
+        return self._create(kwargs, stats)
+
+    def _create(self, kwargs: dict[str, Any], stats: dict[str, Any]) -> tuple[float, Any]:
+        with self._lock:
+            self.requests_made += 1
+        stats["http_requests"] += 1
+        start = time.perf_counter()
+        try:
+            response = self._client.chat.completions.create(**kwargs)
+        except self._openai.APIStatusError as exc:
+            if exc.status_code in (401, 403):
+                self._deny(exc.status_code, _error_message(exc))  # before the probe lock lets the next one go
+            else:
+                self._key_accepted.set()
+            raise
+        except ValueError:
+            self._key_accepted.set()  # a 200 all the same
+            raise
+        self._key_accepted.set()
+        return start, response
+
+    def _deny(self, status: int, message: str) -> None:
+        """Remembers that the server refused the key, with the message every refused item carries."""
+        c = self.config
+        key = f"the key in ${c.api_key_env}" if c.api_key_env else "no key (api_key_env is not set)"
+        what = "refused the key" if status == 401 else "refused access"
+        text = self.scrub(f"model API failed: {status} {message}: the API {what} (model {c.model} at {c.base_url}, "
+                          f"{key}); generation stopped for the whole run: check the key and the model's access, then "
+                          "rerun (cached answers are kept)")
+        with self._lock:
+            if self._denied is None:
+                self._denied = text
 
     def _generation(self, response: Any, latency_s: float) -> Generation:
         choices = getattr(response, "choices", None) or []

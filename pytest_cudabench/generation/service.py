@@ -5,6 +5,7 @@ Cache layout (under ``Settings.cache_path``, default ``.cudabench_cache/``)::
     generations/<key[:2]>/<key>.json   one record per answer, written atomically as soon as it arrives
     claims/<key>.claim                 "I am asking the model for this answer" (O_EXCL), heartbeated while held
     claims/<key>.failed                "asking failed in run <run_id>": other workers of that run fail the same way
+    claims/run-<run_id>.stop           "send nothing more in this run": the API refused the key, or Ctrl-C
 
 ``key`` hashes task, level, sample, attempt, the model (its request parameters: model, base URL, temperature...),
 the prompt hash and a hash of the exact messages (so repair turns are keys of their own). A refine turn (round >= 1)
@@ -13,6 +14,8 @@ finds it.
 
 Under xdist every worker collects and prefetches every item; the claim makes exactly one of them ask, the others
 wait for the record. A claim whose owner died (same host, pid gone) or stopped heartbeating is stale and taken over.
+A record carries the id of the run that asked for it: an answer is `cached` only if an earlier run asked (one that
+another worker of this run asked for was requested, and paid for, by this run).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import concurrent.futures as cf
 import hashlib
 import json
 import os
+import queue
 import socket
 import sys
 import threading
@@ -33,7 +37,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from ..config import Settings
-from ..errors import ModelError
+from ..errors import ApiAccessDenied, ModelError
 from ..files import atomic_write
 from .models import Generation, GenerationRequest, Model, ReferenceModel, ReplayModel
 from .prompts import TEMPLATE_VERSION
@@ -93,6 +97,37 @@ class GenerationCache:
     def failed_path(self, key: str) -> Path:
         return self.claims / f"{key}.failed"
 
+    def stop_path(self, run_id: str) -> Path:
+        return self.claims / f"run-{run_id}.stop"
+
+    def stop_run(self, run_id: str, reason: str, message: str) -> None:
+        """No process of run `run_id` sends another request; `reason` is "denied" (the API refused the key) or
+        "interrupted". The first reason stays."""
+        if not self.stop_path(run_id).exists():
+            message = message.removeprefix("not requested: ")
+            atomic_write(self.stop_path(run_id), json.dumps({"reason": reason, "message": message}))
+
+    def run_stopped(self, run_id: str) -> dict[str, str] | None:
+        """{"reason", "message"} once run `run_id` was stopped, else None."""
+        return _read_claim(self.stop_path(run_id))
+
+    def claims_of_run(self, run_id: str, stale_s: float) -> int:
+        """Answers being asked for by the processes of run `run_id` right now: their claims, but for those nobody
+        heartbeated for `stale_s` (their process is gone)."""
+        if not self.claims.is_dir():
+            return 0
+        count = 0
+        for path in self.claims.glob("*.claim"):
+            try:
+                fresh = time.time() - path.stat().st_mtime < stale_s
+            except OSError:
+                continue
+            info = _read_claim(path) or {}
+            dead = info.get("host") == socket.gethostname() and isinstance(info.get("pid"), int) \
+                and not _pid_alive(info["pid"])
+            count += fresh and not dead and info.get("run_id") == run_id
+        return count
+
     def load(self, key: str) -> dict[str, Any] | None:
         try:
             record = json.loads(self.path(key).read_text())
@@ -124,6 +159,61 @@ class _Deferred:
 _DEFERRED = _Deferred()
 
 
+class _DaemonPool:
+    """A thread pool whose threads do not hold up the interpreter's exit (concurrent.futures joins its own at exit,
+    where a second Ctrl-C prints a threading traceback): the plugin waits for the requests in flight itself
+    (`requests_in_flight`), where a second Ctrl-C abandons them."""
+
+    def __init__(self, workers: int, name: str):
+        self.workers = workers
+        self.name = name
+        self.running = 0
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+
+    def submit(self, fn: Any, *args: Any) -> cf.Future:
+        future: cf.Future = cf.Future()
+        self._queue.put((future, fn, args))
+        with self._lock:
+            if len(self._threads) < self.workers:
+                thread = threading.Thread(target=self._work, name=f"{self.name}_{len(self._threads)}", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            future, fn, args = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            with self._lock:
+                self.running += 1
+            try:
+                future.set_result(fn(*args))
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                future.set_exception(exc)
+            finally:
+                with self._lock:
+                    self.running -= 1
+
+    def shutdown(self) -> None:
+        """Cancels the jobs not started; jobs running go on."""
+        while True:
+            try:
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is not None:
+                job[0].cancel()
+        with self._lock:
+            for _ in self._threads:
+                self._queue.put(None)
+
+
 class GenerationService:
     """The model behind a cache. `prefetch` starts the requests of many items in a thread pool and returns at once;
     `get` returns one item's answer (from the prefetch, the cache, another worker, or a call of its own)."""
@@ -145,9 +235,10 @@ class GenerationService:
         self._futures: dict[str, cf.Future] = {}
         self._key_locks: dict[str, threading.Lock] = {}
         self._held: set[str] = set()
-        self._executor: cf.ThreadPoolExecutor | None = None
+        self._executor: _DaemonPool | None = None
         self._closed = threading.Event()
         self._heartbeat: threading.Thread | None = None
+        self.abandoned = False
 
     # --------------------------------------------------------------- public API
 
@@ -157,8 +248,7 @@ class GenerationService:
             return
         with self._lock:
             if self._executor is None:
-                self._executor = cf.ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency),
-                                                       thread_name_prefix="cudabench-gen")
+                self._executor = _DaemonPool(max(1, self.settings.concurrency), "cudabench-gen")
             for request in requests:
                 key = self.key(request)
                 if key not in self._futures:
@@ -182,14 +272,51 @@ class GenerationService:
         return generation
 
     def close(self) -> None:
-        """Cancels prefetches not yet started and releases this process's claims. Requests in flight finish and are
-        cached (they are not interrupted)."""
+        """Cancels prefetches not yet started and stops retries. Requests in flight finish and are cached (they are
+        not interrupted) if the process waits for them (`requests_in_flight`)."""
         self._closed.set()
         if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor.shutdown()
         close_model = getattr(self.model, "close", None)
         if callable(close_model):
             close_model()
+
+    def stop_run(self, message: str) -> None:
+        """Ctrl-C: no process of this run sends another request (xdist workers look before each); requests in
+        flight go on, and their answers are cached."""
+        if self.cacheable:
+            self.cache.stop_run(self.run_id, "interrupted", message)
+        self.close()
+
+    def interrupted(self) -> bool:
+        """Ctrl-C reached this run's controller (`stop_run`)."""
+        return self.cacheable and (self.cache.run_stopped(self.run_id) or {}).get("reason") == "interrupted"
+
+    def denied(self) -> str | None:
+        """Why the model API refused this run's requests (401/403), once it did."""
+        stop = self.cache.run_stopped(self.run_id) if self.cacheable else None
+        return stop.get("message") if stop and stop.get("reason") == "denied" else None
+
+    def claims_in_flight(self) -> int:
+        """Answers being asked for by any process of this run now."""
+        return self.cache.claims_of_run(self.run_id, self.claim_stale_s) if self.cacheable else 0
+
+    def abandon(self) -> None:
+        """A second Ctrl-C: this process waits for no request in flight any more (their answers are lost)."""
+        self.abandoned = True
+        self.close()
+
+    def requests_in_flight(self) -> int:
+        """Prefetches of this process running now (0 once abandoned: nobody waits for them)."""
+        return self._executor.running if self._executor is not None and not self.abandoned else 0
+
+    def prices(self) -> dict[str, float | None] | None:
+        """The configured prices (USD per million tokens in and out) of a remote model, None without any."""
+        config = getattr(self.model, "config", None)
+        price_in, price_out = getattr(config, "price_input", None), getattr(config, "price_output", None)
+        if price_in is None and price_out is None:
+            return None
+        return {"input": price_in, "output": price_out}
 
     def key(self, request: GenerationRequest) -> str:
         return record_key(request, self.identity)
@@ -201,15 +328,31 @@ class GenerationService:
             return self._key_locks.setdefault(key, threading.Lock())
 
     def _cached(self, key: str) -> Generation | None:
+        """The stored answer for `key`: `cached` if an earlier run asked for it, not if this run did (another worker,
+        or this process before). Its cost is that of its tokens at the prices configured now."""
         record = self.cache.load(key)
         if record is None:
             return None
-        if self.settings.regenerate and record.get("run_id") != self.run_id:
+        earlier = record.get("run_id") != self.run_id
+        if self.settings.regenerate and earlier:
             return None  # --cudabench-regenerate: only answers of this very run count
         data = dict(record["generation"])
-        data["cached"] = True
+        data["cached"] = earlier
         fields = Generation.__dataclass_fields__
-        return Generation(**{k: v for k, v in data.items() if k in fields})
+        generation = Generation(**{k: v for k, v in data.items() if k in fields})
+        config = getattr(self.model, "config", None)
+        cost = getattr(config, "cost", None)
+        if callable(cost):
+            generation.cost_usd = cost(generation.tokens_in, generation.tokens_out)
+        return generation
+
+    def _check_stopped(self) -> None:
+        """The run was stopped (the API refused the key, Ctrl-C): nothing more is requested, by any process."""
+        stop = self.cache.run_stopped(self.run_id)
+        if stop is None:
+            return
+        message = f"not requested: {stop.get('message', 'the run was stopped')}"
+        raise ApiAccessDenied(message) if stop.get("reason") == "denied" else RequestCancelled(message)
 
     def _fetch(self, request: GenerationRequest, key: str, prefetching: bool) -> Generation | _Deferred:
         """The answer for `key`. When prefetching, an answer claimed by another worker is left to `get`."""
@@ -221,6 +364,7 @@ class GenerationService:
                 self._check_failed(key)
                 if self._closed.is_set() and prefetching:
                     return _DEFERRED
+                self._check_stopped()
                 if self._claim(key):
                     break
                 if prefetching:
@@ -230,6 +374,7 @@ class GenerationService:
                 cached = self._cached(key)  # written between our look and our claim
                 if cached is not None:
                     return cached
+                self._check_stopped()
                 return self._call(request, key)
             finally:
                 self._release(key)
@@ -244,8 +389,10 @@ class GenerationService:
             raise  # not a verdict: the claim is released and another worker (or run) asks again
         except ModelError as exc:
             message = scrub(str(exc))
-            self._write_failed(key, message)
-            raise type(exc)(message) from None
+            if isinstance(exc, ApiAccessDenied):  # every other request of the run would be refused too
+                self.cache.stop_run(self.run_id, "denied", message)
+            self._write_failed(key, exc, message)
+            raise type(exc)(message, exc.request_stats) from None
         generation.cached = False
         generation.content = scrub(generation.content)
         record = {
@@ -352,8 +499,10 @@ class GenerationService:
             time.sleep(delay)
             delay = min(delay * 1.5, 0.5)
 
-    def _write_failed(self, key: str, message: str) -> None:
-        atomic_write(self.cache.failed_path(key), json.dumps({"run_id": self.run_id, "message": message}))
+    def _write_failed(self, key: str, exc: ModelError, message: str) -> None:
+        atomic_write(self.cache.failed_path(key), json.dumps({
+            "run_id": self.run_id, "message": message, "request_stats": exc.request_stats,
+            "denied": isinstance(exc, ApiAccessDenied)}))
 
     def _check_failed(self, key: str) -> None:
         """Another worker of this run asked and failed: fail the same way instead of asking again."""
@@ -361,8 +510,9 @@ class GenerationService:
         info = _read_claim(path)
         if info is None:
             return
-        if info.get("run_id") == self.run_id:
-            raise ModelError(str(info.get("message", "model API failed")))
+        if info.get("run_id") == self.run_id:  # the requests it took are counted once, on this item
+            kind = ApiAccessDenied if info.get("denied") else ModelError
+            raise kind(str(info.get("message", "model API failed")), info.get("request_stats"))
         try:
             path.unlink()  # a failure of an earlier run: try again
         except OSError:
@@ -430,17 +580,18 @@ class GenerationProgress:
 
     def poll(self) -> ProgressCounts:
         counts = {"requested": 0, "cached": 0, "in_flight": 0, "failed": 0}
+        denied = (self.cache.run_stopped(self.run_id) or {}).get("reason") == "denied"
         for key in self.keys:
             state = self._final.get(key)
             if state is None:
-                state = self._state(key)
+                state = self._state(key, denied)
                 if state in ("requested", "cached", "failed"):
                     self._final[key] = state
             if state in counts:
                 counts[state] += 1
         return ProgressCounts(total=len(self.keys), **counts)
 
-    def _state(self, key: str) -> str | None:
+    def _state(self, key: str, denied: bool) -> str | None:
         record = self.cache.load(key)
         if record is not None and record.get("run_id") == self.run_id:
             return "requested"
@@ -449,6 +600,8 @@ class GenerationProgress:
         failed = _read_claim(self.cache.failed_path(key))
         if failed is not None and failed.get("run_id") == self.run_id:
             return "failed"
+        if denied:
+            return "failed"  # the API refused the key: never asked
         return "in_flight" if self.cache.claim_path(key).exists() else None
 
 
@@ -464,19 +617,39 @@ def _item_generations(item: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found or ([generation] if isinstance(generation, dict) else [])
 
 
-def usage_totals(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+REQUEST_STATS = ("http_requests", "rate_limited", "retried_errors", "malformed_200")
+
+
+def usage_totals(items: Sequence[Mapping[str, Any]],
+                 prices: dict[str, float | None] | None = None) -> dict[str, dict[str, Any]]:
     """Per model, sums of the items' "generation" fields (and their refinement candidates'): items, requests
     (answers not from cache), cached, tokens in/out, latency and cost. `new_*` count only the answers generated in
-    this run (what was spent now). Cost is None for a model without prices."""
+    this run (what was spent now). Cost is None for a model without prices; `prices` (USD per million tokens in and
+    out, those the costs were computed with) is recorded as given.
+
+    What this run's requests took, retries included, over answers and failed generations alike: http_requests,
+    rate_limited (429), retried_errors (5xx, timeouts, connection errors, malformed 200 bodies), malformed_200
+    (usually billed: not in the cost), wait_s (waiting before retries), total_latency_s; failed: generations that
+    failed."""
     totals: dict[str, dict[str, Any]] = {}
     for item in items:
-        generations = _item_generations(item) if isinstance(item, dict) else []
-        if not generations:
+        if not isinstance(item, dict):
             continue
-        name = str(item.get("model") or generations[0].get("model") or "unknown")
+        generations = _item_generations(item)
+        failure = (item.get("stages") or {}).get("generate") or {}
+        failed_stats = failure.get("requests") if failure.get("status") == "error" else None
+        if not generations and not failed_stats:
+            continue
+        name = str(item.get("model") or (generations[0].get("model") if generations else None) or "unknown")
         t = totals.setdefault(name, {"items": 0, "requests": 0, "cached": 0, "tokens_in": 0, "tokens_out": 0,
                                      "latency_s": 0.0, "cost_usd": None, "new_tokens_in": 0, "new_tokens_out": 0,
-                                     "new_cost_usd": None})
+                                     "new_cost_usd": None, "prices": prices, "failed": 0,
+                                     **{key: 0 for key in REQUEST_STATS}, "wait_s": 0.0, "total_latency_s": 0.0})
+        if failed_stats:
+            t["failed"] += 1
+            _add_request_stats(t, failed_stats)
+        if not generations:
+            continue
         t["items"] += 1
         for generation in generations:
             cached = bool(generation.get("cached"))
@@ -489,12 +662,23 @@ def usage_totals(items: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]
                         t[f"new_{key}"] += int(value)
             if isinstance(generation.get("latency_s"), (int, float)):
                 t["latency_s"] = round(t["latency_s"] + generation["latency_s"], 6)
+            if not cached:
+                _add_request_stats(t, generation)
             cost = generation.get("cost_usd")
             if isinstance(cost, (int, float)):
                 t["cost_usd"] = round((t["cost_usd"] or 0.0) + cost, 8)
                 if not cached:
                     t["new_cost_usd"] = round((t["new_cost_usd"] or 0.0) + cost, 8)
     return totals
+
+
+def _add_request_stats(totals: dict[str, Any], stats: Mapping[str, Any]) -> None:
+    for key in REQUEST_STATS:
+        if isinstance(stats.get(key), int):
+            totals[key] += stats[key]
+    for key in ("wait_s", "total_latency_s"):
+        if isinstance(stats.get(key), (int, float)):
+            totals[key] = round(totals[key] + stats[key], 6)
 
 
 # ----------------------------------------------------------------------------- replay export

@@ -13,6 +13,7 @@ from ..errors import ConfigError
 from ..generation.kinds import create_model
 from ..generation.service import GenerationService
 from ..reporting import report as report_mod
+from ..source.compiler import check_arch
 from ..tasks.loader import is_task_dir
 from ..tasks.sets import TASK_SETS
 from ..timing.gpus import gpu_info
@@ -20,7 +21,7 @@ from . import cudabench_set
 from .controller import Controller
 from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
 from .options import add_options, build_settings, model_requested
-from .progress import ProgressLine
+from .progress import ProgressLine, wait_for_requests_in_flight
 from .shards import ShardFilter
 from .stash import GENERATOR_KEY, PREFETCHED_KEY, SETTINGS_KEY, WORKER_MACHINE_KEY, WORKERINPUT_KEY
 from .xdist import XdistHooks
@@ -59,6 +60,8 @@ def pytest_configure(config: pytest.Config) -> None:
             if not hasattr(config, "workerinput"):
                 config.pluginmanager.register(MissingModelHint(config), "cudabench-hint")
             return
+        if settings.arch and not hasattr(config, "workerinput"):  # once per run, in the controller
+            check_arch(settings.arch, settings.cache_path)
         model = config.hook.pytest_cudabench_model(spec=settings.model, project=settings.project) \
             or create_model(settings.model, settings.project)
     except ConfigError as exc:
@@ -115,6 +118,17 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         item.config.stash[GENERATOR_KEY].prefetch(requests)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item) -> bool | None:
+    """An xdist worker whose controller was interrupted (Ctrl-C, or SIGINT sent to it alone) starts no further
+    item: the controller no longer listens, and an item would ask the model for nothing."""
+    service = item.config.stash.get(GENERATOR_KEY, None)
+    if isinstance(item, CudabenchItem) and service is not None and service.interrupted():
+        item.session.shouldstop = "the run was interrupted (Ctrl-C)"
+        return True
+    return None
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtestloop(session: pytest.Session):
     """No queued model request starts once the items are done or interrupted (Ctrl-C, -x): closed here, before the
@@ -145,8 +159,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 @pytest.hookimpl(trylast=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
+    """Requests still in flight (prefetches of items that did not run: -x, another worker's items) finish and are
+    cached before the process exits, unless Ctrl-C abandons them."""
     if GENERATOR_KEY in config.stash:
-        config.stash[GENERATOR_KEY].close()
+        service = config.stash[GENERATOR_KEY]
+        service.close()
+        wait_for_requests_in_flight(config, service.requests_in_flight, service, quiet=hasattr(config, "workerinput"))
 
 
 class MissingModelHint:

@@ -13,7 +13,7 @@ import pytest
 from ..config import Settings
 from ..cudabench_set.performance import NCU_DEFINITION as SET_NCU_DEFINITION
 from ..errors import ConfigError
-from ..generation.models import ReplayModel
+from ..generation.models import GenerationRequest, ReplayModel
 from ..generation.prompts import TEMPLATE_VERSION
 from ..generation.service import usage_totals
 from ..reporting import report as report_mod
@@ -24,8 +24,8 @@ from ..timing import scoring
 from ..timing import stage as timing
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 from ..timing.policy import run_record as measurement_record
-from .items import CudabenchItem, parse_item_nodeid
-from .progress import ItemProgress
+from .items import CudabenchItem, generation_requests_of_nodeids, parse_item_nodeid
+from .progress import ItemProgress, wait_for_requests_in_flight
 from .stash import GENERATOR_KEY, SHARD_KEY, WORKER_MACHINE_KEY
 from .xdist import worker_count, worker_spec
 
@@ -44,6 +44,7 @@ class Controller:
         self.report: dict[str, Any] | None = None
         self.collected: list[str] | None = None  # node ids of the items to run, once known
         self.stopped: str | None = None  # why the run ended early, when it did
+        self.refused = False  # stopped at start (a usage error): nothing ran, no report
         self.progress = ItemProgress(config, settings.progress_s) \
             if settings.progress_s > 0 and config.get_verbosity() > -2 else None
 
@@ -51,6 +52,7 @@ class Controller:
         items = [i for i in session.items if isinstance(i, CudabenchItem)]
         self._collected([i.nodeid for i in items])
         self.warn_unknown_replay_tasks({find_suite_root(i.path) for i in items})
+        self.check_replay_answers_some([i.generation_request() for i in items])
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
@@ -58,6 +60,19 @@ class Controller:
             self._collected([nodeid for nodeid in ids if parse_item_nodeid(nodeid)])
             parsed = filter(None, map(parse_item_nodeid, ids))
             self.warn_unknown_replay_tasks({find_suite_root(self.config.rootpath / path) for path, _l, _s in parsed})
+            if isinstance(self.config.stash[GENERATOR_KEY].model, ReplayModel):
+                requests = generation_requests_of_nodeids(self.config.rootpath, ids)
+                if len(requests) == len(self.collected or []):  # CUDABench-Set items' ids are not known here
+                    self.check_replay_answers_some(requests)
+
+    def check_replay_answers_some(self, requests: list[GenerationRequest]) -> None:
+        """A replay file that answers none of the items (mistyped task ids, the wrong file) stops the run at start:
+        every item would be skipped and the run pass."""
+        model = self.config.stash[GENERATOR_KEY].model
+        message = model.answers_none_of(requests) if isinstance(model, ReplayModel) else None
+        if message:
+            self.refused = True
+            raise pytest.UsageError(f"pytest-cudabench: {message}")
 
     def warn_unknown_replay_tasks(self, suite_roots: set[Path]) -> None:
         model = self.config.stash[GENERATOR_KEY].model
@@ -74,7 +89,14 @@ class Controller:
             self.progress.total = len(nodeids)
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
+        """No process of the run sends another request (xdist workers stop, also when SIGINT reached the controller
+        alone); the requests in flight finish and their answers are cached, unless a second Ctrl-C abandons them.
+        Before xdist's teardown, which kills workers that do not exit within seconds."""
         self.stopped = "interrupted (Ctrl-C)"
+        service = self.config.stash[GENERATOR_KEY]
+        if service.cacheable:
+            service.stop_run("the run was interrupted (Ctrl-C)")
+            wait_for_requests_in_flight(self.config, service.claims_in_flight, service, again=True)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
         if report.failed:
@@ -135,7 +157,7 @@ class Controller:
             "set_ncu_performance_definition": SET_NCU_DEFINITION if any(
                 i.get("set") and i.get("ncu_performance_score") is not None for i in items) else None,
             "measurement": measurement_record(),
-            "usage": usage_totals(items),
+            "usage": usage_totals(items, self.config.stash[GENERATOR_KEY].prices()),
             "collected_items": len(self.collected) if self.collected is not None else len(items),
             "complete": self.stopped is None and (self.collected is None or len(items) >= len(self.collected)),
             "stopped": self.stopped,
@@ -145,7 +167,7 @@ class Controller:
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.config.option.collectonly:
+        if self.config.option.collectonly or self.refused:
             return  # nothing ran: a report would claim a run of zero items
         if self.stopped is None and (session.shouldfail or session.shouldstop):
             self.stopped = f"stopped early: {session.shouldfail or session.shouldstop}"
@@ -184,6 +206,9 @@ class Controller:
         terminalreporter.write_sep("=", f"cudabench: {self.settings.model}, seed {self.settings.seed}")
         for line in report_mod.summary_lines(self.report):
             terminalreporter.write_line(line)
+        denied = self.config.stash[GENERATOR_KEY].denied()
+        if denied:
+            terminalreporter.write_line(f"cudabench: {denied}", red=True)
         terminalreporter.write_line(f"JSON report: {self.report_path}")
         if self.html_path is not None:
             terminalreporter.write_line(f"HTML report: {self.html_path}")

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from ..errors import ConfigError, HarnessError, ModelError, StageFailure, StageSkip, TaskError
+from ..errors import ApiAccessDenied, ConfigError, HarnessError, ModelError, StageFailure, StageSkip, TaskError
 from ..generation.models import GenerationRequest, NoAnswer
 from ..generation.prompts import messages, prompt_hash
 from ..pipeline import Evaluation
@@ -49,6 +49,25 @@ def _structured_id(parent: pytest.Collector, level: int, sample: int) -> dict[st
 def generation_request(task: Task, level: int, sample: int) -> GenerationRequest:
     msgs = messages(task, level)
     return GenerationRequest(task=task, level=level, sample=sample, messages=msgs, prompt_hash=prompt_hash(msgs))
+
+
+def generation_requests_of_nodeids(rootpath: Path, nodeids: list[str]) -> list[GenerationRequest]:
+    """The generation requests of the task items among `nodeids` (an xdist controller knows only the ids its workers
+    collected); a task that does not load is left out (its collection error is reported elsewhere), and so are
+    CUDABench-Set items."""
+    tasks: dict[str, Task | None] = {}
+    requests = []
+    for path, level, sample in filter(None, map(parse_item_nodeid, nodeids)):
+        if path not in tasks:
+            directory = rootpath / path
+            try:
+                tasks[path] = load_task(directory, find_suite_root(directory)) if is_task_dir(directory) else None
+            except TaskError:
+                tasks[path] = None
+        task = tasks[path]
+        if task is not None:
+            requests.append(generation_request(task, level, sample))
+    return requests
 
 
 def item_name(level: int, sample: int) -> str:
@@ -92,7 +111,8 @@ class CudabenchItem(pytest.Item):
             self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start, skipped=True)
             pytest.skip(str(exc))
         except ModelError as exc:
-            self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start)
+            self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start,
+                                                      request_stats=exc.request_stats)
             raise
         self.evaluation.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
         self.answer = generation.content
@@ -154,6 +174,8 @@ def junit_value(value: Any) -> str:
 
 
 def error_kind(exc: BaseException | None) -> str:
+    if isinstance(exc, ApiAccessDenied):  # the key or the access, not the model: nothing was generated
+        return "api"
     if isinstance(exc, ModelError):
         return "model"
     if isinstance(exc, TaskError):

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
-from ..errors import TaskError
 from ..generation.models import GenerationRequest
-from ..generation.service import GenerationProgress, estimate_line
-from ..tasks.loader import Task, find_suite_root, load_task
-from .items import CudabenchItem, generation_request, parse_item_nodeid
+from ..generation.service import GenerationProgress, GenerationService, estimate_line
+from .items import CudabenchItem, generation_requests_of_nodeids
 from .stash import GENERATOR_KEY
 
 
@@ -32,6 +32,37 @@ def write_live_line(config: pytest.Config, line: str) -> None:
         else:
             reporter.ensure_newline()
         reporter.write_line(line)
+
+
+def wait_for_requests_in_flight(config: pytest.Config, count: Callable[[], int], service: GenerationService, *,
+                                again: bool = False, quiet: bool = False) -> None:
+    """Waits while `count()` model requests are in flight, so that their answers (paid for) are cached as they
+    arrive, saying how many and that Ctrl-C abandons them; a Ctrl-C meanwhile does (`service.abandon`), without
+    a traceback."""
+    in_flight = count()
+    if not in_flight or service.abandoned:
+        return
+
+    def say(line: str) -> None:
+        if quiet:
+            return
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            write_live_line(config, line)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    say(f"cudabench: waiting for {in_flight} model request(s) in flight, so that their answers are cached; "
+        f"Ctrl-C{' again' if again else ''} abandons them")
+    try:
+        while count() > 0 and not service.abandoned:
+            time.sleep(0.2)
+    except KeyboardInterrupt:
+        left = count()
+        service.abandon()
+        say(f"cudabench: abandoned {left} model request(s) in flight: their answers are lost")
+        return
+    say("cudabench: the requests in flight finished; their answers are cached")
 
 
 def duration_text(seconds: float) -> str:
@@ -93,19 +124,7 @@ class ProgressLine:
         tells which answers the run needs."""
         if self._thread is not None:
             return
-        tasks: dict[str, Task | None] = {}
-        requests = []
-        for parsed in filter(None, map(parse_item_nodeid, ids)):
-            path, level, sample = parsed
-            if path not in tasks:
-                try:
-                    directory = self.config.rootpath / path
-                    tasks[path] = load_task(directory, find_suite_root(directory))
-                except TaskError:
-                    tasks[path] = None  # its collection error is reported elsewhere
-            task = tasks[path]
-            if task is not None:
-                requests.append(generation_request(task, level, sample))
+        requests = generation_requests_of_nodeids(self.config.rootpath, ids)
         if requests:
             self.start(requests)
 

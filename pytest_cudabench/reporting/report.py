@@ -11,7 +11,7 @@ JSON schema "pytest-cudabench/report/1":
                stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C; else null),
                measurement (the timing.policy.MeasurementPolicy the time stage used, as a dict)
   totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
-               {model|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
+               {model|api|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
                same items as pytest's own summary counts them
   aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
@@ -252,7 +252,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                      + (f" ({run['stopped']})" if run.get("stopped") else "")
                      + "; rates cover the items that ran")
     kinds = ", ".join(f"{kind} {n}" for kind, n in (t.get("errors_by_kind") or {}).items())
-    lines.append(f"totals: {t['collected']} collected = {t['passed']} passed + {t['failed']} failed + "
+    collected = run.get("collected_items")
+    # An interrupted run: pytest collected more than ran; say both.
+    counted = (f"{collected} collected, {t['collected']} ran" if isinstance(collected, int) and collected > t["collected"]
+               else f"{t['collected']} collected")
+    lines.append(f"totals: {counted} = {t['passed']} passed + {t['failed']} failed + "
                  f"{t['skipped']} skipped + {t['error']} errors" + (f" ({kinds})" if kinds else ""))
     as_pytest = t.get("pytest")
     if as_pytest and any(as_pytest[o] != t[o] for o in OUTCOMES):
@@ -327,18 +331,46 @@ def set_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def usage_lines(usage: dict[str, dict[str, Any]]) -> list[str]:
-    """Per model with token counts: tokens in/out and cost (all answers, and what this run spent on new ones)."""
+    """Per model with token counts: tokens in/out and cost (all answers, and what this run spent on new ones, at
+    which prices); then what this run's requests took when retries or failures made them more than the answers."""
     lines = []
     for model, t in sorted(usage.items()):
-        if not (t.get("tokens_in") or t.get("tokens_out") or t.get("cost_usd") is not None):
-            continue  # offline answers carry no usage
-        cost = t.get("cost_usd")
-        spent = (f"cost ${cost:.4f} (this run ${t.get('new_cost_usd') or 0.0:.4f})" if cost is not None else
-                 "cost not known (give the model price_input/price_output, USD per million tokens)")
-        lines.append(f"tokens ({model}): {t.get('tokens_in', 0)} prompt + {t.get('tokens_out', 0)} completion over "
-                     f"{t.get('items', 0)} answers ({t.get('requests', 0)} requested, {t.get('cached', 0)} cached), "
-                     f"{spent}")
+        if t.get("tokens_in") or t.get("tokens_out") or t.get("cost_usd") is not None:  # offline answers: none
+            cost, prices = t.get("cost_usd"), t.get("prices")
+            if cost is not None:
+                spent = f"cost ${cost:.4f} (this run ${t.get('new_cost_usd') or 0.0:.4f})"
+                if prices:
+                    spent += (f" at ${prices.get('input') or 0:g} prompt + ${prices.get('output') or 0:g} completion "
+                              "per million tokens")
+            else:
+                spent = "cost not known (give the model price_input/price_output, USD per million tokens)"
+            lines.append(f"tokens ({model}): {t.get('tokens_in', 0)} prompt + {t.get('tokens_out', 0)} completion "
+                         f"over {t.get('items', 0)} answers ({t.get('requests', 0)} requested, "
+                         f"{t.get('cached', 0)} cached), {spent}")
+        lines += request_lines(model, t)
     return lines
+
+
+def request_lines(model: str, t: dict[str, Any]) -> list[str]:
+    """This run's HTTP requests to `model` when there were more than answers: rate limits, retried errors, the time
+    spent waiting, failed generations; truncated 200 bodies are usually billed though not in the cost."""
+    sent = t.get("http_requests") or 0
+    if not sent or (sent == t.get("requests") and not t.get("failed")):
+        return []
+    parts = []
+    if t.get("rate_limited"):
+        parts.append(f"{t['rate_limited']} rate-limited (429)")
+    if t.get("retried_errors"):
+        parts.append(f"{t['retried_errors']} errors (5xx, timeouts, malformed bodies)")
+    if t.get("failed"):
+        parts.append(f"{t['failed']} generation(s) failed")
+    line = (f"requests ({model}): {sent} sent this run for {t.get('requests', 0)} answers"
+            + (f": {', '.join(parts)}" if parts else "")
+            + (f"; {t.get('wait_s') or 0.0:.1f} s waiting before retries" if t.get("wait_s") else ""))
+    if t.get("malformed_200"):
+        line += (f"; {t['malformed_200']} answered 200 with a cut-off or malformed body: such answers are usually "
+                 "billed, so the cost above may be low")
+    return [line]
 
 
 def _times(value: float | None) -> str:

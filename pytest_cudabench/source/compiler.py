@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..config import parse_arch
 from ..errors import ConfigError, StageFailure
+from ..files import atomic_write
 from .compiler_output import own_diagnostics
 
 # Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
@@ -100,6 +101,42 @@ def nvcc_version(nvcc: str) -> str:
 def nvcc_flags(arch: str, extra: tuple[str, ...] = ()) -> list[str]:
     parse_arch("--cudabench-arch", arch)
     return [*BASE_FLAGS, f"-arch={arch}", *extra]
+
+
+def check_arch(arch: str, cache_dir: Path, timeout_s: float = 120.0) -> None:
+    """nvcc accepts `-arch=arch`, found by compiling an empty kernel for it once per nvcc version and value (the
+    verdict is cached under `cache_dir`/arch). ConfigError naming the value and nvcc's message if it does not:
+    otherwise every answer of the run would fail to compile, counted as the model's fault. Nothing to check without
+    nvcc (the compile stage says it is missing)."""
+    try:
+        nvcc = str(find_nvcc())
+    except ConfigError:
+        return
+    key = hashlib.sha256(json.dumps([arch, nvcc_version(nvcc)]).encode()).hexdigest()[:24]
+    verdict_path = Path(cache_dir) / "arch" / f"{key}.json"
+    try:
+        verdict = json.loads(verdict_path.read_text())
+    except (OSError, ValueError):
+        verdict = None
+    if not isinstance(verdict, dict):
+        scratch = Path(tempfile.mkdtemp(prefix="cudabench-arch-"))
+        try:
+            (scratch / "probe.cu").write_text("__global__ void probe() {}\n")
+            try:
+                proc = subprocess.run([nvcc, f"-arch={arch}", "-c", "probe.cu", "-o", "probe.o"], cwd=scratch,
+                                      capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL,
+                                      env=compiler_environment(scratch))
+            except subprocess.TimeoutExpired:
+                return  # says nothing about the value: the compile stage judges
+            lines = [line.strip() for line in (proc.stdout + proc.stderr).splitlines() if line.strip()]
+            verdict = {"ok": proc.returncode == 0, "message": "; ".join(lines[:3])}
+            atomic_write(verdict_path, json.dumps(verdict))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    if not verdict.get("ok"):
+        raise ConfigError(f"--cudabench-arch={arch}: nvcc ({nvcc_version(nvcc)}) rejects this architecture: "
+                          f"{verdict.get('message') or 'no message'}; choose one it supports (nvcc "
+                          "--list-gpu-arch lists them), e.g. sm_80 or sm_90")
 
 
 def compiler_environment(scratch: Path) -> dict[str, str]:
