@@ -1,11 +1,12 @@
 """The child process that runs an untrusted answer:
-`python -m pytest_cudabench.execution.child JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS]`.
+`python -m pytest_cudabench.execution.child JOB_DIR STATUS_ADDRESS [ADDRESS_SPACE_BYTES CPU_SECONDS]`.
 
 It loads the answer's library, calls `solve` on every case as its runs say (outputs pre-filled with one of two
 sentinels; on the CPU runtime, a block's threads run in the thread order the run names) and saves what it got:
 the outputs and the inputs as they were after the call, plus the slack after every buffer.
 It judges nothing: the parent compares, so nothing the answer does in here can make a pass. Progress goes to the
-status channel as JSON lines, so the parent knows which case was running when the child died.
+status channel as JSON lines, so the parent knows which case was running when the child died; an exception is
+reported there too, never as a traceback (protocol.exception_event).
 """
 
 from __future__ import annotations
@@ -239,25 +240,35 @@ def c_scalar(dtype: str, value: Any) -> float | int:
 
 
 def main(argv: list[str]) -> int:
-    """argv: JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS] (0: no limit)."""
-    job_dir, status_fd = argv[0], int(argv[1])
-    if len(argv) >= 4:
-        from .sandbox import limit_resources
-
-        limit_resources(int(argv[2]) or None, int(argv[3]) or None)
-    status = os.fdopen(status_fd, "w", buffering=1)
+    """argv: JOB_DIR STATUS_ADDRESS [ADDRESS_SPACE_BYTES CPU_SECONDS] (0: no limit). Whatever Python raises is
+    reported on the status channel, and the child leaves without a traceback (protocol.exception_event)."""
+    status = protocol.open_status(argv[1])
 
     def say(**message: Any) -> None:
         status.write(json.dumps(message) + "\n")
 
+    sandbox_on = [False]
+    try:
+        return run_job(argv, say, sandbox_on)
+    except BaseException as exc:  # noqa: BLE001  (everything: an exception must never reach the interpreter)
+        try:
+            say(**protocol.exception_event(exc, sandbox_on[0]))
+        finally:
+            os._exit(protocol.EXCEPTION_EXIT)
+
+
+def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
+    from . import sandbox
+
+    job_dir = argv[0]
+    if len(argv) >= 4:
+        sandbox.limit_resources(int(argv[2]) or None, int(argv[3]) or None)
     with open(os.path.join(job_dir, protocol.JOB_FILE)) as f:
         job = json.load(f)
     with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as inputs_file:
         blob = inputs_file.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
     results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
-    # The harness's part of starting is done: whatever fails from here on runs with the answer loaded.
-    say(event=Event.STARTED)
     backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
     solve = backend.lib.solve
     solve.restype = None
@@ -282,11 +293,14 @@ def main(argv: list[str]) -> int:
         # the statistics), and an import opens files: run the whole path once now, before the sandbox closes.
         bench_inputs(0)
         gpu_timing.time_callable(lambda: None, rule=stats.StoppingRule(max_time_s=0.01), backend=timing_backend)
-    if job.get("seccomp"):
-        from .sandbox import install_seccomp
-
-        install_seccomp()
-    say(event=Event.READY)
+    # The harness's part of starting is done (runtime, context, answer loaded, warm-up): whatever fails from here on
+    # runs with the answer, and what failed before is the harness's (Event.EXCEPTION before STARTED).
+    say(event=Event.STARTED)
+    devices = job.get("landlock_devices")
+    confinement = sandbox.Confinement(seccomp=bool(job.get("seccomp")),
+                                      landlock_devices=None if devices is None else tuple(devices))
+    sandbox_on[0] = confinement.seccomp
+    say(event=Event.READY, sandbox=sandbox.confine(confinement))
 
     results: dict[str, bytes] = {}
     for case in job["cases"]:
