@@ -56,8 +56,24 @@ LIBRARIES = {
 # #include lines) is a use; in the build, an imported symbol of a linked library is. Header-only code leaves no
 # symbol, so an answer that includes a barred library's header may not paste tokens (##), which could spell its names.
 
+# Host functions the CUDA driver calls later on a helper thread of its own: code running outside solve, on a thread
+# the GPU child's Landlock domain does not bind (seccomp does: it filters every thread). A kernel answer has no use
+# for them; looking driver functions up by name would reach them without naming them.
+HOST_CALLBACKS = {
+    **{name: "runs host code on a CUDA driver thread" for name in (
+        "cudaLaunchHostFunc", "cudaStreamAddCallback", "cuLaunchHostFunc", "cuStreamAddCallback",
+        "cudaGraphAddHostNode", "cuGraphAddHostNode", "cudaGraphHostNodeSetParams", "cuGraphHostNodeSetParams",
+        "cudaGraphExecHostNodeSetParams", "cuGraphExecHostNodeSetParams", "cudaUserObjectCreate",
+        "cuUserObjectCreate")},
+    **{name: "looks up CUDA driver functions at run time" for name in (
+        "cudaGetDriverEntryPoint", "cudaGetDriverEntryPointByVersion", "cuGetProcAddress", "cuGetProcAddress_v2")},
+}
+# A graph node of host code made through the generic node API names its type.
+HOST_NODE_TYPES = {"cudaGraphNodeTypeHost", "CU_GRAPH_NODE_TYPE_HOST"}
+
 # Process control, files, network, dynamic loading, background threads: none belongs in a kernel answer.
 FORBIDDEN_CALLS = {
+    **HOST_CALLBACKS,
     "system": "runs a shell command", "popen": "runs a shell command", "fork": "creates a process",
     "vfork": "creates a process", "clone": "creates a process", "posix_spawn": "creates a process",
     "posix_spawnp": "creates a process", "execl": "replaces the process", "execlp": "replaces the process",
@@ -244,6 +260,9 @@ def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
         line = find_identifier(code, name)
         raise StageFailure("static-check", f"line {line}: `{name}` is part of {TIMER_SYMBOLS[name]}; an answer "
                            "may not call, define or replace it (the harness times solve itself)")
+    for name in sorted(names & HOST_NODE_TYPES):
+        raise StageFailure("static-check", f"line {find_identifier(code, name)}: `{name}` makes a graph node of host "
+                           "code, which the CUDA driver runs on a thread of its own; not allowed in an answer")
     for qualified, why in FORBIDDEN_QUALIFIED.items():
         match = re.search(r"\b" + qualified.replace("::", r"\s*::\s*") + r"\b", code)
         if match:
