@@ -346,15 +346,25 @@ def test_a_set_program_s_kernels_on_cpu_runtime_workers_are_inside_its_landlock_
     assert "a worker was kept out" in ran.output and "read the secret" not in ran.output, ran.output
 
 
-def test_the_set_child_preloads_the_harness_s_cuda_runtime_on_the_gpu_runtime_only():
+def test_the_set_child_preloads_the_harness_s_cuda_runtime_for_an_nvcc_build_on_the_gpu_runtime_only(tmp_path):
+    """Only a program that depends on the shared CUDA runtime gets it preloaded: a CPU-runtime build (profiled as
+    "gpu" by the stand-in ncu tests) would have its shim's CUDA functions shadowed by the real ones."""
+    from pytest_cudabench.source.compiler import compile_library
+    from pytest_cudabench.source.static_check import needed_libraries
     from pytest_cudabench.timing.measure import load_cudart
 
-    assert program_child.preload_runtime("cpu") is None
+    cpu_build, _, _ = program.build(PRINTING_PROGRAM, "cpu", tmp_path / "cache", "")
+    assert not any(name.startswith("libcudart") for name in needed_libraries(cpu_build))
+    assert program_child.preload_runtime("gpu", str(cpu_build)) is None
     try:
         expected = load_cudart()._name
+        nvcc_build = compile_library(CUDA_PROGRAM.replace("int main()", "int program_main()"),
+                                     cache_dir=tmp_path / "nvcc").library
     except Exception as exc:  # noqa: BLE001
-        pytest.skip(f"no CUDA runtime here: {exc}")
-    assert program_child.preload_runtime("gpu") == expected
+        pytest.skip(f"no CUDA toolkit here: {exc}")
+    assert any(name.startswith("libcudart.so") for name in needed_libraries(nvcc_build))
+    assert program_child.preload_runtime("cpu", str(nvcc_build)) is None
+    assert program_child.preload_runtime("gpu", str(nvcc_build)) == expected
 
 
 CUDA_PROGRAM = r"""#include <cstdio>

@@ -40,11 +40,14 @@ def main(argv: list[str]) -> int:
             os._exit(protocol.EXCEPTION_EXIT)
 
 
-def preload_runtime(runtime: str) -> str | None:
-    """On the GPU runtime, the CUDA runtime library the harness uses (loaded globally, as the kernel child does):
-    the program's `libcudart.so.N` dependency binds to it instead of depending on the loader's search path. Its
-    path, or None on the CPU runtime."""
-    if runtime != "gpu":
+def preload_runtime(runtime: str, library: str) -> str | None:
+    """On the GPU runtime, for a program that depends on the shared CUDA runtime (nvcc's `-cudart shared` build),
+    the runtime library the harness uses, loaded globally as the kernel child does: the program's `libcudart.so.N`
+    dependency binds to it instead of depending on the loader's search path. Its path, or None where nothing was
+    loaded (the CPU runtime, whose shim would otherwise be shadowed by the real runtime's symbols)."""
+    from ..source.static_check import needed_libraries
+
+    if runtime != "gpu" or not any(name.startswith("libcudart.so") for name in needed_libraries(library)):
         return None
     from ..timing.measure import load_cudart
 
@@ -62,7 +65,7 @@ def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
         import resource
 
         resource.setrlimit(resource.RLIMIT_FSIZE, (job["max_file_bytes"], job["max_file_bytes"]))
-    cudart = preload_runtime(job["runtime"])
+    cudart = preload_runtime(job["runtime"], job["library"])
     if cudart:
         say(event="cudart", path=cudart)
     lib = ctypes.CDLL(job["library"], mode=ctypes.RTLD_LOCAL)

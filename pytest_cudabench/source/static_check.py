@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -344,6 +345,38 @@ def l2_persistence_imports(library_path: Path) -> list[str]:
 
 def imported_symbols(library_path: Path) -> list[str]:
     return _dynamic_symbols(library_path, "--undefined-only")
+
+
+def needed_libraries(library_path: Path | str) -> list[str]:
+    """The shared libraries an ELF64 little-endian library names as dependencies (DT_NEEDED), read from its
+    .dynamic section; [] for a file that is not one."""
+    data = Path(library_path).read_bytes()
+    if data[:6] != b"\x7fELF\x02\x01":
+        return []
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+
+    def section(index: int) -> tuple[int, int, int, int]:  # type, offset, size, link
+        at = shoff + index * shentsize
+        kind, = struct.unpack_from("<I", data, at + 4)
+        offset, size = struct.unpack_from("<QQ", data, at + 0x18)
+        link, = struct.unpack_from("<I", data, at + 0x28)
+        return kind, offset, size, link
+
+    needed = []
+    for index in range(shnum):
+        kind, offset, size, link = section(index)
+        if kind != 6:  # SHT_DYNAMIC
+            continue
+        strings = section(link)[1]
+        for at in range(offset, offset + size, 16):
+            tag, value = struct.unpack_from("<qQ", data, at)
+            if tag == 0:  # DT_NULL
+                break
+            if tag == 1:  # DT_NEEDED
+                end = data.index(b"\0", strings + value)
+                needed.append(data[strings + value:end].decode())
+    return needed
 
 
 def _dynamic_symbols(library_path: Path, which: str) -> list[str]:
