@@ -10,7 +10,10 @@ the report says so.
 Which filter a child gets (`choose`): on the CPU runtime, and wherever Landlock is missing, the strict one (opening
 any file kills). On the GPU runtime with Landlock, the driver must open its device files (/dev/nvidia*) whenever it
 maps new memory (streams, pinned and async allocations, graphs, printf buffers, the answer's first launches): the
-filter lets opens through and Landlock confines them to those device nodes (read-write and ioctl), nothing else.
+filter lets opens through and Landlock confines them to those device nodes (read-write and ioctl) and a few
+read-only descriptions of the hardware (DRIVER_READ_ONLY); the task, the harness and the user's files stay out of
+reach. Landlock binds the calling thread (every thread from ABI 8); host callbacks, which the driver would run on
+a thread of its own, are refused at static check.
 """
 
 from __future__ import annotations
@@ -116,6 +119,11 @@ def install_seccomp(allow_files: bool = False) -> None:
         raise OSError(f"seccomp could not filter thread {done} of this process")
 
 
+# What the CUDA driver may read when it maps new resources after the filter, besides its device nodes: its own
+# parameters and the machine's PCI and NUMA description. Nothing of the harness, the task or the user.
+DRIVER_READ_ONLY = ("/proc/self", "/proc/driver/nvidia", "/sys/devices", "/sys/bus/pci")
+
+
 @dataclass(frozen=True)
 class Confinement:
     """What a kernel child puts on before the first call into the answer."""
@@ -146,7 +154,7 @@ def confine(confinement: Confinement) -> str:
         from . import landlock
 
         try:
-            landlock.restrict([], [], confinement.landlock_devices)
+            landlock.restrict([], DRIVER_READ_ONLY, confinement.landlock_devices)
         except OSError:
             install_seccomp()
             return Confinement(seccomp=True).describe()
