@@ -246,18 +246,29 @@ def test_an_exception_after_the_filter_is_reported_with_its_message_not_as_a_for
     assert "SIGSYS" not in message and "forbidden" not in message
 
 
-def test_a_cuda_error_raised_in_the_child_is_the_answer_s_fault_and_anything_else_the_harness_s():
+def test_a_cuda_error_raised_in_the_child_is_the_answer_s_fault_and_anything_else_the_harness_s(vector_add):
+    """What the child sends for an exception, and how the parent judges it: a CUDA error (the harness's own copy
+    after the answer broke the context) fails the answer at the scale it happened; a harness fault is an error."""
     from pytest_cudabench.errors import CudaError
+    from pytest_cudabench.execution.runner import judge_exception
     from pytest_cudabench.protocol import Event, exception_event
 
     cuda = exception_event(CudaError("cudaMemcpy failed: 700 an illegal memory access was encountered"), True)
     assert cuda["event"] == Event.EXCEPTION and cuda["cuda"] is True and cuda["traceback"] == ""
-    assert cuda["message"].endswith("an illegal memory access was encountered")
     try:
         {}["n"]
     except KeyError as exc:
         harness = exception_event(exc, False)  # before the sandbox: with the traceback, for the harness's report
     assert harness["cuda"] is False and harness["error"] == "KeyError" and "Traceback" in harness["traceback"]
+
+    _, cases = vector_add
+    timing = [{"event": "started"}, {"event": "ready"}, {"event": "time", "scale": 4}]
+    with pytest.raises(StageFailure, match=r"CUDA error in benchmark scale 4: cudaMemcpy failed: 700 an illegal "
+                                           r"memory access was encountered"):
+        judge_exception(cases, [*timing, cuda])
+    with pytest.raises(HarnessError, match=r"the child failed with KeyError: 'n' \(case 1 .*not of the answer"):
+        judge_exception(cases, [{"event": "started"}, {"event": "call", "case": 1, "run": 0}, harness])
+    judge_exception(cases, timing)  # nothing raised: nothing to judge
 
 
 def test_an_answer_library_that_cannot_be_loaded_is_a_harness_error_naming_it(tmp_path, vector_add):

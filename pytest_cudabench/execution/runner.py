@@ -571,6 +571,20 @@ def _case_label(cases: list[inputs.Case], index: int | None) -> str:
     return f"case {index} ({case.describe()})" if case else f"case {index}"
 
 
+def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: str = "") -> None:
+    """An exception the child reported once it had started (Event.EXCEPTION): a CUDA error fails the answer (the
+    harness's own CUDA call found the context broken by it, e.g. an illegal address at a large scale); anything
+    else is the harness's error. Nothing to judge without one."""
+    raised = first_event(events, Event.EXCEPTION)
+    if raised is None:
+        return
+    running = _running_label(cases, events)
+    if raised.get("cuda"):
+        raise StageFailure("execute", f"CUDA error in {running}: {raised.get('message')}", stderr_tail)
+    raise HarnessError(f"the child failed with {raised.get('error')}: {raised.get('message')} ({running}; an "
+                       "error of the harness, not of the answer)")
+
+
 def _running_label(cases: list[inputs.Case], events: list[dict]) -> str:
     """What the child was doing at its last call or benchmark-scale event."""
     last = next((e for e in reversed(events) if e.get("event") in (Event.CALL, Event.TIME)), None)
@@ -608,13 +622,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
                            stderr_tail)
-    raised = first_event(events, Event.EXCEPTION)
-    if raised:
-        running = _running_label(cases, events)
-        if raised.get("cuda"):  # the harness's own CUDA call found the context broken by the answer
-            raise StageFailure("execute", f"CUDA error in {running}: {raised.get('message')}", stderr_tail)
-        raise HarnessError(f"the child failed in {running} with {raised.get('error')}: {raised.get('message')} "
-                           "(an error of the harness, not of the answer)")
+    judge_exception(cases, events, stderr_tail)
     finished_event = first_event(events, Event.FINISHED)
     if returncode is not None and returncode < 0:
         host_access = host_access_fault(stderr_tail)
