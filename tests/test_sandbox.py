@@ -166,10 +166,10 @@ def test_the_cpu_kernel_child_s_confinement_kills_any_open():
 def test_a_gpu_program_s_landlock_domain_holds_the_driver_s_device_nodes_read_write_with_ioctls(tmp_path):
     dev = tmp_path / "dev"
     (dev / "nvidia-caps").mkdir(parents=True)
-    for name in ("nvidia0", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "null", "sda"):
+    for name in ("nvidia0", "nvidiactl", "nvidia-uvm", "nvidia-uvm-tools", "dxg", "null", "sda"):
         (dev / name).touch()
     read_only, devices = program.landlock_paths("gpu", str(dev))
-    assert [Path(p).name for p in devices] == ["nvidia-caps", "nvidia-uvm", "nvidia-uvm-tools", "nvidia0",
+    assert [Path(p).name for p in devices] == ["dxg", "nvidia-caps", "nvidia-uvm", "nvidia-uvm-tools", "nvidia0",
                                                "nvidiactl"]
     rights = dict(landlock.rules([str(tmp_path / "scratch")], read_only, devices))
     for path in devices:

@@ -35,7 +35,8 @@ READ_WRITE = (READ | WRITE_FILE | REMOVE_DIR | REMOVE_FILE | MAKE_DIR | MAKE_REG
               | IOCTL_DEV)
 DEVICE = READ | WRITE_FILE | IOCTL_DEV  # open read-write and drive by ioctl; create or remove nothing
 _RESTRICT_SELF_TSYNC = 1 << 3  # ABI 8: every thread of the process, not only the caller
-GPU_DEVICE_PATTERN = "nvidia*"  # nvidiactl, nvidia0..N, nvidia-uvm(-tools), nvidia-modeset, nvidia-caps/, ...
+# nvidiactl, nvidia0..N, nvidia-uvm(-tools), nvidia-modeset, nvidia-caps/, ...; dxg: the GPU under WSL2
+GPU_DEVICE_PATTERNS = ("nvidia*", "dxg")
 _NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2
 _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1, 2
 
@@ -57,7 +58,7 @@ def abi_version() -> int:
 
 def gpu_device_paths(dev: str = "/dev") -> list[str]:
     """The NVIDIA driver's device nodes under `dev` (none on a machine without the driver)."""
-    return sorted(glob.glob(os.path.join(glob.escape(dev), GPU_DEVICE_PATTERN)))
+    return sorted(path for pattern in GPU_DEVICE_PATTERNS for path in glob.glob(os.path.join(glob.escape(dev), pattern)))
 
 
 def rules(read_write: Sequence[str], read_only: Sequence[str] = (), devices: Sequence[str] = ()) -> list[tuple[str, int]]:
