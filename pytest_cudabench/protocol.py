@@ -4,26 +4,34 @@ Files in the job directory: JOB_FILE (the job, JSON: `Job`), INPUTS_FILE (every 
 bytes at the offsets of `Job.inputs_index`), RESULTS_FILE (written by the child: raw bytes at the offsets of the
 `finished` event's `results_index`), CHILD_LOG (the child's stderr). Events: one JSON object per line on the
 status channel, `{"event": <Event>, ...}`, a socket whose messages the kernel stamps when sent (`received_s`,
-runner.status_channel; never the child's clock). Everything is builtins: the child is another interpreter, and an
-answer running inside it may write anything to the channel, so the parent checks every key it reads back
-(`parse_bench_key`).
+runner.status_listener; never the child's clock). The child connects to it by path (`open_status`), so a tool
+wrapping the child (ncu, compute-sanitizer) that closes inherited descriptors cannot cut it. Everything is
+builtins: the child is another interpreter, and an answer running inside it may write anything to the channel, so
+the parent checks every key it reads back (`parse_bench_key`).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict
+from typing import Any, NotRequired, TextIO, TypedDict
 
 JOB_FILE = "job.json"
 INPUTS_FILE = "inputs.bin"
 RESULTS_FILE = "results.bin"
 CHILD_LOG = "child.log"
+EXCEPTION_EXIT = 70  # a child that reported an exception leaves with this code (os._exit, no traceback)
 
 
 class Event(StrEnum):
-    STARTED = "started"  # the job is read: what fails after this runs with the answer loaded, not the harness
+    # the harness's set-up is done (for the GPU: API, context, runtime) and the answer's library is being loaded: a
+    # failure from here on (a library that does not load, an initialiser that crashes) is the answer's
+    LOADING = "loading"
+    LOADED = "loaded"  # the answer's library loaded: what fails after it and before STARTED is the harness's again
+    STARTED = "started"  # the runtime is set up and warmed up with the answer loaded: the harness's part is done
     READY = "ready"  # loaded and sandboxed; calls follow
     CALL = "call"  # case, run: a call of solve starts
     ERROR = "error"  # case (an index, or "bench<k>"), run, message: a CUDA error; the child stops
@@ -34,6 +42,10 @@ class Event(StrEnum):
     TIMED = "timed"  # scale, sizes, timing: the measurement of one scale
     PROFILED = "profiled"  # scale, sizes: the one call made under ncu
     FINISHED = "finished"  # results_index: {key: [offset, length]} into RESULTS_FILE
+    # error (the exception's class), message, cuda (a CUDA error: the context faulted): Python raised in the child,
+    # which then left without a traceback (printing one opens files, which the sandbox forbids). Before STARTED the
+    # harness's set-up failed.
+    EXCEPTION = "exception"
 
 
 class JobArg(TypedDict):
@@ -65,6 +77,7 @@ class Job(TypedDict):
     library: str
     runtime: str  # gpu | cpu
     seccomp: bool
+    landlock_devices: NotRequired[list[str] | None]  # Landlock allowing only these device nodes (sandbox.choose)
     workers: int
     memory_cap: int
     sentinels: list[int]
@@ -122,3 +135,32 @@ def events_of(events: list[dict[str, Any]], kind: Event) -> list[dict[str, Any]]
 
 def first_event(events: list[dict[str, Any]], kind: Event) -> dict[str, Any] | None:
     return next((e for e in events if e.get("event") == kind), None)
+
+
+def open_status(address: str) -> TextIO:
+    """The child's end of the status channel: connects to the parent's socket at `address` and waits for its go
+    (sent once the parent stamps what arrives), then writes one message per line."""
+    channel = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    channel.connect(address)
+    channel.recv(1)
+    return os.fdopen(channel.detach(), "w", buffering=1)
+
+
+def exception_event(exc: BaseException, sandbox_on: bool) -> dict[str, Any]:
+    """The status line (Event.EXCEPTION) a child sends when Python raised in it, before it leaves with os._exit and
+    EXCEPTION_EXIT. Once its sandbox is on, no traceback: formatting one opens the source files, which the filter
+    answers by killing the process (the report would then say "forbidden system call" instead of the error)."""
+    try:
+        message = str(exc)
+    except Exception:  # noqa: BLE001
+        message = "(its message could not be read)"
+    trace = ""
+    if not sandbox_on:
+        import traceback
+
+        trace = "".join(traceback.format_exception(exc))[-4000:]
+    # A failed CUDA call (the harness's GPU API on a context the answer broke), as opposed to a fault of the harness.
+    cuda = any(kind.__name__ == "CudaError" or kind.__module__.split(".")[0] in ("pycuda", "cuda")
+               for kind in type(exc).__mro__)  # errors.CudaError and its kin, pycuda's and cuda-bindings' errors
+    return {"event": Event.EXCEPTION, "error": type(exc).__name__, "message": message, "cuda": cuda,
+            "traceback": trace}

@@ -62,7 +62,7 @@ def test_a_child_interpreter_that_cannot_start_is_a_harness_error(tmp_path, shar
     with pytest.raises(HarnessError) as caught:
         evaluation.run(answer)
     message = str(caught.value)
-    assert "the child interpreter" in message and "before loading the answer" in message, message
+    assert "the child interpreter" in message and "before it was ready to call the answer" in message, message
     assert "PYTHONHOME" in message and "fail" not in message.split("\n")[0].split("ended")[0]
     result = evaluation.result
     assert result["failed_stage"] == "execute" and result["message"].startswith("harness error: ")

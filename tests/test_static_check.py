@@ -244,3 +244,27 @@ def test_a_linked_call_into_a_barred_library_fails_the_compile_stage(tmp_path):
     with pytest.raises(StageFailure, match=r"the compiled answer calls `cublasCreate\w*` of cublas"):
         check_imports(Path(build.library), ())
     check_imports(Path(build.library), ("cublas",))
+
+
+HOST_CALLBACK = KERNEL.replace("add<<<", "cudaLaunchHostFunc(0, note_done, nullptr);\n    add<<<").replace(
+    "extern \"C\"", "static void note_done(void*) {}\nextern \"C\"")
+
+
+@pytest.mark.parametrize("source, expected", [
+    (HOST_CALLBACK, "line 7: call to `cudaLaunchHostFunc` (runs host code on a CUDA driver thread)"),
+    (HOST_CALLBACK.replace("cudaLaunchHostFunc(0, note_done, nullptr)",
+                           "cudaStreamAddCallback(0, [](cudaStream_t, cudaError_t, void*) {}, nullptr, 0)"),
+     "call to `cudaStreamAddCallback` (runs host code on a CUDA driver thread)"),
+    (HOST_CALLBACK.replace("cudaLaunchHostFunc(0, ", "cuLaunchHostFunc((CUstream)0, "),
+     "call to `cuLaunchHostFunc` (runs host code on a CUDA driver thread)"),
+    (HOST_CALLBACK.replace("cudaLaunchHostFunc(0, note_done, nullptr)",
+                           "void* f; cudaGetDriverEntryPoint(\"cuLaunchHostFunc\", &f, 0, nullptr)"),
+     "call to `cudaGetDriverEntryPoint` (looks up CUDA driver functions at run time)"),
+    (HOST_CALLBACK.replace("cudaLaunchHostFunc(0, note_done, nullptr)",
+                           "cudaGraphNodeParams p = {}; p.type = cudaGraphNodeTypeHost"),
+     "`cudaGraphNodeTypeHost` makes a graph node of host code"),
+])
+def test_host_callbacks_are_refused_at_static_check(source, expected):
+    """The driver runs a host callback on a helper thread of its own, outside solve: seccomp filters that thread
+    (TSYNC), but the GPU child's Landlock domain binds only the calling thread, so an answer may not ask for one."""
+    assert expected in rejection(source)

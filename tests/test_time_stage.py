@@ -175,14 +175,16 @@ def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read
     import sys
     import time
 
-    channel, child_end = execution.status_channel()
-    script = ("import json, os, sys, time\n"
-              "out = os.fdopen(int(sys.argv[1]), 'w', buffering=1)\n"
+    listener, address = execution.status_listener(tmp_path)
+    script = ("import json, sys, time\n"
+              "from pytest_cudabench.protocol import open_status\n"
+              "out = open_status(sys.argv[1])\n"
               "out.write(json.dumps({'event': 'a', 'at': time.time()}) + '\\n'); time.sleep(0.3)\n"
               "out.write(json.dumps({'event': 'b', 'at': time.time(), 'pad': 'x' * 20000}) + '\\n')\n")
-    process = subprocess.Popen([sys.executable, "-c", script, str(child_end.fileno())],
-                               pass_fds=(child_end.fileno(),))
-    child_end.close()
+    process = subprocess.Popen([sys.executable, "-c", script, address])
+    with listener:
+        channel = execution.accept_status(listener, process)
+    assert channel is not None
     process.wait()
     time.sleep(0.6)
     with channel:

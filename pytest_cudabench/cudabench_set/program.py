@@ -18,8 +18,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import StageFailure, StageSkip
+from ..errors import HarnessError, StageFailure, StageSkip
 from ..execution import runner
+from ..execution.landlock import gpu_device_paths
+from ..protocol import Event
 from ..source import lexer, static_check
 from .rows import Row
 
@@ -27,7 +29,8 @@ CPU_MAX_IO_BYTES = 128 << 20  # rows moving more than this skip on the CPU runti
 PROGRAM_TIMEOUT_S = {"gpu": 60.0, "cpu": 120.0}  # CUDABench's limit is 60 s on a GPU; the CPU runtime is slower
 STDOUT_TAIL = 3000
 GPU_MAIN = "cudabench_user_main"
-# What a GPU program's runtime must read besides its scratch dir: libraries it loads late, the driver's devices.
+# What a GPU program's runtime must read besides its scratch dir: libraries it loads late, the driver's devices
+# (which it also opens read-write and drives by ioctl: landlock_paths).
 GPU_READ_ONLY = ["/usr", "/lib", "/lib64", "/etc", "/proc", "/sys", "/dev", "/opt", "/run/nvidia-persistenced"]
 CPU_READ_ONLY = ["/sys/devices/system/cpu", "/proc/self"]  # CPU counts (sysconf) for the shim's workers
 
@@ -43,6 +46,7 @@ class ProgramRun:
     runtime_error: str | None  # a fault the CPU runtime caught inside a kernel (racecheck's with source lines)
     thread_order: str = "forward"  # a block's threads between barriers (CPU runtime; runner.THREAD_ORDERS)
     racecheck: bool | None = None  # shared-memory race detection was on; None: not the CPU runtime
+    harness_error: str | None = None  # the child itself raised (protocol.exception_event): nobody's answer
 
     def to_dict(self) -> dict:
         return {"returncode": self.returncode, "timed_out": self.timed_out, "seconds": round(self.seconds, 3),
@@ -99,6 +103,15 @@ def scratch_with_inputs(row: Row, data_dir: Path, parent: Path | None = None) ->
     return scratch
 
 
+def landlock_paths(runtime: str, dev: str = "/dev") -> tuple[list[str], list[str]]:
+    """(paths it may read, device nodes it may open read-write and drive by ioctl) of a program's Landlock domain
+    besides its scratch directory: on the GPU runtime libcuda opens /dev/nvidiactl, /dev/nvidiaN and
+    /dev/nvidia-uvm read-write and works through ioctls on them (which Landlock ABI 5+ confines too)."""
+    if runtime == "gpu":
+        return GPU_READ_ONLY, gpu_device_paths(dev)
+    return CPU_READ_ONLY, []
+
+
 def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float, max_file_bytes: int = 4 << 30,
         thread_order: str = "forward", order_seed: int = 0, racecheck: bool = False,
         wrapper: list[str] | None = None, landlock: bool = True) -> ProgramRun:
@@ -108,11 +121,11 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
     `racecheck` turns on shared-memory race detection; the GPU ignores both. Under a `wrapper` (ncu) the child runs
     without its seccomp filter, which the profiler's injected library cannot live with; the program has passed the
     execute stage in the full sandbox by then, and `landlock=False` is the profiler's fallback where it cannot run
-    confined."""
+    confined. An exception of the child itself (not the program's doing) comes back as `harness_error`."""
+    read_only, devices = landlock_paths(runtime)
     job = {"thread_order": runner.THREAD_ORDERS[thread_order], "order_seed": order_seed, "racecheck": racecheck,
            "library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
-           "seccomp": wrapper is None, "landlock": landlock,
-           "read_only": GPU_READ_ONLY if runtime == "gpu" else CPU_READ_ONLY,
+           "seccomp": wrapper is None, "landlock": landlock, "read_only": read_only, "devices": devices,
            "address_space": runner.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
            "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
            "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": runner.CPU_MEMORY_CAP,
@@ -120,24 +133,39 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
     log_path = scratch.parent / f"{scratch.name}.log"  # outside the scratch dir: the program cannot rewrite it
     start = time.perf_counter()
     events, returncode, timed_out = runner.supervise(
-        lambda status_fd: [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child",
-                           json.dumps(job), str(status_fd)],
+        lambda status: [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child",
+                        json.dumps(job), status],
         cwd=scratch, env=runner.child_environment(scratch), log_path=log_path, timeout_s=timeout_s)
     seconds = time.perf_counter() - start
     landlock_abi = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
     returned = next((e for e in events if e.get("event") == "returned"), {})
     ready = next((e for e in events if e.get("event") == "ready"), {})
     error = returned.get("error")
+    raised = next((e for e in events if e.get("event") == Event.EXCEPTION), None)
     output = log_path.read_bytes()[-STDOUT_TAIL:].decode(errors="replace")
     log_path.unlink(missing_ok=True)
     return ProgramRun(returncode=returncode, timed_out=timed_out, seconds=seconds, output=output,
                       landlock_abi=landlock_abi, seccomp=any(e.get("event") == "seccomp" for e in events),
                       runtime_error=runner.source_lines(error, str(library)) if error else None,
-                      thread_order=thread_order, racecheck=ready.get("racecheck"))
+                      thread_order=thread_order, racecheck=ready.get("racecheck"),
+                      harness_error=_harness_error(raised, ready))
+
+
+def _harness_error(raised: dict | None, ready: dict) -> str | None:
+    """The child's own exception, as a harness error's message (the program's faults end it otherwise)."""
+    if raised is None:
+        return None
+    when = "while running the program" if ready else "while setting up the program's run"
+    trace = str(raised.get("traceback") or "").rstrip()
+    return f"the program's child failed {when}: {raised.get('error')}: {raised.get('message')}" + \
+        (f"\n{trace}" if trace else "")
 
 
 def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
-    """CUDABench's execution rule: exit code 0 within the limit. Raises StageFailure('execute') otherwise."""
+    """CUDABench's execution rule: exit code 0 within the limit. Raises StageFailure('execute') otherwise, or
+    HarnessError when the child itself failed."""
+    if result.harness_error:
+        raise HarnessError(result.harness_error)
     tail = result.output.strip()[-1500:]
     if result.timed_out:
         where = " of the CPU runtime (which runs kernels far slower than a GPU)" if runtime == "cpu" else ""

@@ -1,12 +1,16 @@
 """The sandboxed child that runs an answer program built as a library:
-`python -m pytest_cudabench.cudabench_set.program_child JOB_JSON STATUS_FD`.
+`python -m pytest_cudabench.cudabench_set.program_child JOB_JSON STATUS_ADDRESS`.
 
-It loads the library, then confines itself (resource limits; Landlock: read and write only in the scratch
-directory, read the few system paths the runtime needs; seccomp: no exec, fork, network, ptrace or signals),
-changes into the scratch directory and calls `cudabench_program_main(1, ["program"])`; on the CPU runtime, first in
-the job's thread order with racecheck on or off (cudabench_cpu_schedule, cudabench_cpu_racecheck). Calling the program in
-this process, instead of exec'ing it, is what lets exec stay forbidden. The program's exit code (its return from
-main, or exit()) becomes this process's; status lines on STATUS_FD say how far it got. Nothing here judges.
+It loads the library (on the GPU runtime after the CUDA runtime the kernel child loads too, so the program's
+libcudart dependency resolves to it wherever the toolkit lives), then confines itself (resource limits; Landlock:
+read and write only in the scratch directory, read the few system paths the runtime needs, and on the GPU runtime
+open the driver's device nodes read-write with ioctls; seccomp on every thread: no exec, fork, network, ptrace or
+signals), changes into the scratch directory and calls `cudabench_program_main(1, ["program"])`; on the CPU runtime,
+first in the job's thread order with racecheck on or off (cudabench_cpu_schedule, cudabench_cpu_racecheck), and
+with its worker threads started inside the Landlock domain. Calling the program in this process, instead of exec'ing
+it, is what lets exec stay forbidden. The program's exit code (its return from main, or exit()) becomes this
+process's; status lines on the status channel say how far it got, and an exception of this script is reported there
+(protocol.exception_event), never printed. Nothing here judges.
 """
 
 from __future__ import annotations
@@ -16,14 +20,41 @@ import json
 import os
 import sys
 
+from .. import protocol
+
 
 def main(argv: list[str]) -> int:
     job = json.loads(argv[0])
-    status = os.fdopen(int(argv[1]), "w", buffering=1)
+    status = protocol.open_status(argv[1])
 
     def say(**message) -> None:
         status.write(json.dumps(message) + "\n")
 
+    sandbox_on = [False]
+    try:
+        return run_program(job, say, sandbox_on, status)
+    except BaseException as exc:  # noqa: BLE001  (everything: an exception must never reach the interpreter)
+        try:
+            say(**protocol.exception_event(exc, sandbox_on[0]))
+        finally:
+            os._exit(protocol.EXCEPTION_EXIT)
+
+
+def preload_runtime(runtime: str, library: str) -> str | None:
+    """On the GPU runtime, for a program that depends on the shared CUDA runtime (nvcc's `-cudart shared` build),
+    the runtime library the harness uses, loaded globally as the kernel child does: the program's `libcudart.so.N`
+    dependency binds to it instead of depending on the loader's search path. Its path, or None where nothing was
+    loaded (the CPU runtime, whose shim would otherwise be shadowed by the real runtime's symbols)."""
+    from ..source.static_check import needed_libraries
+
+    if runtime != "gpu" or not any(name.startswith("libcudart.so") for name in needed_libraries(library)):
+        return None
+    from ..timing.gpu_api import load_cudart
+
+    return str(getattr(load_cudart(), "_name", "libcudart"))
+
+
+def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
     from ..execution.sandbox import install_seccomp, limit_resources, seccomp_available
 
     libc = ctypes.CDLL(None)
@@ -34,15 +65,16 @@ def main(argv: list[str]) -> int:
         import resource
 
         resource.setrlimit(resource.RLIMIT_FSIZE, (job["max_file_bytes"], job["max_file_bytes"]))
+    cudart = preload_runtime(job["runtime"], job["library"])
+    if cudart:
+        say(event="cudart", path=cudart)
     lib = ctypes.CDLL(job["library"], mode=ctypes.RTLD_LOCAL)
     entry = getattr(lib, job["entry"])  # cudabench_program_main (CPU runtime) or the renamed main (nvcc)
     entry.restype = ctypes.c_int
     entry.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
-    if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_configure"):
-        lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
-        lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
+    cpu_runtime = job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_configure")
     racecheck = None
-    if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_schedule"):  # the GPU schedules its threads itself
+    if cpu_runtime and hasattr(lib, "cudabench_cpu_schedule"):  # the GPU schedules its threads itself
         lib.cudabench_cpu_schedule.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         lib.cudabench_cpu_schedule(int(job.get("thread_order", 0)), int(job.get("order_seed", 0)))
         wanted = bool(job.get("racecheck"))
@@ -50,26 +82,32 @@ def main(argv: list[str]) -> int:
     libc.exit.argtypes = [ctypes.c_int]
     scratch = job["scratch"]
     os.chdir(scratch)
+    sandbox_on[0] = bool(job.get("landlock", True) or job.get("seccomp", True))
     landlock = None
     if job.get("landlock", True):
         from ..execution import landlock as ll
 
         try:
-            landlock = ll.restrict([scratch], job.get("read_only", []))
+            landlock = ll.restrict([scratch], job.get("read_only", []), job.get("devices", []))
         except OSError as exc:
             say(event="landlock", abi=0, message=str(exc))
     if landlock:
         say(event="landlock", abi=landlock)
+    if cpu_runtime:
+        # The runtime's worker threads run the kernels: started now, inside the Landlock domain (which binds the
+        # threads a thread starts after it restricts itself), and before seccomp, which would allow them anyway.
+        lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
+        lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
     if job.get("seccomp", True) and seccomp_available():
         install_seccomp(allow_files=True)  # file access is Landlock's to confine
         say(event="seccomp")
-    if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_protect"):
+    if cpu_runtime and hasattr(lib, "cudabench_cpu_protect"):
         lib.cudabench_cpu_protect(1)  # host code cannot touch device memory, as on a GPU
     say(event="ready", racecheck=racecheck)
     args = (ctypes.c_char_p * 2)(b"program", None)
     rc = entry(1, args)
     error = None
-    if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_error"):
+    if cpu_runtime and hasattr(lib, "cudabench_cpu_error"):
         lib.cudabench_cpu_error.restype = ctypes.c_char_p
         message = lib.cudabench_cpu_error()
         error = message.decode(errors="replace") if message else None

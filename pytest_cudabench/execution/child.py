@@ -1,11 +1,12 @@
 """The child process that runs an untrusted answer:
-`python -m pytest_cudabench.execution.child JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS]`.
+`python -m pytest_cudabench.execution.child JOB_DIR STATUS_ADDRESS [ADDRESS_SPACE_BYTES CPU_SECONDS]`.
 
 It loads the answer's library, calls `solve` on every case as its runs say (outputs pre-filled with one of two
 sentinels; on the CPU runtime, a block's threads run in the thread order the run names) and saves what it got:
 the outputs and the inputs as they were after the call, plus the slack after every buffer.
 It judges nothing: the parent compares, so nothing the answer does in here can make a pass. Progress goes to the
-status channel as JSON lines, so the parent knows which case was running when the child died.
+status channel as JSON lines, so the parent knows which case was running when the child died; an exception is
+reported there too, never as a traceback (protocol.exception_event).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import random
 import struct
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from .. import protocol
@@ -66,8 +69,10 @@ class GuardedBuffer:
 class CpuBackend:
     name = "cpu"
 
-    def __init__(self, library: str, job: dict[str, Any]):
-        self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
+    def __init__(self, library: str, job: dict[str, Any],
+                 loading: Callable[[], AbstractContextManager[None]] = nullcontext):
+        with loading():  # the CPU runtime lives in the answer's library: loading it is all there is to set up
+            self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
         self.libc = ctypes.CDLL(None)
         self.libc.mprotect.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         self.lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
@@ -148,7 +153,8 @@ class GpuBackend:
     SLACK = 4096
     WARM_UP_BYTES = 4 << 20  # large enough for a pageable copy through the driver's staging buffers in chunks
 
-    def __init__(self, library: str, job: dict[str, Any]):
+    def __init__(self, library: str, job: dict[str, Any],
+                 loading: Callable[[], AbstractContextManager[None]] = nullcontext):
         from ..timing.gpu_api import AnswerRuntime, open_gpu_api
 
         self.api = open_gpu_api(job.get("gpu_api") or "auto")
@@ -156,7 +162,8 @@ class GpuBackend:
         # its errors are the ones check_error reads. It starts once the library has registered its kernels (with
         # CUDA_MODULE_LOADING=EAGER it loads them then), on the API's primary context, and says if it cannot.
         self.runtime = AnswerRuntime.load()
-        self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
+        with loading():
+            self.lib = ctypes.CDLL(library, mode=ctypes.RTLD_LOCAL)
         self.runtime.start()
         self.buffers: dict[tuple, tuple[int, int]] = {}
         # Under compute-sanitizer no slack: memcheck then sees reads past the end too, not only our marker writes.
@@ -279,26 +286,46 @@ def c_scalar(dtype: str, value: Any) -> float | int:
 
 
 def main(argv: list[str]) -> int:
-    """argv: JOB_DIR STATUS_FD [ADDRESS_SPACE_BYTES CPU_SECONDS] (0: no limit)."""
-    job_dir, status_fd = argv[0], int(argv[1])
-    if len(argv) >= 4:
-        from .sandbox import limit_resources
-
-        limit_resources(int(argv[2]) or None, int(argv[3]) or None)
-    status = os.fdopen(status_fd, "w", buffering=1)
+    """argv: JOB_DIR STATUS_ADDRESS [ADDRESS_SPACE_BYTES CPU_SECONDS] (0: no limit). Whatever Python raises is
+    reported on the status channel, and the child leaves without a traceback (protocol.exception_event)."""
+    status = protocol.open_status(argv[1])
 
     def say(**message: Any) -> None:
         status.write(json.dumps(message) + "\n")
 
+    sandbox_on = [False]
+    try:
+        return run_job(argv, say, sandbox_on)
+    except BaseException as exc:  # noqa: BLE001  (everything: an exception must never reach the interpreter)
+        try:
+            say(**protocol.exception_event(exc, sandbox_on[0]))
+        finally:
+            os._exit(protocol.EXCEPTION_EXIT)
+
+
+def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
+    from . import sandbox
+
+    job_dir = argv[0]
+    if len(argv) >= 4:
+        sandbox.limit_resources(int(argv[2]) or None, int(argv[3]) or None)
     with open(os.path.join(job_dir, protocol.JOB_FILE)) as f:
         job = json.load(f)
     with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as inputs_file:
         blob = inputs_file.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
     results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
-    # The harness's part of starting is done: whatever fails from here on runs with the answer loaded.
-    say(event=Event.STARTED)
-    backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job)
+    @contextmanager
+    def loading() -> Iterator[None]:
+        """Brackets the load of the answer's library: what fails inside (an initialiser, an unresolved symbol) is
+        the answer's; the parent tells it from the harness's set-up by these events."""
+        if not os.path.isfile(job["library"]):  # the harness built it: its absence is the harness's fault
+            raise FileNotFoundError(f"the answer's library {job['library']} does not exist")
+        say(event=Event.LOADING)
+        yield
+        say(event=Event.LOADED)
+
+    backend = (GpuBackend if job["runtime"] == "gpu" else CpuBackend)(job["library"], job, loading=loading)
     solve = backend.lib.solve
     solve.restype = None
     solve.argtypes = [ctypes.c_void_p if a["role"] != "scalar" else C_SCALARS[a["dtype"]]  # type: ignore[misc]
@@ -322,11 +349,14 @@ def main(argv: list[str]) -> int:
         # the statistics), and an import opens files: run the whole path once now, before the sandbox closes.
         bench_inputs(0)
         gpu_timing.time_callable(lambda: None, rule=stats.StoppingRule(max_time_s=0.01), backend=timing_backend)
-    if job.get("seccomp"):
-        from .sandbox import install_seccomp
-
-        install_seccomp()
-    say(event=Event.READY)
+    # The harness's part of starting is done (runtime, context, answer loaded, warm-up): whatever fails from here on
+    # runs with the answer, and what failed before is the harness's (Event.EXCEPTION before STARTED).
+    say(event=Event.STARTED)
+    devices = job.get("landlock_devices")
+    confinement = sandbox.Confinement(seccomp=bool(job.get("seccomp")),
+                                      landlock_devices=None if devices is None else tuple(devices))
+    sandbox_on[0] = confinement.seccomp
+    say(event=Event.READY, sandbox=sandbox.confine(confinement))
 
     results: dict[str, bytes] = {}
     for case in job["cases"]:

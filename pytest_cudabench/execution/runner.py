@@ -15,6 +15,7 @@ import json
 import os
 import re
 import secrets
+import select
 import shutil
 import signal
 import socket
@@ -41,7 +42,7 @@ from ..tasks.loader import Task
 from ..timing import gpu_tools
 from ..timing.gpus import throttled
 from ..timing.policy import DEFAULT_POLICY, MeasurementPolicy
-from . import sandbox
+from . import landlock, sandbox
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
 # CPU runtime: a third call per case runs each block's threads in another order between barriers (cudabench_cpu_
@@ -176,6 +177,9 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
         wrapper = gpu_tools.sanitizer_command(tool, job_dir / SANITIZER_LOG)
     # Injected tools (sanitizers, profilers) talk to their front end: no syscall filter under them.
     use_seccomp = sandbox.seccomp_available() and not sanitize and wrapper is None
+    gpu_sandbox = use_seccomp and runtime == "gpu"
+    confinement = sandbox.choose(runtime, use_seccomp, landlock.abi_version() if gpu_sandbox else 0,
+                                 landlock.gpu_device_paths() if gpu_sandbox else [])
     try:
         extra: dict[str, Any] = {"sanitize": sanitize}
         if runtime == "gpu":
@@ -191,14 +195,17 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                                "scales": [task.sizes.complete(s) for s in task.sizes.bench],
                                # which timed calls get checked: secret per run, drawn here
                                "check_seed": secrets.randbits(63)}
-        job = _write_job(task, library, runtime, cases, job_dir, use_seccomp, workers, extra)
+        job = _write_job(task, library, runtime, cases, job_dir, confinement, workers, extra)
         # GPU state is read here, around the timing child: NVML opens device files, which the sandboxed child may not.
         watch = monitor if timing is not None else None
         before = watch() if watch else None
         events, returncode, stderr_tail, timed_out = _run_child(job_dir, runtime, timeout_s, sanitize, wrapper)
         after = watch() if watch else None
         if not timed_out and first_event(events, Event.STARTED) is None:
-            raise HarnessError(_not_started_message(returncode, stderr_tail))
+            if first_event(events, Event.LOADING) is not None and first_event(events, Event.LOADED) is None:
+                raise StageFailure(stage, _load_failure_message(events, returncode, stderr_tail))
+            raise HarnessError(_setup_failure_message(runtime, events) or _not_started_message(returncode, stderr_tail))
+        ready = first_event(events, Event.READY)
         try:
             verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
         except StageFailure as exc:
@@ -230,7 +237,7 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                                                    arg.shape_for(scales[parsed.scale]))
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
-    sandbox_note = "seccomp+rlimits" if use_seccomp else "rlimits only"
+    sandbox_note = str(ready.get("sandbox") or confinement.describe()) if ready else confinement.describe()
     return ExecutionResult(runtime=runtime, cases=verdicts, duration_s=time.perf_counter() - start,
                            sandbox=sandbox_note, timed=timed, bench_outputs=bench_outputs)
 
@@ -262,7 +269,7 @@ def order_positions(cases: list[inputs.Case]) -> list[int | None]:
 
 
 def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case], job_dir: Path,
-               use_seccomp: bool, workers: int | None, extra: dict[str, Any]) -> protocol.Job:
+               confinement: sandbox.Confinement, workers: int | None, extra: dict[str, Any]) -> protocol.Job:
     index: dict[str, list[int]] = {}
     offset = 0
     job_cases: list[protocol.JobCase] = []
@@ -284,7 +291,8 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
             "shapes": {a.name: list(case.arrays[a.name].shape) for a in task.args if a.is_pointer},
         })
     job: protocol.Job = {
-        "library": str(Path(library).resolve()), "runtime": runtime, "seccomp": use_seccomp,
+        "library": str(Path(library).resolve()), "runtime": runtime, "seccomp": confinement.seccomp,
+        "landlock_devices": None if confinement.landlock_devices is None else list(confinement.landlock_devices),
         "workers": workers or max(1, min(4, os.cpu_count() or 1)), "memory_cap": CPU_MEMORY_CAP,
         "sentinels": list(SENTINELS),
         "args": [{"name": a.name, "role": a.role, "dtype": a.dtype.name, "itemsize": a.dtype.itemsize}
@@ -330,8 +338,8 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=0:exitcode=86"
         address_space = None  # ASan reserves terabytes of shadow memory
     events, returncode, timed_out = supervise(
-        lambda status_fd: [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir),
-                           str(status_fd), str(address_space or 0), str(int(timeout_s) + 30)],
+        lambda status: [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.execution.child", str(job_dir),
+                        status, str(address_space or 0), str(int(timeout_s) + 30)],
         cwd=job_dir, env=env, log_path=stderr_path, timeout_s=timeout_s)
     tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
     return events, returncode, tail, timed_out
@@ -339,19 +347,68 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
 
 SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python's socket module does not name it
 STATUS_MESSAGE_MAX = 1 << 20
+STATUS_SOCKET = "status.sock"
+_SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes
 
 
-def status_channel() -> tuple[socket.socket, socket.socket]:
-    """(parent end, child end) of the status channel: a Unix SEQPACKET socket pair whose messages the kernel stamps
-    when the child sends them (SO_TIMESTAMPNS), so a status line's time does not depend on when this process gets to
-    read it (a descheduled harness would otherwise see a timing phase shorter than the child's) and the child cannot
-    forge it."""
-    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+def status_listener(directory: Path) -> tuple[socket.socket, str]:
+    """(listening socket, its path) of the status channel: a Unix SEQPACKET socket in `directory`, for this user
+    only. The child connects by path (protocol.open_status) rather than inheriting a descriptor, so a tool that
+    wraps it (ncu, compute-sanitizer) and closes what it inherits cannot cut the channel."""
+    path = str(directory / STATUS_SOCKET)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     try:
-        parent.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        listener.bind(path)
+        os.chmod(path, 0o600)
+        listener.listen(1)
+    except OSError:
+        listener.close()
+        raise
+    return listener, path
+
+
+def accept_status(listener: socket.socket, process: subprocess.Popen) -> socket.socket | None:
+    """The child's connection, or None when `process` ends without making one. Its messages are stamped by the
+    kernel when the child sends them (SO_TIMESTAMPNS), so a status line's time does not depend on when this process
+    gets to read it (a descheduled harness would otherwise see a timing phase shorter than the child's) and the
+    child cannot forge it; the child sends nothing before the go byte, which follows the stamping's setup."""
+    poller = select.poll()
+    poller.register(listener, select.POLLIN)
+    try:
+        ended: int | None = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd (Linux < 5.3): look at the process every 50 ms
+        ended = None
+    if ended is not None:
+        poller.register(ended, select.POLLIN)
+    try:
+        while True:
+            ready = {fd for fd, _ in poller.poll(None if ended is not None else 50)}
+            if listener.fileno() in ready:
+                break
+            if ended in ready or (ended is None and process.poll() is not None):
+                return None
+    finally:
+        if ended is not None:
+            os.close(ended)
+    connection, _ = listener.accept()
+    try:
+        connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
     except OSError:
         pass  # stamped on receipt instead (read_status_lines)
-    return parent, child
+    try:
+        connection.send(b"\1")
+    except OSError:
+        pass  # the child is gone: what it sent is still there to read
+    return connection
+
+
+def _channel_directory() -> Path:
+    """A private directory for the status socket, short enough for a socket's path."""
+    directory = Path(tempfile.mkdtemp(prefix="cudabench-status-"))
+    if len(str(directory / STATUS_SOCKET).encode()) > _SOCKET_PATH_MAX:
+        directory.rmdir()
+        directory = Path(tempfile.mkdtemp(prefix="cudabench-status-", dir="/tmp"))
+    return directory
 
 
 def read_status_lines(channel: socket.socket) -> list[tuple[float, bytes]]:
@@ -377,28 +434,32 @@ def read_status_lines(channel: socket.socket) -> list[tuple[float, bytes]]:
         lines.extend((stamp, line) for line in complete)
 
 
-def supervise(command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, str], log_path: Path,
+def supervise(command: Callable[[str], list[str]], *, cwd: Path, env: dict[str, str], log_path: Path,
               timeout_s: float) -> tuple[list[dict], int | None, bool]:
     """Runs an untrusted child: its own session (killed as one process group at `timeout_s`), stdin closed, stdout
-    and stderr into `log_path`, and a status channel (status_channel) whose child end `command(fd)` names on the
+    and stderr into `log_path`, and a status channel (status_listener) whose path `command(path)` names on the
     child's command line. Returns (events, returncode, timed_out): the channel's JSON lines up to the first that is
     not a JSON object, each stamped `received_s` with the kernel's time of sending (seconds, CLOCK_REALTIME)."""
-    channel, child_end = status_channel()
-    argv = command(child_end.fileno())
+    channel_dir = _channel_directory()
+    try:
+        listener, address = status_listener(channel_dir)
+    except OSError as exc:
+        shutil.rmtree(channel_dir, ignore_errors=True)
+        raise HarnessError(f"the status channel for the child could not be opened in {channel_dir}: {exc}") from None
+    argv = command(address)
     try:
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, pass_fds=(child_end.fileno(),),
-                close_fds=True, env=env, cwd=cwd,
+                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, close_fds=True, env=env,
+                cwd=cwd,
                 # A new session (its own process group, killed as one); no preexec_fn, unsafe in a threaded parent:
                 # the child sets its rlimits itself before loading the answer.
                 start_new_session=True,
             )
     except OSError as exc:
-        channel.close()
+        listener.close()
+        shutil.rmtree(channel_dir, ignore_errors=True)
         raise HarnessError(f"the child process ({argv[0]}) could not be started: {exc}") from None
-    finally:
-        child_end.close()
     # A timer kills the child at the limit; waiting blocks instead of polling (Popen.wait(timeout) sleeps in steps
     # of up to 50 ms, a visible share of a short item).
     expired = threading.Event()
@@ -410,11 +471,16 @@ def supervise(command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, 
     timer = threading.Timer(timeout_s, expire)
     timer.start()
     try:
-        with channel:
-            lines = read_status_lines(channel)
+        with listener:
+            channel = accept_status(listener, process)
+        lines = []
+        if channel is not None:
+            with channel:
+                lines = read_status_lines(channel)
         process.wait()
     finally:
         timer.cancel()
+        shutil.rmtree(channel_dir, ignore_errors=True)
     events = []
     for received, line in lines:
         try:
@@ -428,12 +494,38 @@ def supervise(command: Callable[[int], list[str]], *, cwd: Path, env: dict[str, 
     return events, process.returncode, expired.is_set()
 
 
+def _setup_failure_message(runtime: str, events: list[dict]) -> str | None:
+    """What the child said when its set-up raised (before STARTED): the runtime, the GPU context, the answer's
+    library or the timing machinery; None when it said nothing."""
+    raised = first_event(events, Event.EXCEPTION)
+    if raised is None:
+        return None
+    trace = str(raised.get("traceback") or "").rstrip()
+    return (f"the child could not set up the {runtime} runtime before calling the answer: {raised.get('error')}: "
+            f"{raised.get('message')}" + (f"\n{trace}" if trace else ""))
+
+
+def _load_failure_message(events: list[dict], returncode: int | None, output: str) -> str:
+    """The child ended while it loaded the answer's library (after Event.LOADING, before STARTED): the library
+    does not load (an undefined symbol, a missing dependency) or one of its initialisers failed."""
+    raised = first_event(events, Event.EXCEPTION)
+    if raised is not None:
+        cause = f"{raised.get('error')}: {raised.get('message')}"
+    elif returncode is not None and returncode < 0:
+        cause = f"{_signal_name(-returncode)}{_signal_hint(-returncode)} in a static initialiser"
+    else:
+        lines = [line for line in output.strip().splitlines() if line.strip()][-3:]
+        cause = f"exit code {returncode}" + (": " + " / ".join(lines) if lines else "")
+    return f"the answer's library could not be loaded: {cause}"
+
+
 def _not_started_message(returncode: int | None, output: str) -> str:
-    """The child ended before it loaded the answer: this interpreter or its environment is broken, not the answer."""
+    """The child ended during its set-up, before it could call the answer, without saying why (Event.EXCEPTION):
+    this interpreter or its environment is broken, not the answer."""
     lines = [line for line in output.strip().splitlines() if line.strip()][-4:]
     said = ("; its output ends:\n  " + "\n  ".join(lines)) if lines else " without output"
     return (f"the child interpreter ({sys.executable} -m pytest_cudabench.execution.child) ended with exit code "
-            f"{returncode} before loading the answer{said}\nCheck that this Python starts and imports "
+            f"{returncode} before it was ready to call the answer{said}\nCheck that this Python starts and imports "
             "pytest_cudabench with the allowlisted environment (PYTHONPATH, PYTHONHOME, LD_LIBRARY_PATH).")
 
 
@@ -505,6 +597,28 @@ def _case_label(cases: list[inputs.Case], index: int | None) -> str:
     return f"case {index} ({case.describe()})" if case else f"case {index}"
 
 
+def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: str = "") -> None:
+    """An exception the child reported once it had started (Event.EXCEPTION): a CUDA error fails the answer (the
+    harness's own CUDA call found the context broken by it, e.g. an illegal address at a large scale); anything
+    else is the harness's error. Nothing to judge without one."""
+    raised = first_event(events, Event.EXCEPTION)
+    if raised is None:
+        return
+    running = _running_label(cases, events)
+    if raised.get("cuda"):
+        raise StageFailure("execute", f"CUDA error in {running}: {raised.get('message')}", stderr_tail)
+    raise HarnessError(f"the child failed with {raised.get('error')}: {raised.get('message')} ({running}; an "
+                       "error of the harness, not of the answer)")
+
+
+def _running_label(cases: list[inputs.Case], events: list[dict]) -> str:
+    """What the child was doing at its last call or benchmark-scale event."""
+    last = next((e for e in reversed(events) if e.get("event") in (Event.CALL, Event.TIME)), None)
+    if last is not None and last.get("event") == Event.TIME:
+        return f"benchmark scale {last.get('scale')}"
+    return _case_label(cases, last["case"] if last else None)
+
+
 def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Path, events: list[dict],
            returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float) -> list[dict[str, Any]]:
     last_call = next((e for e in reversed(events) if e.get("event") == Event.CALL), None)
@@ -534,6 +648,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
     if error:
         raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
                            stderr_tail)
+    judge_exception(cases, events, stderr_tail)
     finished_event = first_event(events, Event.FINISHED)
     if returncode is not None and returncode < 0:
         host_access = host_access_fault(stderr_tail)

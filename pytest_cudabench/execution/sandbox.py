@@ -2,8 +2,18 @@
 process on any attempt to start programs, create processes, open files, use the network or signal others.
 
 The filter is installed by the child itself just before the first call into the answer, after everything it needs
-is imported and opened (a filter that merely returned an error would let a cheat pass quietly, so it kills).
-x86-64 Linux only; elsewhere `seccomp_available()` is False and the report says so.
+is imported and opened (a filter that merely returned an error would let a cheat pass quietly, so it kills). It goes
+on every thread of the process at once (SECCOMP_FILTER_FLAG_TSYNC): threads started earlier (the CPU runtime's
+workers, the CUDA driver's helpers) are filtered too. x86-64 Linux only; elsewhere `seccomp_available()` is False and
+the report says so.
+
+Which filter a child gets (`choose`): on the CPU runtime, and wherever Landlock is missing, the strict one (opening
+any file kills). On the GPU runtime with Landlock, the driver must open its device files (/dev/nvidia*) whenever it
+maps new memory (streams, pinned and async allocations, graphs, printf buffers, the answer's first launches): the
+filter lets opens through and Landlock confines them to those device nodes (read-write and ioctl) and a few
+read-only descriptions of the hardware (DRIVER_READ_ONLY); the task, the harness and the user's files stay out of
+reach. Landlock binds the calling thread (every thread from ABI 8); host callbacks, which the driver would run on
+a thread of its own, are refused at static check.
 """
 
 from __future__ import annotations
@@ -12,6 +22,8 @@ import ctypes
 import platform
 import resource
 import struct
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 # x86-64 system call numbers
 _SYSCALLS_KILLED = {
@@ -36,8 +48,9 @@ _SECCOMP_RET_ALLOW = 0x7FFF0000
 _SECCOMP_RET_ERRNO = 0x00050000
 _ENOSYS = 38
 _PR_SET_NO_NEW_PRIVS = 38
-_PR_SET_SECCOMP = 22
-_SECCOMP_MODE_FILTER = 2
+_SECCOMP = 317  # seccomp(2): unlike prctl(PR_SET_SECCOMP) it can filter every thread at once
+_SECCOMP_SET_MODE_FILTER = 1
+_SECCOMP_FILTER_FLAG_TSYNC = 1
 
 # BPF opcodes
 _LD_W_ABS = 0x20
@@ -88,18 +101,67 @@ class _SockFprog(ctypes.Structure):
 
 
 def install_seccomp(allow_files: bool = False) -> None:
-    """Installs the filter in this process (irreversible). Raises OSError if the kernel refuses."""
+    """Installs the filter on every thread of this process (irreversible). Raises OSError if the kernel refuses."""
     prog = b"".join(filter_program(allow_files))
     count = len(prog) // 8
     buffer = ctypes.create_string_buffer(prog)
     fprog = _SockFprog(count, ctypes.cast(buffer, ctypes.c_void_p))
     libc = ctypes.CDLL(None, use_errno=True)
+    libc.syscall.restype = ctypes.c_long
     libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.addressof(fprog), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+    done = libc.syscall(ctypes.c_long(_SECCOMP), ctypes.c_ulong(_SECCOMP_SET_MODE_FILTER),
+                        ctypes.c_ulong(_SECCOMP_FILTER_FLAG_TSYNC), ctypes.byref(fprog))
+    if done < 0:
+        raise OSError(ctypes.get_errno(), "seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed")
+    if done > 0:  # TSYNC names a thread it could not synchronize (one with a filter of its own)
+        raise OSError(f"seccomp could not filter thread {done} of this process")
+
+
+# What the CUDA driver may read when it maps new resources after the filter, besides its device nodes: its own
+# parameters and the machine's PCI and NUMA description. Nothing of the harness, the task or the user.
+DRIVER_READ_ONLY = ("/proc/self", "/proc/driver/nvidia", "/sys/devices", "/sys/bus/pci")
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What a kernel child puts on before the first call into the answer."""
+
+    seccomp: bool
+    landlock_devices: tuple[str, ...] | None = None  # Landlock allowing only these nodes; None: no Landlock
+
+    def describe(self) -> str:
+        if not self.seccomp:
+            return "rlimits only"
+        return "seccomp+landlock+rlimits" if self.landlock_devices is not None else "seccomp+rlimits"
+
+
+def choose(runtime: str, seccomp: bool, landlock_abi: int, devices: Sequence[str]) -> Confinement:
+    """The kernel child's confinement (see the module's docstring): Landlock over the GPU's device nodes only on the
+    GPU runtime, with seccomp on and a kernel that has Landlock; the strict filter everywhere else."""
+    if seccomp and runtime == "gpu" and landlock_abi >= 1:
+        return Confinement(seccomp=True, landlock_devices=tuple(devices))
+    return Confinement(seccomp=seccomp)
+
+
+def confine(confinement: Confinement) -> str:
+    """Puts `confinement` on this process (irreversible) and says what it got (Confinement.describe): where
+    Landlock refuses, the strict filter instead. Raises OSError if the kernel refuses seccomp."""
+    if not confinement.seccomp:
+        return confinement.describe()
+    if confinement.landlock_devices is not None:
+        from . import landlock
+
+        try:
+            landlock.restrict([], DRIVER_READ_ONLY, confinement.landlock_devices)
+        except OSError:
+            install_seccomp()
+            return Confinement(seccomp=True).describe()
+        install_seccomp(allow_files=True)  # opens are Landlock's to confine: the device nodes only
+        return confinement.describe()
+    install_seccomp()
+    return confinement.describe()
 
 
 def limit_resources(address_space_bytes: int | None, cpu_seconds: int | None) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import struct
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,24 @@ LIBRARIES = {
 # #include lines) is a use; in the build, an imported symbol of a linked library is. Header-only code leaves no
 # symbol, so an answer that includes a barred library's header may not paste tokens (##), which could spell its names.
 
+# Host functions the CUDA driver calls later on a helper thread of its own: code running outside solve, on a thread
+# the GPU child's Landlock domain does not bind (seccomp does: it filters every thread). A kernel answer has no use
+# for them; looking driver functions up by name would reach them without naming them.
+HOST_CALLBACKS = {
+    **{name: "runs host code on a CUDA driver thread" for name in (
+        "cudaLaunchHostFunc", "cudaStreamAddCallback", "cuLaunchHostFunc", "cuStreamAddCallback",
+        "cudaGraphAddHostNode", "cuGraphAddHostNode", "cudaGraphHostNodeSetParams", "cuGraphHostNodeSetParams",
+        "cudaGraphExecHostNodeSetParams", "cuGraphExecHostNodeSetParams", "cudaUserObjectCreate",
+        "cuUserObjectCreate")},
+    **{name: "looks up CUDA driver functions at run time" for name in (
+        "cudaGetDriverEntryPoint", "cudaGetDriverEntryPointByVersion", "cuGetProcAddress", "cuGetProcAddress_v2")},
+}
+# A graph node of host code made through the generic node API names its type.
+HOST_NODE_TYPES = {"cudaGraphNodeTypeHost", "CU_GRAPH_NODE_TYPE_HOST"}
+
 # Process control, files, network, dynamic loading, background threads: none belongs in a kernel answer.
 FORBIDDEN_CALLS = {
+    **HOST_CALLBACKS,
     "system": "runs a shell command", "popen": "runs a shell command", "fork": "creates a process",
     "vfork": "creates a process", "clone": "creates a process", "posix_spawn": "creates a process",
     "posix_spawnp": "creates a process", "execl": "replaces the process", "execlp": "replaces the process",
@@ -244,6 +261,9 @@ def check_source(source: str, allowed_libraries: tuple[str, ...] = ()) -> None:
         line = find_identifier(code, name)
         raise StageFailure("static-check", f"line {line}: `{name}` is part of {TIMER_SYMBOLS[name]}; an answer "
                            "may not call, define or replace it (the harness times solve itself)")
+    for name in sorted(names & HOST_NODE_TYPES):
+        raise StageFailure("static-check", f"line {find_identifier(code, name)}: `{name}` makes a graph node of host "
+                           "code, which the CUDA driver runs on a thread of its own; not allowed in an answer")
     for qualified, why in FORBIDDEN_QUALIFIED.items():
         match = re.search(r"\b" + qualified.replace("::", r"\s*::\s*") + r"\b", code)
         if match:
@@ -325,6 +345,38 @@ def l2_persistence_imports(library_path: Path) -> list[str]:
 
 def imported_symbols(library_path: Path) -> list[str]:
     return _dynamic_symbols(library_path, "--undefined-only")
+
+
+def needed_libraries(library_path: Path | str) -> list[str]:
+    """The shared libraries an ELF64 little-endian library names as dependencies (DT_NEEDED), read from its
+    .dynamic section; [] for a file that is not one."""
+    data = Path(library_path).read_bytes()
+    if data[:6] != b"\x7fELF\x02\x01":
+        return []
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+
+    def section(index: int) -> tuple[int, int, int, int]:  # type, offset, size, link
+        at = shoff + index * shentsize
+        kind, = struct.unpack_from("<I", data, at + 4)
+        offset, size = struct.unpack_from("<QQ", data, at + 0x18)
+        link, = struct.unpack_from("<I", data, at + 0x28)
+        return kind, offset, size, link
+
+    needed = []
+    for index in range(shnum):
+        kind, offset, size, link = section(index)
+        if kind != 6:  # SHT_DYNAMIC
+            continue
+        strings = section(link)[1]
+        for at in range(offset, offset + size, 16):
+            tag, value = struct.unpack_from("<qQ", data, at)
+            if tag == 0:  # DT_NULL
+                break
+            if tag == 1:  # DT_NEEDED
+                end = data.index(b"\0", strings + value)
+                needed.append(data[strings + value:end].decode())
+    return needed
 
 
 def _dynamic_symbols(library_path: Path, which: str) -> list[str]:
