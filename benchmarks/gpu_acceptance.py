@@ -43,10 +43,11 @@ sys.path.insert(0, str(REPO))
 TOTAL_S = 480  # the whole script
 # name -> seconds; the sum stays under TOTAL_S with room for starting the step processes. Estimates made without a
 # GPU: the first GPU run's step times (in summary.txt) are what to tune them by.
-STEP_TIMEOUTS = {"versions": 15, "doctor": 40, "probes": 75, "suite": 150, "gpu-tests": 75, "set": 45, "ncu": 70}
+STEP_TIMEOUTS = {"versions": 15, "doctor": 35, "probes": 65, "sandbox": 45, "suite": 130, "gpu-tests": 65, "set": 45,
+                 "ncu": 60}
 SUITE_TASKS = ("basics/vector_add", "linalg/sgemm", "ai/softmax", "reduction/sum", "ai/relu", "linalg/transpose")
 NCU_TASK = "basics/vector_add"
-GPU_STEPS = {"probes", "suite", "gpu-tests", "set", "ncu"}
+GPU_STEPS = {"probes", "sandbox", "suite", "gpu-tests", "set", "ncu"}
 
 
 def has_gpu() -> bool:
@@ -282,6 +283,23 @@ def step_probes(out: Path, args) -> dict:
             "detail": f"{len(results) - len(failed)}/{len(results)} probes as expected"}
 
 
+def step_sandbox(out: Path, args) -> dict:
+    """benchmarks/gpu_sandbox_probe.py: each kind of work after the kernel child's two confinements. Under the GPU
+    runtime's (landlock) every kind must work; under the strict filter a failure is expected and only recorded."""
+    record = out / "sandbox-probe.json"
+    log = out / "sandbox-probe.log"
+    done = run([sys.executable, str(REPO / "benchmarks" / "gpu_sandbox_probe.py"), "--json", str(record)], log,
+               STEP_TIMEOUTS["sandbox"] - 5)
+    if not record.exists():
+        return {"status": "FAIL", "detail": f"the probe wrote nothing (exit {done.returncode}): {tail(log, 3)}"}
+    outcomes = json.loads(record.read_text())
+    lines = [["PASS" if outcome.startswith("ok") or not key.startswith("landlock/") else "FAIL", f"sandbox {key}",
+              outcome] for key, outcome in outcomes.items()]
+    failed = [line for line in lines if line[0] == "FAIL"]
+    return {"status": "FAIL" if failed else "PASS", "lines": lines,
+            "detail": f"{len(lines) - len(failed)}/{len(lines)} kinds of work as expected after confinement"}
+
+
 def _report(report_dir: Path) -> dict | None:
     found = sorted(report_dir.glob("*.json"))
     return json.loads(found[-1].read_text()) if found else None
@@ -371,7 +389,8 @@ def step_ncu(out: Path, args) -> dict:
                       + ("" if ok else f"; {ncu.get('message') or item.get('message') or tail(log)}")}
 
 
-STEPS = {"versions": step_versions, "doctor": step_doctor, "probes": step_probes, "suite": step_suite,
+STEPS = {"versions": step_versions, "doctor": step_doctor, "probes": step_probes, "sandbox": step_sandbox,
+         "suite": step_suite,
          "gpu-tests": step_gpu_tests, "set": step_set, "ncu": step_ncu}
 
 
