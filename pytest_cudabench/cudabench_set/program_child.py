@@ -41,6 +41,11 @@ def main(argv: list[str]) -> int:
     if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_configure"):
         lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
+        from ..execution.cpu_runtime.progress import report_progress
+
+        report_progress(lib, int(argv[1]))  # is a program killed at the limit slow or hung? (progress.py)
+        if job.get("knockout"):  # every kernel launch a no-op (evaluation.py's knockout run)
+            lib.cudabench_cpu_knockout(1)
     racecheck = None
     if job["runtime"] == "cpu" and hasattr(lib, "cudabench_cpu_schedule"):  # the GPU schedules its threads itself
         lib.cudabench_cpu_schedule.argtypes = [ctypes.c_int, ctypes.c_ulonglong]

@@ -108,15 +108,17 @@ def choose_runtime(requested: str) -> str:
     return "gpu" if gpu_usable() else "cpu"
 
 
-def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: Path, sanitize: bool) -> Path:
-    """The library the child loads: nvcc's build on a GPU, our g++ build against the shim on the CPU runtime."""
+def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: Path, sanitize: bool,
+                      arch: str | None = None) -> Path:
+    """The library the child loads: nvcc's build on a GPU, our g++ build against the shim on the CPU runtime (with
+    the launch limits of `arch`)."""
     if runtime == "gpu":
         return nvcc_library
     from .cpu_runtime import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library
 
     try:
-        target, _cached = cached_cpu_build(cache_dir / "cpu", [source, sanitize], "libanswer_cpu.so",
-                                           lambda out: build_cpu_library(source, out, sanitize=sanitize))
+        target, _cached = cached_cpu_build(cache_dir / "cpu", [source, sanitize, arch], "libanswer_cpu.so",
+                                           lambda out: build_cpu_library(source, out, sanitize=sanitize, arch=arch))
     except CpuRuntimeUnsupported as exc:
         raise StageSkip("execute", str(exc)) from None
     except CpuBuildError as exc:
@@ -155,11 +157,12 @@ def _cpu_runtime_version() -> str:
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
               sanitize: bool = False, workers: int | None = None, timing: dict[str, Any] | None = None,
               stage: str = "execute", wrapper: list[str] | None = None,
-              monitor: Callable[[], dict | None] | None = None) -> ExecutionResult:
+              monitor: Callable[[], dict | None] | None = None, knockout: bool = False) -> ExecutionResult:
     """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
     With `timing` ({"seed"}, optionally "policy" (a MeasurementPolicy, default DEFAULT_POLICY) and "profile_scale";
     GPU runtime, or the CPU runtime under the host timer) the child then times the answer at every benchmark scale
-    (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu)."""
+    (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu). `knockout` (CPU
+    runtime): one call per case with every kernel launch a no-op (knockout.py)."""
     start = time.perf_counter()
     job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
     if sanitize and runtime == "gpu":
@@ -171,7 +174,7 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
     # Injected tools (sanitizers, profilers) talk to their front end: no syscall filter under them.
     use_seccomp = sandbox.seccomp_available() and not sanitize and wrapper is None
     try:
-        extra: dict[str, Any] = {"sanitize": sanitize}
+        extra: dict[str, Any] = {"sanitize": sanitize, "knockout": knockout}
         policy = _timing_policy(timing)
         if timing is not None:
             extra["timing"] = {"task_path": str(task.path.resolve()),
@@ -267,7 +270,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
         job_cases.append({
             "index": case.index,
             "runs": [[sentinel, THREAD_ORDERS[order], case.index, racecheck] for sentinel, order, racecheck in
-                     case_runs(runtime, case, position)],
+                     case_runs(runtime, case, position)[:1 if extra.get("knockout") else None]],
             "size_key": json.dumps(case.sizes, sort_keys=True),
             "scalars": {a.name: (float(case.scalars[a.name]) if a.dtype.is_float else int(case.scalars[a.name]))
                         for a in task.scalars},

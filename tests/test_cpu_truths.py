@@ -1,0 +1,121 @@
+"""Verdicts the CPU runtime must give as a GPU would: answers whose work is done on the host (the knockout run),
+device memory that is not zero when fresh, and the launch limits of the target architecture. Real g++ builds of
+small answers for reduction/sum run in the sandboxed child."""
+
+from pathlib import Path
+
+import pytest
+
+from pytest_cudabench.errors import StageFailure
+from pytest_cudabench.execution.cpu_runtime import build_cpu_library
+from pytest_cudabench.execution.knockout import check_kernel_answer
+from pytest_cudabench.execution.runner import run_cases
+from pytest_cudabench.tasks import inputs
+from pytest_cudabench.tasks.loader import load_task
+
+SUITE = Path(__file__).resolve().parent.parent / "task_suite"
+CORPUS = Path(__file__).resolve().parent / "corpus"
+
+# Block partials computed by a kernel, summed on the host: a legitimate mixed answer.
+MIXED_SUM = r"""
+#include <vector>
+__global__ void partials(const float* x, float* part, int n) {
+    __shared__ float s[256];
+    float v = 0.0f;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) v += x[i];
+    s[threadIdx.x] = v;
+    __syncthreads();
+    for (int k = 128; k > 0; k >>= 1) {
+        if (threadIdx.x < k) s[threadIdx.x] += s[threadIdx.x + k];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) part[blockIdx.x] = s[0];
+}
+extern "C" void solve(const float* x, float* out, int n) {
+    const int blocks = 32;
+    float* part;
+    cudaMalloc(&part, blocks * sizeof(float));
+    partials<<<blocks, 256>>>(x, part, n);
+    std::vector<float> h(blocks);
+    cudaMemcpy(h.data(), part, blocks * sizeof(float), cudaMemcpyDeviceToHost);
+    float s = 0.0f;
+    for (float v : h) s += v;
+    cudaMemcpy(out, &s, sizeof(float), cudaMemcpyHostToDevice);
+    cudaFree(part);
+}
+"""
+
+# 64 KB of dynamic shared memory per block (one float per thread is used; the rest is what a histogram would take).
+BIG_SHARED_SUM = r"""
+__global__ void sum(const float* x, float* out, int n) {
+    extern __shared__ float part[];
+    float v = 0.0f;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) v += x[i];
+    part[threadIdx.x] = v;
+    __syncthreads();
+    if (threadIdx.x == 0) {
+        float s = 0.0f;
+        for (int k = 0; k < blockDim.x; k++) s += part[k];
+        atomicAdd(out, s);
+    }
+}
+extern "C" void solve(const float* x, float* out, int n) {
+    __OPT_IN__
+    cudaMemset(out, 0, sizeof(float));
+    sum<<<16, 256, 65536>>>(x, out, n);
+}
+"""
+OPT_IN = "cudaFuncSetAttribute(sum, cudaFuncAttributeMaxDynamicSharedMemorySize, 65536);"
+
+
+def sum_cases():
+    task = load_task(SUITE / "reduction/sum", SUITE)
+    cases = inputs.make_cases(task, seed=5, count=3)
+    for case in cases:
+        inputs.expect(task, case)
+    return task, cases
+
+
+def execute(tmp_path, source: str, arch: str | None = None, knockout: bool = True) -> dict:
+    """The execute stage's runs of `source` on reduction/sum: the cases, then the knockout run. Its record."""
+    task, cases = sum_cases()
+    library = build_cpu_library(source, tmp_path / "lib.so", arch=arch)
+    record = run_cases(task, library, "cpu", cases, timeout_s=60).to_dict()
+    if knockout:
+        check_kernel_answer(record, task, source, library, "cpu", cases, tmp_path / "cache", 60)
+    return record
+
+
+def test_an_answer_that_sums_on_the_host_fails_the_knockout_run(tmp_path):
+    with pytest.raises(StageFailure, match=r"the outputs do not depend on any kernel: the work is done on the host "
+                                           r"\(with every kernel launch turned into a no-op, the outputs still passed "
+                                           r"in case 4 \(n=300007\)\)") as exc:
+        execute(tmp_path, (CORPUS / "host_computed_sum.cu").read_text())
+    assert exc.value.stage == "execute"
+
+
+def test_block_partials_summed_on_the_host_pass_the_knockout_run(tmp_path):
+    record = execute(tmp_path, MIXED_SUM)
+    assert record["knockout"]["verdict"] == "kernels-needed"
+    assert record["knockout"]["message"].startswith("without its kernels: wrong result in case 4 (n=300007)")
+
+
+def test_an_accumulator_cudamalloc_left_uncleared_fails(tmp_path):
+    with pytest.raises(StageFailure, match=r"wrong result in case 0"):
+        execute(tmp_path, (CORPUS / "uncleared_malloc_accumulator.cu").read_text(), knockout=False)
+
+
+def test_64_kb_of_dynamic_shared_memory_needs_the_opt_in_as_on_a_gpu(tmp_path):
+    with pytest.raises(StageFailure, match=r"CUDA error in case 0 \(n=1\): kernel sum requests 65536 bytes of dynamic "
+                                           r"shared memory without opting in.*\(cudaErrorInvalidValue\)"):
+        execute(tmp_path / "without", BIG_SHARED_SUM.replace("__OPT_IN__", ""), arch="sm_90", knockout=False)
+    execute(tmp_path / "with", BIG_SHARED_SUM.replace("__OPT_IN__", OPT_IN), arch="sm_90", knockout=False)
+
+
+def test_no_block_gets_more_than_its_architectures_shared_memory(tmp_path):
+    # sm_86 gives a block at most 99 KB even with the opt-in; sm_90 gives 227 KB.
+    source = BIG_SHARED_SUM.replace("__OPT_IN__", OPT_IN).replace("65536", "128 * 1024")
+    with pytest.raises(StageFailure, match=r"requests 131072 bytes of dynamic shared memory; a block on sm_86 gets "
+                                           r"at most 101376 bytes"):
+        execute(tmp_path / "sm86", source, arch="sm_86", knockout=False)
+    execute(tmp_path / "sm90", source, arch="sm_90", knockout=False)
