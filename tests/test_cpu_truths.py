@@ -119,3 +119,64 @@ def test_no_block_gets_more_than_its_architectures_shared_memory(tmp_path):
                                            r"at most 101376 bytes"):
         execute(tmp_path / "sm86", source, arch="sm_86", knockout=False)
     execute(tmp_path / "sm90", source, arch="sm_90", knockout=False)
+
+
+# A grid sized for the prompt's example n, with a bounds check and no stride loop: right at every smaller size.
+GRID_FOR_PROMPT_N = r"""
+__global__ void add(const float* a, const float* b, float* c, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) c[i] = a[i] + b[i];
+}
+extern "C" void solve(const float* a, const float* b, float* c, int n) {
+    add<<<1000000 / 250, 250>>>(a, b, c, n);  // exactly the example size
+}
+"""
+
+
+def vector_add_whose_prompt_names(tmp_path, example: str):
+    """A copy of basics/vector_add whose level-2 prompt ends with `example` (its benchmark scales are all over the
+    CPU budget: without a probe, nothing above the test sizes is judged)."""
+    import shutil
+
+    root = tmp_path / "suite"
+    shutil.copytree(SUITE / "basics/vector_add", root / "basics/vector_add")
+    toml = root / "basics/vector_add/task.toml"
+    toml.write_text(toml.read_text().replace("in single precision.\n", f"in single precision. {example}\n", 1))
+    return load_task(root / "basics/vector_add", root)
+
+
+def test_sizes_a_prompt_names_are_probed_just_above():
+    task = vector_add_whose_prompt_names_cached()
+    assert inputs.prompt_sizes(task) == [("n", 1000000)]
+    (probe,) = inputs.cpu_scale_cases(task, 5, 7)
+    assert (probe.index, probe.sizes, probe.scale) == (7, {"n": 1000001}, None)
+    assert probe.describe() == "n=1000001, just above the prompt's n = 1000000"
+
+
+def vector_add_whose_prompt_names_cached(_made={}):  # noqa: B006  (one copy per session is enough)
+    import tempfile
+
+    if not _made:
+        _made["task"] = vector_add_whose_prompt_names(Path(tempfile.mkdtemp(prefix="cudabench-test-")),
+                                                      "For example, n = 1,000,000 (or N <= 2000000).")
+    return _made["task"]
+
+
+def test_bounds_in_a_prompt_are_not_sizes(tmp_path):
+    task = vector_add_whose_prompt_names(tmp_path, "n <= 1000000, n >= 1 and n == n; xn = 7, n.x = 5")
+    assert inputs.prompt_sizes(task) == []
+
+
+def test_an_answer_hard_coding_the_prompts_example_size_fails_just_above_it(tmp_path):
+    task = vector_add_whose_prompt_names_cached()
+    cases = inputs.make_cases(task, seed=5, count=3)
+    cases += inputs.cpu_scale_cases(task, 5, len(cases))
+    for case in cases:
+        inputs.expect(task, case)
+    library = build_cpu_library(GRID_FOR_PROMPT_N, tmp_path / "lib.so")
+    with pytest.raises(StageFailure, match=r"wrong result in case \d+ \(n=1000001, just above the prompt's n = "
+                                           r"1000000\):(?s:.*)1 element\(s\) of `c` were never written"):
+        run_cases(task, library, "cpu", cases, timeout_s=60)
+    library = build_cpu_library(task.solution_source(), tmp_path / "solution.so")
+    result = run_cases(task, library, "cpu", cases, timeout_s=60)
+    assert [len(c["seconds"]) for c in result.cases][-1] == 1  # the probe: one call

@@ -231,8 +231,9 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
 def case_runs(runtime: str, case: inputs.Case, order_position: int | None) -> list[tuple[int, str, bool]]:
     """The calls made on one case, as (output sentinel, thread order, racecheck): two sentinels in thread order,
     and on the CPU runtime, for the `order_position`-th case that gets one, a third call in another thread order with
-    shared-memory race detection (cuda_shim.h). A benchmark scale judged on the CPU runtime gets one call."""
-    if case.scale is not None:
+    shared-memory race detection (cuda_shim.h). A benchmark scale or a size probe judged on the CPU runtime gets
+    one call."""
+    if case.scale is not None or case.probe:
         return [(SENTINELS[0], "forward", False)]
     runs = [(sentinel, "forward", False) for sentinel in SENTINELS]
     if runtime == "cpu" and order_position is not None:
@@ -243,7 +244,7 @@ def case_runs(runtime: str, case: inputs.Case, order_position: int | None) -> li
 def order_positions(cases: list[inputs.Case]) -> list[int | None]:
     """Which correctness cases get the thread-order call, numbered in turn: those up to ORDER_RUN_BYTES, or the
     smallest one if none is that small."""
-    sizes = [None if c.scale is not None else sum(a.nbytes for a in c.arrays.values()) for c in cases]
+    sizes = [None if c.scale is not None or c.probe else sum(a.nbytes for a in c.arrays.values()) for c in cases]
     chosen = [s is not None and s <= ORDER_RUN_BYTES for s in sizes]
     if not any(chosen) and any(s is not None for s in sizes):
         chosen[min((s, k) for k, s in enumerate(sizes) if s is not None)[1]] = True
