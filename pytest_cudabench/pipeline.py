@@ -298,7 +298,7 @@ class Evaluation:
 
         # Outputs that pass with every kernel launch a no-op were computed on the host: not a CUDA answer.
         check_kernel_answer(record, self.task, self.source, library, runtime, cases, self.settings.cache_path,
-                            self.settings.timeout_s or self.task.timeout_s, self.arch)
+                            self.settings.timeout_s or self.task.timeout_s, self.arch, self.settings.sanitize)
         self.result["correct"] = True
 
     def time(self, record: dict[str, Any]) -> None:

@@ -30,16 +30,18 @@ def knockout_case(cases: list[inputs.Case]) -> inputs.Case:
 
 
 def check_kernel_answer(stage_record: dict[str, Any], task: Task, source: str, library: Path, runtime: str,
-                        cases: list[inputs.Case], cache_dir: Path, timeout_s: float, arch: str | None = None) -> None:
+                        cases: list[inputs.Case], cache_dir: Path, timeout_s: float, arch: str | None = None,
+                        sanitize: bool = False) -> None:
     """Runs the answer (which passed `cases`) once more with every kernel launch a no-op, on one case, and records
     that run as stage_record["knockout"]: verdict "kernels-needed" (the outputs failed without kernels: good),
-    "not-run" (with the reason) or "host-work", for which it raises StageFailure('execute')."""
+    "not-run" (with the reason) or "host-work", for which it raises StageFailure('execute'). `library` is the one
+    the cases ran; on a GPU, or for an AddressSanitizer build, the plain CPU-runtime build is used instead."""
     from . import runner
 
     case = knockout_case(cases)
     record: dict[str, Any] = {"case": case.index, "sizes": case.sizes}
     stage_record["knockout"] = record
-    if runtime != "cpu":
+    if runtime != "cpu" or sanitize:
         try:
             library = runner.build_for_runtime("cpu", source, library, cache_dir, False, arch)
         except StageFailure as exc:
