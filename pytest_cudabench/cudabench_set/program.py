@@ -147,7 +147,9 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
 
 
 def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
-    """CUDABench's execution rule: exit code 0 within the limit. Raises StageFailure('execute') otherwise."""
+    """CUDABench's execution rule: exit code 0 within the limit. Raises StageFailure('execute') otherwise, or
+    StageSkip('execute') for a program the CPU runtime's slowness stopped while its kernels still worked
+    (check_progress)."""
     tail = result.output.strip()[-1500:]
     if result.timed_out:
         check_progress(result, timeout_s, runtime, tail)
