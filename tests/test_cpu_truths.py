@@ -180,3 +180,13 @@ def test_an_answer_hard_coding_the_prompts_example_size_fails_just_above_it(tmp_
     library = build_cpu_library(task.solution_source(), tmp_path / "solution.so")
     result = run_cases(task, library, "cpu", cases, timeout_s=60)
     assert [len(c["seconds"]) for c in result.cases][-1] == 1  # the probe: one call
+
+
+def test_static_and_dynamic_shared_memory_together_obey_the_48_kb_default(tmp_path):
+    # 40 KB of __shared__ variables and 16 KB of dynamic shared memory: each under 48 KB, together over it.
+    source = BIG_SHARED_SUM.replace("__OPT_IN__", "").replace("65536", "16384").replace(
+        "extern __shared__ float part[];", "extern __shared__ float part[];\n    __shared__ float table[10240];\n"
+        "    table[threadIdx.x] = 0.0f;")
+    with pytest.raises(StageFailure, match=r"kernel sum uses 40960 bytes of __shared__ variables and requests 16384 "
+                                           r"bytes of dynamic shared memory: more than the 49152 bytes a block gets"):
+        execute(tmp_path, source, arch="sm_90", knockout=False)
