@@ -291,7 +291,7 @@ class Evaluation:
             record["gpu_api"] = resolve_gpu_api(self.settings.gpu_api)
         assert self.source is not None and self.library is not None
         library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
-                                              self.settings.sanitize)
+                                              self.settings.sanitize, self.arch)
         self.runtime_library = library
         cases = inputs.make_cases(self.task, self.settings.seed, self.settings.cases)
         if runtime == "cpu":  # no time stage there to see the benchmark sizes: judge one that fits the CPU
@@ -302,6 +302,11 @@ class Evaluation:
                                       timeout_s=self.settings.timeout_s or self.task.timeout_s,
                                       sanitize=self.settings.sanitize, gpu_api=self.settings.gpu_api)
         record.update(outcome.to_dict())
+        from .execution.knockout import check_kernel_answer
+
+        # Outputs that pass with every kernel launch a no-op were computed on the host: not a CUDA answer.
+        check_kernel_answer(record, self.task, self.source, library, runtime, cases, self.settings.cache_path,
+                            self.settings.timeout_s or self.task.timeout_s, self.arch, self.settings.sanitize)
         self.result["correct"] = True
 
     def time(self, record: dict[str, Any]) -> None:

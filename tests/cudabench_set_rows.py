@@ -268,3 +268,41 @@ def global_chain_row(row_id: int, n: int = 512) -> dict:
 def write_rows(path: Path, rows: list[dict], extra_lines: list[str] = ()) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows) + "".join(line + "\n" for line in extra_lines))
     return path
+
+
+# A Reduction program that never launches a kernel: it reads its input file, sums on the host and writes the sum.
+HOST_SUM_CU = IO + r"""
+int main() {
+    const int N = __N__;
+    std::vector<float> x = read_bin<float>("data/x.bin", N), y(1);
+    double s = 0.0;
+    for (int i = 0; i < N; i++) s += x[i];
+    y[0] = (float)s;
+    write_bin("data/y.bin", y);
+    return 0;
+}
+"""
+
+SUM_GEN = """\
+import numpy as np
+N = %(n)d
+np.random.seed(5)
+x = np.random.rand(N).astype(np.float32)
+x.tofile("data/x.bin")
+np.array([x.sum(dtype=np.float64)], dtype=np.float32).tofile("data/y_ref.bin")
+"""
+
+
+def host_sum_row(row_id: int, n: int = 4096) -> dict:
+    compare = FLOAT_COMPARE.replace("N = %(n)d", "N = 1").replace("%(atol)s", "1e-2")
+    return row(row_id, "Host_Reduction", n, bench=HOST_SUM_CU, gen=SUM_GEN, compare=compare % {
+        "out": "y", "ref": "y_ref"}, outputs=[{"name": "y", "dtype": "float32", "shape": "(1,)"}])
+
+
+def slow_row(row_id: int, n: int = 4096) -> dict:
+    """A correct program that takes far longer than a test's limit on the CPU runtime: it launches its kernel over
+    and over (a GPU would be done in a second), its threads finishing all the while."""
+    launch = "affine<<<(N + 255) / 256, 256>>>(dx, dy, N);"
+    bench = AFFINE_CU.replace(launch, "for (long r = 0; r < 1000000000L; r++) " + launch)
+    assert bench != AFFINE_CU
+    return row(row_id, "Slow_Affine", n, bench=bench)

@@ -20,9 +20,11 @@ from cudabench_set_rows import (  # noqa: E402
     hang_row,
     histogram_row,
     host_reads_device_row,
+    host_sum_row,
     managed_memory_row,
     reads_outside_row,
     sigmoid_row,
+    slow_row,
     write_rows,
     zero_accepting_row,
 )
@@ -178,11 +180,25 @@ def test_reference_programs_pass_and_broken_rows_fail_with_their_reason(pytester
 
 
 @needs_gxx
-def test_a_hanging_program_is_killed_at_the_time_limit(pytester):
-    path = write_rows(pytester.path / "hangs.jsonl", [hang_row(0)])
-    result = run_set(pytester, path, "--cudabench-timeout=3")
-    result.assert_outcomes(failed=1)
-    assert "ran past the 3 s limit" in result.stdout.str()
+def test_a_hanging_program_fails_a_slow_one_is_skipped_and_one_that_sums_on_the_host_fails(pytester):
+    path = write_rows(pytester.path / "limits.jsonl", [hang_row(0), slow_row(1), host_sum_row(2)])
+    result = run_set(pytester, path, "--cudabench-timeout=4")
+    result.assert_outcomes(failed=2, skipped=1)
+    items = items_by_task(report(pytester))
+    # Host code spinning after its kernel: no kernel work in the last seconds before the kill.
+    hang = items["Hangs/scale1"]
+    assert hang["failed_stage"] == "execute" and "ran past the 4 s limit of the CPU runtime and was killed: no " \
+        "kernel work in its last" in hang["message"] and "(a hang" in hang["message"]
+    # Kernels still finishing threads at the limit: the CPU runtime's slowness, not the program's fault.
+    slow = items["Slow_Affine/scale1"]
+    assert slow["outcome"] == "skipped" and slow["message"].startswith("too slow for the CPU runtime: the program's "
+                                                                       "kernels were still working at the 4 s limit")
+    assert slow["stages"]["execute"]["work"] > 0
+    # Reads its input and sums on the host: compare.py accepts it (CUDABench's verdict, kept), the knockout run not.
+    host = items["Host_Reduction/scale1"]
+    assert host["failed_stage"] == "execute" and host["message"].startswith(
+        "the outputs do not depend on any kernel: the work is done on the host")
+    assert host["set"]["compare"]["passed"] is True and host["set"]["knockout"]["verdict"] == "host-work"
 
 
 @needs_gxx

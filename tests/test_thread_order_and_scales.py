@@ -54,8 +54,9 @@ def test_a_race_through_global_memory_fails_as_thread_order_dependent(tmp_path):
 def test_the_task_solution_passes_every_order_and_the_cpu_benchmark_scale(tmp_path):
     task = load_task(SUITE / "linalg/ddot", SUITE)
     result = execute(tmp_path, "linalg/ddot", task.solution_source(), scales=True)
-    assert result.cases[-1]["sizes"] == {"n": 2097152}
-    assert [len(c["seconds"]) for c in result.cases] == [3, 3, 3, 3, 2, 3, 2, 1]  # over 1 MB: no order run
+    assert [c["sizes"] for c in result.cases[-2:]] == [{"n": 2097152}, {"n": 2097153}]
+    # over 1 MB: no order run; the benchmark scale and the probe just above it: one call each
+    assert [len(c["seconds"]) for c in result.cases] == [3, 3, 3, 3, 2, 3, 2, 1, 1]
 
 
 def test_a_grid_sized_for_one_million_elements_fails_at_the_cpu_benchmark_scale(tmp_path):
@@ -65,9 +66,12 @@ def test_a_grid_sized_for_one_million_elements_fails_at_the_cpu_benchmark_scale(
 
 def test_the_cpu_benchmark_scale_is_the_smallest_beyond_the_test_sizes_within_budget():
     ddot = load_task(SUITE / "linalg/ddot", SUITE)
-    (case,) = inputs.cpu_scale_cases(ddot, 5, 9)
+    case, probe = inputs.cpu_scale_cases(ddot, 5, 9)
     assert (case.index, case.scale, case.sizes) == (9, 2, {"n": 2097152})
     assert case.describe() == "n=2097152, benchmark scale 2"
+    # just above it: an answer sized for the smallest benchmark scale (often a prompt's example size) fails there
+    assert (probe.index, probe.scale, probe.sizes) == (10, None, {"n": 2097153})
+    assert probe.describe() == "n=2097153, just above benchmark scale 2"
     vector_add = load_task(SUITE / "basics/vector_add", SUITE)  # 4M elements: over the CPU budget
     assert inputs.cpu_scale_cases(vector_add, 5, 0) == []
 
@@ -78,4 +82,13 @@ def test_thread_orders_and_racecheck_are_cpu_runtime_runs_only():
     orders = [case_runs("cpu", case, k)[2] for k, case in enumerate(cases[:3])]
     assert orders == [(0xFF, "reverse", True), (0xFF, "warps", True), (0xFF, "shuffle", True)]
     assert len(case_runs("cpu", cases[0], None)) == 2
-    assert order_positions([*cases, *inputs.cpu_scale_cases(task, 5, len(cases))]) == [0, 1, 2, 3, None, 4, None, None]
+    assert order_positions([*cases, *inputs.cpu_scale_cases(task, 5, len(cases))]) == \
+        [0, 1, 2, 3, None, 4, None, None, None]
+
+
+def test_a_grid_sized_for_the_smallest_benchmark_scale_fails_just_above_it(tmp_path):
+    # The issue-22 case: the smallest benchmark scale is the prompt's example size, so a grid sized for it passes
+    # there; the probe one element above it does not.
+    source = (CORPUS / "grid_for_1m_elements.cu").read_text().replace("1048576 / THREADS", "2097152 / THREADS")
+    with pytest.raises(StageFailure, match=r"wrong result in case \d+ \(n=2097153, just above benchmark scale 2\)"):
+        execute(tmp_path, "linalg/ddot", source, scales=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Settings
-from ..errors import StageFailure
+from ..errors import StageFailure, StageSkip
 from ..pipeline import Evaluation
 from ..results import ItemResult, new_result
 from . import data as set_data
@@ -49,7 +49,7 @@ def new_set_result(row: Row, level: int, sample: int, model: str, nodeid: str, o
     result["set"] = {"row_id": row.id, "task_name": row.task_name, "task": row.task, "scale": row.scale,
                      "file": row.path, "line": row.line, "io_bytes": row.io_bytes, "seed_mode": options.seed_mode,
                      "template_hash": options.template_hash, "compare": None, "own_check": None,
-                     "judges_agree": None, "program": None, "data": None, "thread_order": None}
+                     "judges_agree": None, "program": None, "data": None, "thread_order": None, "knockout": None}
     return result
 
 
@@ -118,6 +118,7 @@ class SetEvaluation(Evaluation):
                 if judged[0].passed:
                     self.order_run(record, library, entry, rowdata, scratch, ran, judged[1]["ok"], runtime,
                                    timeout, scratch_root)
+                    self.knockout_run(record, library, entry, rowdata, runtime, timeout, scratch_root, judged)
                 else:
                     self.record_order_run(record, orders.OrderRun("forward", 0, "not-run", ORDER_NOT_RUN_JUDGED))
             with self.stage("judge") as record:
@@ -219,6 +220,50 @@ class SetEvaluation(Evaluation):
 
     def record_order_run(self, record: dict[str, Any], done: orders.OrderRun) -> None:
         record["thread_order"] = self.result["set"]["thread_order"] = done.to_dict()
+
+    def knockout_run(self, record: dict[str, Any], library: Path, entry: str, rowdata: set_data.RowData,
+                     runtime: str, timeout: float, scratch_root: Path,
+                     judged: tuple[judge.CompareVerdict, dict]) -> None:
+        """The program once more with every kernel launch a no-op (execution/knockout.py), on the CPU runtime (built
+        for it here on a GPU). Outputs that still pass compare.py (and our check) were computed on the host: raises
+        StageFailure('execute'), with CUDABench's own verdict (compare.py alone, which passed) recorded beside it.
+        Recorded as record["knockout"] and result["set"]["knockout"]."""
+        from ..execution.knockout import HOST_WORK, KNOCKOUT_TIMEOUT_S
+
+        done: dict[str, Any] = {"verdict": "not-run", "message": None}
+        record["knockout"] = self.result["set"]["knockout"] = done
+        if runtime != "cpu":
+            try:
+                library, entry, _ = program.build(self.source or "", "cpu", self.settings.cache_path, self.arch)
+            except StageFailure as exc:
+                done["message"] = f"the CPU runtime cannot build this program: {exc.message}"
+                return
+            except StageSkip as exc:
+                done["message"] = f"the CPU runtime cannot run this program: {exc.reason}"
+                return
+        scratch = program.scratch_with_inputs(self.row, rowdata.directory, scratch_root)
+        try:
+            ran = program.run(library, entry, scratch, "cpu", min(timeout, KNOCKOUT_TIMEOUT_S),
+                              program.file_limit(self.row), knockout=True)
+            if ran.timed_out or ran.returncode != 0 or ran.runtime_error:
+                done.update(verdict="kernels-needed", message="without its kernels the program did not finish "
+                            f"normally (exit code {ran.returncode}{', timed out' if ran.timed_out else ''})")
+                return
+            compare, own = self.judges(rowdata, scratch)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        done["compare"] = compare.to_dict()
+        if not compare.passed or own["ok"] is False:
+            done.update(verdict="kernels-needed", message=f"without its kernels: {compare.message}; our check: "
+                        + judge.own_check_text(own))
+            return
+        done.update(verdict="host-work", message="the outputs passed compare.py with every kernel launch a no-op")
+        forward, forward_own = judged
+        agree = None if forward_own["ok"] is None else forward_own["ok"] == forward.passed
+        self.result["set"].update(compare=forward.to_dict(), own_check=forward_own, judges_agree=agree)
+        raise StageFailure("execute", f"{HOST_WORK}: with every kernel launch turned into a no-op, its outputs still "
+                           "passed compare.py (CUDABench's protocol, compare.py alone, passes this program: "
+                           "set.compare)")
 
     def record_judges(self, record: dict[str, Any], verdict: judge.CompareVerdict, own: dict) -> None:
         agree = None if own["ok"] is None else own["ok"] == verdict.passed

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ..errors import HarnessError, StageFailure, StageSkip
 from ..execution import runner
+from ..execution.cpu_runtime.progress import last_progress, progress_window_s
 from ..execution.landlock import gpu_device_paths
 from ..protocol import Event
 from ..source import lexer, static_check
@@ -47,11 +48,16 @@ class ProgramRun:
     thread_order: str = "forward"  # a block's threads between barriers (CPU runtime; runner.THREAD_ORDERS)
     racecheck: bool | None = None  # shared-memory race detection was on; None: not the CPU runtime
     harness_error: str | None = None  # the child itself raised (protocol.exception_event): nobody's answer
+    work: int | None = None  # the CPU runtime's work counter at its last sample (progress.py); None: no sample
+    progress_age_s: float | None = None  # seconds from the counter's last increase to the end of the run
+    knockout: bool = False  # every kernel launch was a no-op (the knockout run)
 
     def to_dict(self) -> dict:
         return {"returncode": self.returncode, "timed_out": self.timed_out, "seconds": round(self.seconds, 3),
                 "output": self.output, "landlock_abi": self.landlock_abi, "seccomp": self.seccomp,
-                "runtime_error": self.runtime_error, "thread_order": self.thread_order, "racecheck": self.racecheck}
+                "runtime_error": self.runtime_error, "thread_order": self.thread_order, "racecheck": self.racecheck,
+                "work": self.work, "progress_age_s": None if self.progress_age_s is None
+                else round(self.progress_age_s, 3), "knockout": self.knockout}
 
 
 def check_includes(source: str) -> None:
@@ -78,8 +84,9 @@ def build(source: str, runtime: str, cache_dir: Path, arch: str) -> tuple[Path, 
     from ..execution.cpu_runtime.build import build_cpu_program
 
     try:
-        target, cached = runner.cached_cpu_build(cache_dir / "cpu-program", [source, "program"], "libprogram_cpu.so",
-                                                 lambda out: build_cpu_program(source, out, as_library=True))
+        target, cached = runner.cached_cpu_build(
+            cache_dir / "cpu-program", [source, "program", arch], "libprogram_cpu.so",
+            lambda out: build_cpu_program(source, out, as_library=True, arch=arch))
     except CpuRuntimeUnsupported as exc:
         raise StageSkip("compile", str(exc)) from None
     except CpuBuildError as exc:
@@ -114,16 +121,18 @@ def landlock_paths(runtime: str, dev: str = "/dev") -> tuple[list[str], list[str
 
 def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float, max_file_bytes: int = 4 << 30,
         thread_order: str = "forward", order_seed: int = 0, racecheck: bool = False,
-        wrapper: list[str] | None = None, landlock: bool = True) -> ProgramRun:
+        wrapper: list[str] | None = None, landlock: bool = True, knockout: bool = False) -> ProgramRun:
     """Runs the program in the sandboxed child with cwd = scratch; never raises for what the program does.
     `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it). On the CPU runtime a
     block's threads run in `thread_order` (one of runner.THREAD_ORDERS; `order_seed` seeds the shuffle) and
     `racecheck` turns on shared-memory race detection; the GPU ignores both. Under a `wrapper` (ncu) the child runs
     without its seccomp filter, which the profiler's injected library cannot live with; the program has passed the
     execute stage in the full sandbox by then, and `landlock=False` is the profiler's fallback where it cannot run
-    confined. An exception of the child itself (not the program's doing) comes back as `harness_error`."""
+    confined. An exception of the child itself (not the program's doing) comes back as `harness_error`. `knockout`
+    (CPU runtime): every kernel launch is a no-op (the knockout run)."""
     read_only, devices = landlock_paths(runtime)
     job = {"thread_order": runner.THREAD_ORDERS[thread_order], "order_seed": order_seed, "racecheck": racecheck,
+           "knockout": knockout,
            "library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
            "seccomp": wrapper is None, "landlock": landlock, "read_only": read_only, "devices": devices,
            "address_space": runner.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
@@ -137,6 +146,7 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
                         json.dumps(job), status],
         cwd=scratch, env=runner.child_environment(scratch), log_path=log_path, timeout_s=timeout_s)
     seconds = time.perf_counter() - start
+    work, progress_age = last_progress(events, time.time())
     landlock_abi = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
     returned = next((e for e in events if e.get("event") == "returned"), {})
     ready = next((e for e in events if e.get("event") == "ready"), {})
@@ -148,7 +158,8 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
                       landlock_abi=landlock_abi, seccomp=any(e.get("event") == "seccomp" for e in events),
                       runtime_error=runner.source_lines(error, str(library)) if error else None,
                       thread_order=thread_order, racecheck=ready.get("racecheck"),
-                      harness_error=_harness_error(raised, ready))
+                      harness_error=_harness_error(raised, ready), work=work, progress_age_s=progress_age,
+                      knockout=knockout)
 
 
 def _harness_error(raised: dict | None, ready: dict) -> str | None:
@@ -163,13 +174,14 @@ def _harness_error(raised: dict | None, ready: dict) -> str | None:
 
 def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
     """CUDABench's execution rule: exit code 0 within the limit. Raises StageFailure('execute') otherwise, or
-    HarnessError when the child itself failed."""
+    HarnessError when the child itself failed, or StageSkip('execute') for a program the CPU runtime's slowness
+    stopped while its kernels still worked (check_progress)."""
     if result.harness_error:
         raise HarnessError(result.harness_error)
     tail = result.output.strip()[-1500:]
     if result.timed_out:
-        where = " of the CPU runtime (which runs kernels far slower than a GPU)" if runtime == "cpu" else ""
-        raise StageFailure("execute", f"the program ran past the {timeout_s:.0f} s limit{where} and was killed", tail)
+        check_progress(result, timeout_s, runtime, tail)
+        raise StageFailure("execute", f"the program ran past the {timeout_s:.0f} s limit and was killed", tail)
     if result.runtime_error:
         raise StageFailure("execute", f"the CPU runtime caught a fault in a kernel: {result.runtime_error}", tail)
     if result.returncode is not None and result.returncode < 0:
@@ -183,6 +195,24 @@ def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
     if result.returncode != 0:
         last = re.sub(r"\s+", " ", tail.splitlines()[-1])[:300] if tail else "no output"
         raise StageFailure("execute", f"the program exited with code {result.returncode} (last output: {last})", tail)
+
+
+def check_progress(result: ProgramRun, timeout_s: float, runtime: str, tail: str) -> None:
+    """A program killed at the limit on the CPU runtime (progress.py): skipped as too slow for the runtime while its
+    kernels were still working, as the kernel pipeline skips an answer whose calls finished; failed as a hang
+    otherwise (host code only runs as fast there as on a GPU's machine)."""
+    if runtime != "cpu":
+        return
+    window = progress_window_s(timeout_s)
+    if result.progress_age_s is not None and result.progress_age_s <= window:
+        raise StageSkip("execute", f"too slow for the CPU runtime: the program's kernels were still working at the "
+                        f"{timeout_s:.0f} s limit ({result.work} threads finished or barriers passed, the last "
+                        f"{result.progress_age_s:.1f} s before the end); judge it on a GPU (or raise "
+                        "--cudabench-timeout)")
+    since = ("no kernel work at all" if result.work is None else
+             f"no kernel work in its last {result.progress_age_s:.1f} s")
+    raise StageFailure("execute", f"the program ran past the {timeout_s:.0f} s limit of the CPU runtime and was "
+                       f"killed: {since} (a hang: host code spinning, or threads waiting for what never comes)", tail)
 
 
 def output_bytes(row: Row, scratch: Path) -> dict[str, bytes]:

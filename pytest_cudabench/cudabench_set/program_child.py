@@ -55,6 +55,8 @@ def preload_runtime(runtime: str, library: str) -> str | None:
 
 
 def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
+    # Everything imported now: once Landlock is on, the package's own files cannot be opened.
+    from ..execution.cpu_runtime.progress import report_progress
     from ..execution.sandbox import install_seccomp, limit_resources, seccomp_available
 
     libc = ctypes.CDLL(None)
@@ -98,6 +100,9 @@ def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
         # threads a thread starts after it restricts itself), and before seccomp, which would allow them anyway.
         lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
         lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
+        report_progress(lib, status.fileno())  # is a program killed at the limit slow or hung? (progress.py)
+        if job.get("knockout"):  # every kernel launch a no-op (evaluation.py's knockout run)
+            lib.cudabench_cpu_knockout(1)
     if job.get("seccomp", True) and seccomp_available():
         install_seccomp(allow_files=True)  # file access is Landlock's to confine
         say(event="seccomp")

@@ -114,15 +114,17 @@ def choose_runtime(requested: str, gpu_api: str = "auto") -> str:
     return "gpu" if gpu_usable(gpu_api) else "cpu"
 
 
-def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: Path, sanitize: bool) -> Path:
-    """The library the child loads: nvcc's build on a GPU, our g++ build against the shim on the CPU runtime."""
+def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: Path, sanitize: bool,
+                      arch: str | None = None) -> Path:
+    """The library the child loads: nvcc's build on a GPU, our g++ build against the shim on the CPU runtime (with
+    the launch limits of `arch`)."""
     if runtime == "gpu":
         return nvcc_library
     from .cpu_runtime import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library
 
     try:
-        target, _cached = cached_cpu_build(cache_dir / "cpu", [source, sanitize], "libanswer_cpu.so",
-                                           lambda out: build_cpu_library(source, out, sanitize=sanitize))
+        target, _cached = cached_cpu_build(cache_dir / "cpu", [source, sanitize, arch], "libanswer_cpu.so",
+                                           lambda out: build_cpu_library(source, out, sanitize=sanitize, arch=arch))
     except CpuRuntimeUnsupported as exc:
         raise StageSkip("execute", str(exc)) from None
     except CpuBuildError as exc:
@@ -161,12 +163,14 @@ def _cpu_runtime_version() -> str:
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
               sanitize: bool = False, workers: int | None = None, timing: dict[str, Any] | None = None,
               stage: str = "execute", wrapper: list[str] | None = None,
-              monitor: Callable[[], dict | None] | None = None, gpu_api: str = "auto") -> ExecutionResult:
+              monitor: Callable[[], dict | None] | None = None, gpu_api: str = "auto",
+              knockout: bool = False) -> ExecutionResult:
     """Runs every case in one child and judges the results. Raises StageFailure(stage) on the first problem.
     With `timing` ({"seed"}, optionally "policy" (a MeasurementPolicy, default DEFAULT_POLICY) and "profile_scale";
     GPU runtime, or the CPU runtime under the host timer) the child then times the answer at every benchmark scale
     (or calls it once at the profiled scale). `wrapper` is a tool the child runs under (ncu). `gpu_api`: the GPU
-    API of the GPU runtime's child (config.GPU_APIS)."""
+    API of the GPU runtime's child (config.GPU_APIS). `knockout` (CPU runtime): one call per case with every kernel
+    launch a no-op (knockout.py)."""
     start = time.perf_counter()
     job_dir = Path(tempfile.mkdtemp(prefix="cudabench-run-"))
     if sanitize and runtime == "gpu":
@@ -181,7 +185,7 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
     confinement = sandbox.choose(runtime, use_seccomp, landlock.abi_version() if gpu_sandbox else 0,
                                  landlock.gpu_device_paths() if gpu_sandbox else [])
     try:
-        extra: dict[str, Any] = {"sanitize": sanitize}
+        extra: dict[str, Any] = {"sanitize": sanitize, "knockout": knockout}
         if runtime == "gpu":
             from ..timing.gpu_api import resolve_gpu_api
 
@@ -245,8 +249,9 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
 def case_runs(runtime: str, case: inputs.Case, order_position: int | None) -> list[tuple[int, str, bool]]:
     """The calls made on one case, as (output sentinel, thread order, racecheck): two sentinels in thread order,
     and on the CPU runtime, for the `order_position`-th case that gets one, a third call in another thread order with
-    shared-memory race detection (cuda_shim.h). A benchmark scale judged on the CPU runtime gets one call."""
-    if case.scale is not None:
+    shared-memory race detection (cuda_shim.h). A benchmark scale or a size probe judged on the CPU runtime gets
+    one call."""
+    if case.scale is not None or case.probe:
         return [(SENTINELS[0], "forward", False)]
     runs = [(sentinel, "forward", False) for sentinel in SENTINELS]
     if runtime == "cpu" and order_position is not None:
@@ -257,7 +262,7 @@ def case_runs(runtime: str, case: inputs.Case, order_position: int | None) -> li
 def order_positions(cases: list[inputs.Case]) -> list[int | None]:
     """Which correctness cases get the thread-order call, numbered in turn: those up to ORDER_RUN_BYTES, or the
     smallest one if none is that small."""
-    sizes = [None if c.scale is not None else sum(a.nbytes for a in c.arrays.values()) for c in cases]
+    sizes = [None if c.scale is not None or c.probe else sum(a.nbytes for a in c.arrays.values()) for c in cases]
     chosen = [s is not None and s <= ORDER_RUN_BYTES for s in sizes]
     if not any(chosen) and any(s is not None for s in sizes):
         chosen[min((s, k) for k, s in enumerate(sizes) if s is not None)[1]] = True
@@ -284,7 +289,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
         job_cases.append({
             "index": case.index,
             "runs": [[sentinel, THREAD_ORDERS[order], case.index, racecheck] for sentinel, order, racecheck in
-                     case_runs(runtime, case, position)],
+                     case_runs(runtime, case, position)[:1 if extra.get("knockout") else None]],
             "size_key": json.dumps(case.sizes, sort_keys=True),
             "scalars": {a.name: (float(case.scalars[a.name]) if a.dtype.is_float else int(case.scalars[a.name]))
                         for a in task.scalars},

@@ -7,6 +7,8 @@ inputs it returns, random values for the rest. Everything derives from one seed,
 
 from __future__ import annotations
 
+import json
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,9 +30,12 @@ class Case:
     scalars: dict[str, int | float]
     expected: dict[str, np.ndarray] = field(default_factory=dict)
     scale: int | None = None  # the benchmark scale this case is, when it is one (judged on the CPU runtime)
+    probe: str | None = None  # the hard-coded size this case is just above (CPU runtime), e.g. "the prompt's n = 64"
 
     def describe(self) -> str:
         sizes = ", ".join(f"{k}={v}" for k, v in self.sizes.items())
+        if self.probe:
+            return f"{sizes}, just above {self.probe}"
         return sizes if self.scale is None else f"{sizes}, benchmark scale {self.scale}"
 
 
@@ -140,23 +145,79 @@ CPU_SCALE_ELEMENTS = 1 << 21  # elements of the largest buffer (a proxy for the 
 CPU_SCALE_FLOPS = 1e8  # the task's roofline work
 
 
+MAX_SIZE_PROBES = 3  # cases just above hard-coded sizes, at most (each is one call)
+PROBE_SLACK = 1.01  # a probe one above a size at the budget's edge still fits
+
+
+def fits_cpu(task: Task, sizes: dict[str, int], slack: float = 1.0) -> bool:
+    """Whether a call at `sizes` fits the CPU runtime's budget for one case (CPU_SCALE_*, times `slack`)."""
+    flops, _ = task.roofline.work(sizes)
+    largest = max((int(np.prod(a.shape_for(sizes))) for a in task.args if a.is_pointer), default=0)
+    return (task.buffer_bytes(sizes) <= CPU_SCALE_BYTES * slack and largest <= CPU_SCALE_ELEMENTS * slack
+            and flops <= CPU_SCALE_FLOPS * slack)
+
+
+def prompt_sizes(task: Task) -> list[tuple[str, int]]:
+    """(size, value) for every value a prompt gives a free size, as in "n = 1048576" or "N = 1 << 20" (a size named
+    in any case where the task's names are unique that way; `<=`, `>=`, `==` are bounds, not examples): where models
+    copy constants from."""
+    names = list(task.sizes.test_ranges)
+    fold = len({n.lower() for n in names}) == len(names)
+    text = "\n".join(task.prompts.values())
+    found: list[tuple[str, int]] = []
+    for name in names:
+        pattern = rf"(?<![\w.]){re.escape(name)}\s*(?<![<>!=])=(?!=)\s*(\d[\d,_']*)(?:\s*<<\s*(\d+))?(?![\w.])"
+        for match in re.finditer(pattern, text, re.IGNORECASE if fold else 0):
+            value = int(re.sub(r"[,_']", "", match[1]))
+            if match[2]:
+                value <<= min(int(match[2]), 62)
+            if (name, value) not in found:
+                found.append((name, value))
+    return found
+
+
 def cpu_scale_cases(task: Task, seed: int, first_index: int) -> list[Case]:
-    """Benchmark scales to judge on the CPU runtime besides the correctness cases: the smallest scale with a size
-    above the top of its test range whose buffers and work fit the CPU budget (at most one, to keep the cost small).
-    An answer with a grid or size hard-coded from a prompt example fails there, as it would on a GPU."""
+    """Cases the CPU runtime judges besides the correctness cases, each within the CPU budget (fits_cpu):
+    - the smallest benchmark scale with a size above the top of its test range (at most one, to keep the cost
+      small): an answer with a grid or size hard-coded from a prompt example fails there, as it would on a GPU;
+    - size probes (one call each, at most MAX_SIZE_PROBES): one just above that scale (every size beyond its test
+      range one larger), and one just above every size a prompt names beyond its test range (prompt_sizes; the
+      other free sizes at the bottom of their ranges). An answer that ignores its size arguments fails there even
+      when the smallest benchmark scale is the prompt's example size."""
+    free = list(task.sizes.test_ranges)
     tops = task.sizes.complete({name: high for name, (low, high) in task.sizes.test_ranges.items()})
-    for k, free in enumerate(task.sizes.bench):
-        sizes = task.sizes.complete(free)
-        if not any(sizes.get(name, 0) > top for name, top in tops.items()):
-            continue
-        flops, _ = task.roofline.work(sizes)
-        largest = max((int(np.prod(a.shape_for(sizes))) for a in task.args if a.is_pointer), default=0)
-        if task.buffer_bytes(sizes) > CPU_SCALE_BYTES or largest > CPU_SCALE_ELEMENTS or flops > CPU_SCALE_FLOPS:
+    found: list[Case] = []
+    probes: list[tuple[dict[str, int], str]] = []
+    for k, bench in enumerate(task.sizes.bench):
+        sizes = task.sizes.complete(bench)
+        if not any(sizes.get(name, 0) > top for name, top in tops.items()) or not fits_cpu(task, sizes):
             continue
         case = bench_case(task, seed, k)
         case.index, case.scale = first_index, k
-        return [case]
-    return []
+        found.append(case)
+        beyond = {name: sizes[name] + 1 for name in free if sizes.get(name, 0) > tops.get(name, 0)}
+        probes.append(({**{n: sizes[n] for n in free}, **beyond}, f"benchmark scale {k}"))
+        break
+    lows = {name: low for name, (low, high) in task.sizes.test_ranges.items()}
+    for name, value in prompt_sizes(task):
+        if value >= tops.get(name, 0):
+            probes.append(({**lows, name: value + 1}, f"the prompt's {name} = {value}"))
+    seen: list[dict[str, int]] = []
+    for free_sizes, what in probes:
+        if len(seen) == MAX_SIZE_PROBES:
+            break
+        try:
+            sizes = task.sizes.complete(free_sizes)
+            if sizes in seen or not fits_cpu(task, sizes, PROBE_SLACK):
+                continue
+            case = make_case(task, sizes, task_rng(task, seed, f"probe:{json.dumps(sizes, sort_keys=True)}"),
+                             first_index + len(found))
+        except (TaskError, ValueError, ZeroDivisionError):
+            continue  # sizes the task cannot take (a derived size out of range): no probe there
+        case.probe = what
+        seen.append(sizes)
+        found.append(case)
+    return found
 
 
 def bench_case(task: Task, seed: int, scale_index: int, input_set: int = 0) -> Case:

@@ -17,7 +17,11 @@ Design
   thread, so ``__shared__`` is ``thread_local``; blocks are spread over a pool of workers. ``__syncthreads`` is a
   counting barrier (exited threads count as arrived, different ``__syncthreads`` call sites do not match: a
   deadlock); warp operations are barriers over their mask's lanes; dynamic shared memory is filled with 0xFF bytes
-  (NaN / -1) at each block start. Kernels run synchronously at launch.
+  (NaN / -1) at each block start, fresh ``cudaMalloc``/``cudaMallocManaged``/``cudaMallocAsync`` memory too. Kernels
+  run synchronously at launch. Launches obey the target architecture's limits (``-DCUDABENCH_SM=90`` from
+  ``--cudabench-arch``; block and grid dimensions, and shared memory per block: 48 KB unless the kernel opted in with
+  ``cudaFuncAttributeMaxDynamicSharedMemorySize``, at most the architecture's opt-in maximum, static + dynamic),
+  failing with the error a GPU returns.
 * ``build_cpu_program`` builds a complete program (own ``main()``, file I/O relative to its cwd) with the same g++
   flags: an executable, or a shared library exporting ``extern "C" int cudabench_program_main(int, char**)``.
 * ``build.py`` compiles with ``g++ -std=c++17 -O2 -shared -fPIC -z defs`` (``-fsanitize=address`` on request;
@@ -54,6 +58,10 @@ Besides the answer's ``extern "C" void solve(...)``, the library exports:
     NULL, or the first error of the process: deadlock, ``__trap()``, failed device ``assert``, invalid launch
     configuration, too much shared memory, ... and its CUDA error name. Kernel faults are sticky: later launches
     are no-ops and ``cudaGetLastError``/``cudaDeviceSynchronize`` return the error.
+``void cudabench_cpu_knockout(int on)``
+    1: every kernel launch that follows is a no-op that succeeds (the knockout run, execution/knockout.py).
+``unsigned long long cudabench_cpu_progress(void)``
+    the kernels' work so far: CUDA threads finished plus barriers passed (progress.py tells slow from hung by it).
 ``void cudabench_cpu_reset_error(void)``
     clears the error state (for harnesses that call ``solve`` more than once in a process).
 """

@@ -50,17 +50,20 @@ def find_cuda_include() -> Path | None:
     return None
 
 
-def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, timeout_s: float = 120.0) -> Path:
+def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, timeout_s: float = 120.0,
+                      arch: str | None = None) -> Path:
     """Build ``source`` (a CUDA answer defining ``extern "C" void solve(...)``) into the shared library ``out_path``.
+    ``arch`` (nvcc's, e.g. sm_90) sets the launch limits the runtime enforces (shared memory per block).
 
     Raises CpuRuntimeUnsupported before compiling when the answer uses a feature the runtime cannot run, and
     CpuBuildError when g++ fails (its log refers to the original source lines)."""
     source = _without_unused_library_includes(source)
     return _build(rewrite_source(source, SOURCE_NAME), source, Path(out_path), shared=True, sanitize=sanitize,
-                  racecheck=uses_shared_memory(source), timeout_s=timeout_s)
+                  racecheck=uses_shared_memory(source), timeout_s=timeout_s, arch=arch)
 
 
-def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, timeout_s: float = 120.0) -> Path:
+def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, timeout_s: float = 120.0,
+                      arch: str | None = None) -> Path:
     """Build a complete CUDA program (its own ``main()``, host code, file I/O) into ``out_path``.
 
     ``as_library=False``: an executable, run with the data directory as its cwd. ``as_library=True``: a shared
@@ -74,7 +77,7 @@ def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, 
     rewritten = rewrite_source(source, SOURCE_NAME, program_main=as_library)
     # racecheck hooks only where a harness can switch them on (a library); an executable would only pay for them
     return _build(rewritten, source, Path(out_path), shared=as_library, sanitize=False,
-                  racecheck=as_library and uses_shared_memory(source), timeout_s=timeout_s)
+                  racecheck=as_library and uses_shared_memory(source), timeout_s=timeout_s, arch=arch)
 
 
 def _missing_runtime_functions(log: str, include: Path) -> list[str]:
@@ -102,8 +105,14 @@ def _refuse_unsupported(source: str) -> None:
         raise CpuRuntimeUnsupported(", ".join(features))
 
 
+def sm_number(arch: str | None) -> int | None:
+    """The compute capability digits of an nvcc architecture (sm_90a -> 90, compute_80 -> 80); None if it has none."""
+    found = re.fullmatch(r"(?:sm|compute)_(\d+)[a-z]?", arch or "")
+    return int(found[1]) if found else None
+
+
 def _build(rewritten: str, source: str, out_path: Path, *, shared: bool, sanitize: bool, racecheck: bool,
-           timeout_s: float) -> Path:
+           timeout_s: float, arch: str | None = None) -> Path:
     """g++ ``rewritten`` (the rewrite of ``source``) against the shim: a shared library or an executable."""
     _refuse_unsupported(source)
     include = find_cuda_include()
@@ -129,6 +138,8 @@ def _build(rewritten: str, source: str, out_path: Path, *, shared: bool, sanitiz
                        "-I", str(stubs), "-I", str(include), "-include", str(SHIM_HEADER), "-x", "c++", str(src)]
         if shared:
             compile_cmd.append("-fPIC")
+        if sm_number(arch) is not None:  # the launch limits of the target architecture (cuda_shim.h)
+            compile_cmd.append(f"-DCUDABENCH_SM={sm_number(arch)}")
         if sanitize:
             compile_cmd += ["-fsanitize=address", "-fno-omit-frame-pointer"]
         elif racecheck:

@@ -47,6 +47,10 @@
 #include <signal.h>
 #include <unistd.h>
 #include <time.h>
+#include <ctype.h>
+#include <dlfcn.h>
+#include <cxxabi.h>
+#include <string>
 #ifdef __SANITIZE_ADDRESS__
 #include <sanitizer/common_interface_defs.h>
 #include <sanitizer/asan_interface.h>
@@ -97,7 +101,20 @@ namespace cudabench {
 
 // ---- configuration and error state -------------------------------------------------------------------------------
 static const int kMaxThreads = 1024;
-static const size_t kMaxDynSmem = 227 * 1024;
+static const size_t kMaxDynSmem = 227 * 1024;  // the largest any architecture has (the shared storage's size)
+// The target architecture's limits (build.py defines CUDABENCH_SM from --cudabench-arch): a block gets at most
+// 48 KB of shared memory (static + dynamic) unless its kernel opts in to more with cudaFuncSetAttribute(...,
+// cudaFuncAttributeMaxDynamicSharedMemorySize, bytes), and never more than the architecture's opt-in maximum
+// (the CUDA C++ Programming Guide's "maximum amount of shared memory per thread block").
+#ifndef CUDABENCH_SM
+#define CUDABENCH_SM 90
+#endif
+static const size_t kDefaultSmem = 48 * 1024;
+static constexpr size_t optin_smem(int sm) {
+    return sm >= 120 ? 99 * 1024 : sm >= 90 ? 227 * 1024 : sm == 89 || sm == 86 ? 99 * 1024 : sm >= 80 ? 163 * 1024
+         : sm == 75 ? 64 * 1024 : sm >= 70 ? 96 * 1024 : 48 * 1024;
+}
+static const size_t kOptinSmem = optin_smem(CUDABENCH_SM);
 #ifdef __SANITIZE_ADDRESS__
 static const size_t kStack = 1024 * 1024;
 #else
@@ -116,6 +133,8 @@ static unsigned long long g_memcap = 16ULL << 30;
 static pthread_mutex_t g_err_mu = PTHREAD_MUTEX_INITIALIZER;
 static volatile int g_sticky = 0;     // cudaError_t of a kernel fault; later launches are no-ops
 static int g_last = 0;                // cudaGetLastError
+static int g_knockout = 0;            // cudabench_cpu_knockout: launches are no-ops
+static unsigned long long g_progress = 0;  // cudabench_cpu_progress: threads finished + barriers passed
 static int g_report_code = 0;         // first error worth reporting to the harness
 static char g_report[1024];
 
@@ -182,6 +201,8 @@ struct Job {
     const void* fn;
     unsigned long long nblocks;
     unsigned long long next;
+    size_t smem_limit;       // static + dynamic shared memory a block may use (48 KB, or the opt-in maximum)
+    volatile int refused;    // a block found its static shared memory over smem_limit: the rest are not run
 };
 
 struct Worker {
@@ -205,6 +226,8 @@ struct Worker {
     unsigned fresh_shadow[64];  // racecheck: index of the variable's first word in `shadow`
     int nfresh;
     unsigned nshadow;           // words of `shadow` given to this block's __shared__ variables
+    size_t static_smem;         // bytes of function-scope __shared__ variables this block has declared
+    unsigned long long progress;  // threads finished and barriers passed, not yet added to g_progress
     unsigned epoch;             // racecheck: barrier intervals, counted over all the worker's blocks
     struct ShadowWord* shadow;  // racecheck: last accesses of each 4-byte word of static then dynamic shared memory
     WarpState warps[32];
@@ -434,6 +457,14 @@ static CB_RT void switch_away(Worker* w, bool exiting) {
     __builtin_unreachable();
 }
 
+// Work done, published in batches (a shared counter bumped by every thread would cost the workers' caches).
+static CB_RT inline void count_progress(Worker* w) {
+    if ((++w->progress & 255) == 0) {
+        __atomic_fetch_add(&g_progress, w->progress, __ATOMIC_RELAXED);
+        w->progress = 0;
+    }
+}
+
 static CB_RT void release_bar(Worker* w, Fiber* self) {
     int count = w->bar_count, ready = 0, positions = (w->n + 31) / 32 * 32;
     for (int k = 0; k < positions; k++) {
@@ -448,6 +479,7 @@ static CB_RT void release_bar(Worker* w, Fiber* self) {
     queue_ready(w, ready, false);
     w->bar_arrived = 0;
     w->epoch++;
+    count_progress(w);
 }
 
 static CB_RT inline bool bar_complete(Worker* w) { return w->bar_arrived > 0 && w->bar_arrived + (w->n - w->live) == w->n; }
@@ -462,6 +494,7 @@ static CB_RT void fiber_exit(Worker* w) {
     Fiber* f = w->cur;
     f->state = ST_DONE;
     w->live--;
+    count_progress(w);
     int idx = (int)(f - w->fibers);
     WarpState& ws = w->warps[idx >> 5];
     ws.done |= 1u << (idx & 31);
@@ -538,6 +571,7 @@ static CB_RT void run_block(Worker* w, const Job* j, unsigned long long b) {
     w->rng = g_sched_seed ^ (b * 0xD1B54A32D192ED03ULL);
     w->nfresh = 0;
     w->nshadow = 0;
+    w->static_smem = 0;
     w->epoch++;
     w->qhead = 0;
     w->qcount = 0;
@@ -565,9 +599,11 @@ static CB_RT void run_blocks(Job* j) {
     for (;;) {
         if (g_sticky) break;
         unsigned long long b = __atomic_fetch_add(&j->next, 1ULL, __ATOMIC_RELAXED);
-        if (b >= j->nblocks) break;
+        if (b >= j->nblocks || j->refused) break;
         run_block(w, j, b);
     }
+    __atomic_fetch_add(&g_progress, w->progress, __ATOMIC_RELAXED);
+    w->progress = 0;
 }
 
 // ---- worker pool -------------------------------------------------------------------------------------------------
@@ -651,8 +687,66 @@ struct DeviceAccess {
     DeviceAccess& operator=(const DeviceAccess&) = delete;
 };
 
+// Kernels opted in to more than 48 KB of dynamic shared memory (cudaFuncSetAttribute with
+// cudaFuncAttributeMaxDynamicSharedMemorySize), each with its function's name where the dynamic symbol table has it.
+struct SmemOptin { const void* fn; size_t bytes; char name[200]; };
+static SmemOptin g_optins[64];
+static int g_noptins = 0;
+
+static cudaError_t set_smem_optin(const void* fn, int bytes) {
+    if (!fn || bytes < 0 || (size_t)bytes > kOptinSmem) return api_result(cudaErrorInvalidValue);
+    pthread_mutex_lock(&g_err_mu);
+    int k = 0;
+    while (k < g_noptins && g_optins[k].fn != fn) k++;
+    if (k == g_noptins && g_noptins < 64) {
+        g_noptins++;
+        g_optins[k].fn = fn;
+        g_optins[k].name[0] = 0;
+        Dl_info info;
+        if (dladdr(fn, &info) && info.dli_sname) {
+            int status = 0;
+            char* plain = abi::__cxa_demangle(info.dli_sname, nullptr, nullptr, &status);
+            snprintf(g_optins[k].name, sizeof g_optins[k].name, "%s", plain && status == 0 ? plain : info.dli_sname);
+            free(plain);
+        }
+    }
+    if (k < 64) g_optins[k].bytes = (size_t)bytes;
+    pthread_mutex_unlock(&g_err_mu);
+    return cudaSuccess;
+}
+
+// Whether `name` (a launch's kernel expression, e.g. "ns :: reduce < float , 256 >") names the function `symbol`
+// (demangled): its last identifier before any template arguments appears there as a whole word. An opt-in whose
+// function has no name (a static kernel, an executable) counts for every kernel.
+static bool names_function(const char* name, const char* symbol) {
+    if (!symbol[0]) return true;
+    const char* end = strchr(name, '<');
+    if (!end) end = name + strlen(name);
+    while (end > name && end[-1] == ' ') end--;
+    const char* start = end;
+    while (start > name && (isalnum((unsigned char)start[-1]) || start[-1] == '_')) start--;
+    size_t len = (size_t)(end - start);
+    if (!len) return true;
+    for (const char* p = strstr(symbol, std::string(start, len).c_str()); p; p = strstr(p + 1, std::string(start, len).c_str())) {
+        bool left = p == symbol || !(isalnum((unsigned char)p[-1]) || p[-1] == '_');
+        bool right = !(isalnum((unsigned char)p[len]) || p[len] == '_');
+        if (left && right) return true;
+    }
+    return false;
+}
+
+// The dynamic shared memory kernel `name` may request: 48 KB, or the most it opted in to.
+static size_t dynamic_smem_allowed(const char* name) {
+    size_t allowed = kDefaultSmem;
+    pthread_mutex_lock(&g_err_mu);
+    for (int k = 0; k < g_noptins; k++)
+        if (g_optins[k].bytes > allowed && names_function(name, g_optins[k].name)) allowed = g_optins[k].bytes;
+    pthread_mutex_unlock(&g_err_mu);
+    return allowed;
+}
+
 static CB_RT void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void (*tramp)(const void*), const void* fn) {
-    if (g_sticky) return;
+    if (g_sticky || g_knockout) return;
     unsigned long long threads = (unsigned long long)b.x * b.y * b.z;
     if (!g.x || !g.y || !g.z || !b.x || !b.y || !b.z || b.x > 1024 || b.y > 1024 || b.z > 64 || threads > 1024 ||
         g.x > 2147483647u || g.y > 65535 || g.z > 65535) {
@@ -662,10 +756,18 @@ static CB_RT void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void
                   name, g.x, g.y, g.z, b.x, b.y, b.z);
         return;
     }
-    if (smem > kMaxDynSmem) {
-        set_error(cudaErrorInvalidValue, false,
-                  "kernel %s requests %zu bytes of dynamic shared memory; the device allows at most %zu",
-                  name, smem, (size_t)kMaxDynSmem);
+    size_t allowed = dynamic_smem_allowed(name);
+    if (smem > allowed) {
+        if (smem > kOptinSmem)
+            set_error(cudaErrorInvalidValue, false,
+                      "kernel %s requests %zu bytes of dynamic shared memory; a block on sm_%d gets at most %zu "
+                      "bytes (a GPU refuses the launch)", name, smem, CUDABENCH_SM, kOptinSmem);
+        else
+            set_error(cudaErrorInvalidValue, false,
+                      "kernel %s requests %zu bytes of dynamic shared memory without opting in: above 48 KB a GPU "
+                      "refuses the launch unless cudaFuncSetAttribute(kernel, "
+                      "cudaFuncAttributeMaxDynamicSharedMemorySize, bytes) allowed it first (sm_%d: up to %zu bytes)",
+                      name, smem, CUDABENCH_SM, kOptinSmem);
         return;
     }
     Job j;
@@ -677,6 +779,8 @@ static CB_RT void launch_job(const char* name, dim3 g, dim3 b, size_t smem, void
     j.fn = fn;
     j.nblocks = (unsigned long long)g.x * g.y * g.z;
     j.next = 0;
+    j.smem_limit = allowed > kDefaultSmem ? kOptinSmem : kDefaultSmem;
+    j.refused = 0;
     Worker* w = tl_worker;
     if (w && w->cur) {
         set_error(cudaErrorNotSupported, true, "kernel %s launched from device code (dynamic parallelism)", name);
@@ -843,6 +947,19 @@ static CB_RT void fresh_shared(void* p, size_t n) {
     w->fresh_shadow[w->nfresh++] = w->nshadow;
     w->nshadow += (unsigned)((n + 3) / 4);
     memset(p, 0xFF, n);
+    w->static_smem += n;
+    if (w->static_smem + w->job->smem > w->job->smem_limit) {  // a GPU refuses such a launch
+        Job* j = const_cast<Job*>(w->job);
+        if (!j->refused) {
+            j->refused = 1;
+            set_error(cudaErrorInvalidValue, false,
+                      "kernel %s uses %zu bytes of __shared__ variables and requests %zu bytes of dynamic shared "
+                      "memory: more than the %zu bytes a block gets on sm_%d%s (a GPU refuses the launch)",
+                      j->name, w->static_smem, j->smem, j->smem_limit, CUDABENCH_SM,
+                      j->smem_limit == kDefaultSmem ? " without cudaFuncAttributeMaxDynamicSharedMemorySize" : "");
+        }
+        abandon_fiber(w);
+    }
 }
 
 static CB_RT void yield_fiber() {  // let the other threads of the block run (spin loops, failed CAS)
@@ -1011,6 +1128,9 @@ static cudaError_t device_alloc(void** p, size_t n, int kind = 1) {
         pthread_mutex_unlock(&g_mem_mu);
         return api_result(cudaErrorMemoryAllocation);
     }
+    // Junk, as shared memory gets: a GPU's allocator hands back freed blocks with their old contents, so an answer
+    // that reads memory it never wrote (an accumulator it did not clear) must not find zeros here.
+    memset(q, 0xFF, n);
     add_range(q, n, kind);
     if (kind != 2 && host_mode()) range_access(Range{(char*)q, n, kind}, PROT_NONE);
     *p = q;
@@ -1261,6 +1381,11 @@ const char* cudabench_cpu_error(void) { return cudabench::g_report_code ? cudabe
 const char* cudabench_cpu_error_name(void) {
     return cudabench::g_report_code ? cudaGetErrorName((cudaError_t)cudabench::g_report_code) : nullptr;
 }
+// 1: every kernel launch from now on is a no-op that succeeds (the knockout run: outputs an answer still gets right
+// without any kernel were computed on the host).
+void cudabench_cpu_knockout(int on) { cudabench::g_knockout = on ? 1 : 0; }
+// Work the kernels have done so far: CUDA threads finished plus barriers passed (published in batches per worker).
+unsigned long long cudabench_cpu_progress(void) { return __atomic_load_n(&cudabench::g_progress, __ATOMIC_RELAXED); }
 void cudabench_cpu_reset_error(void) {
     cudabench::g_report_code = 0;
     cudabench::g_report[0] = 0;
@@ -1346,7 +1471,10 @@ cudaError_t cudaGetDeviceCount(int* c) { if (c) *c = 1; return cudaSuccess; }
 cudaError_t cudaDeviceSetLimit(enum cudaLimit, size_t) { return cudaSuccess; }
 cudaError_t cudaDeviceSetCacheConfig(enum cudaFuncCache) { return cudaSuccess; }
 cudaError_t cudaFuncSetCacheConfig(const void*, enum cudaFuncCache) { return cudaSuccess; }
-cudaError_t cudaFuncSetAttribute(const void*, enum cudaFuncAttribute, int) { return cudaSuccess; }
+cudaError_t cudaFuncSetAttribute(const void* f, enum cudaFuncAttribute attr, int value) {
+    if (attr == cudaFuncAttributeMaxDynamicSharedMemorySize) return cudabench::set_smem_optin(f, value);
+    return cudaSuccess;
+}
 cudaError_t cudaFuncGetAttributes(struct cudaFuncAttributes* a, const void*) {
     if (!a) return cudabench::api_result(cudaErrorInvalidValue);
     memset(a, 0, sizeof *a);
@@ -1372,7 +1500,7 @@ cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp* p, int dev) {
     snprintf(p->name, sizeof p->name, "cudabench CPU runtime (simulated sm_80 device)");
     p->totalGlobalMem = cudabench::g_memcap;
     p->sharedMemPerBlock = 48 * 1024;
-    p->sharedMemPerBlockOptin = cudabench::kMaxDynSmem;
+    p->sharedMemPerBlockOptin = cudabench::kOptinSmem;
     p->sharedMemPerMultiprocessor = 228 * 1024;
     p->regsPerBlock = 65536;
     p->regsPerMultiprocessor = 65536;
@@ -1551,7 +1679,9 @@ template <class T> static inline cudaError_t cudaGetSymbolAddress(void** p, cons
     return ::cudaGetSymbolAddress(p, (const void*)&sym);
 }
 template <class T> static inline cudaError_t cudaGetSymbolSize(size_t* n, const T&) { *n = sizeof(T); return cudaSuccess; }
-template <class T> static inline cudaError_t cudaFuncSetAttribute(T*, enum cudaFuncAttribute, int) { return cudaSuccess; }
+template <class T> static inline cudaError_t cudaFuncSetAttribute(T* f, enum cudaFuncAttribute attr, int value) {
+    return ::cudaFuncSetAttribute((const void*)f, attr, value);
+}
 template <class T> static inline cudaError_t cudaFuncSetCacheConfig(T*, enum cudaFuncCache) { return cudaSuccess; }
 template <class T> static inline cudaError_t cudaFuncGetAttributes(struct cudaFuncAttributes* a, T*) {
     return ::cudaFuncGetAttributes(a, nullptr);
