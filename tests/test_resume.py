@@ -108,7 +108,7 @@ def test_a_run_killed_by_sigterm_resumes_to_the_uninterrupted_verdicts(pytester,
     for key in carried:  # not run again: the first run's record, to the float
         item = by_key(final)[key]
         assert item["resumed_from"] == run["id"]
-        assert item["stages"] == judged_before[key]["stages"]
+        assert item["stages"] == {**judged_before[key]["stages"], "generate": item["stages"]["generate"]}
         assert item["outcome"] == judged_before[key]["outcome"]
     for key in set(by_key(final)) - carried:
         assert "resumed_from" not in by_key(final)[key]
@@ -174,14 +174,22 @@ def test_only_judged_items_with_the_same_answer_are_carried():
                        {"attempts": [{}, {}]}, {"refinement": {"status": "done"}}, {"generation": None}):
         assert not judged({**item, **not_judged}), not_judged
     plan = ResumePlan(report="r.json", run_id="r1", candidates={"a/b::level1[sample0]": item})
-    carried = plan.carried("a/b::level1[sample0]", "here/a/b::level1[sample0]", "p", "answer")
+
+    def now(prompt="p", content="answer"):  # this run's record once the item has its answer (from the cache)
+        return {"nodeid": "here/a/b::level1[sample0]", "prompt_hash": prompt,
+                "generation": {"content": content, "cached": True}, "stages": {"generate": {"cached": True}}}
+
+    carried = plan.carried("a/b::level1[sample0]", now())
     assert carried is not None
-    assert (carried["resumed_from"], carried["nodeid"], carried["stages"]) == ("r1", "here/a/b::level1[sample0]",
-                                                                              item["stages"])
-    assert "worker" not in carried and item["worker"] == "gw1"  # a copy: the plan's record is left as it was
-    assert plan.carried("a/b::level1[sample0]", "n", "p", "another answer") is None
-    assert plan.carried("a/b::level1[sample0]", "n", "another prompt", "answer") is None
-    assert plan.carried("a/b::level2[sample0]", "n", "p", "answer") is None
+    assert (carried["resumed_from"], carried["nodeid"], carried["outcome"]) == ("r1", "here/a/b::level1[sample0]",
+                                                                               "failed")
+    # The verdict's stages are the first run's; fetching the answer is this run's (usage counts it as cached).
+    assert carried["stages"] == {"execute": {"duration_s": 1.5}, "generate": {"cached": True}}
+    assert carried["generation"] == {"content": "answer", "cached": True}
+    assert "worker" not in carried and item["worker"] == "gw1" and "generate" not in item["stages"]  # a copy
+    assert plan.carried("a/b::level1[sample0]", now(content="another answer")) is None
+    assert plan.carried("a/b::level1[sample0]", now(prompt="another prompt")) is None
+    assert plan.carried("a/b::level2[sample0]", now()) is None
     # Carried again from a resumed run's report: still the run that judged it.
-    assert ResumePlan("r2.json", "r2", {"k": {**item, "resumed_from": "r1"}}).carried("k", "n", "p", "answer")[
-        "resumed_from"] == "r1"
+    again = ResumePlan("r2.json", "r2", {"k": {**item, "resumed_from": "r1"}}).carried("k", now())
+    assert again is not None and again["resumed_from"] == "r1"

@@ -119,8 +119,7 @@ class CudabenchItem(pytest.Item):
         self.evaluation.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
         self.answer = generation.content
         self.request = request
-        self.carried = carried_result(self.config, f"{self.task.id}::{self.name}", self.nodeid, request.prompt_hash,
-                                      generation.content)
+        self.carried = carried_result(self.config, f"{self.task.id}::{self.name}", dict(self.evaluation.result))
 
     def runtest(self) -> None:
         assert self.answer is not None

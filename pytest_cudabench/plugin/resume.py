@@ -39,11 +39,10 @@ def configure(config: pytest.Config, settings: Settings) -> None:
     config.pluginmanager.register(ResumeHooks(plan), "cudabench-resume")
 
 
-def carried_result(config: pytest.Config, key: str, nodeid: str, prompt_hash: str | None,
-                   content: str) -> dict[str, Any] | None:
+def carried_result(config: pytest.Config, key: str, current: dict[str, Any]) -> dict[str, Any] | None:
     """The resumed run's record of this item when it judged the same answer; None: the item runs."""
     plan = config.stash.get(RESUME_KEY, None)
-    return plan.carried(key, nodeid, prompt_hash, content) if plan is not None else None
+    return plan.carried(key, current) if plan is not None else None
 
 
 def resumed_from(config: pytest.Config, items: list[Any]) -> dict[str, Any] | None:

@@ -38,15 +38,21 @@ class ResumePlan:
     def from_dict(cls, data: dict[str, Any]) -> ResumePlan:
         return cls(**data)
 
-    def carried(self, key: str, nodeid: str, prompt_hash: str | None, content: str) -> dict[str, Any] | None:
-        """The prior record of item `key`, marked `resumed_from`, when it judged this same prompt and answer;
-        None: the item runs."""
+    def carried(self, key: str, current: dict[str, Any]) -> dict[str, Any] | None:
+        """The prior record of item `key`, marked `resumed_from`, when it judged the same prompt and answer as
+        `current`, this run's record of the item once it has its answer (nodeid, prompt_hash, generation,
+        stages.generate); None: the item runs. The answer's fetch is this run's (`generation` with `cached`, and
+        stages.generate), so that the run's usage counts no request twice; the verdict and its stages are the prior
+        run's."""
         prior = self.candidates.get(key)
-        if prior is None or prior.get("prompt_hash") != prompt_hash \
-                or (prior.get("generation") or {}).get("content") != content:
+        generation = current.get("generation") or {}
+        if prior is None or prior.get("prompt_hash") != current.get("prompt_hash") \
+                or (prior.get("generation") or {}).get("content") != generation.get("content"):
             return None
         record = copy.deepcopy(prior)
-        record["nodeid"] = nodeid
+        record["nodeid"] = current.get("nodeid")
+        record["generation"] = generation
+        record["stages"]["generate"] = (current.get("stages") or {}).get("generate")
         record["resumed_from"] = prior.get("resumed_from") or self.run_id  # the run that judged it
         record.pop("worker", None)  # a worker of the prior run; this run's controller sets its own
         return record
