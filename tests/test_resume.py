@@ -171,7 +171,8 @@ def test_only_judged_items_with_the_same_answer_are_carried():
             "worker": "gw1"}
     assert judged(item)
     for not_judged in ({"outcome": "error"}, {"outcome": "skipped"}, {"failed_stage": "crash"},
-                       {"attempts": [{}, {}]}, {"refinement": {"status": "done"}}, {"generation": None}):
+                       {"attempts": [{}, {}]}, {"refinement": {"status": "done"}}, {"generation": None},
+                       {"set": {"task": "t"}}):
         assert not judged({**item, **not_judged}), not_judged
     plan = ResumePlan(report="r.json", run_id="r1", candidates={"a/b::level1[sample0]": item})
 

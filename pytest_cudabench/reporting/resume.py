@@ -4,7 +4,8 @@ crashed worker or an item that did not run) is carried over, verdict and record 
 judge the same thing: the same seed, harness version, runtime, arch, cases and prompt template (checked once for the
 whole report), and per item the same prompt and the same answer (the model's whole reply). Everything else runs.
 
-Items with repair attempts or refine rounds are not carried: their later answers are not in the report to compare.
+Items with repair attempts or refine rounds are not carried: their later answers are not in the report to compare;
+nor are CUDABench-Set items.
 """
 
 from __future__ import annotations
@@ -71,9 +72,10 @@ class ResumePlan:
 
 
 def judged(item: dict[str, Any]) -> bool:
-    """A verdict on the answer: passed or failed, not by a crashed worker, and without repair or refine rounds."""
+    """A verdict on the answer: passed or failed, not by a crashed worker, without repair or refine rounds, and not
+    a CUDABench-Set item (its data and seed mode are not compared)."""
     return item.get("outcome") in ("passed", "failed") and item.get("failed_stage") != "crash" \
-        and not item.get("attempts") and not item.get("refinement") \
+        and not item.get("attempts") and not item.get("refinement") and not item.get("set") \
         and isinstance((item.get("generation") or {}).get("content"), str)
 
 
