@@ -194,3 +194,38 @@ def test_only_judged_items_with_the_same_answer_are_carried():
     # Carried again from a resumed run's report: still the run that judged it.
     again = ResumePlan("r2.json", "r2", {"k": {**item, "resumed_from": "r1"}}).carried("k", now())
     assert again is not None and again["resumed_from"] == "r1"
+
+
+@pytest.mark.parametrize("xdist", [(), ("-n", "2")], ids=["single", "xdist"])
+def test_sigterm_caches_the_answer_in_flight_as_ctrl_c_does(pytester, suite_copy, monkeypatch, xdist):
+    """SIGTERM to the pytest process while a model request is in flight: no further request starts, the answer in
+    flight is cached, and the report says why the run ended."""
+    try:
+        from fake_openai_server import FAKE_KEY, FakeOpenAIServer
+    except ImportError:
+        from tests.fake_openai_server import FAKE_KEY, FakeOpenAIServer  # type: ignore[no-redef]
+
+    suite_copy("basics/vector_add")
+    monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)
+    solution = (SUITE / "basics/vector_add/solution.cu").read_text()
+    with FakeOpenAIServer(latency_s=1.5, responder=lambda messages: fenced(solution)) as slow:
+        out = pytester.path / "out.txt"
+        process = pytester.popen([sys.executable, "-m", "pytest", "task_suite", "-p", "no:cacheprovider",
+                                  f"--cudabench-model=openai:fake-model@{slow.base_url}", "--cudabench-samples=3",
+                                  "--cudabench-levels=1", "--cudabench-concurrency=1", "--cudabench-progress=0",
+                                  PINNED_RUNTIME, *xdist], stdout=out.open("wb"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 60
+        while slow.request_count == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        started = slow.request_count
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=60)
+        time.sleep(2)  # a queued request would have started by now
+        text = out.read_text()
+        assert slow.request_count == started, text
+    assert "model request(s) in flight, so that their answers are cached" in text, text
+    cached = list((pytester.path / ".cudabench_cache" / "generations").rglob("*.json"))
+    assert len(cached) == started, text
+    [report] = reports(pytester)
+    assert json.loads(report.read_text())["run"]["stopped"] == "terminated (SIGTERM)"
