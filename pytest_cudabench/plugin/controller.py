@@ -91,9 +91,9 @@ class Controller:
             self.progress.total = len(nodeids)
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
-        """No process of the run sends another request (xdist workers stop, also when SIGINT reached the controller
-        alone, or SIGTERM); the requests in flight finish and their answers are cached, unless a second Ctrl-C abandons them.
-        Before xdist's teardown, which kills workers that do not exit within seconds."""
+        """Ctrl-C or SIGTERM: no process of the run sends another request (xdist workers stop, also when the signal
+        reached the controller alone); the requests in flight finish and their answers are cached, unless a second
+        Ctrl-C abandons them. Before xdist's teardown, which kills workers that do not exit within seconds."""
         self.stopped = interrupt_reason(self.config)  # Ctrl-C, or SIGTERM (termination.py)
         service = self.config.stash[GENERATOR_KEY]
         if service.cacheable:

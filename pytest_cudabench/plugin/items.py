@@ -128,7 +128,7 @@ class CudabenchItem(pytest.Item):
             if self.carried is not None:  # judged in the resumed run: that verdict, not run again
                 self.evaluation.result = cast(ItemResult, self.carried)
                 if self.carried["outcome"] == "failed":
-                    raise StageFailure(self.carried.get("failed_stage") or "judge", self.carried.get("message") or "")
+                    raise StageFailure(self.carried.get("failed_stage") or "execute", self.carried.get("message") or "")
                 return
             self.evaluation.run_attempts(self.request, self.answer, self.config.stash[GENERATOR_KEY].get,
                                          settings.attempts)
