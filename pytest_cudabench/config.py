@@ -52,6 +52,7 @@ class Settings:
     set_seed: str = "run"  # CUDABench-Set inputs: run (our seed in gen.py's seeding calls) or paper (theirs)
     set_scales: tuple[int, ...] | None = None  # CUDABench-Set scales to run (1 = each task's smallest); None: all
     shard: tuple[int, int] | None = None  # (K, N): run only the K-th (1-based) of N groups of tasks; None: all
+    resume: str | None = None  # the report (absolute path) of an interrupted run whose judged items are carried over
     rootdir: str = "."
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 
@@ -69,14 +70,14 @@ class Settings:
 
     @property
     def cache_path(self) -> Path:
-        return _resolve(self.rootdir, self.cache_dir)
+        return resolve_path(self.rootdir, self.cache_dir)
 
     @property
     def report_path(self) -> Path:
-        return _resolve(self.rootdir, self.report_dir)
+        return resolve_path(self.rootdir, self.report_dir)
 
 
-def _resolve(root: str, path: str) -> Path:
+def resolve_path(root: str, path: str) -> Path:
     p = Path(os.path.expanduser(path))
     return (p if p.is_absolute() else Path(root) / p).resolve()
 

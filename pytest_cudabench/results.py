@@ -47,6 +47,7 @@ class ItemResult(TypedDict):
     passed_at_attempt: NotRequired[int | None]
     set: NotRequired[dict[str, Any]]  # CUDABench-Set items: the row, both judges' verdicts, program and data facts
     refinement: NotRequired[dict[str, Any]]  # with --cudabench-refine, after a pass: every round (reporting/report.py)
+    resumed_from: NotRequired[str]  # --cudabench-resume: the run that judged this item; its record, not run again
     worker: NotRequired[str]  # under xdist: the id of the worker that ran it (gw0, ...), a key of run.worker_machines
 
 

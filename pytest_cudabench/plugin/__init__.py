@@ -17,13 +17,14 @@ from ..source.compiler import check_arch
 from ..tasks.loader import is_task_dir
 from ..tasks.sets import TASK_SETS
 from ..timing.gpus import gpu_info
-from . import cudabench_set
+from . import cudabench_set, resume
 from .controller import Controller
 from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
 from .options import add_options, build_settings, model_requested
 from .progress import ProgressLine, wait_for_requests_in_flight
 from .shards import ShardFilter
 from .stash import GENERATOR_KEY, PREFETCHED_KEY, SETTINGS_KEY, WORKER_MACHINE_KEY, WORKERINPUT_KEY
+from .termination import install_sigterm_handler
 from .xdist import XdistHooks
 
 _SELECTION_KEY = pytest.StashKey[ItemSelection]()
@@ -72,6 +73,8 @@ def pytest_configure(config: pytest.Config) -> None:
         cudabench_set.configure(config, settings)
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
+    resume.configure(config, settings)
+    install_sigterm_handler(config)  # SIGTERM (a scheduler's time limit) ends the run as Ctrl-C does
     config.stash[_SELECTION_KEY] = ItemSelection(config, settings.levels, settings.samples)
     # A broken task is an error for that task only; the rest of the suite still runs.
     config.option.continue_on_collection_errors = True

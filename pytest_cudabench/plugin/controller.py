@@ -26,7 +26,9 @@ from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 from ..timing.policy import run_record as measurement_record
 from .items import CudabenchItem, generation_requests_of_nodeids, parse_item_nodeid
 from .progress import ItemProgress, wait_for_requests_in_flight
+from .resume import resumed_from
 from .stash import GENERATOR_KEY, SHARD_KEY, WORKER_MACHINE_KEY
+from .termination import interrupt_reason
 from .xdist import worker_count, worker_spec
 
 
@@ -89,13 +91,13 @@ class Controller:
             self.progress.total = len(nodeids)
 
     def pytest_keyboard_interrupt(self, excinfo) -> None:
-        """No process of the run sends another request (xdist workers stop, also when SIGINT reached the controller
-        alone); the requests in flight finish and their answers are cached, unless a second Ctrl-C abandons them.
-        Before xdist's teardown, which kills workers that do not exit within seconds."""
-        self.stopped = "interrupted (Ctrl-C)"
+        """Ctrl-C or SIGTERM: no process of the run sends another request (xdist workers stop, also when the signal
+        reached the controller alone); the requests in flight finish and their answers are cached, unless a second
+        Ctrl-C abandons them. Before xdist's teardown, which kills workers that do not exit within seconds."""
+        self.stopped = interrupt_reason(self.config)  # Ctrl-C, or SIGTERM (termination.py)
         service = self.config.stash[GENERATOR_KEY]
         if service.cacheable:
-            service.stop_run("the run was interrupted (Ctrl-C)")
+            service.stop_run(f"the run was {self.stopped}")
             wait_for_requests_in_flight(self.config, service.claims_in_flight, service, again=True)
 
     def pytest_collectreport(self, report: pytest.CollectReport) -> None:
@@ -163,6 +165,7 @@ class Controller:
             "stopped": self.stopped,
             # Ctrl-C, -x or --maxfail: items that did not run are absent; `compare` refuses such a report as a baseline.
             "interrupted": self.stopped is not None,
+            "resumed_from": resumed_from(self.config, items),  # --cudabench-resume: what was carried over
         }
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in

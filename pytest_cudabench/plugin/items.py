@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -13,9 +13,10 @@ from ..errors import ApiAccessDenied, ConfigError, HarnessError, ModelError, Sta
 from ..generation.models import GenerationRequest, NoAnswer
 from ..generation.prompts import messages, prompt_hash
 from ..pipeline import Evaluation
-from ..results import message_summary
+from ..results import ItemResult, message_summary
 from ..tasks.loader import Task, find_suite_root, is_task_dir, load_task
 from ..tasks.sets import task_sets
+from .resume import carried_result
 from .stash import GENERATOR_KEY, SETTINGS_KEY
 
 
@@ -97,6 +98,7 @@ class CudabenchItem(pytest.Item):
         self.evaluation = Evaluation(task, level, sample, self.config.stash[SETTINGS_KEY], self.nodeid)
         self.answer: str | None = None
         self.request: GenerationRequest | None = None
+        self.carried: dict[str, Any] | None = None  # --cudabench-resume: the resumed run's record of this answer
 
     def generation_request(self) -> GenerationRequest:
         return generation_request(self.task, self.level, self.sample)
@@ -117,11 +119,17 @@ class CudabenchItem(pytest.Item):
         self.evaluation.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
         self.answer = generation.content
         self.request = request
+        self.carried = carried_result(self.config, f"{self.task.id}::{self.name}", dict(self.evaluation.result))
 
     def runtest(self) -> None:
         assert self.answer is not None
         settings = self.config.stash[SETTINGS_KEY]
         try:
+            if self.carried is not None:  # judged in the resumed run: that verdict, not run again
+                self.evaluation.result = cast(ItemResult, self.carried)
+                if self.carried["outcome"] == "failed":
+                    raise StageFailure(self.carried.get("failed_stage") or "execute", self.carried.get("message") or "")
+                return
             self.evaluation.run_attempts(self.request, self.answer, self.config.stash[GENERATOR_KEY].get,
                                          settings.attempts)
         except StageSkip as exc:

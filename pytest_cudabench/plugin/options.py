@@ -29,10 +29,12 @@ from ..config import (
     positive_int,
     positive_seconds,
     read_project_table,
+    resolve_path,
 )
 from ..cudabench_set.data import SEED_MODES
 from ..cudabench_set.rows import parse_scales
-from ..errors import ConfigError
+from ..errors import ConfigError, ReportFileError
+from ..reporting.resume import prior_seed
 from ..tasks.shards import parse_shard
 
 
@@ -113,6 +115,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("shard", "Run only shard K of N: the tasks split into N groups balanced by item count, the same on every "
                     "machine (for Slurm arrays, indexed jobs, CI matrices; merge the reports afterwards), e.g. 2/4.",
            None, parse_shard),
+    Option("resume", "Continue an interrupted run from its JSON report: items judged there with the same answer, "
+                     "seed and harness version are carried over, the rest run (the seed defaults to the report's).",
+           None),
 )
 
 # Keys of [tool.cudabench] that are not options: model definitions (see generation.models).
@@ -175,6 +180,15 @@ def build_settings(config: pytest.Config) -> Settings | None:
     if not values["model"]:
         return None
     seed = values.pop("seed")
+    if values["resume"]:  # a path typed on the command line is relative to where pytest started
+        _value, origin = resolve(config, project, next(o for o in OPTIONS if o.name == "resume"))
+        base = config.invocation_params.dir if origin.startswith("--") else paths_base(config)
+        values["resume"] = str(resolve_path(str(base), values["resume"]))
+        if seed is None:
+            try:
+                seed = prior_seed(values["resume"])
+            except ReportFileError as exc:
+                raise ConfigError(f"--cudabench-resume: {exc}") from None
     return Settings(**{k: v for k, v in values.items() if v is not None},
                     seed=new_seed() if seed is None else seed, run_id=new_run_id(values["model"]),
                     rootdir=str(paths_base(config)), project=project)

@@ -8,7 +8,8 @@ JSON schema "pytest-cudabench/report/1":
                ({worker id: machine{...}, gpu, cuda_visible_devices, spec} under xdist, else null), shard ({index,
                count, tasks} with --cudabench-shard, else null), performance_measured,
                collected_items (items selected to run), complete (every one of them ran and the run was not
-               stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C; else null),
+               stopped), stopped (why it ended early: -x/--maxfail, Ctrl-C, SIGTERM; else null),
+               resumed_from ({report, run_id, items_carried, refused} with --cudabench-resume, else null),
                measurement (the timing.policy.MeasurementPolicy the time stage used, as a dict)
   totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
                {model|api|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
@@ -20,7 +21,7 @@ JSON schema "pytest-cudabench/report/1":
                --cudabench-refine; else `refinement_stats`: n_refined, n_improved, n_not_run, gain, initial_speedup,
                final_speedup, mean_score_gain, candidates, wrong_candidates)
   items:       one object per item: results.ItemResult (built by results.new_result; task, level, sample,
-               outcome, stages, ...);
+               outcome, stages, ...); an item carried over by --cudabench-resume also has resumed_from (run id);
                with --cudabench-refine an item that passed also has
                refinement: {status: done | stopped (the model failed mid-way) | not-run (no measured speed),
                             message, rounds_requested, candidates, selection (how the kept one is chosen),
@@ -251,6 +252,11 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(f"run incomplete: {t['collected']} of {run.get('collected_items')} items ran"
                      + (f" ({run['stopped']})" if run.get("stopped") else "")
                      + "; rates cover the items that ran")
+    resumed = run.get("resumed_from")
+    if resumed:
+        lines.append(f"resumed from run {resumed.get('run_id')}: {resumed.get('items_carried')} judged item(s) carried "
+                     "over, not run again" + (f"; nothing carried: {resumed['refused']}" if resumed.get("refused")
+                                              else ""))
     kinds = ", ".join(f"{kind} {n}" for kind, n in (t.get("errors_by_kind") or {}).items())
     collected = run.get("collected_items")
     # An interrupted run: pytest collected more than ran; say both.
