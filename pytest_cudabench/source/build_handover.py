@@ -49,6 +49,13 @@ def claim(key: str) -> cf.Future | None:
         return future
 
 
+def in_flight(key: str) -> bool:
+    """Whether the pool is building `key` and no item has taken its outcome yet."""
+    with _lock:
+        future = _outcomes.get(key)
+    return future is not None and not future.done()
+
+
 @contextmanager
 def building_ahead() -> Iterator[None]:
     """Marks the pool's own build: its compile_library call must not wait for the outcome it is to post."""
