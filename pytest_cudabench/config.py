@@ -40,6 +40,7 @@ class Settings:
     timeout_s: float | None = None  # overrides each task's timeout when set
     sanitize: bool = False
     concurrency: int = 8
+    compile_ahead: int | None = None  # answers compiled ahead per worker; None: sized from its cores; 0: off
     attempts: int = 1
     refine: int = 0  # rounds of "make it faster" after a correct, timed answer (CUDA-LLM's loop)
     candidates: int = 1  # answers asked for per refine round

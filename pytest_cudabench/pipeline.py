@@ -255,10 +255,9 @@ class Evaluation:
         with self.stage("static-check"):
             static_check.check_source(self.source, self.task.libraries)
         with self.stage("compile") as record:
-            build = compiler.compile_library(
-                self.source, cache_dir=self.settings.cache_path, arch=self.arch,
-                extra_flags=tuple(static_check.link_flags(self.task.libraries)),
-            )
+            arch, extra_flags = compile_settings(self.task, self.settings)
+            build = compiler.compile_library(self.source, cache_dir=self.settings.cache_path, arch=arch,
+                                             extra_flags=extra_flags)
             record.update(cached=build.cached, log=build.log, command=" ".join(build.command[1:]))
             if not static_check.exports_solve(Path(build.library)):
                 raise StageFailure("compile", 'the library does not export `solve`: declare it extern "C" '
@@ -379,6 +378,11 @@ class Evaluation:
             self.result["ncu_performance_score"] = record["ncu"].get("performance_score")
         if peaks is None:
             record["message"] = f"no peak figures for GPU {gpu.get('name')!r}: Performance-Score not computed"
+
+
+def compile_settings(task: Task, settings: Settings) -> tuple[str, tuple[str, ...]]:
+    """nvcc's target and extra flags for an answer to `task`: the compile stage's, and compile-ahead's."""
+    return settings.arch or gpu_arch(), tuple(static_check.link_flags(task.libraries))
 
 
 # ---------------------------------------------------------------------- refinement's plain-data helpers

@@ -138,14 +138,17 @@ def cached_cpu_build(cache_dir: Path, key_parts: list[Any], name: str,
                      build: Callable[[Path], Any]) -> tuple[Path, bool]:
     """A build against the CPU runtime, cached by what went into it and the shim's version: (path, was cached).
     `build(path)` writes it; it lands under its key atomically, so concurrent workers never load a partial file."""
+    from ..source.build_handover import build_lock
+
     key = hashlib.sha256(json.dumps([*key_parts, _cpu_runtime_version()]).encode()).hexdigest()[:24]
     target = cache_dir / key / name
-    if target.is_file():
-        return target, True
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.parent / f".build-{os.getpid()}.so"
-    build(scratch)
-    publish_file(scratch, target)
+    with build_lock(str(target)):  # compile-ahead's build of it may be in flight in this process: wait for it
+        if target.is_file():
+            return target, True
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.parent / f".build-{os.getpid()}.so"
+        build(scratch)
+        publish_file(scratch, target)
     return target, False
 
 

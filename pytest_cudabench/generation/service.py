@@ -321,6 +321,19 @@ class GenerationService:
     def key(self, request: GenerationRequest) -> str:
         return record_key(request, self.identity)
 
+    def ready(self, request: GenerationRequest) -> Generation | None:
+        """The answer if it is here without waiting or asking the model (an offline model's, a finished prefetch,
+        the cache); else None. For compile-ahead, which must never cause a model call of its own."""
+        if not self.cacheable:
+            return self.model.generate(request)
+        key = self.key(request)
+        with self._lock:
+            future = self._futures.get(key)
+        if future is not None and future.done() and not future.cancelled() and future.exception() is None:
+            result = future.result()
+            return result if isinstance(result, Generation) else None
+        return self._cached(key)
+
     # --------------------------------------------------------------- fetching
 
     def _key_lock(self, key: str) -> threading.Lock:

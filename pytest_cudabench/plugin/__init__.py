@@ -18,6 +18,7 @@ from ..tasks.loader import is_task_dir
 from ..tasks.sets import TASK_SETS
 from ..timing.gpus import gpu_info
 from . import cudabench_set, resume
+from .compile_ahead import CompileAheadHooks
 from .controller import Controller
 from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
 from .options import add_options, build_settings, model_requested
@@ -25,7 +26,7 @@ from .progress import ProgressLine, wait_for_requests_in_flight
 from .shards import ShardFilter
 from .stash import GENERATOR_KEY, PREFETCHED_KEY, SETTINGS_KEY, WORKER_MACHINE_KEY, WORKERINPUT_KEY
 from .termination import install_sigterm_handler
-from .xdist import XdistHooks
+from .xdist import XdistHooks, worker_count
 
 _SELECTION_KEY = pytest.StashKey[ItemSelection]()
 
@@ -89,6 +90,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ShardFilter(config, *settings.shard), "cudabench-shard")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
+    if settings.compile_ahead != 0 and (hasattr(config, "workerinput") or not worker_count(config)):
+        config.pluginmanager.register(CompileAheadHooks(config, settings), "cudabench-compile-ahead")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(Controller(config, settings), "cudabench-controller")
         if config.stash[GENERATOR_KEY].cacheable and settings.progress_s > 0 and config.get_verbosity() > -2:

@@ -86,6 +86,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("timeout", "Wall-time limit per answer run in seconds (default: the task's).", None, positive_seconds,
            field="timeout_s"),
     Option("concurrency", "Model requests in flight at once per worker (default 8).", "8", positive_int),
+    Option("compile-ahead", "Answers each worker compiles ahead (extract, static check, nvcc, the CPU runtime's "
+                            "g++ build) on its spare cores while earlier items run (default: sized from the cores "
+                            "per worker; 0: off).", None, non_negative_int),
     Option("attempts", "Attempts per item: >1 feeds compiler errors or mismatches back to the model (default 1).", "1",
            positive_int),
     Option("refine", "Refine-for-speed rounds after an answer passes execute and time: its measured speed goes back "

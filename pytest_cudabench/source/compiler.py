@@ -24,6 +24,7 @@ from pathlib import Path
 from ..config import parse_arch
 from ..errors import ConfigError, StageFailure
 from ..files import atomic_write
+from . import build_handover
 from .compiler_output import own_diagnostics
 
 # Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
@@ -147,12 +148,35 @@ def compiler_environment(scratch: Path) -> dict[str, str]:
     return env
 
 
+def compile_key(source: str, arch: str, extra_flags: tuple[str, ...] = ()) -> str:
+    """The cache key of a build: the source, the flags and nvcc's version."""
+    nvcc = str(find_nvcc())
+    return hashlib.sha256(json.dumps([source, nvcc_flags(arch, extra_flags), nvcc_version(nvcc)]).encode()
+                          ).hexdigest()[:24]
+
+
+def has_cached_verdict(cache_dir: Path, key: str) -> bool:
+    """Whether the build of `key` left a verdict in the cache (a timeout leaves none: it is retried)."""
+    return (Path(cache_dir) / "compile" / key / "result.json").is_file()
+
+
+# nvcc processes started by this process (cache hits do not count): tests see builds are not duplicated
+nvcc_runs = 0
+
+
 def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, extra_flags: tuple[str, ...] = (),
                     timeout_s: float = 180.0) -> CompileResult:
-    """Compiles `source` to a shared library; raises StageFailure('compile') with the compiler's errors."""
+    """Compiles `source` to a shared library; raises StageFailure('compile') with the compiler's errors.
+    A build compile-ahead ran for this very key is handed over as if it ran here (compile_ahead.py)."""
+    global nvcc_runs
     nvcc = str(find_nvcc())
     flags = nvcc_flags(arch, extra_flags)
-    key = hashlib.sha256(json.dumps([source, flags, nvcc_version(nvcc)]).encode()).hexdigest()[:24]
+    key = compile_key(source, arch, extra_flags)
+    ahead = build_handover.take(key)
+    if isinstance(ahead, (CompileResult, StageFailure)):
+        if isinstance(ahead, StageFailure):
+            raise StageFailure(ahead.stage, ahead.message, ahead.details)
+        return ahead
     entry = Path(cache_dir) / "compile" / key
     meta_path = entry / "result.json"
     if meta_path.is_file() and (entry / LIBRARY_NAME).is_file():
@@ -169,6 +193,7 @@ def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, e
         command = [nvcc, *flags, "-o", LIBRARY_NAME, SOURCE_NAME]
         start = time.perf_counter()
         definite = True
+        nvcc_runs += 1
         try:
             proc = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=timeout_s,
                                   stdin=subprocess.DEVNULL, env=compiler_environment(scratch))

@@ -1,0 +1,81 @@
+"""Glue of compile-ahead (compile_ahead.py): as each item starts, the items this process runs next are
+offered to the pool; the pool stops when the items are done or interrupted.
+
+Which items come next: without xdist, the session's items after the current one. Under xdist a worker collects
+every item but runs only those the controller sends it, so the worker's own queue of items sent and not yet run is
+what comes next (with the default `loadscope` distribution, all the items of a task at once; with `load`, the
+chunks the scheduler handed out). Compiling ahead from the session's order there would build other workers' items.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from ..compile_ahead import AheadItem, CompileAhead, default_depth
+from ..config import Settings
+from .items import CudabenchItem
+from .stash import GENERATOR_KEY
+
+
+class CompileAheadHooks:
+    def __init__(self, config: pytest.Config, settings: Settings):
+        self.config = config
+        self.settings = settings
+        self.depth = default_depth() if settings.compile_ahead is None else settings.compile_ahead
+        self.pool: CompileAhead | None = None
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        if not isinstance(item, CudabenchItem) or self.depth <= 0:
+            return
+        if self.pool is None:
+            self.pool = CompileAhead(self.settings, self.depth)
+        generator = self.config.stash[GENERATOR_KEY]
+
+        def ahead(upcoming: CudabenchItem) -> AheadItem:
+            request = upcoming.generation_request()
+
+            def answer() -> str | None:
+                generation = generator.ready(request)
+                return generation.content if generation is not None else None
+
+            return AheadItem(upcoming.nodeid, upcoming.task, answer)
+
+        self.pool.offer([ahead(i) for i in upcoming_items(item) if isinstance(i, CudabenchItem)])
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_runtestloop(self, session: pytest.Session):
+        try:
+            return (yield)
+        finally:
+            self.close()
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+
+def upcoming_items(item: pytest.Item) -> list[pytest.Item]:
+    """The items this process will run after `item`, in order, as far as it knows them."""
+    items = item.session.items
+    worker = _xdist_worker(item.config)
+    if worker is None:
+        index = items.index(item) if item in items else len(items)
+        return items[index + 1:]
+    upcoming = [worker.nextitem_index] if isinstance(worker.nextitem_index, int) else []
+    with worker.torun.lock() as queued:
+        upcoming += [i for i in queued if isinstance(i, int)]
+    return [items[i] for i in upcoming if i < len(items)]
+
+
+def _xdist_worker(config: pytest.Config):
+    """xdist's WorkerInteractor of this worker process (its `torun` queue and `nextitem_index`), else None."""
+    if not hasattr(config, "workerinput"):
+        return None
+    for plugin in config.pluginmanager.get_plugins():
+        if hasattr(plugin, "torun") and hasattr(plugin, "nextitem_index"):
+            return plugin
+    return None
