@@ -335,7 +335,7 @@ def test_sigint_to_the_controller_alone_stops_the_workers_and_caches_what_arrive
         out = pytester.path / "out.txt"
         process = pytester.popen([sys.executable, "-m", "pytest", "task_suite", "-p", "no:cacheprovider",
                                   f"--cudabench-model=openai:fake-model@{slow.base_url}", "--cudabench-samples=4",
-                                  "--cudabench-concurrency=1", "--cudabench-progress=0", "-n", "2"],
+                                  "--cudabench-concurrency=1", "--cudabench-progress=0", "--cudabench-runtime=cpu", "-n", "2"],
                                  stdout=out.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         _wait_for(lambda: slow.request_count >= 2)  # one request in flight per worker
         os.kill(process.pid, signal.SIGINT)  # the controller only
@@ -363,7 +363,7 @@ def test_a_second_ctrl_c_abandons_the_requests_in_flight_without_a_traceback(pyt
         out = pytester.path / "out.txt"
         process = pytester.popen([sys.executable, "-m", "pytest", "task_suite", "-p", "no:cacheprovider",
                                   f"--cudabench-model=openai:fake-model@{stuck.base_url}", "--cudabench-levels=1",
-                                  "--cudabench-progress=0"],
+                                  "--cudabench-progress=0", "--cudabench-runtime=cpu"],
                                  stdout=out.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         _wait_for(lambda: stuck.request_count >= 1)
         os.kill(process.pid, signal.SIGINT)
