@@ -188,10 +188,8 @@ def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
         host_access = runner.host_access_fault(result.output)
         if host_access:
             raise StageFailure("execute", f"the program was killed by SIGSEGV: {host_access}", tail)
-        number = -result.returncode
-        hint = {31: " (a forbidden system call: exec, fork, network or signals)",
-                25: " (it wrote more than its outputs need: a file or its output passed the size limit)"}.get(number, "")
-        raise StageFailure("execute", f"the program was killed by signal {runner._signal_name(number)}{hint}", tail)
+        raise StageFailure("execute", f"the program was killed by signal {runner.describe_signal(-result.returncode)}",
+                           tail)
     if result.returncode != 0:
         last = re.sub(r"\s+", " ", tail.splitlines()[-1])[:300] if tail else "no output"
         raise StageFailure("execute", f"the program exited with code {result.returncode} (last output: {last})", tail)

@@ -520,7 +520,7 @@ def _load_failure_message(events: list[dict], returncode: int | None, output: st
     if raised is not None:
         cause = f"{raised.get('error')}: {raised.get('message')}"
     elif returncode is not None and returncode < 0:
-        cause = f"{_signal_name(-returncode)}{_signal_hint(-returncode)} in a static initialiser"
+        cause = f"{describe_signal(-returncode)} in a static initialiser"
     else:
         lines = [line for line in output.strip().splitlines() if line.strip()][-3:]
         cause = f"exit code {returncode}" + (": " + " / ".join(lines) if lines else "")
@@ -662,8 +662,8 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
         host_access = host_access_fault(stderr_tail)
         if host_access:
             raise StageFailure("execute", f"the answer crashed with SIGSEGV in {where}: {host_access}", stderr_tail)
-        raise StageFailure("execute", f"the answer crashed with {_signal_name(-returncode)} in {where}"
-                           + _signal_hint(-returncode), stderr_tail)
+        raise StageFailure("execute", f"the answer crashed with {signal_name(-returncode)} in {where}"
+                           + (f" ({SIGNAL_HINTS[-returncode]})" if -returncode in SIGNAL_HINTS else ""), stderr_tail)
     if "ERROR: AddressSanitizer" in stderr_tail:
         summary = next((line for line in stderr_tail.splitlines() if line.startswith("SUMMARY: AddressSanitizer")),
                        stderr_tail[stderr_tail.index("ERROR: AddressSanitizer"):].splitlines()[0])
@@ -780,21 +780,29 @@ def host_access_fault(output: str) -> str | None:
     return line[len("cudabench-cpu: "):].strip() if line else None
 
 
-def _signal_name(number: int) -> str:
+def signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
     except ValueError:
         return f"signal {number}"
 
 
-def _signal_hint(number: int) -> str:
-    hints: dict[int, str] = {
-        signal.SIGSEGV: " (an invalid memory access, e.g. reading or writing out of bounds)",
-        signal.SIGBUS: " (an invalid memory access)",
-        signal.SIGSYS: " (a forbidden system call: starting programs, opening files or sockets, creating processes)",
-        signal.SIGKILL: " (killed: out of memory or a resource limit)",
-        signal.SIGXCPU: " (CPU time limit exceeded)",
-        signal.SIGABRT: " (aborted)",
-        signal.SIGFPE: " (an arithmetic error such as an integer division by zero)",
-    }
-    return hints.get(number, "")
+# What a signal that killed a sandboxed child (kernel child or whole program) means there: one text per signal.
+SIGNAL_HINTS: dict[int, str] = {
+    signal.SIGSEGV: "an invalid memory access, e.g. reading or writing out of bounds",
+    signal.SIGBUS: "an invalid memory access",
+    signal.SIGSYS: "a forbidden system call: starting programs, creating processes, sockets, signals to other "
+                   "processes, or opening files where the sandbox forbids it",
+    signal.SIGKILL: "killed: out of memory or a resource limit",
+    signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGXFSZ: "it wrote more than its outputs need: a file or its output passed the size limit",
+    signal.SIGABRT: "aborted",
+    signal.SIGFPE: "an arithmetic error such as an integer division by zero",
+    signal.SIGILL: "an illegal instruction, e.g. a trap",
+}
+
+
+def describe_signal(number: int) -> str:
+    """`SIGSEGV (an invalid memory access, ...)`: the signal's name and what it means in a sandboxed child."""
+    hint = SIGNAL_HINTS.get(number)
+    return signal_name(number) + (f" ({hint})" if hint else "")
