@@ -21,6 +21,7 @@ from .leaderboard import (
     ModelRuns,
     cell_text,
     group_rows,
+    left_out_lines,
     methods_line,
     p_text,
     paper_rows,
@@ -239,14 +240,7 @@ def details(board: dict[str, Any], models: dict[str, ModelRuns]) -> Markup:
 
 
 def caveats_box(board: dict[str, Any]) -> Markup:
-    left = [f"compared over {board['common_items']} common items (judged for every model) of {board['all_items']}"]
-    for model, counts in board["left_out"].items():
-        parts = [f"{counts[k]} {label}" for k, label in (("judged", "judged here but not by every model"),
-                                                          ("skipped", "skipped"), ("errors", "errors"),
-                                                          ("absent", "absent")) if counts[k]]
-        if parts:
-            left.append(f"left out for {model}: {', '.join(parts)}"
-                        + (f" (e.g. {'; '.join(counts['reasons'])})" if counts["reasons"] else ""))
+    left = [line.strip() for line in left_out_lines(board)]  # the terminal's lines, without their indent
     box = ""
     if board["caveats"]:
         box = ('<div class="caveats"><b>Caveats</b><ul>' + "".join(f"<li>{esc(c)}</li>" for c in board["caveats"])
