@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StageFailure, StageSkip
+from ..results import message_summary
 from ..tasks import inputs
 from ..tasks.loader import Task
 
@@ -53,8 +54,7 @@ def check_kernel_answer(stage_record: dict[str, Any], task: Task, source: str, l
     try:
         runner.run_cases(task, library, "cpu", [case], timeout_s=min(timeout_s, KNOCKOUT_TIMEOUT_S), knockout=True)
     except StageFailure as exc:
-        first = exc.message.strip().splitlines()[0] if exc.message.strip() else ""
-        record.update(verdict="kernels-needed", message=f"without its kernels: {first}")
+        record.update(verdict="kernels-needed", message=f"without its kernels: {message_summary(exc.message)}")
         return
     except StageSkip as exc:
         record.update(verdict="not-run", message=exc.reason)
