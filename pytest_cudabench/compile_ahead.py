@@ -132,13 +132,14 @@ class CompileAhead:
             return
         outcome.set_result(build)
         if not self._closed.is_set():
-            self._build_for_cpu_runtime(source, Path(build.library))
+            self._build_for_cpu_runtime(source, Path(build.library), arch)
 
-    def _build_for_cpu_runtime(self, source: str, library: Path) -> None:
+    def _build_for_cpu_runtime(self, source: str, library: Path, arch: str) -> None:
         from .execution import runner
 
         try:
             if runner.choose_runtime(self.settings.runtime, self.settings.gpu_api) == "cpu":
-                runner.build_for_runtime("cpu", source, library, self.settings.cache_path, self.settings.sanitize)
+                runner.build_for_runtime("cpu", source, library, self.settings.cache_path, self.settings.sanitize,
+                                         arch)  # the execute stage's key: its launch limits are the arch's
         except Exception:  # the item's execute stage builds it again and reports what failed
             pass

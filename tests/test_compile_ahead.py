@@ -98,6 +98,10 @@ def test_the_same_verdicts_and_report_items_with_and_without_compile_ahead(pytes
         result.assert_outcomes(passed=2, failed=1)
         reports[ahead] = _comparable(json.loads(next((pytester.path / f"out{ahead}").glob("*.json")).read_text()))
     assert reports["0"] == reports["4"]
+    # The pool's CPU-runtime builds are the ones the items use (same key: source, sanitize, arch), none besides.
+    cpu_builds = {ahead: sorted(p.parent.name for p in (pytester.path / f"cache{ahead}" / "cpu").rglob("libanswer_cpu.so"))
+                  for ahead in ("0", "4")}
+    assert cpu_builds["0"] == cpu_builds["4"] and cpu_builds["0"], cpu_builds
     broken = next(v for k, v in reports["4"].items() if "vector_add" in k)
     assert broken[1] == "compile" and broken[5]["compile"]["status"] == "failed", broken
 
