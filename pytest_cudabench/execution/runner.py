@@ -43,6 +43,7 @@ from ..timing import gpu_tools
 from ..timing.gpus import throttled
 from ..timing.policy import DEFAULT_POLICY, MeasurementPolicy
 from . import landlock, sandbox
+from .cpu_runtime.build import runtime_version
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
 # CPU runtime: a third call per case runs each block's threads in another order between barriers (cudabench_cpu_
@@ -140,7 +141,7 @@ def cached_cpu_build(cache_dir: Path, key_parts: list[Any], name: str,
     `build(path)` writes it; it lands under its key atomically, so concurrent workers never load a partial file."""
     from ..source.build_handover import build_lock
 
-    key = hashlib.sha256(json.dumps([*key_parts, _cpu_runtime_version()]).encode()).hexdigest()[:24]
+    key = hashlib.sha256(json.dumps([*key_parts, runtime_version()]).encode()).hexdigest()[:24]
     target = cache_dir / key / name
     with build_lock(str(target)):  # compile-ahead's build of it may be in flight in this process: wait for it
         if target.is_file():
@@ -150,17 +151,6 @@ def cached_cpu_build(cache_dir: Path, key_parts: list[Any], name: str,
         build(scratch)
         publish_file(scratch, target)
     return target, False
-
-
-def _cpu_runtime_version() -> str:
-    header = Path(__file__).parent / "cpu_runtime" / "cuda_shim.h"
-    rewrite = Path(__file__).parent / "cpu_runtime" / "rewrite.py"
-    build = Path(__file__).parent / "cpu_runtime" / "build.py"  # its compiler flags (the racecheck build)
-    digest = hashlib.sha256()
-    for path in (header, rewrite, build):
-        if path.is_file():
-            digest.update(path.read_bytes())
-    return digest.hexdigest()
 
 
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,

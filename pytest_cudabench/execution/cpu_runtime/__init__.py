@@ -8,11 +8,13 @@ Design
   original source. ``unsupported_features`` finds what cannot run here (grid-wide synchronisation and the rarer
   cooperative groups, inline PTX, tensor cores, legacy texture references, surfaces, CUB, Thrust, dynamic
   parallelism, cuBLAS, ...).
-* ``cuda_shim.h`` is the whole runtime, force-included by g++: CUDA keywords, built-in variables, the runtime API
-  on host memory, atomics (GCC ``__atomic`` builtins), warp intrinsics, math intrinsics (mapped to libm), half and
-  bfloat16 (the toolkit's own ``cuda_fp16.h``/``cuda_bf16.h``, plus the functions they define for device code only),
-  cooperative groups (thread_block, tiles of up to 32 threads with shuffles/votes, cg::reduce/scan) and texture
-  objects (cudaArray, linear and pitch2D resources; point/linear filtering, clamp/border/wrap/mirror addressing).
+* ``cuda_shim.h`` is the whole runtime, force-included by g++: an umbrella over one header per section in
+  ``cuda_shim/`` (each uses the ones before it; ``build.runtime_version`` hashes them all into the build cache's key).
+  CUDA keywords, built-in variables, the runtime API on host memory, atomics (GCC ``__atomic`` builtins), warp
+  intrinsics, math intrinsics (mapped to libm), half and bfloat16 (the toolkit's own ``cuda_fp16.h``/``cuda_bf16.h``,
+  plus the functions they define for device code only), cooperative groups (thread_block, tiles of up to 32 threads
+  with shuffles/votes, cg::reduce/scan) and texture objects (cudaArray, linear and pitch2D resources; point/linear
+  filtering, clamp/border/wrap/mirror addressing).
   Each CUDA thread is a fiber (x86-64 context switch, 256 KiB stack + guard page); a block runs on one OS worker
   thread, so ``__shared__`` is ``thread_local``; blocks are spread over a pool of workers. ``__syncthreads`` is a
   counting barrier (exited threads count as arrived, different ``__syncthreads`` call sites do not match: a

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
@@ -16,9 +17,11 @@ from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
 from .rewrite import SOURCE_NAME, defines_main, rewrite_source, unsupported_features, uses_shared_memory
 
-__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include", "SHIM_HEADER"]
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include",
+           "runtime_version", "SHIM_HEADER"]
 
-SHIM_HEADER = Path(__file__).with_name("cuda_shim.h")
+RUNTIME_DIR = Path(__file__).parent
+SHIM_HEADER = RUNTIME_DIR / "cuda_shim.h"  # the umbrella of the headers in cuda_shim/
 
 # CUDA headers whose real content is replaced by the shim (which g++ force-includes first).
 _STUB_HEADERS = (
@@ -78,6 +81,18 @@ def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, 
     # racecheck hooks only where a harness can switch them on (a library); an executable would only pay for them
     return _build(rewritten, source, Path(out_path), shared=as_library, sanitize=False,
                   racecheck=as_library and uses_shared_memory(source), timeout_s=timeout_s, arch=arch)
+
+
+def runtime_version(root: Path | None = None) -> str:
+    """A digest of every file of the runtime's folder (``root``, default this one): the umbrella header and its
+    parts in cuda_shim/, the source pass and the compiler flags. Part of the CPU build cache's key, so that a change
+    to any of them builds again."""
+    root = RUNTIME_DIR if root is None else root
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.relative_to(root).parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0")  # a renamed part counts as a change too
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def _missing_runtime_functions(log: str, include: Path) -> list[str]:
