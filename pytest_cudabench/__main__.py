@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from . import __version__
+
 COMMANDS = {
     "list": ("pytest_cudabench.tasks.table", "main_list", "list tasks with domain, tier and tags (filter by path)"),
     "doctor": ("pytest_cudabench.doctor", "main", "what this machine can run, and what to install"),
@@ -25,8 +27,6 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] in (["--version"], ["-V"]):
-        from . import __version__
-
         print(f"pytest-cudabench {__version__}")
         return 0
     if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:

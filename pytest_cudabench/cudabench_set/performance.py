@@ -14,8 +14,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import StageFailure
-from ..timing import scoring
+from ..timing import gpu_tools, scoring
 from ..timing.gpus import Peaks
+from ..timing.stage import peak_flops
 from .rows import Row
 from .work import RowWork, row_work
 
@@ -46,8 +47,6 @@ def roofline(row: Row, seconds: float | None, peaks: Peaks | None) -> dict[str, 
 
 def roofline_record(work: RowWork, seconds: float | None, peaks: Peaks | None) -> dict[str, Any]:
     """bound / measured for one row's minimum work (`work`) and its program's total kernel time."""
-    from ..timing.stage import peak_flops
-
     record: dict[str, Any] = {"definition": ROOFLINE_DEFINITION, "flops": work.flops, "bytes": work.dram_bytes,
                               "precision": work.precision, "formulas": dict(work.formulas), "kernel_s": seconds,
                               "bound_s": None, "bound_by": None, "score": None}
@@ -75,8 +74,6 @@ def score_profile(row: Row, log: str, peaks: Peaks | None) -> dict[str, Any]:
     {"ncu": {definition, kernel, launches, kernels, flop_s, dram_bytes_s, ce, bu, ai, score}, "roofline": {...}}.
     `log` is from a run that exited 0. Raises StageFailure('time') when the program launched no kernel (a CUDA
     answer that ran on the host), ValueError when the log holds no usable measurement (the profiler's problem)."""
-    from ..timing import gpu_tools
-
     problem = gpu_tools.ncu_failure(log)
     if problem:
         raise ValueError(problem)

@@ -31,6 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import CudabenchError, RowDataTimeout, StageFailure, StageSkip
+from ..execution.runner import child_environment, choose_runtime
+from ..timing.gpus import gpu_arch
 from . import data as set_data
 from . import judge, orders, program
 from .rows import Row, load_rows
@@ -82,8 +84,6 @@ def validate_row(row: Row, runtime: str, cache_dir: Path, arch: str, timeout_s: 
                  gen_timeout_s: float = set_data.GEN_TIMEOUT_S) -> dict:
     """{"row", "task", "scale", checks: True/False/None (not applicable or not run), "defects": [...], "skipped":
     reason (no data to check), "program_skipped": reason (data checks only), "thread_order": the order run}."""
-    from ..execution.runner import child_environment
-
     record = _new_record(row)
     defects = record["defects"]
     if not row.outputs:
@@ -274,9 +274,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="delete each row's generated data once it is checked (bounds the disk a whole set needs)")
     parser.add_argument("--json", default=None, help="also write the records to this JSON file")
     args = parser.parse_args(argv)
-    from ..execution.runner import choose_runtime
-    from ..timing.gpus import gpu_arch
-
     try:
         rows = load_rows(args.path)
     except CudabenchError as exc:

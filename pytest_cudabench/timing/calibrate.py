@@ -28,9 +28,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ..config import GPU_APIS
+from ..errors import CudaError
 from ..files import atomic_write, publish_file
 from ..source.compiler import find_nvcc
-from .gpu_api import GpuApi
+from . import measure  # the module, not its names: a test stands a fake GPU timeline in for GpuEventBackend
+from .gpu_api import (
+    ATTR_COMPUTE_CAPABILITY_MAJOR,
+    ATTR_COMPUTE_CAPABILITY_MINOR,
+    ATTR_MAX_THREADS_PER_MULTIPROCESSOR,
+    ATTR_MULTIPROCESSOR_COUNT,
+    AnswerRuntime,
+    GpuApi,
+    open_gpu_api,
+)
 from .gpus import Peaks, default_arch, gpu_info, lookup_peaks
 from .stats import StoppingRule
 
@@ -118,8 +128,6 @@ class KernelLibrary:
     """ctypes wrapper of the built library. Launchers only enqueue (default stream) and raise on launch errors."""
 
     def __init__(self, path: Path):
-        from .gpu_api import AnswerRuntime
-
         # First, RTLD_GLOBAL: the library's libcudart dependency resolves to this instance, whose errors it returns.
         self.runtime = AnswerRuntime.load()
         self.lib = ctypes.CDLL(str(path))
@@ -156,8 +164,6 @@ def device_identity(device_index: int = 0, gpu_api: str = "auto", api: GpuApi | 
     info = gpu_info(device_index)
     if info and info.get("name"):
         return {"name": info["name"], "driver": info.get("driver") or "unknown"}
-    from .gpu_api import open_gpu_api
-
     own = api is None
     api = api or open_gpu_api(gpu_api, device_index)
     try:
@@ -185,17 +191,8 @@ def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_
     """Measures DRAM bandwidth (device-to-device copy, bytes read + written) and FP32/FP64 FMA FLOP/s on one GPU.
     Tensor peaks, L2 size fallback: datasheet (see module docstring). Needs a GPU and nvcc. `api`: an open GPU API
     to use (default: `gpu_api` opened on the device)."""
-    from .gpu_api import (
-        ATTR_COMPUTE_CAPABILITY_MAJOR,
-        ATTR_COMPUTE_CAPABILITY_MINOR,
-        ATTR_MAX_THREADS_PER_MULTIPROCESSOR,
-        ATTR_MULTIPROCESSOR_COUNT,
-        open_gpu_api,
-    )
-    from .measure import GpuEventBackend, time_callable
-
     api = api or open_gpu_api(gpu_api, device_index)
-    backend = GpuEventBackend(api)
+    backend = measure.GpuEventBackend(api)
     ident = device_identity(device_index, api=api)
     tmp = None
     if build_dir is None:
@@ -217,7 +214,7 @@ def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_
         src, dst = api.alloc(nbytes), api.alloc(nbytes)
         ptrs += [src, dst]
         n = nbytes // 4
-        copy = time_callable(lambda: lib.copy(src, dst, n), flush_bytes=0, rule=rule(), backend=backend)
+        copy = measure.time_callable(lambda: lib.copy(src, dst, n), flush_bytes=0, rule=rule(), backend=backend)
         dram_bw = 2.0 * nbytes / _best_time(copy["events"])
 
         out = api.alloc(lib.blocks_fma * lib.threads * 8)
@@ -232,7 +229,8 @@ def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_
             # Grow the work until one launch takes >= 2 ms, so launch overhead and timer resolution are negligible.
             while iters < (1 << 24) and _single_event_time(backend, lambda: lib.fma(precision, out, iters)) < 2e-3:
                 iters *= 2
-            res = time_callable(lambda: lib.fma(precision, out, iters), flush_bytes=0, rule=rule(), backend=backend)
+            res = measure.time_callable(lambda: lib.fma(precision, out, iters), flush_bytes=0, rule=rule(),
+                                        backend=backend)
             flops[precision] = lib.fma_flops(iters) / _best_time(res["events"])
         l2 = backend.l2_bytes()
     finally:
@@ -318,18 +316,17 @@ def main(argv: list[str] | None = None) -> int:
                                             "(<cache-dir>/peaks)")
     parser.add_argument("--gpu-api", default="auto", choices=GPU_APIS, help="the harness's GPU API (default: auto)")
     args = parser.parse_args(argv)
-    from ..errors import CudaError
 
-    def measure(device: int) -> Peaks:
+    def calibrate_device(device: int) -> Peaks:
         return calibrate(device, gpu_api=args.gpu_api)
 
     try:
         if args.cache_dir:
             peaks = load_or_calibrate(Path(args.cache_dir) / "peaks", force=True, device_index=args.device,
-                                      calibrate_fn=measure,
+                                      calibrate_fn=calibrate_device,
                                       identity_fn=lambda device: device_identity(device, args.gpu_api))
         else:
-            peaks = measure(args.device)
+            peaks = calibrate_device(args.device)
     except (CudaError, OSError) as exc:
         print(f"calibration needs a usable GPU: {exc}", file=sys.stderr)
         return 1

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from ..config import GPU_APIS
 from ..errors import CudaError, GpuApiError
+from ..source.compiler import find_nvcc
 
 ATTR_MULTIPROCESSOR_COUNT = 16  # CU_DEVICE_ATTRIBUTE_* and cudaDevAttr* share their numbers
 ATTR_L2_CACHE_SIZE = 38
@@ -491,8 +492,6 @@ def _cudart_candidates() -> list[str]:
     resolves to this already-loaded instance, wherever the toolkit lives (no rpath, no LD_LIBRARY_PATH needed)."""
     roots = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
     try:
-        from ..source.compiler import find_nvcc
-
         roots.append(str(find_nvcc().resolve().parent.parent))
     except Exception:  # no toolkit here: the system's runtime, if any
         pass

@@ -15,6 +15,7 @@ from ...errors import CpuBuildError, CpuRuntimeUnsupported
 from ...files import publish_file
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
+from ...source.static_check import without_unused_library_includes
 from .rewrite import SOURCE_NAME, defines_main, rewrite_source, unsupported_features, uses_shared_memory
 
 __all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include",
@@ -60,7 +61,7 @@ def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, ti
 
     Raises CpuRuntimeUnsupported before compiling when the answer uses a feature the runtime cannot run, and
     CpuBuildError when g++ fails (its log refers to the original source lines)."""
-    source = _without_unused_library_includes(source)
+    source = without_unused_library_includes(source)  # an unused #include <cub/cub.cuh> need not stop the run
     return _build(rewrite_source(source, SOURCE_NAME), source, Path(out_path), shared=True, sanitize=sanitize,
                   racecheck=uses_shared_memory(source), timeout_s=timeout_s, arch=arch)
 
@@ -73,7 +74,7 @@ def build_cpu_program(source: str, out_path: Path, *, as_library: bool = False, 
     library whose ``main`` is exported as ``extern "C" int cudabench_program_main(int, char**)`` (returning 0 when
     the program's main falls off its end), for a sandboxed child that dlopens it; it also exports the harness
     interface of cuda_shim.h. Raises CpuRuntimeUnsupported / CpuBuildError as build_cpu_library does."""
-    source = _without_unused_library_includes(source)
+    source = without_unused_library_includes(source)
     _refuse_unsupported(source)
     if not defines_main(source):
         raise CpuBuildError("the program defines no main() at namespace scope: a CUDABench program must be complete")
@@ -106,12 +107,6 @@ def _missing_runtime_functions(log: str, include: Path) -> list[str]:
     except OSError:
         return []
     return [n for n in names if re.search(rf"\b{n}\s*\(", api)]
-
-
-def _without_unused_library_includes(source: str) -> str:
-    from ...source.static_check import without_unused_library_includes
-
-    return without_unused_library_includes(source)  # an unused #include <cub/cub.cuh> need not stop the run
 
 
 def _refuse_unsupported(source: str) -> None:
