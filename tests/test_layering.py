@@ -1,17 +1,55 @@
 """The package reads as its stage list and imports only downward: a module may import from its own package or from
-a lower layer, never from a higher one, and no modules import each other in a cycle at import time."""
+a lower layer, never from a higher one, wherever the import stands (at the top or inside a function); no modules
+import each other in a cycle at import time; and an import of our own modules inside a function says why it is
+there (`# local import: <why>` on its line or the line before)."""
 
 import ast
+import sys
 from pathlib import Path
+from typing import NamedTuple
+
+import pytest
 
 import pytest_cudabench
 
 PACKAGE_DIR = Path(pytest_cudabench.__file__).parent
-# Lowest first. A top-level module is its own layer; a subpackage is one layer with everything inside it.
+# Lowest first: a module may import its own layer's package and the layers listed before it. A top-level module is
+# its own layer; a subpackage is one layer with everything inside it.
 LAYERS = [
-    "errors", "files", "tasks", "config", "source", "generation", "results", "protocol", "timing", "execution",
-    "pipeline", "compile_ahead", "cudabench_set", "reporting", "validate", "doctor", "plugin", "__main__",
+    # the schema and the protocol, importing nothing of ours: errors, the child's messages, the record of a run
+    "errors", "protocol", "results",
+    # plumbing and what a run is about: atomic files, the task suite, the run's settings
+    "files", "tasks", "config",
+    # the answer's source: extraction, the lexer, static checks, nvcc
+    "source",
+    # the stages' machinery: asking models, measuring on a GPU, running untrusted answers in children
+    "generation", "timing", "execution",
+    # the evaluations: the kernel pipeline, its compile-ahead pool, the CUDABench-Set family
+    "pipeline", "compile_ahead", "cudabench_set",
+    # reports, run directories and leaderboards, over every family's records
+    "reporting",
+    # the entry points: the command-line tools and the pytest layer
+    "validate", "doctor", "plugin", "__main__",
 ]
+# Upward imports that stay until the branches moving them are merged (issue 23); the lead removes each line as its
+# import goes. "<module> imports <module>" as test_imports_only_go_down words it.
+UPWARD_FOR_NOW = {
+    # results.py is the schema at the bottom: the prompt template version and the Task type move out (helper typed)
+    "pytest_cudabench.results imports pytest_cudabench.generation.prompts",
+    "pytest_cudabench.results imports pytest_cudabench.tasks.loader",
+}
+# Files whose function-local imports of our own modules have no `# local import:` reason yet: other branches of
+# issue 23 are rewriting them (typed: reporting/; supervisor: execution/, timing/, source/compiler.py,
+# cudabench_set/program*; peer: pipeline.py, plugin/, cudabench_set/evaluation.py, validate.py, doctor.py,
+# compile_ahead.py). The lead shrinks this list after merging them.
+LOCAL_IMPORTS_UNREVIEWED = {
+    "compile_ahead.py", "cudabench_set/evaluation.py", "cudabench_set/program.py", "cudabench_set/program_child.py",
+    "doctor.py", "execution/child.py", "execution/knockout.py", "execution/runner.py", "execution/sandbox.py",
+    "pipeline.py", "plugin/__init__.py", "plugin/controller.py", "plugin/xdist.py", "reporting/leaderboard.py",
+    "reporting/report.py", "reporting/runs.py", "source/compiler.py", "timing/measure.py", "timing/stage.py",
+    "validate.py",
+}
+LOCAL_IMPORT_REASON = "# local import:"
 
 
 def layer_of(module: str) -> str:
@@ -19,30 +57,54 @@ def layer_of(module: str) -> str:
     return parts[1] if len(parts) > 1 else ""
 
 
-def imports_of(path: Path, module: str) -> list[tuple[str, bool]]:
-    """(imported module, at import time) for every import of our own package in `path`."""
+class Import(NamedTuple):
+    target: str  # the module imported (a module of a `from package import module`, else the package)
+    line: int
+    in_function: bool  # runs when the function does, not when the module is imported
+
+
+def imports_of(path: Path, module: str) -> list[Import]:
+    """Every import of our own package in `path`, at the top, in a class body or inside a function."""
     is_package = path.name == "__init__.py"
     base = module.split(".") if is_package else module.split(".")[:-1]
-    tree = ast.parse(path.read_text())
-    top_level = {id(node) for node in tree.body}
+    found: list[Import] = []
+
+    def visit(node: ast.AST, in_function: bool) -> None:
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.ImportFrom):
+                if child.level:
+                    anchor = base[: len(base) - child.level + 1]
+                    target = ".".join(anchor + ([child.module] if child.module else []))
+                elif child.module and child.module.split(".")[0] == "pytest_cudabench":
+                    target = child.module
+                else:
+                    continue
+                for alias in child.names:
+                    candidate = f"{target}.{alias.name}"
+                    is_module = (PACKAGE_DIR.parent / (candidate.replace(".", "/") + ".py")).exists() or (
+                        PACKAGE_DIR.parent / candidate.replace(".", "/")).is_dir()
+                    found.append(Import(candidate if is_module else target, child.lineno, in_function))
+            elif isinstance(child, ast.Import):
+                found.extend(Import(a.name, child.lineno, in_function) for a in child.names
+                             if a.name.split(".")[0] == "pytest_cudabench")
+            visit(child, in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)))
+
+    visit(ast.parse(path.read_text()), False)
+    return found
+
+
+def function_local_imports() -> list[tuple[Path, int, str, bool]]:
+    """(file, line, imported module, has a `# local import:` reason) for each import of our own modules inside a
+    function, one per import statement."""
     found = []
-    for node in ast.walk(tree):
-        at_import_time = id(node) in top_level
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                anchor = base[: len(base) - node.level + 1]
-                target = ".".join(anchor + ([node.module] if node.module else []))
-            elif node.module and node.module.split(".")[0] == "pytest_cudabench":
-                target = node.module
-            else:
-                continue
-            for alias in node.names:
-                candidate = f"{target}.{alias.name}"
-                is_module = (PACKAGE_DIR.parent / (candidate.replace(".", "/") + ".py")).exists() or (
-                    PACKAGE_DIR.parent / candidate.replace(".", "/")).is_dir()
-                found.append((candidate if is_module else target, at_import_time))
-        elif isinstance(node, ast.Import):
-            found += [(a.name, at_import_time) for a in node.names if a.name.split(".")[0] == "pytest_cudabench"]
+    for module, path in our_modules().items():
+        lines = path.read_text().splitlines()
+        seen = set()
+        for imp in imports_of(path, module):
+            if imp.in_function and imp.line not in seen:
+                seen.add(imp.line)
+                around = lines[imp.line - 1] + (lines[imp.line - 2] if imp.line > 1 else "")
+                found.append((path, imp.line, imp.target, LOCAL_IMPORT_REASON in around))
     return found
 
 
@@ -67,17 +129,20 @@ def test_imports_only_go_down():
         source_layer = layer_of(module)
         if not source_layer:
             continue
-        for target, _ in imports_of(path, module):
-            target_layer = layer_of(target)
-            if target_layer and LAYERS.index(target_layer) > LAYERS.index(source_layer):
-                upward.append(f"{module} imports {target} ({source_layer} -> {target_layer})")
+        for imp in imports_of(path, module):
+            target_layer = layer_of(imp.target)
+            if target_layer and LAYERS.index(target_layer) > LAYERS.index(source_layer) and (
+                    f"{module} imports {imp.target}" not in UPWARD_FOR_NOW):
+                where = "inside a function" if imp.in_function else "at import time"
+                upward.append(f"{module} imports {imp.target} ({source_layer} -> {target_layer}, line {imp.line}, "
+                              f"{where})")
     assert not upward, "\n".join(upward)
 
 
 def test_no_import_cycles():
     modules = our_modules()
-    graph = {m: {t for t, at_import in imports_of(p, m) if at_import and t in modules and t != m}
-             for m, p in modules.items()}
+    graph = {m: {imp.target for imp in imports_of(p, m) if not imp.in_function and imp.target in modules
+                 and imp.target != m} for m, p in modules.items()}
     cycles, state = [], {}
 
     def visit(node, stack):
@@ -95,23 +160,63 @@ def test_no_import_cycles():
     assert not cycles, "\n".join(cycles)
 
 
+def fake_package(tmp_path: Path, monkeypatch, files: dict[str, str]) -> None:
+    """A stand-in package of `files` (path under the package: source) that the checks read instead of ours."""
+    fake = tmp_path / "pytest_cudabench"
+    for name, source in {"__init__.py": "", **files}.items():
+        (fake / name).parent.mkdir(parents=True, exist_ok=True)
+        (fake / name).write_text(source)
+        if name.count("/"):
+            (fake / name).with_name("__init__.py").touch()
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE_DIR", fake)
+
+
 def test_the_check_sees_an_upward_import(tmp_path, monkeypatch):
     """The checker itself must be able to fail: a lower layer importing a higher one is reported."""
-    fake = tmp_path / "pytest_cudabench"
-    (fake / "tasks").mkdir(parents=True)
-    (fake / "reporting").mkdir()
-    (fake / "__init__.py").write_text("")
-    (fake / "tasks" / "__init__.py").write_text("")
-    (fake / "reporting" / "__init__.py").write_text("")
-    (fake / "reporting" / "html.py").write_text("")
-    (fake / "tasks" / "loader.py").write_text("from ..reporting import html\n")
-    monkeypatch.setattr(__import__(__name__), "PACKAGE_DIR", fake)
-    try:
+    fake_package(tmp_path, monkeypatch, {"reporting/html.py": "", "tasks/loader.py": "from ..reporting import html\n"})
+    with pytest.raises(AssertionError, match="pytest_cudabench.tasks.loader imports pytest_cudabench.reporting.html"):
         test_imports_only_go_down()
-    except AssertionError as failure:
-        assert "pytest_cudabench.tasks.loader imports pytest_cudabench.reporting.html" in str(failure)
-    else:
-        raise AssertionError("an upward import was not reported")
+
+
+def test_the_check_sees_an_upward_import_inside_a_function(tmp_path, monkeypatch):
+    fake_package(tmp_path, monkeypatch, {
+        "reporting/html.py": "",
+        "tasks/loader.py": "def load():\n    # local import: a reason does not make it go down\n"
+                           "    from ..reporting.html import render\n"})
+    with pytest.raises(AssertionError, match=r"tasks.loader imports pytest_cudabench.reporting.html \(tasks -> "
+                                             r"reporting, line 3, inside a function\)"):
+        test_imports_only_go_down()
+
+
+def test_function_local_imports_say_why():
+    """An import of our own modules inside a function hides a dependency from the reader and from the cycle check
+    (which follows import-time imports): it needs a reason (a cycle, an optional heavy dependency, the cost of
+    importing on the command line's or a sandboxed child's path)."""
+    unexplained = [f"{path.relative_to(PACKAGE_DIR)}:{line}: imports {target}"
+                   for path, line, target, explained in function_local_imports()
+                   if not explained and path.relative_to(PACKAGE_DIR).as_posix() not in LOCAL_IMPORTS_UNREVIEWED]
+    assert not unexplained, ("move these imports to the top of their module, or say why one stays with "
+                             f"'{LOCAL_IMPORT_REASON} <why>' on its line or the line before:\n"
+                             + "\n".join(unexplained))
+
+
+def test_the_local_import_rule_sees_an_import_without_a_reason(tmp_path, monkeypatch):
+    fake_package(tmp_path, monkeypatch, {
+        "files.py": "",
+        "tasks/loader.py": "def load():\n    # local import: the reason\n    from .. import files\n\n\n"
+                           "def other():\n    from ..files import publish\n"})
+    with pytest.raises(AssertionError, match="tasks/loader.py:7: imports pytest_cudabench.files") as failure:
+        test_function_local_imports_say_why()
+    assert "loader.py:3" not in str(failure.value)
+
+
+def test_the_lists_for_now_hold_only_what_is_still_there():
+    """UPWARD_FOR_NOW and LOCAL_IMPORTS_UNREVIEWED only shrink: an entry whose import is gone must go too."""
+    modules = our_modules()
+    upward = {f"{m} imports {imp.target}" for m, p in modules.items() for imp in imports_of(p, m)}
+    unreviewed = {path.relative_to(PACKAGE_DIR).as_posix() for path, _, _, explained in function_local_imports()
+                  if not explained}
+    assert UPWARD_FOR_NOW - upward == set() and LOCAL_IMPORTS_UNREVIEWED - unreviewed == set()
 
 
 def test_every_import_of_our_own_modules_resolves():
@@ -161,3 +266,10 @@ def test_moved_exceptions_keep_their_old_import_paths():
         assert getattr(errors, cls.__name__) is cls and issubclass(cls, errors.CudabenchError)
     assert issubclass(MergeError, ValueError) and issubclass(FormulaError, ValueError)
     assert issubclass(CudaError, RuntimeError)
+
+
+if __name__ == "__main__":  # python tests/test_layering.py: the function-local imports, with or without a reason
+    local = function_local_imports()
+    for path, line, target, explained in local:
+        print(f"{path.relative_to(PACKAGE_DIR)}:{line}: {target}{'' if explained else '  (no reason given)'}")
+    print(f"{len(local)} function-local imports of our own modules, {sum(not e for *_, e in local)} without a reason")
