@@ -26,10 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..cudabench_set.evaluation import SET_STAGES
 from ..files import atomic_write
-from ..pipeline import STAGES
-from ..results import message_summary
+from ..results import SET_STAGES, STAGES, message_summary
 from ..source.lexer import scan
 from .report import NOT_MEASURED, SEED_MODES, set_summary, shown_groups, thread_order_verdict
 from .report import format_score as score
