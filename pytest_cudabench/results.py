@@ -322,6 +322,153 @@ class ItemResult(TypedDict):
     worker: NotRequired[str]  # under xdist: the id of the worker that ran it (gw0, ...), a key of run.worker_machines
 
 
+# --- the report (reporting/report.py builds it, reporting/report_files.load_report reads it) ----------------------
+
+REPORT_SCHEMA = "pytest-cudabench/report/1"
+
+
+class PassAtK(TypedDict):
+    """Unbiased pass@k over problems (task, level) with >= 2 samples each; compile and correct map str(k) to it."""
+    n_problems: int
+    k_max: int
+    compile: dict[str, float]
+    correct: dict[str, float]
+
+
+class BestOfK(TypedDict):
+    """CUDABench's "Pass@k": the best of the first k samples of each problem."""
+    k: int
+    n_problems: int
+    compile_rate: float
+    correct_rate: float
+    cudabench_score: float | None
+
+
+# One group of items (reporting/aggregates.group_stats documents each key).
+GroupStats = TypedDict("GroupStats", {
+    "n_items": int, "n_skipped": int, "n_errors": int, "n_judged": int, "n_compiled": int, "n_correct": int,
+    "compile_rate": float | None, "correct_rate": float | None, "n_measured": int,
+    "mean_performance_score_correct": float | None, "mean_performance_score_all": float | None,
+    "cudabench_score": float | None, "cudabench_score_ncu": float | None,
+    "mean_ncu_performance_score_correct": float | None, "speedup": float | None,
+    "fast_0": float | None, "fast_1": float | None, "fast_1.5": float | None,
+    "pass_at_k": PassAtK | None, "best_of_k": BestOfK | None, "mean_performance_score": float | None})
+
+
+class RefinementStats(TypedDict):
+    """What refinement gained over a group (reporting/aggregates.refinement_stats)."""
+    n_refined: int
+    n_improved: int
+    n_not_run: int
+    gain: float | None
+    initial_speedup: float | None
+    final_speedup: float | None
+    mean_score_gain: float | None
+    candidates: int
+    wrong_candidates: int
+
+
+class ReportGroup(GroupStats):
+    refinement: RefinementStats | None  # None without --cudabench-refine
+
+
+class Aggregates(TypedDict):
+    overall: ReportGroup
+    by_level: dict[str, ReportGroup]
+    by_domain: dict[str, ReportGroup]
+    by_tier: dict[str, ReportGroup]
+
+
+class Totals(TypedDict):
+    passed: int
+    failed: int
+    skipped: int
+    error: int
+    collected: int  # the sum of the four
+    errors_by_kind: dict[str, int]
+    pytest: dict[str, int]  # the same items as pytest counted them: passed, failed, skipped, error
+
+
+class ModelUsage(TypedDict):
+    """run.usage[model]: what the run's answers took (reporting/aggregates.usage_totals documents each key)."""
+    items: int
+    requests: int
+    cached: int
+    tokens_in: int
+    tokens_out: int
+    latency_s: float
+    cost_usd: float | None
+    new_tokens_in: int
+    new_tokens_out: int
+    new_cost_usd: float | None
+    prices: dict[str, float | None] | None
+    failed: int
+    http_requests: int
+    rate_limited: int
+    retried_errors: int
+    malformed_200: int
+    wait_s: float
+    total_latency_s: float
+
+
+class ResumedFrom(TypedDict):
+    report: str
+    run_id: str | None
+    items_carried: int
+    refused: str | None
+
+
+class RunRecord(TypedDict):
+    """The report's `run` (reporting/run_facts.run_record builds it)."""
+    id: str
+    started: str
+    finished: str
+    duration_s: float
+    model: str
+    seed: int
+    levels: list[int]
+    samples: int
+    runtime: str
+    gpu_api: str
+    arch: str
+    cases: int | None
+    template_version: str
+    shard: dict[str, Any] | None
+    command: list[str]
+    workers: int
+    versions: dict[str, str]
+    machine: dict[str, Any]
+    gpu: dict[str, Any] | None
+    peaks: dict[str, Any] | None
+    peaks_by_item: bool
+    worker_machines: dict[str, dict[str, Any]] | None
+    performance_measured: bool
+    performance_definition: str
+    ncu_performance_definition: str | None
+    set_ncu_performance_definition: str | None
+    measurement: dict[str, Any]
+    usage: dict[str, ModelUsage]
+    collected_items: int
+    complete: bool
+    stopped: str | None
+    interrupted: bool
+    resumed_from: ResumedFrom | None
+
+
+class CollectionError(TypedDict):
+    path: str
+    message: str
+
+
+class Report(TypedDict):
+    schema: str  # REPORT_SCHEMA
+    run: RunRecord
+    totals: Totals
+    aggregates: Aggregates
+    items: list[ItemResult]
+    collection_errors: list[CollectionError]
+
+
 class ItemIdentity(Protocol):
     """What a new record takes from the task it is for (tasks.loader.Task, a CUDABench-Set row's task)."""
     @property

@@ -9,7 +9,7 @@ import pytest_cudabench
 PACKAGE_DIR = Path(pytest_cudabench.__file__).parent
 # Lowest first. A top-level module is its own layer; a subpackage is one layer with everything inside it.
 LAYERS = [
-    "errors", "files", "results", "tasks", "config", "source", "generation", "protocol", "timing", "execution",
+    "errors", "files", "averages", "results", "tasks", "config", "source", "generation", "protocol", "timing", "execution",
     "pipeline", "compile_ahead", "cudabench_set", "reporting", "validate", "doctor", "plugin", "__main__",
 ]
 

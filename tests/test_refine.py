@@ -17,8 +17,9 @@ from pytest_cudabench.generation.prompts import messages, prompt_hash
 from pytest_cudabench.generation.refine import refine_messages, refine_request
 from pytest_cudabench.generation.service import GenerationCache, export_replay, model_identity, record_key
 from pytest_cudabench.pipeline import HOST_CLOCK_SEAM, candidate_record, is_better
+from pytest_cudabench.reporting.aggregates import aggregates, refinement_stats
 from pytest_cudabench.reporting.html import refinement_svg, render
-from pytest_cudabench.reporting.report import aggregates, refinement_stats, summary_lines
+from pytest_cudabench.reporting.report import summary_lines
 from pytest_cudabench.tasks.loader import load_task
 
 try:

@@ -15,12 +15,11 @@ from ..cudabench_set.performance import NCU_DEFINITION as SET_NCU_DEFINITION
 from ..errors import ConfigError
 from ..generation.models import GenerationRequest, ReplayModel
 from ..generation.prompts import TEMPLATE_VERSION
-from ..generation.service import usage_totals
 from ..reporting import report as report_mod
+from ..reporting.aggregates import performance_measured, usage_totals
 from ..reporting.html import write_html
 from ..results import ItemResult, crashed_result
 from ..tasks.loader import find_suite_root
-from ..timing import scoring
 from ..timing import stage as timing
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 from ..timing.policy import run_record as measurement_record
@@ -152,7 +151,7 @@ class Controller:
             "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
             "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,
             "worker_machines": self.worker_machines or None,
-            "performance_measured": scoring.performance_measured(items),
+            "performance_measured": performance_measured(items),
             "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
                                       "measured median (cold L2), mean over the benchmark scales",
             "ncu_performance_definition": timing.NCU_DEFINITION if s.perf == "ncu" else None,

@@ -33,7 +33,7 @@ from typing import Any
 from ..errors import MergeError
 from ..files import atomic_write
 from ..results import message_summary
-from ..timing import scoring
+from . import aggregates
 from . import statistics as stats
 from .report_files import LEADERBOARD_SCHEMA, item_key, load_report
 
@@ -111,7 +111,7 @@ class ModelRuns:
 
     @property
     def performance_measured(self) -> bool:
-        return scoring.performance_measured(self.judged_items().values())
+        return aggregates.performance_measured(self.judged_items().values())
 
 
 def model_of(item: dict[str, Any], run: dict[str, Any]) -> str:
@@ -252,11 +252,11 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
 
 def _credited(item: dict[str, Any]) -> float:
     """1(compiled and correct) x Performance-Score, 0 where not measured (as in the CUDABench-Score)."""
-    return scoring.cudabench_score([item]) or 0.0
+    return aggregates.cudabench_score([item]) or 0.0
 
 
 def _performance(item: dict[str, Any]) -> float | None:
-    score = item.get(scoring.PERFORMANCE_KEY)
+    score = item.get(aggregates.PERFORMANCE_KEY)
     return float(score) if is_correct(item) and isinstance(score, (int, float)) else None
 
 
@@ -285,7 +285,7 @@ def rates(items: Sequence[dict[str, Any]], measured: bool, seed: int, resamples:
 
 
 def pass_at_k(items: Sequence[dict[str, Any]], seed: int, resamples: int) -> dict[str, Any] | None:
-    """Unbiased pass@k (scoring.pass_at_k) per problem (task, level), averaged over problems, for k = 1 up to the
+    """Unbiased pass@k (aggregates.pass_at_k) per problem (task, level), averaged over problems, for k = 1 up to the
     fewest samples of any problem, each with a bootstrap interval over tasks. None without items."""
     problems: dict[tuple[str, Any], list[dict[str, Any]]] = defaultdict(list)
     for item in items:
@@ -297,7 +297,7 @@ def pass_at_k(items: Sequence[dict[str, Any]], seed: int, resamples: int) -> dic
     for k in range(1, k_max + 1):
         clusters: dict[str, list[float]] = defaultdict(list)
         for (task, _level), samples in problems.items():
-            clusters[task].append(scoring.pass_at_k(len(samples), sum(1 for s in samples if is_correct(s)), k))
+            clusters[task].append(aggregates.pass_at_k(len(samples), sum(1 for s in samples if is_correct(s)), k))
         values[str(k)] = _round(_mean([v for c in clusters.values() for v in c]))
         intervals[str(k)] = _interval(stats.bootstrap_interval(list(clusters.values()), seed, resamples))
     return {"k_max": k_max, "n_problems": len(problems), "values": values, "ci95": intervals}
@@ -380,7 +380,7 @@ def paired_comparison(items_a: dict[str, dict[str, Any]], items_b: dict[str, dic
         "p_value": stats.mcnemar_exact(only_a, only_b),
         "score": None,
     }
-    if scoring.performance_measured(a) and scoring.performance_measured(b):
+    if aggregates.performance_measured(a) and aggregates.performance_measured(b):
         means = stats.bootstrap_means(differences(_credited), seed, resamples)
         score_a, score_b = _mean([_credited(x) for x in a]), _mean([_credited(y) for y in b])
         result["score"] = {

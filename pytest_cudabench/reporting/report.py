@@ -14,12 +14,12 @@ JSON schema "pytest-cudabench/report/1":
   totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
                {model|api|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
                same items as pytest's own summary counts them
-  aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
+  aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as aggregates.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
                mean_performance_score_correct/_all, speedup, fast_p, pass_at_k, best_of_k) plus
                mean_performance_score (= mean_performance_score_correct) and refinement (null without
-               --cudabench-refine; else `refinement_stats`: n_refined, n_improved, n_not_run, gain, initial_speedup,
-               final_speedup, mean_score_gain, candidates, wrong_candidates)
+               --cudabench-refine; else `aggregates.refinement_stats`: n_refined, n_improved, n_not_run, gain,
+               initial_speedup, final_speedup, mean_score_gain, candidates, wrong_candidates)
   items:       one object per item: results.ItemResult (built by results.new_result; task, level, sample,
                outcome, stages, ...); an item carried over by --cudabench-resume also has resumed_from (run id);
                with --cudabench-refine an item that passed also has
@@ -41,19 +41,18 @@ JSON schema "pytest-cudabench/report/1":
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import socket
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
 from ..results import OUTCOMES, message_summary
-from ..timing.scoring import aggregate
+from .aggregates import aggregates
 
 SCHEMA = "pytest-cudabench/report/1"
 
@@ -109,51 +108,6 @@ def totals(items: Sequence[Mapping[str, Any]], collection_errors: int = 0) -> di
     as_pytest = Counter(item.get("pytest_outcome") or item.get("outcome") or "error" for item in items)
     result["pytest"] = {outcome: as_pytest.get(outcome, 0) for outcome in OUTCOMES}
     result["pytest"]["error"] += collection_errors
-    return result
-
-
-def _geomean(values: list[float]) -> float | None:
-    values = [v for v in values if isinstance(v, (int, float)) and v > 0]
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
-
-
-def refinement_stats(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """What refinement gained over a group: items refined (rounds ran) and improved (a later round kept), the
-    geometric means of the gain (first answer's time / kept one's) and of the speedups before and after, the mean
-    Performance-Score gain, candidates asked and wrong ones (never kept). None when no item was refined or tried."""
-    records = [item["refinement"] for item in items if isinstance(item.get("refinement"), dict)]
-    if not records:
-        return None
-    refined = [r for r in records if r.get("status") in ("done", "stopped")]
-    score_gains = [r["final_performance_score"] - r["initial_performance_score"] for r in refined
-                   if r.get("final_performance_score") is not None and r.get("initial_performance_score") is not None]
-    return {
-        "n_refined": len(refined), "n_improved": sum(1 for r in refined if (r.get("kept_round") or 0) > 0),
-        "n_not_run": sum(1 for r in records if r.get("status") == "not-run"),
-        "gain": _geomean([r.get("gain") for r in refined]),
-        "initial_speedup": _geomean([r.get("initial_speedup") for r in refined]),
-        "final_speedup": _geomean([r.get("final_speedup") for r in refined]),
-        "mean_score_gain": sum(score_gains) / len(score_gains) if score_gains else None,
-        "candidates": sum(len(rnd.get("candidates") or []) for r in refined for rnd in (r.get("rounds") or [])[1:]),
-        "wrong_candidates": sum(r.get("wrong_candidates") or 0 for r in refined),
-    }
-
-
-_TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
-
-
-def aggregates(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The report's `aggregates`: scoring.aggregate over all items and grouped by level, domain and tier (tiers
-    in their own order, easy to hard)."""
-    result: dict[str, Any] = {"overall": {**aggregate(items)["all"], "refinement": refinement_stats(items)}}
-    for key in ("level", "domain", "tier"):
-        groups = aggregate(items, key)
-        members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-        for item in items:
-            members[str(item.get(key))].append(item)
-        order = (lambda name: (_TIER_ORDER.get(name, len(_TIER_ORDER)), name)) if key == "tier" else None
-        result[f"by_{key}"] = {name: {**groups[name], "refinement": refinement_stats(members[name])}
-                               for name in sorted(groups, key=order)}
     return result
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..errors import MergeError
 from ..files import atomic_write
-from ..timing import scoring
+from . import aggregates
 from .leaderboard import ModelRuns, caveats, common_keys, paired_comparison
 from .report import build_report, run_peaks
 from .report_files import item_key, load_report, verdict
@@ -386,7 +386,7 @@ def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str],
         "gpu": next((r["gpu"] for r in reversed(ordered) if r.get("gpu")), None),
         "worker_machines": {f"{r.get('id')}/{worker}": machine for r in ordered
                             for worker, machine in (r.get("worker_machines") or {}).items()} or None,
-        "performance_measured": scoring.performance_measured(items),
+        "performance_measured": aggregates.performance_measured(items),
         "source_runs": ids,
         "merged_duplicates": duplicates,
     })
