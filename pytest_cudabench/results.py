@@ -10,7 +10,6 @@ Typed as TypedDicts: a key a record always has is required; a key only some reco
 TypedDict is total=False where every key is optional), and readers use `.get` only on those.
 """
 
-from __future__ import annotations
 
 import re
 from pathlib import PurePosixPath
@@ -304,7 +303,8 @@ class ItemResult(TypedDict):
     compiled: bool
     correct: bool | None  # None: not judged
     performance_score: float | None
-    ncu_performance_score: float | None  # CUDABench's definition, with --cudabench-perf=ncu
+    # CUDABench's definition, with --cudabench-perf=ncu; always written, NotRequired for reports older than it
+    ncu_performance_score: NotRequired[float | None]
     speedup: float | None
     runtime: str | None  # gpu | cpu, where the answer ran
     template_version: str | None
@@ -419,40 +419,47 @@ class ResumedFrom(TypedDict):
 
 
 class RunRecord(TypedDict):
-    """The report's `run` (reporting/run_facts.run_record builds it)."""
+    """The report's `run` (reporting/run_facts.run_record builds it). Keys added to schema 1 after its first reports
+    are NotRequired: a reader of older reports uses `.get` on them; this version always writes them."""
     id: str
-    started: str
-    finished: str
+    started: str | None  # None: a merged report of runs that had none
+    finished: str | None
     duration_s: float
     model: str
-    seed: int
+    seed: int | None  # None: a merged report of runs with different seeds (seeds lists them)
     levels: list[int]
     samples: int
     runtime: str
-    gpu_api: str
     arch: str
     cases: int | None
     template_version: str
-    shard: dict[str, Any] | None
     command: list[str]
-    workers: int
+    workers: int | None  # xdist workers; None without xdist
+    shard: dict[str, Any] | None
     versions: dict[str, str]
     machine: dict[str, Any]
     gpu: dict[str, Any] | None
     peaks: dict[str, Any] | None
-    peaks_by_item: bool
-    worker_machines: dict[str, dict[str, Any]] | None
     performance_measured: bool
-    performance_definition: str
-    ncu_performance_definition: str | None
-    set_ncu_performance_definition: str | None
-    measurement: dict[str, Any]
-    usage: dict[str, ModelUsage]
-    collected_items: int
-    complete: bool
-    stopped: str | None
-    interrupted: bool
-    resumed_from: ResumedFrom | None
+    gpu_api: NotRequired[str]
+    peaks_by_item: NotRequired[bool]
+    worker_machines: NotRequired[dict[str, dict[str, Any]] | None]
+    performance_definition: NotRequired[str]
+    ncu_performance_definition: NotRequired[str | None]
+    set_ncu_performance_definition: NotRequired[str | None]
+    measurement: NotRequired[dict[str, Any]]
+    usage: NotRequired[dict[str, ModelUsage]]
+    collected_items: NotRequired[int]
+    complete: NotRequired[bool]
+    stopped: NotRequired[str | None]
+    interrupted: NotRequired[bool]
+    resumed_from: NotRequired[ResumedFrom | None]
+    # merged reports (reporting/runs.merge_reports) only
+    models: NotRequired[list[str]]
+    seeds: NotRequired[list[int | None]]
+    source_runs: NotRequired[list[str]]
+    merged_duplicates: NotRequired[Any]
+    shards: NotRequired[dict[str, Any] | None]
 
 
 class CollectionError(TypedDict):
