@@ -307,13 +307,15 @@ def bar_chart(groups: Mapping[str, ReportGroup], title: str, label_prefix: str =
         y = top + row * row_h
         label = f"{label_prefix}{name}"
         parts.append(f'<text x="{label_w - 8}" y="{y + 1.5 * bar_h + 4}" text-anchor="end" class="label">'
-                     f'{esc(label)}<title>{esc(label)}: {esc(group.get("n_items"))} items, '
-                     f'{esc(group.get("n_judged"))} judged</title></text>')
+                     f'{esc(label)}<title>{esc(label)}: {esc(group["n_items"])} items, '
+                     f'{esc(group["n_judged"])} judged</title></text>')
+        rates = {"compile_rate": group["compile_rate"], "correct_rate": group["correct_rate"],
+                 "mean_performance_score": group["mean_performance_score"]}
         for index, (key, series, color) in enumerate(BAR_SERIES):
-            value = _number(group.get(key))
+            value = _number(rates[key])
             by = y + index * bar_h
             if value is None:
-                text = NOT_MEASURED if key == "mean_performance_score" else f"- ({group.get('n_judged', 0)} judged)"
+                text = NOT_MEASURED if key == "mean_performance_score" else f"- ({group['n_judged']} judged)"
                 parts.append(f'<text x="{label_w + 4}" y="{by + bar_h - 1}" class="na">{esc(series)}: {text}</text>')
                 continue
             w = max(0.0, min(1.0, value)) * plot_w
@@ -422,18 +424,18 @@ def roofline_svg(report: Report) -> str:
             parts.append(f'<text x="{px(bx):.1f}" y="{py(bx * bandwidth) - 6:.1f}" class="rooflabel" '
                          f'transform="rotate({angle:.1f} {px(bx):.1f} {py(bx * bandwidth) - 6:.1f})">'
                          f'DRAM {esc(si(bandwidth, "B/s"))}</text>')
-    domains = sorted({str(p["item"].get("domain")) for p in points})
+    domains = sorted({str(p["item"]["domain"]) for p in points})
     colors = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(domains)}
     parts.append('<g clip-path="url(#plotclip)">')
     for p in points:
         item, scale = p["item"], p["scale"]
         sizes = ", ".join(f"{k}={v}" for k, v in (scale.get("sizes") or {}).items())
-        tip = (f"{item.get('task')} level {item.get('level')} sample {item.get('sample')} [{sizes}]\n"
+        tip = (f"{item['task']} level {item['level']} sample {item['sample']} [{sizes}]\n"
                f"AI {p['ai']:.3g} FLOP/byte, {si(p['perf'], 'FLOP/s')}, "
                f"median {seconds(_number(scale.get('median_s')))}"
                f", score {score(_number(scale.get('score')))}")
         parts.append(f'<circle cx="{px(p["ai"]):.1f}" cy="{py(p["perf"]):.1f}" r="4.5" '
-                     f'fill="{colors[str(item.get("domain"))]}" class="pt"><title>{esc(tip)}</title></circle>')
+                     f'fill="{colors[str(item["domain"])]}" class="pt"><title>{esc(tip)}</title></circle>')
     parts.append("</g>")
     for i, domain in enumerate(domains[:16]):
         y = top + 14 + i * 16

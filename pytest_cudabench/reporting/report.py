@@ -262,9 +262,9 @@ SEED_MODES = {"run": "the run's seed put into gen.py's seeding calls", "paper": 
 def thread_order_verdict(item: ItemResult) -> tuple[str, str]:
     """(verdict, what happened) of a CUDABench-Set item's run in another thread order: passed, failed, not-run,
     inconclusive, or not-reached when the item stopped before its forward run was judged."""
-    done = (item.get("set") or {}).get("thread_order")
-    if isinstance(done, dict) and done.get("verdict"):
-        return str(done["verdict"]), str(done.get("message") or "")
+    done = item["set"]["thread_order"] if "set" in item else None
+    if done:
+        return str(done["verdict"]), str(done["message"] or "")
     stage = item["failed_stage"] or ("skipped" if item["outcome"] == "skipped" else None)
     return "not-reached", f"not reached: the item stopped at {stage}" if stage else "not reached"
 
@@ -272,18 +272,18 @@ def thread_order_verdict(item: ItemResult) -> tuple[str, str]:
 def set_summary(items: Sequence[ItemResult]) -> dict[str, Any] | None:
     """What a run over CUDABench-Set rows decided beside the verdicts: seed modes, how often CUDABench's judge
     (compare.py) and ours agreed, and the thread-order runs' verdicts. None without set items."""
-    rows = [item for item in items if isinstance(item.get("set"), dict)]
+    rows = [item for item in items if "set" in item]
     if not rows:
         return None
-    agree = [item["set"].get("judges_agree") for item in rows]
+    agree = [item["set"]["judges_agree"] for item in rows]
     disagreements = []
     for item in rows:
-        if item["set"].get("judges_agree") is False:
-            compare = item["set"].get("compare") or {}
+        if item["set"]["judges_agree"] is False:
+            compare = item["set"]["compare"] or {}
             disagreements.append(f"{item['task']} level {item['level']}: compare.py "
                                  f"{'accepted' if compare.get('passed') else 'rejected'} the outputs, ours "
                                  f"{'rejected' if compare.get('passed') else 'accepted'} them")
-    return {"items": len(rows), "seed_modes": dict(Counter(str(item["set"].get("seed_mode")) for item in rows)),
+    return {"items": len(rows), "seed_modes": dict(Counter(str(item["set"]["seed_mode"]) for item in rows)),
             "judged_by_both": sum(1 for a in agree if a is not None), "judges_agree": agree.count(True),
             "judges_disagree": agree.count(False), "disagreements": disagreements,
             "thread_order": dict(Counter(thread_order_verdict(item)[0] for item in rows))}
@@ -311,18 +311,17 @@ def usage_lines(usage: Mapping[str, ModelUsage]) -> list[str]:
     which prices); then what this run's requests took when retries or failures made them more than the answers."""
     lines = []
     for model, t in sorted(usage.items()):
-        if t.get("tokens_in") or t.get("tokens_out") or t.get("cost_usd") is not None:  # offline answers: none
-            cost, prices = t.get("cost_usd"), t.get("prices")
+        if t["tokens_in"] or t["tokens_out"] or t["cost_usd"] is not None:  # offline answers: none
+            cost, prices = t["cost_usd"], t["prices"]
             if cost is not None:
-                spent = f"cost ${cost:.4f} (this run ${t.get('new_cost_usd') or 0.0:.4f})"
+                spent = f"cost ${cost:.4f} (this run ${t['new_cost_usd'] or 0.0:.4f})"
                 if prices:
                     spent += (f" at ${prices.get('input') or 0:g} prompt + ${prices.get('output') or 0:g} completion "
                               "per million tokens")
             else:
                 spent = "cost not known (give the model price_input/price_output, USD per million tokens)"
-            lines.append(f"tokens ({model}): {t.get('tokens_in', 0)} prompt + {t.get('tokens_out', 0)} completion "
-                         f"over {t.get('items', 0)} answers ({t.get('requests', 0)} requested, "
-                         f"{t.get('cached', 0)} cached), {spent}")
+            lines.append(f"tokens ({model}): {t['tokens_in']} prompt + {t['tokens_out']} completion "
+                         f"over {t['items']} answers ({t['requests']} requested, {t['cached']} cached), {spent}")
         lines += request_lines(model, t)
     return lines
 
@@ -330,20 +329,20 @@ def usage_lines(usage: Mapping[str, ModelUsage]) -> list[str]:
 def request_lines(model: str, t: ModelUsage) -> list[str]:
     """This run's HTTP requests to `model` when there were more than answers: rate limits, retried errors, the time
     spent waiting, failed generations; truncated 200 bodies are usually billed though not in the cost."""
-    sent = t.get("http_requests") or 0
-    if not sent or (sent == t.get("requests") and not t.get("failed")):
+    sent = t["http_requests"]
+    if not sent or (sent == t["requests"] and not t["failed"]):
         return []
     parts = []
-    if t.get("rate_limited"):
+    if t["rate_limited"]:
         parts.append(f"{t['rate_limited']} rate-limited (429)")
-    if t.get("retried_errors"):
+    if t["retried_errors"]:
         parts.append(f"{t['retried_errors']} errors (5xx, timeouts, malformed bodies)")
-    if t.get("failed"):
+    if t["failed"]:
         parts.append(f"{t['failed']} generation(s) failed")
-    line = (f"requests ({model}): {sent} sent this run for {t.get('requests', 0)} answers"
+    line = (f"requests ({model}): {sent} sent this run for {t['requests']} answers"
             + (f": {', '.join(parts)}" if parts else "")
-            + (f"; {t.get('wait_s') or 0.0:.1f} s waiting before retries" if t.get("wait_s") else ""))
-    if t.get("malformed_200"):
+            + (f"; {t['wait_s']:.1f} s waiting before retries" if t["wait_s"] else ""))
+    if t["malformed_200"]:
         line += (f"; {t['malformed_200']} answered 200 with a cut-off or malformed body: such answers are usually "
                  "billed, so the cost above may be low")
     return [line]
