@@ -46,7 +46,7 @@ def status(item: ItemResult | None) -> str | None:
     """pass, fail, skip or error (an item without outcome did not finish: an error); None where absent."""
     if item is None:
         return None
-    return {"passed": "pass", "failed": "fail", "skipped": "skip"}.get(str(item.get("outcome")), "error")
+    return {"passed": "pass", "failed": "fail", "skipped": "skip"}.get(str(item["outcome"]), "error")
 
 
 def judged(item: ItemResult | None) -> bool:
@@ -54,7 +54,7 @@ def judged(item: ItemResult | None) -> bool:
 
 
 def is_correct(item: ItemResult) -> bool:
-    return item.get("correct") is True
+    return item["correct"] is True
 
 
 def _task(item: Mapping[str, Any]) -> str:
@@ -62,7 +62,7 @@ def _task(item: Mapping[str, Any]) -> str:
 
 
 def _sort_key(item: ItemResult) -> tuple[Any, ...]:
-    return (str(item.get("task")), item.get("level") or 0, item.get("sample") or 0)
+    return (str(item["task"]), item["level"] or 0, item["sample"] or 0)
 
 
 Clustered = TypeVar("Clustered", bound=Mapping[str, Any])  # an item, or anything with its task
@@ -120,13 +120,13 @@ class ModelRuns:
 def model_of(item: ItemResult, run: RunRecord) -> str:
     """The run's model; in a report that holds several (an old `merge --force`), the item's own."""
     if len(run.get("models") or []) > 1:
-        return str(item.get("model") or run.get("model"))
-    return str(run.get("model"))
+        return str(item["model"] or run["model"])
+    return str(run["model"])
 
 
 def _verdict_text(item: ItemResult) -> str:
-    stage = f" at {item['failed_stage']}" if item.get("failed_stage") else ""
-    return f"{item.get('outcome')}{stage}"
+    stage = f" at {item['failed_stage']}" if item["failed_stage"] else ""
+    return f"{item['outcome']}{stage}"
 
 
 def combine_by_model(reports: Sequence[tuple[str, Report]]) -> dict[str, ModelRuns]:
@@ -136,7 +136,7 @@ def combine_by_model(reports: Sequence[tuple[str, Report]]) -> dict[str, ModelRu
     for path, report in reports:
         run = report.get("run") or {}
         if not report.get("items"):
-            models.setdefault(str(run.get("model")), ModelRuns(str(run.get("model")))).add_file(path, run)
+            models.setdefault(str(run["model"]), ModelRuns(str(run["model"]))).add_file(path, run)
         for item in report.get("items") or []:
             name = model_of(item, run)
             model = models.setdefault(name, ModelRuns(name))
@@ -177,7 +177,7 @@ def left_out(models: Sequence[ModelRuns], common: set[str]) -> dict[str, dict[st
             state = status(item)
             counts[{"pass": "judged", "fail": "judged", None: "absent"}.get(state, state or "absent")] += 1
             if item is not None and state in ("skip", "error"):
-                reasons[(str(item.get("message") or "no message").strip().splitlines() or ["no message"])[0][:120]] += 1
+                reasons[(str(item["message"] or "no message").strip().splitlines() or ["no message"])[0][:120]] += 1
         result[model.name] = {"judged": counts["judged"], "skipped": counts["skip"], "errors": counts["error"],
                               "absent": counts["absent"], "reasons": [r for r, _ in reasons.most_common(3)]}
     return result
@@ -185,11 +185,11 @@ def left_out(models: Sequence[ModelRuns], common: set[str]) -> dict[str, dict[st
 
 def _run_value(run: RunRecord, name: str) -> Any:
     if name == "harness version":
-        return (run.get("versions") or {}).get("pytest_cudabench")
+        return run["versions"].get("pytest_cudabench")
     if name == "GPU":
-        gpu = run.get("gpu")
-        return gpu.get("name") if isinstance(gpu, dict) else "none"
-    return run.get({"seed": "seed", "prompt template": "template_version", "arch": "arch", "cases": "cases"}[name])
+        return run["gpu"].get("name") if run["gpu"] else "none"
+    return {"seed": run["seed"], "prompt template": run["template_version"], "arch": run["arch"],
+            "cases": run["cases"]}[name]
 
 
 CAVEAT_FIELDS = {
@@ -223,7 +223,7 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
             found.append(f"{name} differs between {between} "
                          f"({'; '.join(f'{value}: {_text(names)}' for value, names in grouped.items())}): "
                          + consequence.format(between=between))
-    runtimes = {m.name: sorted({str(i.get("runtime")) for i in m.judged_items().values() if i.get("runtime")})
+    runtimes = {m.name: sorted({str(i["runtime"]) for i in m.judged_items().values() if i["runtime"]})
                 for m in models}
     if len({tuple(v) for v in runtimes.values()}) > 1:
         each = "; ".join(f"{m}: {_text(v) or 'none'}" for m, v in runtimes.items())
@@ -244,7 +244,7 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
         for path, run in zip(runs.files, runs.runs):
             if run.get("interrupted") or run.get("complete") is False or run.get("stopped"):
                 why = f" ({run['stopped']})" if run.get("stopped") else ""
-                found.append(f"{path}: run {run.get('id')} of {runs.name} ended early{why}: the items it did not run "
+                found.append(f"{path}: run {run['id']} of {runs.name} ended early{why}: the items it did not run "
                              "are absent")
         if runs.duplicates:
             found.append(f"{runs.name}: {runs.duplicates} item(s) given twice with the same verdict, counted once")
@@ -259,7 +259,7 @@ def _credited(item: ItemResult) -> float:
 
 
 def _performance(item: ItemResult) -> float | None:
-    score = item.get(aggregates.PERFORMANCE_KEY)
+    score = item["performance_score"]
     return float(score) if is_correct(item) and isinstance(score, (int, float)) else None
 
 
@@ -268,7 +268,7 @@ def rates(items: Sequence[ItemResult], measured: bool, seed: int, resamples: int
     measured, the CUDABench-Score and the mean Performance-Score (of correct, measured items) with bootstrap
     intervals over tasks; None ("not measured") otherwise."""
     n = len(items)
-    compiled = sum(1 for i in items if i.get("compiled"))
+    compiled = sum(1 for i in items if i["compiled"])
     correct = sum(1 for i in items if is_correct(i))
     out: dict[str, Any] = {
         "n": n, "n_tasks": len({_task(i) for i in items}), "compiled": compiled, "correct": correct,
@@ -292,7 +292,7 @@ def pass_at_k(items: Sequence[ItemResult], seed: int, resamples: int) -> dict[st
     fewest samples of any problem, each with a bootstrap interval over tasks. None without items."""
     problems: dict[tuple[str, Any], list[ItemResult]] = defaultdict(list)
     for item in items:
-        problems[(_task(item), item.get("level"))].append(item)
+        problems[(_task(item), item["level"])].append(item)
     if not problems:
         return None
     k_max = min(len(v) for v in problems.values())
@@ -432,8 +432,8 @@ def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> dict[str, Any]
             cells[model.name] = None if own is None else {
                 "status": status(own), "failed_stage": own.get("failed_stage"),
                 "message": message_summary(own.get("message")), "file": model.origin[key]}
-        rows.append({"key": key, "task": item.get("task"), "level": item.get("level"), "sample": item.get("sample"),
-                     "domain": item.get("domain"), "tier": item.get("tier"), "common": key in common, "cells": cells})
+        rows.append({"key": key, "task": item["task"], "level": item["level"], "sample": item["sample"],
+                     "domain": item["domain"], "tier": item["tier"], "common": key in common, "cells": cells})
     return {"models": [m.name for m in models], "rows": rows}
 
 
