@@ -21,7 +21,7 @@ from typing import Any
 from .config import Settings
 from .errors import HarnessError, ModelError, StageFailure, StageSkip, TaskError
 from .generation.models import Generation
-from .results import ItemResult, message_summary, new_result
+from .results import STAGES, ItemResult, message_summary, new_result  # noqa: F401  (STAGES: re-exported)
 from .source import compiler, static_check
 from .source.extract import extract_source
 from .tasks.loader import Task
@@ -29,7 +29,6 @@ from .timing import scoring
 from .timing.gpus import gpu_arch
 from .timing.policy import DEFAULT_POLICY
 
-STAGES = ("generate", "extract", "static-check", "compile", "execute", "time")
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.
 REPAIRABLE_STAGES = ("extract", "static-check", "compile", "execute")
 

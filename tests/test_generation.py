@@ -22,8 +22,8 @@ from pytest_cudabench.generation.service import (
     GenerationService,
     export_replay,
     main_export,
-    usage_totals,
 )
+from pytest_cudabench.reporting.aggregates import usage_totals
 from pytest_cudabench.tasks.loader import load_task
 
 try:

@@ -12,11 +12,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from report_factory import EVIL_MESSAGE, EVIL_SOURCE, EVIL_TASK, GOOD_SOURCE, make_item, make_report
+from report_factory import EVIL_MESSAGE, EVIL_SOURCE, EVIL_TASK, GOOD_SOURCE, base_run, make_item, make_report
 
 from pytest_cudabench.reporting import html as html_report
 from pytest_cudabench.reporting.html import NOT_MEASURED_NOTE, highlight, render, write_html
 from pytest_cudabench.reporting.report import build_report
+from pytest_cudabench.results import crashed_result
 
 REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "docs" / "report.png"
@@ -101,14 +102,13 @@ def test_a_report_without_timing_says_not_measured():
 
 
 def test_a_bare_report_renders():
-    """Keys missing, nulls and a crashed-worker item: nothing raises."""
-    crashed = {"nodeid": "task_suite/x/y::level1[sample0]", "task": "x/y", "level": 1, "sample": 0,
-               "outcome": "failed", "failed_stage": "crash", "message": "worker crashed", "stages": {},
-               "compiled": False, "correct": None, "performance_score": None, "speedup": None, "domain": "x",
-               "tier": None}
+    """Nulls, a crashed-worker item and timing scales without numbers: nothing raises. (A report missing the
+    schema's keys is refused where it is loaded: report_files.check_report, tested in test_leaderboard.py.)"""
+    crashed = crashed_result("task_suite/x/y::level1[sample0]", "task_suite/x/y", 1, 0, "worker crashed")
     odd = make_item(scales=[{"sizes": {"n": 1}, "median_s": None, "flops": None, "bytes": 0}])
-    for report in ({}, {"run": {}, "items": [{}]}, build_report({"id": "r", "model": "m"}, [crashed, odd], []),
-                   {"run": {"peaks": {"fp32": 1e13}, "gpu": {"name": "G"}}, "items": [odd]}):
+    bare = {**base_run(run_id="r", model="m", timed=False), "levels": [], "versions": {}, "machine": {}, "command": []}
+    for report in (build_report(bare, [], []), build_report(bare, [crashed, odd], []),
+                   build_report({**bare, "peaks": {"fp32": 1e13}, "gpu": {"name": "G"}}, [odd], [])):
         text = render(report)
         assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
 
@@ -278,7 +278,7 @@ def test_the_source_viewer_numbers_lines_and_marks_the_line_the_message_cites():
     item = make_item(outcome="failed", failed_stage="compile", source=source,
                      message='nvcc failed (exit 2) with 1 error(s):\nanswer.cu(9): error: identifier "q" is undefined')
     item["stages"]["compile"]["log"] = 'answer.cu(9): error: identifier "q" is undefined\n\n1 error detected'
-    page = render(build_report({"id": "r", "model": "m", "seed": 1}, [item], []))
+    page = render(build_report(base_run(model="m", seed=1, run_id="r"), [item], []))
     code = page.split('<pre class="code"><code>', 1)[1].split("</code></pre>", 1)[0]
     numbers = re.findall(r'<span class="ln" aria-hidden="true">(\d+)</span>', code)
     assert numbers == [str(n) for n in range(1, source.count("\n") + 1)]

@@ -5,7 +5,7 @@ the same line in the terminal's top failures and the HTML report's message colum
 from pathlib import Path
 
 import pytest
-from report_factory import make_item
+from report_factory import base_run, make_item
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
@@ -99,7 +99,7 @@ def test_summary_limits():
 def report_of(messages: dict[str, str]) -> dict:
     items = [make_item(task=f"basics/t{n}", outcome="failed", failed_stage="compile" if kind == "compile" else
                        "execute", message=message) for n, (kind, message) in enumerate(messages.items())]
-    return build_report({"id": "r", "model": "m", "seed": 1, "performance_measured": False}, items, [])
+    return build_report(base_run(model="m", seed=1, timed=False, run_id="r"), items, [])
 
 
 def test_terminal_top_failures_show_the_informative_line(messages):

@@ -10,6 +10,7 @@ import sys
 
 import pytest
 from refine_kernels import WRONG, fenced, version
+from report_factory import base_run, make_item
 
 from conftest import SUITE
 from pytest_cudabench.generation.models import Generation, GenerationRequest, ReferenceModel, ReplayModel
@@ -17,8 +18,9 @@ from pytest_cudabench.generation.prompts import messages, prompt_hash
 from pytest_cudabench.generation.refine import refine_messages, refine_request
 from pytest_cudabench.generation.service import GenerationCache, export_replay, model_identity, record_key
 from pytest_cudabench.pipeline import HOST_CLOCK_SEAM, candidate_record, is_better
+from pytest_cudabench.reporting.aggregates import aggregates, refinement_stats
 from pytest_cudabench.reporting.html import refinement_svg, render
-from pytest_cudabench.reporting.report import aggregates, refinement_stats, summary_lines
+from pytest_cudabench.reporting.report import build_report, summary_lines
 from pytest_cudabench.tasks.loader import load_task
 
 try:
@@ -105,19 +107,19 @@ def refined_item(task_id="basics/vector_add", level=1, trajectory=(0.1, 0.4, 0.9
     rounds = [{"round": r, "kept_candidate": 0 if r == 0 or trajectory[r] > trajectory[r - 1] else None,
                "candidates": [{"verdict": "passed"}] + ([{"verdict": "failed"}] if r else [])}
               for r in range(len(trajectory))]
-    return {"task": task_id, "level": level, "sample": 0, "domain": task_id.split("/")[0], "tier": "easy",
-            "outcome": "passed", "compiled": True, "correct": True, "speedup": trajectory[-1],
-            "performance_score": 0.5, "stages": {},
-            "refinement": {"status": "done", "rounds": rounds, "trajectory": list(trajectory),
-                           "kept_round": kept_round, "initial_speedup": trajectory[0], "final_speedup": trajectory[-1],
-                           "gain": trajectory[-1] / trajectory[0], "initial_performance_score": 0.1,
-                           "final_performance_score": 0.5, "wrong_candidates": wrong}}
+    item = make_item(task_id, level, speedup=trajectory[-1])
+    item.update(performance_score=0.5,
+                refinement={"status": "done", "rounds": rounds, "trajectory": list(trajectory),
+                            "kept_round": kept_round, "initial_speedup": trajectory[0], "final_speedup": trajectory[-1],
+                            "gain": trajectory[-1] / trajectory[0], "initial_performance_score": 0.1,
+                            "final_performance_score": 0.5, "wrong_candidates": wrong})
+    return item
 
 
 def test_report_aggregates_what_refinement_gained_per_group():
-    items = [refined_item(), refined_item("linalg/axpy", 2, (1.0, 1.0), kept_round=0, wrong=0),
-             {"task": "basics/x", "level": 1, "domain": "basics", "tier": "easy", "outcome": "passed",
-              "refinement": {"status": "not-run", "message": "no speed here"}}]
+    not_run = make_item("basics/x", 1)
+    not_run["refinement"] = {"status": "not-run", "message": "no speed here"}
+    items = [refined_item(), refined_item("linalg/axpy", 2, (1.0, 1.0), kept_round=0, wrong=0), not_run]
     stats = refinement_stats(items)
     assert stats["n_refined"] == 2 and stats["n_improved"] == 1 and stats["n_not_run"] == 1
     assert stats["gain"] == pytest.approx(3.0) and stats["mean_score_gain"] == pytest.approx(0.4)
@@ -126,9 +128,7 @@ def test_report_aggregates_what_refinement_gained_per_group():
     assert agg["by_domain"]["linalg"]["refinement"]["gain"] == pytest.approx(1.0)
     assert agg["by_level"]["1"]["refinement"]["gain"] == pytest.approx(9.0)
     assert refinement_stats([{"task": "t"}]) is None and aggregates([{"task": "t"}])["overall"]["refinement"] is None
-    report = {"run": {"performance_measured": True}, "aggregates": agg, "items": items,
-              "totals": {"collected": 3, "passed": 3, "failed": 0, "skipped": 0, "error": 0}}
-    text = "\n".join(summary_lines(report))
+    text = "\n".join(summary_lines(build_report(base_run(), items, [])))
     assert "refinement: 2 items refined, 1 improved; speedup 0.32x -> 0.95x (gain 3.00x); 1 of 6" in text
     assert "refinement gain by level: 1 9.00x, 2 1.00x" in text and "not run on 1 item: no speed here" in text
 
@@ -139,9 +139,9 @@ def test_the_page_draws_each_trajectory():
     assert svg.count("<polyline") == 2 and svg.count("<circle") == 6
     assert "basics/vector_add level 1 sample 0: round 2, 0.9x" in svg
     assert svg.count('fill="#fff"') == 1  # axpy's round 1 kept nothing
-    page = render({"run": {}, "aggregates": {}, "items": items})
+    page = render(build_report(base_run(), items, []))
     assert 'id="refinement"' in page
-    assert 'id="refinement"' not in render({"run": {}, "aggregates": {}, "items": [{"task": "t"}]})
+    assert 'id="refinement"' not in render(build_report(base_run(), [make_item("basics/t")], []))
 
 
 def test_export_replay_carries_every_round_and_replay_answers_them(tmp_path, task):

@@ -12,9 +12,11 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+from report_factory import base_run, make_item
 
 from conftest import PINNED_RUNTIME, SUITE
 from pytest_cudabench.errors import ReportFileError
+from pytest_cudabench.reporting.report import build_report
 from pytest_cudabench.reporting.report_files import item_key
 from pytest_cudabench.reporting.resume import ResumePlan, judged, plan_resume, run_mismatch
 
@@ -154,9 +156,7 @@ def test_another_harness_version_or_runtime_carries_nothing(tmp_path):
     assert run_mismatch({**RUN, "versions": {"pytest_cudabench": "0.9"}}, RUN) == \
         "it was judged by pytest-cudabench 0.9, this run uses 1.0"
     assert run_mismatch({**RUN, "runtime": "gpu"}, RUN) == "its runtime is 'gpu', this run's is 'cpu'"
-    report = {"schema": "pytest-cudabench/report/1", "run": {**RUN, "id": "r1", "cases": 3},
-              "items": [{"task": "a/b", "level": 1, "sample": 0, "outcome": "passed",
-                         "generation": {"content": "x"}}]}
+    report = build_report({**base_run(run_id="r1"), **RUN, "cases": 3}, [make_item("a/b")], [])
     path = tmp_path / "r1.json"
     path.write_text(json.dumps(report))
     plan = plan_resume(path, RUN)

@@ -4,13 +4,13 @@ counts, the tokens and cost spent, tierless items, and a CUDABench-Set item's se
 
 import re
 
-from report_factory import make_item, make_report
+from report_factory import base_run, make_item, make_report
 
 from pytest_cudabench.cudabench_set.evaluation import ORDER_NOT_REACHED, SET_STAGES
 from pytest_cudabench.reporting.html import render
 from pytest_cudabench.reporting.report import build_report, summary_lines
 
-RUN = {"id": "r", "model": "m", "seed": 1, "performance_measured": False}
+RUN = base_run(model="m", seed=1, timed=False, run_id="r")
 
 
 def bar_values(page: str) -> list[str]:

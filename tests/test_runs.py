@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from report_factory import base_run, make_item, make_report, make_scales
 
-from pytest_cudabench.reporting.report import aggregates, build_report, totals
+from pytest_cudabench.reporting.aggregates import aggregates
+from pytest_cudabench.reporting.report import build_report, totals
 from pytest_cudabench.reporting.runs import (
     MergeError,
     MergeWarning,

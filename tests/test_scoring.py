@@ -4,11 +4,9 @@ from math import comb
 
 import pytest
 
+from pytest_cudabench.reporting.aggregates import aggregate, best_of_k, cudabench_score, pass_at_k
 from pytest_cudabench.timing.scoring import (
     NCU_REQUIRED,
-    aggregate,
-    best_of_k,
-    cudabench_score,
     is_suspicious,
     item_performance_score,
     ncu_metric_names,
@@ -16,7 +14,6 @@ from pytest_cudabench.timing.scoring import (
     ncu_score_from_launches,
     ncu_unit_factor,
     parse_ncu_csv,
-    pass_at_k,
     performance_score,
     roofline_bound_s,
 )
@@ -281,14 +278,14 @@ def test_aggregate_pass_at_k_and_best_of_k():
     assert math.isclose(a["correct_rate"], 2 / 6)
 
 
-def test_report_aggregates_are_scoring_aggregate():
-    """One implementation: the report's aggregates are scoring.aggregate's groups, no items included."""
-    from pytest_cudabench.reporting.report import aggregates
+def test_report_aggregates_are_aggregate_groups():
+    """One implementation: the report's aggregates are aggregate's groups, no items included."""
+    from pytest_cudabench.reporting.aggregates import aggregates
 
     items = [_item(task="relu", level=1, performance_score=0.8, speedup=2.0),
              _item(task="gemm", level=2, outcome="failed", correct=False)]
     report = aggregates(items)
-    # the report adds the refinement summary beside scoring's statistics (null without --cudabench-refine)
+    # the report adds the refinement summary beside aggregate's statistics (null without --cudabench-refine)
     assert {k: v for k, v in report["overall"].items() if k != "refinement"} == aggregate(items)["all"]
     def without_refinement(groups):
         return {name: {k: v for k, v in g.items() if k != "refinement"} for name, g in groups.items()}

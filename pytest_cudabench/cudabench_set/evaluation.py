@@ -18,13 +18,12 @@ from typing import Any
 from ..config import Settings
 from ..errors import StageFailure, StageSkip
 from ..pipeline import Evaluation
-from ..results import ItemResult, new_result
+from ..results import SET_STAGES, ItemResult, new_result  # noqa: F401  (SET_STAGES: re-exported)
 from . import data as set_data
 from . import judge, orders, program
 from .prompt import SET_TEMPLATE_VERSION
 from .rows import Row, RowTask
 
-SET_STAGES = ("generate", "extract", "static-check", "compile", "data", "execute", "judge", "time")
 # Why no run in another thread order was made, when the forward run did not pass.
 ORDER_NOT_REACHED = "not reached: the forward run failed the execute stage"
 ORDER_NOT_RUN_JUDGED = ("not run: the forward run's outputs failed compare.py (the judge stage); a run in another "

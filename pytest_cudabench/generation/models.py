@@ -6,9 +6,10 @@ import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 from ..errors import ConfigError, NoAnswer
+from ..results import GenerationRecord
 from ..tasks.loader import Task
 
 
@@ -46,8 +47,8 @@ class Generation:
     malformed_200: int | None = None  # of those, 200s whose body was cut off or not a chat completion (billed)
     wait_s: float | None = None  # time spent waiting before retries (Retry-After, backoff)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    def to_dict(self) -> GenerationRecord:
+        return cast(GenerationRecord, asdict(self))
 
 
 class Model(Protocol):

@@ -5,10 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ..results import TEMPLATE_VERSION  # bump it there when any template text here changes
 from ..tasks.loader import Task
-
-# Bump when any template text changes: cached generations and reports are keyed by it.
-TEMPLATE_VERSION = "1"
 
 _SYSTEM = """\
 You are an expert CUDA programmer. Write one complete CUDA C++ source file that solves the task.

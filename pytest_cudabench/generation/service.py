@@ -31,7 +31,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -616,82 +615,6 @@ class GenerationProgress:
         if denied:
             return "failed"  # the API refused the key: never asked
         return "in_flight" if self.cache.claim_path(key).exists() else None
-
-
-# ----------------------------------------------------------------------------- usage totals
-
-
-def _item_generations(item: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The answers an item cost: its "generation", or with refinement every round's candidates (the first answer
-    is round 0; the item's own "generation" is then the kept one's, already among them)."""
-    rounds = (item.get("refinement") or {}).get("rounds") or []
-    found = [c["generation"] for r in rounds for c in r.get("candidates") or [] if isinstance(c.get("generation"), dict)]
-    generation = item.get("generation")
-    return found or ([generation] if isinstance(generation, dict) else [])
-
-
-REQUEST_STATS = ("http_requests", "rate_limited", "retried_errors", "malformed_200")
-
-
-def usage_totals(items: Sequence[Mapping[str, Any]],
-                 prices: dict[str, float | None] | None = None) -> dict[str, dict[str, Any]]:
-    """Per model, sums of the items' "generation" fields (and their refinement candidates'): items, requests
-    (answers not from cache), cached, tokens in/out, latency and cost. `new_*` count only the answers generated in
-    this run (what was spent now). Cost is None for a model without prices; `prices` (USD per million tokens in and
-    out, those the costs were computed with) is recorded as given.
-
-    What this run's requests took, retries included, over answers and failed generations alike: http_requests,
-    rate_limited (429), retried_errors (5xx, timeouts, connection errors, malformed 200 bodies), malformed_200
-    (usually billed: not in the cost), wait_s (waiting before retries), total_latency_s; failed: generations that
-    failed."""
-    totals: dict[str, dict[str, Any]] = {}
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        generations = _item_generations(item)
-        failure = (item.get("stages") or {}).get("generate") or {}
-        failed_stats = failure.get("requests") if failure.get("status") == "error" else None
-        if not generations and not failed_stats:
-            continue
-        name = str(item.get("model") or (generations[0].get("model") if generations else None) or "unknown")
-        t = totals.setdefault(name, {"items": 0, "requests": 0, "cached": 0, "tokens_in": 0, "tokens_out": 0,
-                                     "latency_s": 0.0, "cost_usd": None, "new_tokens_in": 0, "new_tokens_out": 0,
-                                     "new_cost_usd": None, "prices": prices, "failed": 0,
-                                     **{key: 0 for key in REQUEST_STATS}, "wait_s": 0.0, "total_latency_s": 0.0})
-        if failed_stats:
-            t["failed"] += 1
-            _add_request_stats(t, failed_stats)
-        if not generations:
-            continue
-        t["items"] += 1
-        for generation in generations:
-            cached = bool(generation.get("cached"))
-            t["cached" if cached else "requests"] += 1
-            for key in ("tokens_in", "tokens_out"):
-                value = generation.get(key)
-                if isinstance(value, (int, float)):
-                    t[key] += int(value)
-                    if not cached:
-                        t[f"new_{key}"] += int(value)
-            if isinstance(generation.get("latency_s"), (int, float)):
-                t["latency_s"] = round(t["latency_s"] + generation["latency_s"], 6)
-            if not cached:
-                _add_request_stats(t, generation)
-            cost = generation.get("cost_usd")
-            if isinstance(cost, (int, float)):
-                t["cost_usd"] = round((t["cost_usd"] or 0.0) + cost, 8)
-                if not cached:
-                    t["new_cost_usd"] = round((t["new_cost_usd"] or 0.0) + cost, 8)
-    return totals
-
-
-def _add_request_stats(totals: dict[str, Any], stats: Mapping[str, Any]) -> None:
-    for key in REQUEST_STATS:
-        if isinstance(stats.get(key), int):
-            totals[key] += stats[key]
-    for key in ("wait_s", "total_latency_s"):
-        if isinstance(stats.get(key), (int, float)):
-            totals[key] = round(totals[key] + stats[key], 6)
 
 
 # ----------------------------------------------------------------------------- replay export

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import warnings
 from pathlib import Path
@@ -11,19 +10,12 @@ from typing import Any
 import pytest
 
 from ..config import Settings
-from ..cudabench_set.performance import NCU_DEFINITION as SET_NCU_DEFINITION
-from ..errors import ConfigError
 from ..generation.models import GenerationRequest, ReplayModel
-from ..generation.prompts import TEMPLATE_VERSION
-from ..generation.service import usage_totals
 from ..reporting import report as report_mod
 from ..reporting.html import write_html
-from ..results import ItemResult, crashed_result
+from ..reporting.run_facts import run_record
+from ..results import CollectionError, ItemResult, Report, RunRecord, crashed_result
 from ..tasks.loader import find_suite_root
-from ..timing import scoring
-from ..timing import stage as timing
-from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
-from ..timing.policy import run_record as measurement_record
 from .items import CudabenchItem, generation_requests_of_nodeids, parse_item_nodeid
 from .progress import ItemProgress, wait_for_requests_in_flight
 from .resume import resumed_from
@@ -38,12 +30,12 @@ class Controller:
         self.settings = settings
         self.items: dict[str, ItemResult] = {}
         self.worker_machines: dict[str, dict[str, Any]] = {}
-        self.collection_errors: list[dict[str, str]] = []
+        self.collection_errors: list[CollectionError] = []
         self.started = time.time()
         self.report_path: Path | None = None
         self.html_path: Path | None = None
         self.benchmark_path: Path | None = None
-        self.report: dict[str, Any] | None = None
+        self.report: Report | None = None
         self.collected: list[str] | None = None  # node ids of the items to run, once known
         self.stopped: str | None = None  # why the run ended early, when it did
         self.refused = False  # stopped at start (a usage error): nothing ran, no report
@@ -126,47 +118,13 @@ class Controller:
             outcomes = [i.get("outcome") for i in self.items.values()]
             self.progress.update(len(self.items), outcomes.count("failed"), outcomes.count("error"))
 
-    def run_metadata(self) -> dict[str, Any]:
-        s = self.settings
-        nvcc = None
-        try:
-            from ..source.compiler import find_nvcc, nvcc_version
-
-            nvcc = nvcc_version(str(find_nvcc()))
-        except ConfigError:
-            pass
-        finished = time.time()
-        workers = worker_count(self.config)
-        gpu = gpu_info()
-        if gpu is None:  # a controller without a GPU (remote workers): the GPU the workers measured on
-            gpu = next((w["gpu"] for w in self.worker_machines.values() if w.get("gpu")), None)
-        table = lookup_peaks(gpu["name"]) if gpu and gpu.get("name") else None
-        items = list(self.items.values())
-        peaks, peaks_by_item = report_mod.run_peaks(items, table.to_dict() if table else None)
-        return {
-            "id": s.run_id, "started": _iso(self.started), "finished": _iso(finished),
-            "duration_s": round(finished - self.started, 3), "model": s.model, "seed": s.seed,
-            "levels": list(s.levels), "samples": s.samples, "runtime": s.runtime, "gpu_api": s.gpu_api,
-            "arch": s.arch or gpu_arch(),
-            "cases": s.cases, "template_version": TEMPLATE_VERSION, "shard": self.config.stash.get(SHARD_KEY, None),
-            "command": report_mod.command_line(), "workers": workers, "versions": report_mod.versions(nvcc),
-            "machine": report_mod.machine(), "gpu": gpu, "peaks": peaks, "peaks_by_item": peaks_by_item,
-            "worker_machines": self.worker_machines or None,
-            "performance_measured": scoring.performance_measured(items),
-            "performance_definition": "analytic roofline: bound time of the task's minimum FLOPs and DRAM bytes / "
-                                      "measured median (cold L2), mean over the benchmark scales",
-            "ncu_performance_definition": timing.NCU_DEFINITION if s.perf == "ncu" else None,
-            "set_ncu_performance_definition": SET_NCU_DEFINITION if any(
-                i.get("set") and i.get("ncu_performance_score") is not None for i in items) else None,
-            "measurement": measurement_record(),
-            "usage": usage_totals(items, self.config.stash[GENERATOR_KEY].prices()),
-            "collected_items": len(self.collected) if self.collected is not None else len(items),
-            "complete": self.stopped is None and (self.collected is None or len(items) >= len(self.collected)),
-            "stopped": self.stopped,
-            # Ctrl-C, -x or --maxfail: items that did not run are absent; `compare` refuses such a report as a baseline.
-            "interrupted": self.stopped is not None,
-            "resumed_from": resumed_from(self.config, items),  # --cudabench-resume: what was carried over
-        }
+    def run_metadata(self) -> RunRecord:
+        return run_record(self.settings, started=self.started, finished=time.time(), items=list(self.items.values()),
+                          collected=len(self.collected) if self.collected is not None else None,
+                          stopped=self.stopped, workers=worker_count(self.config),
+                          worker_machines=self.worker_machines, shard=self.config.stash.get(SHARD_KEY, None),
+                          prices=self.config.stash[GENERATOR_KEY].prices(),
+                          resumed_from=resumed_from(self.config, list(self.items.values())))
 
     @pytest.hookimpl(tryfirst=True)  # before junitxml writes its file, so suite properties get in
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -217,7 +175,3 @@ class Controller:
             terminalreporter.write_line(f"HTML report: {self.html_path}")
         if self.benchmark_path is not None:
             terminalreporter.write_line(f"pytest-benchmark JSON: {self.benchmark_path}")
-
-
-def _iso(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")

@@ -214,7 +214,7 @@ def record_outcome(item: CudabenchItem, call: pytest.CallInfo, report: pytest.Te
     item.user_properties.extend((f"cudabench.{key}", junit_value(result.get(key))) for key in _JUNIT_PROPERTIES)
     if outcome in ("failed", "error"):  # the failure element holds the whole message; this is its informative line
         item.user_properties.append(("cudabench.message", message_summary(result.get("message"))))
-    generation = result.get("generation") or {}
+    generation = dict(result.get("generation") or {})
     for key in ("tokens_in", "tokens_out"):
         if generation.get(key) is not None:
             item.user_properties.append((f"cudabench.{key}", str(generation[key])))

@@ -13,6 +13,7 @@ from ..config import Settings
 from ..errors import ReportFileError
 from ..generation.prompts import TEMPLATE_VERSION
 from ..reporting.resume import HARNESS_VERSION, ResumePlan, plan_resume
+from ..results import ResumedFrom
 from ..timing.gpus import gpu_arch
 
 RESUME_KEY = pytest.StashKey[ResumePlan]()
@@ -45,7 +46,7 @@ def carried_result(config: pytest.Config, key: str, current: dict[str, Any]) -> 
     return plan.carried(key, current) if plan is not None else None
 
 
-def resumed_from(config: pytest.Config, items: list[Any]) -> dict[str, Any] | None:
+def resumed_from(config: pytest.Config, items: list[Any]) -> ResumedFrom | None:
     """run.resumed_from: null without --cudabench-resume."""
     plan = config.stash.get(RESUME_KEY, None)
     return plan.record(items) if plan is not None else None

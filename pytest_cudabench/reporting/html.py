@@ -21,15 +21,13 @@ import html
 import math
 import re
 import string
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..cudabench_set.evaluation import SET_STAGES
 from ..files import atomic_write
-from ..pipeline import STAGES
-from ..results import message_summary
+from ..results import SET_STAGES, STAGES, ItemResult, Report, ReportGroup, RunRecord, message_summary
 from ..source.lexer import scan
 from .report import NOT_MEASURED, SEED_MODES, set_summary, shown_groups, thread_order_verdict
 from .report import format_score as score
@@ -220,17 +218,17 @@ def _number(value: Any) -> float | None:
 
 # --- data helpers -------------------------------------------------------------------------------------------------
 
-def timing_scales(item: dict[str, Any]) -> list[dict[str, Any]]:
-    time_stage = (item.get("stages") or {}).get("time") or {}
+def timing_scales(item: ItemResult) -> list[dict[str, Any]]:
+    time_stage = item["stages"].get("time") or {}
     scales = time_stage.get("scales") if isinstance(time_stage, dict) else None
     return [s for s in scales if isinstance(s, dict)] if isinstance(scales, list) else []
 
 
-def roofline_points(report: dict[str, Any]) -> tuple[list[dict[str, Any]], int]:
+def roofline_points(report: Report) -> tuple[list[dict[str, Any]], int]:
     """(points, skipped): one point per item and scale with positive flops, bytes and median time; `skipped` counts
     timed scales that cannot be placed (no FLOPs, e.g. pure data movement)."""
     points, skipped = [], 0
-    for item in report.get("items") or []:
+    for item in report["items"]:
         for scale in timing_scales(item):
             flops, nbytes, median = (_number(scale.get(k)) for k in ("flops", "bytes", "median_s"))
             if flops and nbytes and median and flops > 0 and nbytes > 0 and median > 0:
@@ -268,8 +266,8 @@ def primary_flop_peak(peaks: dict[str, Any] | None) -> tuple[str, float] | None:
     return name, roofs[name]
 
 
-def _item_runtimes(report: dict[str, Any]) -> list[str]:
-    return sorted({str(i["runtime"]) for i in report.get("items") or [] if i.get("runtime")})
+def _item_runtimes(report: Report) -> list[str]:
+    return sorted({str(i["runtime"]) for i in report["items"] if i["runtime"]})
 
 
 # --- SVG charts ---------------------------------------------------------------------------------------------------
@@ -281,15 +279,16 @@ BAR_SERIES = (("compile_rate", "compiled", "#76b7b2"), ("correct_rate", "correct
 _BAR_COUNTS = {"compile_rate": "n_compiled", "correct_rate": "n_correct", "mean_performance_score": "n_measured"}
 
 
-def bar_count(key: str, group: dict[str, Any]) -> str:
+def bar_count(key: str, group: ReportGroup) -> str:
     """'2/3' (compiled or correct of the judged) or 'n=2' (measured items of a mean score)."""
-    count = group.get(_BAR_COUNTS[key])
+    count = {"n_compiled": group["n_compiled"], "n_correct": group["n_correct"],
+             "n_measured": group["n_measured"]}[_BAR_COUNTS[key]]
     if key == "mean_performance_score":
-        return f"n={count if count is not None else 0}"
-    return f"{count if count is not None else '?'}/{group.get('n_judged', 0)}"
+        return f"n={count}"
+    return f"{count}/{group['n_judged']}"
 
 
-def bar_chart(groups: dict[str, dict[str, Any]], title: str, label_prefix: str = "") -> str:
+def bar_chart(groups: Mapping[str, ReportGroup], title: str, label_prefix: str = "") -> str:
     """Horizontal grouped bars on a 0..1 scale, one group per row: compile rate, correct rate, mean
     Performance-Score (a score above 1 is clipped, its value written)."""
     label_w, plot_w, bar_h, gap, top = 96, 250, 9, 10, 30
@@ -308,13 +307,15 @@ def bar_chart(groups: dict[str, dict[str, Any]], title: str, label_prefix: str =
         y = top + row * row_h
         label = f"{label_prefix}{name}"
         parts.append(f'<text x="{label_w - 8}" y="{y + 1.5 * bar_h + 4}" text-anchor="end" class="label">'
-                     f'{esc(label)}<title>{esc(label)}: {esc(group.get("n_items"))} items, '
-                     f'{esc(group.get("n_judged"))} judged</title></text>')
+                     f'{esc(label)}<title>{esc(label)}: {esc(group["n_items"])} items, '
+                     f'{esc(group["n_judged"])} judged</title></text>')
+        rates = {"compile_rate": group["compile_rate"], "correct_rate": group["correct_rate"],
+                 "mean_performance_score": group["mean_performance_score"]}
         for index, (key, series, color) in enumerate(BAR_SERIES):
-            value = _number(group.get(key))
+            value = _number(rates[key])
             by = y + index * bar_h
             if value is None:
-                text = NOT_MEASURED if key == "mean_performance_score" else f"- ({group.get('n_judged', 0)} judged)"
+                text = NOT_MEASURED if key == "mean_performance_score" else f"- ({group['n_judged']} judged)"
                 parts.append(f'<text x="{label_w + 4}" y="{by + bar_h - 1}" class="na">{esc(series)}: {text}</text>')
                 continue
             w = max(0.0, min(1.0, value)) * plot_w
@@ -341,11 +342,10 @@ def _ai_label(exponent: int) -> str:
     return f"{value:g}" if -3 <= exponent <= 4 else f"1e{exponent}"
 
 
-def roofline_svg(report: dict[str, Any]) -> str:
+def roofline_svg(report: Report) -> str:
     """Log-log roofline: x = arithmetic intensity (FLOP/byte), y = achieved FLOP/s per item and scale, under
     min(peak FLOP/s, AI x peak bandwidth) from run.peaks."""
-    run = report.get("run") or {}
-    peaks = _table(run.get("peaks"))
+    peaks = report["run"]["peaks"] or {}
     points, skipped = roofline_points(report)
     bandwidth = _number(peaks.get("dram_bw"))
     primary = primary_flop_peak(peaks)
@@ -373,7 +373,7 @@ def roofline_svg(report: dict[str, Any]) -> str:
     def py(perf: float) -> float:
         return top + plot_h - (math.log10(perf) - y0) / (y1 - y0) * plot_h
 
-    gpu = _table(run.get("gpu"))
+    gpu = report["run"]["gpu"]
     subtitle = " · ".join(x for x in (esc(gpu.get("name")) if gpu else "",
                                       f"peaks: {esc(peaks.get('source'))}" if peaks.get("source") else "") if x)
     parts = [f'<svg id="roofline" class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
@@ -424,18 +424,18 @@ def roofline_svg(report: dict[str, Any]) -> str:
             parts.append(f'<text x="{px(bx):.1f}" y="{py(bx * bandwidth) - 6:.1f}" class="rooflabel" '
                          f'transform="rotate({angle:.1f} {px(bx):.1f} {py(bx * bandwidth) - 6:.1f})">'
                          f'DRAM {esc(si(bandwidth, "B/s"))}</text>')
-    domains = sorted({str(p["item"].get("domain")) for p in points})
+    domains = sorted({str(p["item"]["domain"]) for p in points})
     colors = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(domains)}
     parts.append('<g clip-path="url(#plotclip)">')
     for p in points:
         item, scale = p["item"], p["scale"]
         sizes = ", ".join(f"{k}={v}" for k, v in (scale.get("sizes") or {}).items())
-        tip = (f"{item.get('task')} level {item.get('level')} sample {item.get('sample')} [{sizes}]\n"
+        tip = (f"{item['task']} level {item['level']} sample {item['sample']} [{sizes}]\n"
                f"AI {p['ai']:.3g} FLOP/byte, {si(p['perf'], 'FLOP/s')}, "
                f"median {seconds(_number(scale.get('median_s')))}"
                f", score {score(_number(scale.get('score')))}")
         parts.append(f'<circle cx="{px(p["ai"]):.1f}" cy="{py(p["perf"]):.1f}" r="4.5" '
-                     f'fill="{colors[str(item.get("domain"))]}" class="pt"><title>{esc(tip)}</title></circle>')
+                     f'fill="{colors[str(item["domain"])]}" class="pt"><title>{esc(tip)}</title></circle>')
     parts.append("</g>")
     for i, domain in enumerate(domains[:16]):
         y = top + 14 + i * 16
@@ -459,17 +459,16 @@ def roofline_svg(report: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def refined_items(report: dict[str, Any]) -> list[dict[str, Any]]:
-    return [i for i in report.get("items") or [] if isinstance(i, dict) and isinstance(i.get("refinement"), dict)
-            and i["refinement"].get("status") in ("done", "stopped")]
+def refined_items(report: Report) -> list[ItemResult]:
+    return [i for i in report["items"] if "refinement" in i and i["refinement"]["status"] in ("done", "stopped")]
 
 
-def refinement_svg(report: dict[str, Any]) -> str:
+def refinement_svg(report: Report) -> str:
     """Speedup against the task's solution (log scale) of each refined item's kept version after each round
     (round 0: the first answer), one line per item; a hollow mark where a round's candidates kept nothing."""
     lines = []
     for item in refined_items(report):
-        numbers = [_number(v) for v in item["refinement"].get("trajectory") or []]
+        numbers = [_number(v) for v in item["refinement"].get("trajectory") or []]  # absent: not run
         trajectory = [v for v in numbers if v is not None and v > 0]
         if trajectory and len(trajectory) == len(numbers):  # a round without a speedup leaves the item out
             lines.append((item, trajectory))
@@ -502,11 +501,11 @@ def refinement_svg(report: dict[str, Any]) -> str:
                  'round</text>')
     for n, (item, trajectory) in enumerate(lines):
         color = PALETTE[n % len(PALETTE)]
-        label = f"{item.get('task')} level {item.get('level')} sample {item.get('sample')}"
+        label = f"{item['task']} level {item['level']} sample {item['sample']}"
         points = " ".join(f"{px(r):.1f},{py(v):.1f}" for r, v in enumerate(trajectory))
         parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="2">'
                      f'<title>{esc(label)}</title></polyline>')
-        kept = {rnd.get("round"): rnd.get("kept_candidate") for rnd in item["refinement"].get("rounds") or []}
+        kept = {rnd["round"]: rnd["kept_candidate"] for rnd in item["refinement"]["rounds"]}
         for r, v in enumerate(trajectory):
             fill = color if kept.get(r) is not None else "#fff"
             parts.append(f'<circle cx="{px(r):.1f}" cy="{py(v):.1f}" r="3.5" fill="{fill}" stroke="{color}">'
@@ -518,7 +517,7 @@ def refinement_svg(report: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def refinement_section(report: dict[str, Any]) -> str:
+def refinement_section(report: Report) -> str:
     """The trajectory chart, only for runs that refined."""
     if not refined_items(report):
         return ""
@@ -537,57 +536,54 @@ def _card(label: str, value: str, sub: str = "", big: bool = False) -> Markup:
     return _CARD(big=" big" if big else "", label=label, value=value, sub=_CARD_SUB(sub=sub) if sub else "")
 
 
-def headline(report: dict[str, Any]) -> Markup:
-    run = report.get("run") or {}
-    overall = (report.get("aggregates") or {}).get("overall") or {}
-    t = report.get("totals") or {}
-    gpu = run.get("gpu") if isinstance(run.get("gpu"), dict) else None
+def headline(report: Report) -> Markup:
+    run, overall, t = report["run"], report["aggregates"]["overall"], report["totals"]
+    gpu = run["gpu"]
     runtimes = _item_runtimes(report)
-    duration = _number(run.get("duration_s"))
+    duration = _number(run["duration_s"])
     cards: list[Markup | None] = [
-        _card("CUDABench-Score", score(_number(overall.get("cudabench_score"))),
-              "" if overall.get("cudabench_score") is not None else "timing needs a GPU", big=True),
-        _card("Compiled", pct(_number(overall.get("compile_rate"))), f"of {overall.get('n_judged', 0)} judged"),
-        _card("Correct", pct(_number(overall.get("correct_rate"))), f"of {overall.get('n_judged', 0)} judged"),
-        _card("Mean Performance-Score", score(_number(overall.get("mean_performance_score")))),
+        _card("CUDABench-Score", score(overall["cudabench_score"]),
+              "" if overall["cudabench_score"] is not None else "timing needs a GPU", big=True),
+        _card("Compiled", pct(overall["compile_rate"]), f"of {overall['n_judged']} judged"),
+        _card("Correct", pct(overall["correct_rate"]), f"of {overall['n_judged']} judged"),
+        _card("Mean Performance-Score", score(overall["mean_performance_score"])),
     ]
-    if overall.get("cudabench_score_ncu") is not None:  # --cudabench-perf=ncu: the paper's own definition beside ours
-        cards.append(_card("CUDABench-Score (ncu)", score(_number(overall.get("cudabench_score_ncu"))),
+    if overall["cudabench_score_ncu"] is not None:  # --cudabench-perf=ncu: the paper's own definition beside ours
+        cards.append(_card("CUDABench-Score (ncu)", score(overall["cudabench_score_ncu"]),
                            "CUDABench's counter-based Performance-Score: measured work"))
+    models = run.get("models")  # merged reports
     cards += [
-        _card("Items", str(t.get("collected", len(report.get("items") or []))),
-              f"{t.get('passed', 0)} passed · {t.get('failed', 0)} failed · {t.get('skipped', 0)} skipped · "
-              f"{t.get('error', 0)} errors"),
+        _card("Items", str(t["collected"]),
+              f"{t['passed']} passed · {t['failed']} failed · {t['skipped']} skipped · {t['error']} errors"),
         usage_card(run),
-        set_card([i for i in report.get("items") or [] if isinstance(i, dict)]),
-        _card("Model", str(run.get("model") or "-"),
-              ", ".join(str(m) for m in run.get("models") or []) if run.get("models") else ""),
-        _card("Seed", str(run.get("seed") if run.get("seed") is not None else "-")),
+        set_card(report["items"]),
+        _card("Model", str(run["model"] or "-"), ", ".join(str(m) for m in models) if models else ""),
+        _card("Seed", str(run["seed"] if run["seed"] is not None else "-")),
         _card("GPU", gpu.get("name", "?") if gpu else "none", "" if gpu else NOT_MEASURED_NOTE),
-        _card("Runtime", str(run.get("runtime") or "-"), "items ran on " + "/".join(runtimes) if runtimes else ""),
+        _card("Runtime", str(run["runtime"] or "-"), "items ran on " + "/".join(runtimes) if runtimes else ""),
         _card("Duration", seconds(duration) if duration is not None else "-",
-              f"{run.get('started', '')} → {run.get('finished', '')}"),
+              f"{run['started'] or ''} → {run['finished'] or ''}"),
     ]
     return HtmlTemplate('<section class="cards">$cards</section>')(cards=join_html(c for c in cards if c is not None))
 
 
-def usage_card(run: dict[str, Any]) -> Markup | None:
+def usage_card(run: RunRecord) -> Markup | None:
     """Tokens and cost over every model of run.usage; None when no answer carried usage (offline answers)."""
-    usage = [t for t in _table(run.get("usage")).values() if isinstance(t, dict)]
-    tokens_in = sum(_number(t.get("tokens_in")) or 0 for t in usage)
-    tokens_out = sum(_number(t.get("tokens_out")) or 0 for t in usage)
+    usage = list((run.get("usage") or {}).values())  # absent in reports older than usage
+    tokens_in = sum(t["tokens_in"] for t in usage)
+    tokens_out = sum(t["tokens_out"] for t in usage)
     if not (tokens_in or tokens_out):
         return None
-    costs = [_number(t.get("cost_usd")) for t in usage if t.get("tokens_in") or t.get("tokens_out")]
+    costs = [t["cost_usd"] for t in usage if t["tokens_in"] or t["tokens_out"]]
     if all(c is not None for c in costs):
-        spent = sum(_number(t.get("new_cost_usd")) or 0 for t in usage)
+        spent = sum(t["new_cost_usd"] or 0 for t in usage)
         cost = f"cost ${sum(c or 0 for c in costs):.4f} (this run ${spent:.4f})"
     else:
         cost = "cost not known (the model has no prices)"
     return _card("Tokens / cost", f"{si(tokens_in)} + {si(tokens_out)}", f"prompt + completion; {cost}")
 
 
-def set_card(items: list[dict[str, Any]]) -> Markup | None:
+def set_card(items: list[ItemResult]) -> Markup | None:
     """CUDABench-Set items: seed mode, the judges' agreement, the thread-order runs' verdicts."""
     summary = set_summary(items)
     if summary is None:
@@ -602,14 +598,14 @@ def set_card(items: list[dict[str, Any]]) -> Markup | None:
 _CHIP = HtmlTemplate('<span class="chip $css" title="$tip">$name</span>')
 
 
-def stage_order(item: dict[str, Any]) -> tuple[str, ...]:
+def stage_order(item: ItemResult) -> tuple[str, ...]:
     """The stages of the item's evaluation, in the order it runs them: a CUDABench-Set item's (data before
     execute, judge after it), else the pipeline's."""
-    return SET_STAGES if isinstance(item.get("set"), dict) else STAGES
+    return SET_STAGES if "set" in item else STAGES
 
 
-def _stage_chips(item: dict[str, Any]) -> Markup:
-    stages = _table(item.get("stages"))
+def _stage_chips(item: ItemResult) -> Markup:
+    stages = item["stages"]
     order = stage_order(item)
     names = list(order) + [s for s in stages if s not in order]
     chips = []
@@ -619,16 +615,15 @@ def _stage_chips(item: dict[str, Any]) -> Markup:
             if name in order:
                 chips.append(_CHIP(css="none", tip=f"{name}: not reached", name=name))
             continue
-        status = str(record.get("status", "?")) if isinstance(record, dict) else str(record)
+        status = str(record["status"])
         tip = f"{name}: {status}"
-        if isinstance(record, dict):
-            # The set's judge stage of older reports timed its bookkeeping only, not compare.py: no duration then.
-            judged_elsewhere = name == "judge" and isinstance(item.get("set"), dict) and not record.get("ran_during")
-            if record.get("duration_s") is not None and not judged_elsewhere:
-                tip += f" ({seconds(_number(record.get('duration_s')))}" + (
-                    f", run during {record['ran_during']}" if record.get("ran_during") else "") + ")"
-            if record.get("message"):
-                tip += f"\n{record['message']}"
+        # The set's judge stage of older reports timed its bookkeeping only, not compare.py: no duration then.
+        judged_elsewhere = name == "judge" and "set" in item and not record.get("ran_during")
+        if not judged_elsewhere:
+            tip += f" ({seconds(_number(record['duration_s']))}" + (
+                f", run during {record['ran_during']}" if record.get("ran_during") else "") + ")"
+        if record.get("message"):
+            tip += f"\n{record['message']}"
         css = re.sub(r"[^a-z-]", "", status.lower()) or "unknown"
         chips.append(_CHIP(css=f"s-{css}", tip=tip, name=name))
     return join_html(chips)
@@ -662,19 +657,19 @@ def _verdict(ok: Any) -> str:
     return "not judged" if ok is None else "accepted" if ok else "rejected"
 
 
-def set_facts(item: dict[str, Any]) -> list[tuple[str, str]]:
+def set_facts(item: ItemResult) -> list[tuple[str, str]]:
     """A CUDABench-Set item's row, seed mode, both judges' verdicts and agreement, and its thread-order run."""
-    facts = _table(item.get("set"))
-    rows = [("row", f"{facts.get('task')} scale {facts.get('scale')} ({facts.get('file')}, line {facts.get('line')})"),
-            ("seed mode", f"{facts.get('seed_mode')} ({SEED_MODES.get(str(facts.get('seed_mode')), '?')})")]
-    compare, own = _table(facts.get("compare")), _table(facts.get("own_check"))
+    facts = item["set"]
+    rows = [("row", f"{facts['task']} scale {facts['scale']} ({facts['file']}, line {facts['line']})"),
+            ("seed mode", f"{facts['seed_mode']} ({SEED_MODES.get(str(facts['seed_mode']), '?')})")]
+    compare, own = _table(facts["compare"]), _table(facts["own_check"])
     if compare:
         rows.append(("compare.py", f"{_verdict(compare.get('passed'))}: {compare.get('message')}"))
     if own:
         outputs = _table(own.get("outputs"))
         rows.append(("our check", f"{_verdict(own.get('ok'))}: " + "; ".join(
             f"{name}: {_table(r).get('message')}" for name, r in outputs.items())))
-    agree = facts.get("judges_agree")
+    agree = facts["judges_agree"]
     rows.append(("judges", ("not judged: the item stopped before the judge stage" if not compare else
                             "not judged by both") if agree is None else "agree" if agree else
                  f"disagree: compare.py {_verdict(compare.get('passed'))} the outputs, our check "
@@ -692,23 +687,22 @@ _DETAIL_SOURCE = HtmlTemplate('<details class="src"><summary>$summary</summary><
 _NO_DETAILS = Markup('<span class="muted">no details</span>')
 
 
-def _details(item: dict[str, Any]) -> Markup:
+def _details(item: ItemResult) -> Markup:
     parts = []
-    message = item.get("message")
+    message = item["message"]
     if message:
         parts.append(_DETAIL_TEXT(heading="message", text=message))
-    stages = _table(item.get("stages"))
-    compile_record = _table(stages.get("compile"))
-    if compile_record.get("log") and compile_record.get("status") != "passed":
+    compile_record = item["stages"].get("compile") or {}
+    if compile_record.get("log") and compile_record["status"] != "passed":
         parts.append(_DETAIL_TEXT(heading="compiler output", text=compile_record["log"]))
-    if isinstance(item.get("set"), dict):
+    if "set" in item:
         parts.append(_FACTS(heading="CUDABench-Set", rows=join_html(_FACT(name=name, value=value)
                                                                     for name, value in set_facts(item))))
     scales = timing_scales(item)
     if scales:
         parts.append(_DETAIL_TIMING(table=_scales_table(scales)))
-    source = item.get("source")
-    if isinstance(source, str) and source:
+    source = item["source"]
+    if source:
         lines = source.count("\n") + (0 if source.endswith("\n") else 1)
         cited = cited_lines(message, compile_record.get("log"))
         summary = f"source ({lines} lines" + (f"; the message cites line{'s' if len(cited) > 1 else ''} "
@@ -717,15 +711,15 @@ def _details(item: dict[str, Any]) -> Markup:
         parts.append(_DETAIL_SOURCE(summary=summary, code=HtmlTemplate("<code>$code</code>")(
             code=numbered_source(source, cited))))
     else:
-        content = (item.get("generation") or {}).get("content") if isinstance(item.get("generation"), dict) else None
+        content = item["generation"]["content"] if item["generation"] else None
         if content:
             parts.append(_DETAIL_SOURCE(summary="raw answer (no source extracted)", code=content))
     return join_html(parts) if parts else _NO_DETAILS
 
 
-def _search_text(item: dict[str, Any]) -> str:
-    fields = (item.get("task"), item.get("title"), item.get("domain"), item.get("tier"), item.get("nodeid"),
-              item.get("outcome"), item.get("failed_stage"), item.get("message"), f"level{item.get('level')}")
+def _search_text(item: ItemResult) -> str:
+    fields = (item["task"], item["title"], item["domain"], item["tier"], item["nodeid"], item["outcome"],
+              item["failed_stage"], item["message"], f"level{item['level']}")
     return " ".join(str(f) for f in fields if f is not None).lower()
 
 
@@ -743,25 +737,26 @@ _ITEMS = HtmlTemplate(
     "</table>")
 
 
-def usage_cell(item: dict[str, Any]) -> str:
+def usage_cell(item: ItemResult) -> str:
     """Prompt/completion tokens of the item's answer and its cost when the model has prices: "1200/850 $0.0164"."""
-    generation = _table(item.get("generation"))
-    tokens_in, tokens_out, cost = (_number(generation.get(k)) for k in ("tokens_in", "tokens_out", "cost_usd"))
+    generation = item["generation"]
+    tokens_in, tokens_out, cost = ((generation["tokens_in"], generation["tokens_out"], generation["cost_usd"])
+                                   if generation else (None, None, None))
     text = f"{tokens_in or 0:.0f}/{tokens_out or 0:.0f}" if tokens_in is not None or tokens_out is not None else "-"
     return text + (f" ${cost:.4f}" if cost is not None else "")
 
 
-def items_table(items: list[dict[str, Any]]) -> Markup:
+def items_table(items: list[ItemResult]) -> Markup:
     bodies = []
     for item in items:
-        outcome = str(item.get("outcome") or "error")
-        perf, speedup = _number(item.get("performance_score")), _number(item.get("speedup"))
+        outcome = str(item["outcome"] or "error")
+        perf, speedup = item["performance_score"], item["speedup"]
         bodies.append(_ITEM(
-            outcome=outcome, domain=item.get("domain"), level=item.get("level"), search=_search_text(item),
-            nodeid=item.get("nodeid"), task=item.get("task"), title=item.get("title"), sample=item.get("sample"),
+            outcome=outcome, domain=item["domain"], level=item["level"], search=_search_text(item),
+            nodeid=item["nodeid"], task=item["task"], title=item["title"], sample=item["sample"],
             chips=_stage_chips(item), perf=score(perf) if perf is not None else "-",
             speedup=f"{speedup:.2f}×" if speedup is not None else "-", usage=usage_cell(item),
-            message=message_summary(item.get("message")), details=_details(item)))
+            message=message_summary(item["message"]), details=_details(item)))
     return _ITEMS(bodies=join_html(bodies))
 
 
@@ -783,10 +778,10 @@ _FILTERS = HtmlTemplate(
     '<span id="f-count">$count items</span></div>')
 
 
-def filters(items: list[dict[str, Any]]) -> Markup:
-    outcomes = [o for o in ("passed", "failed", "skipped", "error") if any(i.get("outcome") == o for i in items)]
-    domains = sorted({str(i.get("domain")) for i in items})
-    levels = sorted({str(i.get("level")) for i in items}, key=lambda v: (len(v), v))
+def filters(items: list[ItemResult]) -> Markup:
+    outcomes = [o for o in ("passed", "failed", "skipped", "error") if any(i["outcome"] == o for i in items)]
+    domains = sorted({str(i["domain"]) for i in items})
+    levels = sorted({str(i["level"]) for i in items}, key=lambda v: (len(v), v))
     return _FILTERS(outcomes=_options(outcomes, "all outcomes"), domains=_options(domains, "all domains"),
                     levels=_options(levels, "all levels"), count=len(items))
 
@@ -810,24 +805,23 @@ def content_security_policy(script: str) -> str:
 _FOOTER = HtmlTemplate("<footer>$bits<br>schema: $schema</footer>")
 
 
-def _footer(report: dict[str, Any]) -> Markup:
-    run = report.get("run") or {}
+def _footer(report: Report) -> Markup:
+    run = report["run"]
     bits = []
-    peaks = run.get("peaks") if isinstance(run.get("peaks"), dict) else None
+    peaks = run["peaks"]
     if peaks:
         bits.append("peaks: " + ", ".join(peak_text(k, v) for k, v in peaks.items() if v not in (None, [], "")))
-    versions = _table(run.get("versions"))
-    if versions:
-        bits.append("versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    for key in ("arch", "levels", "samples", "cases", "template_version", "workers"):
-        if run.get(key) is not None:
-            bits.append(f"{key}: {run[key]}")
-    if run.get("source_runs"):
+    if run["versions"]:
+        bits.append("versions: " + ", ".join(f"{k} {v}" for k, v in run["versions"].items()))
+    facts = (("arch", run["arch"]), ("levels", run["levels"]), ("samples", run["samples"]), ("cases", run["cases"]),
+             ("template_version", run["template_version"]), ("workers", run["workers"]))
+    bits += [f"{key}: {value}" for key, value in facts if value is not None]
+    if run.get("source_runs"):  # merged reports
         bits.append("merged from: " + ", ".join(str(r) for r in run["source_runs"]))
-    command = run.get("command")
+    command = run["command"]
     if command:
         bits.append("command: " + (" ".join(map(str, command)) if isinstance(command, list) else str(command)))
-    return _FOOTER(bits=join_html(bits, Markup("<br>")), schema=report.get("schema"))
+    return _FOOTER(bits=join_html(bits, Markup("<br>")), schema=report["schema"])
 
 
 _TIER_PANEL = HtmlTemplate('<div class="panel">$chart</div>')
@@ -835,28 +829,25 @@ _ERRORS = HtmlTemplate('<h2>Collection errors</h2><ul class="errors">$rows</ul>'
 _ERROR = HtmlTemplate("<li>$path: $message</li>")
 
 
-def render(report: dict[str, Any]) -> str:
-    run = report.get("run") or {}
-    aggregates = report.get("aggregates") or {}
-    items = [i for i in report.get("items") or [] if isinstance(i, dict)]
-    errors = [e for e in report.get("collection_errors") or [] if isinstance(e, dict)]
+def render(report: Report) -> str:
+    run, aggregates, items, errors = report["run"], report["aggregates"], report["items"], report["collection_errors"]
     tiers = shown_groups(aggregates, "by_tier")
     return PAGE(
-        csp=content_security_policy(JS), title=f"CUDABench report: {run.get('model', '?')} ({run.get('id', '')})",
-        css=Markup(CSS), script=Markup(JS), model=run.get("model", "?"), run_id=run.get("id", "?"),
-        started=run.get("started", "?"), headline=headline(report),
+        csp=content_security_policy(JS), title=f"CUDABench report: {run['model']} ({run['id']})",
+        css=Markup(CSS), script=Markup(JS), model=run["model"], run_id=run["id"],
+        started=run["started"] or "?", headline=headline(report),
         # the SVG charts are built in Python and escape what they take from the report themselves
         roofline=Markup(roofline_svg(report)), refinement=Markup(refinement_section(report)),
-        by_domain=Markup(bar_chart(aggregates.get("by_domain") or {}, "by domain")),
-        by_level=Markup(bar_chart(aggregates.get("by_level") or {}, "by level", "level ")),
+        by_domain=Markup(bar_chart(aggregates["by_domain"], "by domain")),
+        by_level=Markup(bar_chart(aggregates["by_level"], "by level", "level ")),
         by_tier=_TIER_PANEL(chart=Markup(bar_chart(tiers, "by tier"))) if tiers else "",
         charts_title="By domain, level and tier" if tiers else "By domain and level",
         filters=filters(items), items=items_table(items),
-        collection_errors=_ERRORS(rows=join_html(_ERROR(path=e.get("path"), message=e.get("message"))
+        collection_errors=_ERRORS(rows=join_html(_ERROR(path=e["path"], message=e["message"])
                                                  for e in errors)) if errors else "",
         footer=_footer(report))
 
 
-def write_html(report: dict[str, Any], path: Path) -> Path:
+def write_html(report: Report, path: Path) -> Path:
     """Writes the report's HTML page to `path` (atomically) and returns the path."""
     return atomic_write(path, render(report))

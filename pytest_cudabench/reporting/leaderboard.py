@@ -25,15 +25,15 @@ import io
 import json
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import MergeError
 from ..files import atomic_write
-from ..results import message_summary
-from ..timing import scoring
+from ..results import ItemResult, Report, RunRecord, message_summary
+from . import aggregates
 from . import statistics as stats
 from .report_files import LEADERBOARD_SCHEMA, item_key, load_report
 
@@ -42,30 +42,33 @@ VERDICT_FIELDS = ("outcome", "failed_stage", "compiled", "correct")
 _TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
 
 
-def status(item: dict[str, Any] | None) -> str | None:
+def status(item: ItemResult | None) -> str | None:
     """pass, fail, skip or error (an item without outcome did not finish: an error); None where absent."""
     if item is None:
         return None
-    return {"passed": "pass", "failed": "fail", "skipped": "skip"}.get(str(item.get("outcome")), "error")
+    return {"passed": "pass", "failed": "fail", "skipped": "skip"}.get(str(item["outcome"]), "error")
 
 
-def judged(item: dict[str, Any] | None) -> bool:
+def judged(item: ItemResult | None) -> bool:
     return status(item) in ("pass", "fail")
 
 
-def is_correct(item: dict[str, Any]) -> bool:
-    return item.get("correct") is True
+def is_correct(item: ItemResult) -> bool:
+    return item["correct"] is True
 
 
-def _task(item: dict[str, Any]) -> str:
+def _task(item: Mapping[str, Any]) -> str:
     return str(item.get("task") or item_key(item))
 
 
-def _sort_key(item: dict[str, Any]) -> tuple[Any, ...]:
-    return (str(item.get("task")), item.get("level") or 0, item.get("sample") or 0)
+def _sort_key(item: ItemResult) -> tuple[Any, ...]:
+    return (str(item["task"]), item["level"] or 0, item["sample"] or 0)
 
 
-def _by_task(items: Iterable[dict[str, Any]], value: Callable[[dict[str, Any]], float | None]) -> list[list[float]]:
+Clustered = TypeVar("Clustered", bound=Mapping[str, Any])  # an item, or anything with its task
+
+
+def _by_task(items: Iterable[Clustered], value: Callable[[Clustered], float | None]) -> list[list[float]]:
     """Values per task (the bootstrap's clusters); an item whose value is None is left out of its task."""
     clusters: dict[str, list[float]] = defaultdict(list)
     for item in items:
@@ -96,44 +99,44 @@ class ModelRuns:
 
     name: str
     files: list[str] = field(default_factory=list)
-    runs: list[dict[str, Any]] = field(default_factory=list)
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    runs: list[RunRecord] = field(default_factory=list)
+    items: dict[str, ItemResult] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0
 
-    def add_file(self, path: str, run: dict[str, Any]) -> None:
+    def add_file(self, path: str, run: RunRecord) -> None:
         if path not in self.files:
             self.files.append(path)
             self.runs.append(run)
 
-    def judged_items(self) -> dict[str, dict[str, Any]]:
+    def judged_items(self) -> dict[str, ItemResult]:
         return {key: item for key, item in self.items.items() if judged(item)}
 
     @property
     def performance_measured(self) -> bool:
-        return scoring.performance_measured(self.judged_items().values())
+        return aggregates.performance_measured(self.judged_items().values())
 
 
-def model_of(item: dict[str, Any], run: dict[str, Any]) -> str:
+def model_of(item: ItemResult, run: RunRecord) -> str:
     """The run's model; in a report that holds several (an old `merge --force`), the item's own."""
     if len(run.get("models") or []) > 1:
-        return str(item.get("model") or run.get("model"))
-    return str(run.get("model"))
+        return str(item["model"] or run["model"])
+    return str(run["model"])
 
 
-def _verdict_text(item: dict[str, Any]) -> str:
-    stage = f" at {item['failed_stage']}" if item.get("failed_stage") else ""
-    return f"{item.get('outcome')}{stage}"
+def _verdict_text(item: ItemResult) -> str:
+    stage = f" at {item['failed_stage']}" if item["failed_stage"] else ""
+    return f"{item['outcome']}{stage}"
 
 
-def combine_by_model(reports: Sequence[tuple[str, dict[str, Any]]]) -> dict[str, ModelRuns]:
+def combine_by_model(reports: Sequence[tuple[str, Report]]) -> dict[str, ModelRuns]:
     """Reports (path, report) grouped by model, in the order models first appear. The same item twice for a model
     is kept once when its verdicts agree (counted in `duplicates`); when they differ, MergeError names both files."""
     models: dict[str, ModelRuns] = {}
     for path, report in reports:
         run = report.get("run") or {}
         if not report.get("items"):
-            models.setdefault(str(run.get("model")), ModelRuns(str(run.get("model")))).add_file(path, run)
+            models.setdefault(str(run["model"]), ModelRuns(str(run["model"]))).add_file(path, run)
         for item in report.get("items") or []:
             name = model_of(item, run)
             model = models.setdefault(name, ModelRuns(name))
@@ -174,19 +177,19 @@ def left_out(models: Sequence[ModelRuns], common: set[str]) -> dict[str, dict[st
             state = status(item)
             counts[{"pass": "judged", "fail": "judged", None: "absent"}.get(state, state or "absent")] += 1
             if item is not None and state in ("skip", "error"):
-                reasons[(str(item.get("message") or "no message").strip().splitlines() or ["no message"])[0][:120]] += 1
+                reasons[(str(item["message"] or "no message").strip().splitlines() or ["no message"])[0][:120]] += 1
         result[model.name] = {"judged": counts["judged"], "skipped": counts["skip"], "errors": counts["error"],
                               "absent": counts["absent"], "reasons": [r for r, _ in reasons.most_common(3)]}
     return result
 
 
-def _run_value(run: dict[str, Any], name: str) -> Any:
+def _run_value(run: RunRecord, name: str) -> Any:
     if name == "harness version":
-        return (run.get("versions") or {}).get("pytest_cudabench")
+        return run["versions"].get("pytest_cudabench")
     if name == "GPU":
-        gpu = run.get("gpu")
-        return gpu.get("name") if isinstance(gpu, dict) else "none"
-    return run.get({"seed": "seed", "prompt template": "template_version", "arch": "arch", "cases": "cases"}[name])
+        return run["gpu"].get("name") if run["gpu"] else "none"
+    return {"seed": run["seed"], "prompt template": run["template_version"], "arch": run["arch"],
+            "cases": run["cases"]}[name]
 
 
 CAVEAT_FIELDS = {
@@ -220,7 +223,7 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
             found.append(f"{name} differs between {between} "
                          f"({'; '.join(f'{value}: {_text(names)}' for value, names in grouped.items())}): "
                          + consequence.format(between=between))
-    runtimes = {m.name: sorted({str(i.get("runtime")) for i in m.judged_items().values() if i.get("runtime")})
+    runtimes = {m.name: sorted({str(i["runtime"]) for i in m.judged_items().values() if i["runtime"]})
                 for m in models}
     if len({tuple(v) for v in runtimes.values()}) > 1:
         each = "; ".join(f"{m}: {_text(v) or 'none'}" for m, v in runtimes.items())
@@ -241,7 +244,7 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
         for path, run in zip(runs.files, runs.runs):
             if run.get("interrupted") or run.get("complete") is False or run.get("stopped"):
                 why = f" ({run['stopped']})" if run.get("stopped") else ""
-                found.append(f"{path}: run {run.get('id')} of {runs.name} ended early{why}: the items it did not run "
+                found.append(f"{path}: run {run['id']} of {runs.name} ended early{why}: the items it did not run "
                              "are absent")
         if runs.duplicates:
             found.append(f"{runs.name}: {runs.duplicates} item(s) given twice with the same verdict, counted once")
@@ -250,22 +253,22 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
 
 # --- per model ------------------------------------------------------------------------------------------------------
 
-def _credited(item: dict[str, Any]) -> float:
+def _credited(item: ItemResult) -> float:
     """1(compiled and correct) x Performance-Score, 0 where not measured (as in the CUDABench-Score)."""
-    return scoring.cudabench_score([item]) or 0.0
+    return aggregates.cudabench_score([item]) or 0.0
 
 
-def _performance(item: dict[str, Any]) -> float | None:
-    score = item.get(scoring.PERFORMANCE_KEY)
+def _performance(item: ItemResult) -> float | None:
+    score = item["performance_score"]
     return float(score) if is_correct(item) and isinstance(score, (int, float)) else None
 
 
-def rates(items: Sequence[dict[str, Any]], measured: bool, seed: int, resamples: int) -> dict[str, Any]:
+def rates(items: Sequence[ItemResult], measured: bool, seed: int, resamples: int) -> dict[str, Any]:
     """Compile and correct rates of judged items with the correct rate's Wilson interval; where performance was
     measured, the CUDABench-Score and the mean Performance-Score (of correct, measured items) with bootstrap
     intervals over tasks; None ("not measured") otherwise."""
     n = len(items)
-    compiled = sum(1 for i in items if i.get("compiled"))
+    compiled = sum(1 for i in items if i["compiled"])
     correct = sum(1 for i in items if is_correct(i))
     out: dict[str, Any] = {
         "n": n, "n_tasks": len({_task(i) for i in items}), "compiled": compiled, "correct": correct,
@@ -284,12 +287,12 @@ def rates(items: Sequence[dict[str, Any]], measured: bool, seed: int, resamples:
     return out
 
 
-def pass_at_k(items: Sequence[dict[str, Any]], seed: int, resamples: int) -> dict[str, Any] | None:
-    """Unbiased pass@k (scoring.pass_at_k) per problem (task, level), averaged over problems, for k = 1 up to the
+def pass_at_k(items: Sequence[ItemResult], seed: int, resamples: int) -> dict[str, Any] | None:
+    """Unbiased pass@k (aggregates.pass_at_k) per problem (task, level), averaged over problems, for k = 1 up to the
     fewest samples of any problem, each with a bootstrap interval over tasks. None without items."""
-    problems: dict[tuple[str, Any], list[dict[str, Any]]] = defaultdict(list)
+    problems: dict[tuple[str, Any], list[ItemResult]] = defaultdict(list)
     for item in items:
-        problems[(_task(item), item.get("level"))].append(item)
+        problems[(_task(item), item["level"])].append(item)
     if not problems:
         return None
     k_max = min(len(v) for v in problems.values())
@@ -297,7 +300,7 @@ def pass_at_k(items: Sequence[dict[str, Any]], seed: int, resamples: int) -> dic
     for k in range(1, k_max + 1):
         clusters: dict[str, list[float]] = defaultdict(list)
         for (task, _level), samples in problems.items():
-            clusters[task].append(scoring.pass_at_k(len(samples), sum(1 for s in samples if is_correct(s)), k))
+            clusters[task].append(aggregates.pass_at_k(len(samples), sum(1 for s in samples if is_correct(s)), k))
         values[str(k)] = _round(_mean([v for c in clusters.values() for v in c]))
         intervals[str(k)] = _interval(stats.bootstrap_interval(list(clusters.values()), seed, resamples))
     return {"k_max": k_max, "n_problems": len(problems), "values": values, "ci95": intervals}
@@ -311,12 +314,12 @@ def _group_order(key: str) -> Callable[[str], Any]:
     return lambda name: name
 
 
-def usage(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def usage(items: Iterable[ItemResult]) -> dict[str, Any]:
     """Tokens and cost of every answer of the model (not only the common items): what the run cost."""
     tokens_in = tokens_out = 0
     cost: float | None = None
     for item in items:
-        generation: dict[str, Any] = item["generation"] if isinstance(item.get("generation"), dict) else {}
+        generation: Mapping[str, Any] = item["generation"] if isinstance(item["generation"], dict) else {}
         tokens_in += int(generation.get("tokens_in") or 0)
         tokens_out += int(generation.get("tokens_out") or 0)
         if isinstance(generation.get("cost_usd"), (int, float)):
@@ -342,7 +345,7 @@ def model_row(model: ModelRuns, common: set[str], seed: int, resamples: int) -> 
                        if k in ("n", "compiled", "correct", "compile_rate", "correct_rate", "correct_ci95")},
     }
     for key in GROUPS:
-        groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        groups: dict[str, list[ItemResult]] = defaultdict(list)
         for item in compared:
             groups[str(item.get(key))].append(item)
         row[f"by_{key}"] = {name: rates(groups[name], measured, seed, resamples)
@@ -352,7 +355,7 @@ def model_row(model: ModelRuns, common: set[str], seed: int, resamples: int) -> 
 
 # --- pairs ----------------------------------------------------------------------------------------------------------
 
-def paired_comparison(items_a: dict[str, dict[str, Any]], items_b: dict[str, dict[str, Any]],
+def paired_comparison(items_a: dict[str, ItemResult], items_b: dict[str, ItemResult],
                       seed: int = stats.BOOTSTRAP_SEED, resamples: int = stats.BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
     """A against B over the items both were judged on (by key): correct counts and rates, the difference A - B
     with a paired bootstrap interval over tasks, the discordant counts [A only, B only] and the exact McNemar
@@ -363,9 +366,9 @@ def paired_comparison(items_a: dict[str, dict[str, Any]], items_b: dict[str, dic
     correct_a, correct_b = sum(map(is_correct, a)), sum(map(is_correct, b))
     only_a = sum(1 for x, y in zip(a, b) if is_correct(x) and not is_correct(y))
     only_b = sum(1 for x, y in zip(a, b) if is_correct(y) and not is_correct(x))
-    pairs = [{"task": x.get("task") or k, "pair": (x, y)} for k, x, y in zip(common, a, b)]
+    pairs: list[dict[str, Any]] = [{"task": x["task"] or k, "pair": (x, y)} for k, x, y in zip(common, a, b)]
 
-    def differences(value: Callable[[dict[str, Any]], float]) -> list[list[float]]:
+    def differences(value: Callable[[ItemResult], float]) -> list[list[float]]:
         return _by_task(pairs, lambda p: value(p["pair"][0]) - value(p["pair"][1]))
 
     n = len(common)
@@ -380,7 +383,7 @@ def paired_comparison(items_a: dict[str, dict[str, Any]], items_b: dict[str, dic
         "p_value": stats.mcnemar_exact(only_a, only_b),
         "score": None,
     }
-    if scoring.performance_measured(a) and scoring.performance_measured(b):
+    if aggregates.performance_measured(a) and aggregates.performance_measured(b):
         means = stats.bootstrap_means(differences(_credited), seed, resamples)
         score_a, score_b = _mean([_credited(x) for x in a]), _mean([_credited(y) for y in b])
         result["score"] = {
@@ -416,7 +419,7 @@ def pairs(models: Sequence[ModelRuns], order: Sequence[str], seed: int, resample
 def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> dict[str, Any]:
     """Rows task x level x sample, a cell per model: status (pass, fail, skip, error; null where absent), the
     failed stage, the message's first line and the report file the item came from."""
-    union: dict[str, dict[str, Any]] = {}
+    union: dict[str, ItemResult] = {}
     for model in models:
         for key, item in model.items.items():
             union.setdefault(key, item)
@@ -429,14 +432,14 @@ def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> dict[str, Any]
             cells[model.name] = None if own is None else {
                 "status": status(own), "failed_stage": own.get("failed_stage"),
                 "message": message_summary(own.get("message")), "file": model.origin[key]}
-        rows.append({"key": key, "task": item.get("task"), "level": item.get("level"), "sample": item.get("sample"),
-                     "domain": item.get("domain"), "tier": item.get("tier"), "common": key in common, "cells": cells})
+        rows.append({"key": key, "task": item["task"], "level": item["level"], "sample": item["sample"],
+                     "domain": item["domain"], "tier": item["tier"], "common": key in common, "cells": cells})
     return {"models": [m.name for m in models], "rows": rows}
 
 
 # --- the whole board ------------------------------------------------------------------------------------------------
 
-def build_leaderboard(reports: Sequence[tuple[str, dict[str, Any]]], seed: int = stats.BOOTSTRAP_SEED,
+def build_leaderboard(reports: Sequence[tuple[str, Report]], seed: int = stats.BOOTSTRAP_SEED,
                       resamples: int = stats.BOOTSTRAP_RESAMPLES) -> tuple[dict[str, Any], dict[str, ModelRuns]]:
     """The leaderboard document (schema LEADERBOARD_SCHEMA) of reports (path, report), and the models it was built
     from (their items carry the sources the HTML page shows)."""

@@ -225,11 +225,10 @@ def details(board: dict[str, Any], models: dict[str, ModelRuns]) -> Markup:
             if cell is None:
                 continue
             item = models[name].items[row["key"]]
-            message = str(item.get("message") or "")
-            source = item.get("source")
-            if not source:
-                generation = item.get("generation") if isinstance(item.get("generation"), dict) else None
-                source = (generation or {}).get("content")
+            message = item["message"] or ""
+            source = item["source"]
+            if not source and item["generation"]:
+                source = item["generation"]["content"]
             out.append(_DETAIL(
                 id=_cell_id(r, c), model=name, key=row["key"], status=cell_text(cell), file=cell["file"],
                 message=Markup(f'<pre class="msg">{esc(message)}</pre>') if message else "",

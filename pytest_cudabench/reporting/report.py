@@ -14,12 +14,12 @@ JSON schema "pytest-cudabench/report/1":
   totals:      collected, passed, failed, skipped, error (collected = the sum of those four), errors_by_kind
                {model|api|task|config|harness|task (collection): n}, pytest {passed, failed, skipped, error}: the
                same items as pytest's own summary counts them
-  aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as scoring.aggregate documents it
+  aggregates:  overall, by_level{"1"..}, by_domain{..}, by_tier{..}; each group as aggregates.aggregate documents it
                (n_items, n_judged, n_skipped, compile_rate, correct_rate, cudabench_score (null when not measured),
                mean_performance_score_correct/_all, speedup, fast_p, pass_at_k, best_of_k) plus
                mean_performance_score (= mean_performance_score_correct) and refinement (null without
-               --cudabench-refine; else `refinement_stats`: n_refined, n_improved, n_not_run, gain, initial_speedup,
-               final_speedup, mean_score_gain, candidates, wrong_candidates)
+               --cudabench-refine; else `aggregates.refinement_stats`: n_refined, n_improved, n_not_run, gain,
+               initial_speedup, final_speedup, mean_score_gain, candidates, wrong_candidates)
   items:       one object per item: results.ItemResult (built by results.new_result; task, level, sample,
                outcome, stages, ...); an item carried over by --cudabench-resume also has resumed_from (run id);
                with --cudabench-refine an item that passed also has
@@ -41,21 +41,32 @@ JSON schema "pytest-cudabench/report/1":
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import socket
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ..files import atomic_write
-from ..results import OUTCOMES, message_summary
-from ..timing.scoring import aggregate
+from ..results import (
+    OUTCOMES,
+    REPORT_SCHEMA,
+    Aggregates,
+    CollectionError,
+    ItemResult,
+    ModelUsage,
+    Report,
+    ReportGroup,
+    RunRecord,
+    Totals,
+    message_summary,
+)
+from .aggregates import aggregates
 
-SCHEMA = "pytest-cudabench/report/1"
+SCHEMA = REPORT_SCHEMA
 
 
 def versions(nvcc_version: str | None = None) -> dict[str, str]:
@@ -82,12 +93,12 @@ def machine() -> dict[str, Any]:
             "cpu_count": os.cpu_count()}
 
 
-def run_peaks(items: Sequence[Mapping[str, Any]], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+def run_peaks(items: Sequence[ItemResult], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
     """The peaks a run was scored against, and whether they differ between items. Items record the peaks they were
     scored on (calibrated or datasheet, on their worker's GPU); without timed items, the datasheet figures."""
     used: list[dict[str, Any]] = []
     for item in items:
-        peaks = ((item.get("stages") or {}).get("time") or {}).get("peaks")
+        peaks = (item["stages"].get("time") or {}).get("peaks")
         if peaks and peaks not in used:
             used.append(peaks)
     if len(used) > 1:
@@ -95,74 +106,27 @@ def run_peaks(items: Sequence[Mapping[str, Any]], datasheet: dict[str, Any] | No
     return (used[0] if used else datasheet), False
 
 
-def totals(items: Sequence[Mapping[str, Any]], collection_errors: int = 0) -> dict[str, Any]:
+def totals(items: Sequence[ItemResult], collection_errors: int = 0) -> Totals:
     """Outcomes as cudabench judges them, errors by kind, and the same items as pytest counted them (pytest calls
     a harness error during an item's run a failure; here it is an error, never a wrong answer)."""
-    counts = Counter(item.get("outcome") or "error" for item in items)
-    result: dict[str, Any] = {outcome: counts.get(outcome, 0) for outcome in OUTCOMES}
-    result["error"] += collection_errors
-    result["collected"] = sum(result[o] for o in OUTCOMES)
-    kinds = Counter(item.get("error_kind") or "harness" for item in items if (item.get("outcome") or "error") == "error")
+    counts = Counter(item["outcome"] or "error" for item in items)
+    kinds = Counter(item.get("error_kind") or "harness" for item in items if (item["outcome"] or "error") == "error")
     if collection_errors:
         kinds["task (collection)"] += collection_errors
-    result["errors_by_kind"] = dict(sorted(kinds.items()))
-    as_pytest = Counter(item.get("pytest_outcome") or item.get("outcome") or "error" for item in items)
-    result["pytest"] = {outcome: as_pytest.get(outcome, 0) for outcome in OUTCOMES}
-    result["pytest"]["error"] += collection_errors
-    return result
+    as_pytest = Counter(item.get("pytest_outcome") or item["outcome"] or "error" for item in items)
+    pytest_counts = {outcome: as_pytest.get(outcome, 0) for outcome in OUTCOMES}
+    pytest_counts["error"] += collection_errors
+    passed, failed, skipped = counts.get("passed", 0), counts.get("failed", 0), counts.get("skipped", 0)
+    error = counts.get("error", 0) + collection_errors
+    return {"passed": passed, "failed": failed, "skipped": skipped, "error": error,
+            "collected": passed + failed + skipped + error, "errors_by_kind": dict(sorted(kinds.items())),
+            "pytest": pytest_counts}
 
 
-def _geomean(values: list[float]) -> float | None:
-    values = [v for v in values if isinstance(v, (int, float)) and v > 0]
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
-
-
-def refinement_stats(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
-    """What refinement gained over a group: items refined (rounds ran) and improved (a later round kept), the
-    geometric means of the gain (first answer's time / kept one's) and of the speedups before and after, the mean
-    Performance-Score gain, candidates asked and wrong ones (never kept). None when no item was refined or tried."""
-    records = [item["refinement"] for item in items if isinstance(item.get("refinement"), dict)]
-    if not records:
-        return None
-    refined = [r for r in records if r.get("status") in ("done", "stopped")]
-    score_gains = [r["final_performance_score"] - r["initial_performance_score"] for r in refined
-                   if r.get("final_performance_score") is not None and r.get("initial_performance_score") is not None]
+def build_report(run: RunRecord, items: Sequence[ItemResult], collection_errors: list[CollectionError]) -> Report:
+    items = sorted(items, key=lambda i: (i["task"] or "", i["level"] or 0, i["sample"] or 0, i["nodeid"] or ""))
     return {
-        "n_refined": len(refined), "n_improved": sum(1 for r in refined if (r.get("kept_round") or 0) > 0),
-        "n_not_run": sum(1 for r in records if r.get("status") == "not-run"),
-        "gain": _geomean([r.get("gain") for r in refined]),
-        "initial_speedup": _geomean([r.get("initial_speedup") for r in refined]),
-        "final_speedup": _geomean([r.get("final_speedup") for r in refined]),
-        "mean_score_gain": sum(score_gains) / len(score_gains) if score_gains else None,
-        "candidates": sum(len(rnd.get("candidates") or []) for r in refined for rnd in (r.get("rounds") or [])[1:]),
-        "wrong_candidates": sum(r.get("wrong_candidates") or 0 for r in refined),
-    }
-
-
-_TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
-
-
-def aggregates(items: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    """The report's `aggregates`: scoring.aggregate over all items and grouped by level, domain and tier (tiers
-    in their own order, easy to hard)."""
-    result: dict[str, Any] = {"overall": {**aggregate(items)["all"], "refinement": refinement_stats(items)}}
-    for key in ("level", "domain", "tier"):
-        groups = aggregate(items, key)
-        members: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-        for item in items:
-            members[str(item.get(key))].append(item)
-        order = (lambda name: (_TIER_ORDER.get(name, len(_TIER_ORDER)), name)) if key == "tier" else None
-        result[f"by_{key}"] = {name: {**groups[name], "refinement": refinement_stats(members[name])}
-                               for name in sorted(groups, key=order)}
-    return result
-
-
-def build_report(run: dict[str, Any], items: Sequence[Mapping[str, Any]],
-                 collection_errors: list[dict[str, str]]) -> dict[str, Any]:
-    items = sorted(items, key=lambda i: (i.get("task") or "", i.get("level") or 0, i.get("sample") or 0,
-                                         i.get("nodeid") or ""))
-    return {
-        "schema": SCHEMA,
+        "schema": REPORT_SCHEMA,
         "run": run,
         "totals": totals(items, len(collection_errors)),
         "aggregates": aggregates(items),
@@ -171,7 +135,7 @@ def build_report(run: dict[str, Any], items: Sequence[Mapping[str, Any]],
     }
 
 
-def write_json(report: dict[str, Any], path: Path) -> Path:
+def write_json(report: Mapping[str, Any], path: Path) -> Path:
     return atomic_write(path, json.dumps(report, indent=1, sort_keys=False, default=str))
 
 
@@ -186,13 +150,13 @@ def format_score(value: float | None) -> str:
     return NOT_MEASURED if value is None else f"{value:.3f}"
 
 
-def summary_lines(report: dict[str, Any]) -> list[str]:
+def summary_lines(report: Report) -> list[str]:
     """The terminal summary: one table per level and per domain, then the top failure reasons."""
     lines = []
     run, agg = report["run"], report["aggregates"]
-    measured = bool(run.get("performance_measured"))
+    measured = run["performance_measured"]
     header = f"{'':<22}{'items':>7}{'judged':>8}{'errors':>8}{'compiled':>10}{'correct':>10}{'perf-score':>14}"
-    with_ncu = agg["overall"].get("cudabench_score_ncu") is not None
+    with_ncu = agg["overall"]["cudabench_score_ncu"] is not None
     if measured:  # columns that only a GPU fills
         header += f"{'CUDABench':>11}{'speedup':>9}" + (f"{'ncu':>8}" if with_ncu else "")
     for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
@@ -203,46 +167,46 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
         lines.append(header)
         for name, group in groups.items():
             label = f"level {name}" if key == "by_level" else name
-            row = (f"{label:<22}{group['n_items']:>7}{group['n_judged']:>8}{group.get('n_errors', 0):>8}"
+            row = (f"{label:<22}{group['n_items']:>7}{group['n_judged']:>8}{group['n_errors']:>8}"
                    f"{_pct(group['compile_rate']):>10}"
                    f"{_pct(group['correct_rate']):>10}{format_score(group['mean_performance_score']):>14}")
             if measured:
-                speedup = "-" if group.get("speedup") is None else f"{group['speedup']:.2f}x"
+                speedup = "-" if group["speedup"] is None else f"{group['speedup']:.2f}x"
                 row += f"{format_score(group['cudabench_score']):>11}{speedup:>9}"
                 if with_ncu:  # CUDABench-Score on their ncu metric (CUDABench-Set rows, --cudabench-perf=ncu)
-                    ncu = group.get("cudabench_score_ncu")
+                    ncu = group["cudabench_score_ncu"]
                     row += f"{'-' if ncu is None else f'{ncu:.3f}':>8}"
             lines.append(row)
         lines.append("")
     overall = agg["overall"]
-    apart = [f"{overall[key]} {name}" for key, name in (("n_errors", "errors"), ("n_skipped", "skipped"))
-             if overall.get(key)]
+    apart = [f"{count} {name}" for count, name in ((overall["n_errors"], "errors"), (overall["n_skipped"], "skipped"))
+             if count]
     lines.append(f"overall: {overall['n_items']} items, {overall['n_judged']} judged"
                  + (f" ({', '.join(apart)} not judged)" if apart else "")
                  + f"; of the judged: compiled {_pct(overall['compile_rate']).strip()}, "
                  f"correct {_pct(overall['correct_rate']).strip()}, CUDABench-Score "
                  f"{format_score(overall['cudabench_score'])}")
-    pass_k, best = overall.get("pass_at_k"), overall.get("best_of_k")
+    pass_k, best = overall["pass_at_k"], overall["best_of_k"]
     if pass_k:
-        for stage in ("compile", "correct"):
-            values = ", ".join(f"pass@{k} {_pct(v).strip()}" for k, v in pass_k[stage].items())
+        for stage, per_k in (("compile", pass_k["compile"]), ("correct", pass_k["correct"])):
+            values = ", ".join(f"pass@{k} {_pct(v).strip()}" for k, v in per_k.items())
             lines.append(f"{stage} over {pass_k['n_problems']} problems (unbiased estimator): {values}")
     if best:
         lines.append(f"CUDABench best-of-{best['k']}: compiled {_pct(best['compile_rate']).strip()}, correct "
                      f"{_pct(best['correct_rate']).strip()}, CUDABench-Score {format_score(best['cudabench_score'])}")
-    if overall.get("cudabench_score_ncu") is not None:
+    if overall["cudabench_score_ncu"] is not None:
         lines.append(f"CUDABench-Score on CUDABench's ncu Performance-Score (measured work): "
                      f"{format_score(overall['cudabench_score_ncu'])}")
-    if not run.get("performance_measured"):
+    if not run["performance_measured"]:
         lines.append("performance: not measured (timing needs a GPU)")
     lines += set_lines(report["items"])
     lines += usage_lines(run.get("usage") or {})
     lines.extend(refinement_lines(report))
     reasons: Counter[str] = Counter()
     for item in report["items"]:
-        if item.get("outcome") in ("failed", "error"):
-            stage = item.get("failed_stage") or "?"
-            reasons[f"[{stage}] {message_summary(item.get('message'))}"] += 1
+        if item["outcome"] in ("failed", "error"):
+            stage = item["failed_stage"] or "?"
+            reasons[f"[{stage}] {message_summary(item['message'])}"] += 1
     if reasons:
         lines.append("top failures:")
         for reason, count in reasons.most_common(5):
@@ -254,18 +218,18 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                      + "; rates cover the items that ran")
     resumed = run.get("resumed_from")
     if resumed:
-        lines.append(f"resumed from run {resumed.get('run_id')}: {resumed.get('items_carried')} judged item(s) carried "
-                     "over, not run again" + (f"; nothing carried: {resumed['refused']}" if resumed.get("refused")
+        lines.append(f"resumed from run {resumed['run_id']}: {resumed['items_carried']} judged item(s) carried "
+                     "over, not run again" + (f"; nothing carried: {resumed['refused']}" if resumed["refused"]
                                               else ""))
-    kinds = ", ".join(f"{kind} {n}" for kind, n in (t.get("errors_by_kind") or {}).items())
+    kinds = ", ".join(f"{kind} {n}" for kind, n in t["errors_by_kind"].items())
     collected = run.get("collected_items")
     # An interrupted run: pytest collected more than ran; say both.
     counted = (f"{collected} collected, {t['collected']} ran" if isinstance(collected, int) and collected > t["collected"]
                else f"{t['collected']} collected")
     lines.append(f"totals: {counted} = {t['passed']} passed + {t['failed']} failed + "
                  f"{t['skipped']} skipped + {t['error']} errors" + (f" ({kinds})" if kinds else ""))
-    as_pytest = t.get("pytest")
-    if as_pytest and any(as_pytest[o] != t[o] for o in OUTCOMES):
+    as_pytest = t["pytest"]
+    if [as_pytest[o] for o in OUTCOMES] != [t["passed"], t["failed"], t["skipped"], t["error"]]:
         lines.append(f"pytest counts the same items as {as_pytest['passed']} passed, {as_pytest['failed']} failed, "
                      f"{as_pytest['skipped']} skipped, {as_pytest['error']} errors: a harness or task error while "
                      "an item runs is a pytest failure, never a wrong answer here")
@@ -275,10 +239,16 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
 NO_TIER = "n/a"  # the by_tier group of items without a tier (CUDABench-Set rows), keyed "None" in the JSON
 
 
-def shown_groups(aggregates: dict[str, Any], key: str) -> dict[str, Any]:
+def groups_of(aggregates: Aggregates, key: str) -> dict[str, ReportGroup]:
+    """aggregates[key] for a key named at run time (by_level, by_domain, by_tier)."""
+    return {"by_level": aggregates["by_level"], "by_domain": aggregates["by_domain"],
+            "by_tier": aggregates["by_tier"]}[key]
+
+
+def shown_groups(aggregates: Aggregates, key: str) -> dict[str, ReportGroup]:
     """aggregates[key] as the terminal and HTML show it: by_tier without a table when no item has a tier, and its
     tierless group named NO_TIER beside tiers."""
-    groups = aggregates.get(key) or {}
+    groups = groups_of(aggregates, key)
     if key != "by_tier":
         return groups
     if set(groups) <= {"None"}:
@@ -289,37 +259,37 @@ def shown_groups(aggregates: dict[str, Any], key: str) -> dict[str, Any]:
 SEED_MODES = {"run": "the run's seed put into gen.py's seeding calls", "paper": "gen.py's own fixed seeds"}
 
 
-def thread_order_verdict(item: Mapping[str, Any]) -> tuple[str, str]:
+def thread_order_verdict(item: ItemResult) -> tuple[str, str]:
     """(verdict, what happened) of a CUDABench-Set item's run in another thread order: passed, failed, not-run,
     inconclusive, or not-reached when the item stopped before its forward run was judged."""
-    done = (item.get("set") or {}).get("thread_order")
-    if isinstance(done, dict) and done.get("verdict"):
-        return str(done["verdict"]), str(done.get("message") or "")
-    stage = item.get("failed_stage") or ("skipped" if item.get("outcome") == "skipped" else None)
+    done = item["set"]["thread_order"] if "set" in item else None
+    if done:
+        return str(done["verdict"]), str(done["message"] or "")
+    stage = item["failed_stage"] or ("skipped" if item["outcome"] == "skipped" else None)
     return "not-reached", f"not reached: the item stopped at {stage}" if stage else "not reached"
 
 
-def set_summary(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+def set_summary(items: Sequence[ItemResult]) -> dict[str, Any] | None:
     """What a run over CUDABench-Set rows decided beside the verdicts: seed modes, how often CUDABench's judge
     (compare.py) and ours agreed, and the thread-order runs' verdicts. None without set items."""
-    rows = [item for item in items if isinstance(item.get("set"), dict)]
+    rows = [item for item in items if "set" in item]
     if not rows:
         return None
-    agree = [item["set"].get("judges_agree") for item in rows]
+    agree = [item["set"]["judges_agree"] for item in rows]
     disagreements = []
     for item in rows:
-        if item["set"].get("judges_agree") is False:
-            compare = item["set"].get("compare") or {}
-            disagreements.append(f"{item.get('task')} level {item.get('level')}: compare.py "
+        if item["set"]["judges_agree"] is False:
+            compare = item["set"]["compare"] or {}
+            disagreements.append(f"{item['task']} level {item['level']}: compare.py "
                                  f"{'accepted' if compare.get('passed') else 'rejected'} the outputs, ours "
                                  f"{'rejected' if compare.get('passed') else 'accepted'} them")
-    return {"items": len(rows), "seed_modes": dict(Counter(str(item["set"].get("seed_mode")) for item in rows)),
+    return {"items": len(rows), "seed_modes": dict(Counter(str(item["set"]["seed_mode"]) for item in rows)),
             "judged_by_both": sum(1 for a in agree if a is not None), "judges_agree": agree.count(True),
             "judges_disagree": agree.count(False), "disagreements": disagreements,
             "thread_order": dict(Counter(thread_order_verdict(item)[0] for item in rows))}
 
 
-def set_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
+def set_lines(items: Sequence[ItemResult]) -> list[str]:
     """The terminal's lines about CUDABench-Set items: seed mode, the judges' agreement, the thread-order runs."""
     summary = set_summary(items)
     if summary is None:
@@ -336,44 +306,43 @@ def set_lines(items: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
-def usage_lines(usage: dict[str, dict[str, Any]]) -> list[str]:
+def usage_lines(usage: Mapping[str, ModelUsage]) -> list[str]:
     """Per model with token counts: tokens in/out and cost (all answers, and what this run spent on new ones, at
     which prices); then what this run's requests took when retries or failures made them more than the answers."""
     lines = []
     for model, t in sorted(usage.items()):
-        if t.get("tokens_in") or t.get("tokens_out") or t.get("cost_usd") is not None:  # offline answers: none
-            cost, prices = t.get("cost_usd"), t.get("prices")
+        if t["tokens_in"] or t["tokens_out"] or t["cost_usd"] is not None:  # offline answers: none
+            cost, prices = t["cost_usd"], t["prices"]
             if cost is not None:
-                spent = f"cost ${cost:.4f} (this run ${t.get('new_cost_usd') or 0.0:.4f})"
+                spent = f"cost ${cost:.4f} (this run ${t['new_cost_usd'] or 0.0:.4f})"
                 if prices:
                     spent += (f" at ${prices.get('input') or 0:g} prompt + ${prices.get('output') or 0:g} completion "
                               "per million tokens")
             else:
                 spent = "cost not known (give the model price_input/price_output, USD per million tokens)"
-            lines.append(f"tokens ({model}): {t.get('tokens_in', 0)} prompt + {t.get('tokens_out', 0)} completion "
-                         f"over {t.get('items', 0)} answers ({t.get('requests', 0)} requested, "
-                         f"{t.get('cached', 0)} cached), {spent}")
+            lines.append(f"tokens ({model}): {t['tokens_in']} prompt + {t['tokens_out']} completion "
+                         f"over {t['items']} answers ({t['requests']} requested, {t['cached']} cached), {spent}")
         lines += request_lines(model, t)
     return lines
 
 
-def request_lines(model: str, t: dict[str, Any]) -> list[str]:
+def request_lines(model: str, t: ModelUsage) -> list[str]:
     """This run's HTTP requests to `model` when there were more than answers: rate limits, retried errors, the time
     spent waiting, failed generations; truncated 200 bodies are usually billed though not in the cost."""
-    sent = t.get("http_requests") or 0
-    if not sent or (sent == t.get("requests") and not t.get("failed")):
+    sent = t["http_requests"]
+    if not sent or (sent == t["requests"] and not t["failed"]):
         return []
     parts = []
-    if t.get("rate_limited"):
+    if t["rate_limited"]:
         parts.append(f"{t['rate_limited']} rate-limited (429)")
-    if t.get("retried_errors"):
+    if t["retried_errors"]:
         parts.append(f"{t['retried_errors']} errors (5xx, timeouts, malformed bodies)")
-    if t.get("failed"):
+    if t["failed"]:
         parts.append(f"{t['failed']} generation(s) failed")
-    line = (f"requests ({model}): {sent} sent this run for {t.get('requests', 0)} answers"
+    line = (f"requests ({model}): {sent} sent this run for {t['requests']} answers"
             + (f": {', '.join(parts)}" if parts else "")
-            + (f"; {t.get('wait_s') or 0.0:.1f} s waiting before retries" if t.get("wait_s") else ""))
-    if t.get("malformed_200"):
+            + (f"; {t['wait_s']:.1f} s waiting before retries" if t["wait_s"] else ""))
+    if t["malformed_200"]:
         line += (f"; {t['malformed_200']} answered 200 with a cut-off or malformed body: such answers are usually "
                  "billed, so the cost above may be low")
     return [line]
@@ -387,11 +356,11 @@ def _items(count: int) -> str:
     return f"{count} item" + ("" if count == 1 else "s")
 
 
-def refinement_lines(report: dict[str, Any]) -> list[str]:
+def refinement_lines(report: Report) -> list[str]:
     """The terminal's lines about refinement: what it gained overall and per level, domain and tier, or why it did
     not run."""
     agg = report["aggregates"]
-    overall = agg["overall"].get("refinement")
+    overall = agg["overall"]["refinement"]
     if not overall:
         return []
     lines = []
@@ -401,41 +370,42 @@ def refinement_lines(report: dict[str, Any]) -> list[str]:
                      f"{_times(overall['gain'])}); {overall['wrong_candidates']} of {overall['candidates']} "
                      "candidates wrong, never kept")
         for title, key in (("level", "by_level"), ("domain", "by_domain"), ("tier", "by_tier")):
-            gains = [f"{name} {_times((group.get('refinement') or {}).get('gain'))}"
-                     for name, group in agg[key].items() if (group.get("refinement") or {}).get("n_refined")]
+            gains = [f"{name} {_times(refinement['gain'])}" for name, group in groups_of(agg, key).items()
+                     if (refinement := group["refinement"]) and refinement["n_refined"]]
             lines.append(f"  refinement gain by {title}: {', '.join(gains)}")
     if overall["n_not_run"]:
-        message = next((i["refinement"].get("message") for i in report["items"]
+        message = next((i["refinement"]["message"] for i in report["items"]
                         if (i.get("refinement") or {}).get("status") == "not-run"), None)
         lines.append(f"refinement: not run on {_items(overall['n_not_run'])}: {message}")
     return lines
 
 
-def suite_properties(report: dict[str, Any]) -> dict[str, str]:
+def suite_properties(report: Report) -> dict[str, str]:
     """Run-level facts for JUnit's <properties> (dashboards read them)."""
     run, overall = report["run"], report["aggregates"]["overall"]
-    gpu = run.get("gpu") or {}
+    gpu = run["gpu"] or {}
     # Where items really ran (auto resolves per machine); the requested runtime when none got that far.
-    ran_on = sorted({i["runtime"] for i in report.get("items", []) if i.get("runtime")})
+    ran_on = sorted({i["runtime"] for i in report["items"] if i["runtime"]})
     props = {
         "run_id": run["id"], "model": run["model"], "seed": run["seed"],
-        "runtime": ",".join(ran_on) or run.get("runtime"), "runtime_requested": run.get("runtime"),
+        "runtime": ",".join(ran_on) or run["runtime"], "runtime_requested": run["runtime"],
         "gpu": gpu.get("name", "none"), "compile_rate": overall["compile_rate"],
         "correct_rate": overall["correct_rate"], "cudabench_score": overall["cudabench_score"],
         "mean_performance_score": overall["mean_performance_score"],
     }
-    if overall.get("cudabench_score_ncu") is not None:
+    if overall["cudabench_score_ncu"] is not None:
         props["cudabench_score_ncu"] = overall["cudabench_score_ncu"]
-    if overall.get("speedup") is not None:
+    if overall["speedup"] is not None:
         props["speedup_geomean"] = overall["speedup"]
-    for stage, per_k in (overall.get("pass_at_k") or {}).items():
-        if isinstance(per_k, dict):  # beside n_problems and k_max
+    pass_k = overall["pass_at_k"]
+    if pass_k:
+        for stage, per_k in (("compile", pass_k["compile"]), ("correct", pass_k["correct"])):
             props.update({f"pass_at_{k}.{stage}": value for k, value in per_k.items()})
-    if overall.get("best_of_k"):
-        best = overall["best_of_k"]
+    best = overall["best_of_k"]
+    if best:
         props.update({f"best_of_{best['k']}.correct_rate": best["correct_rate"],
                       f"best_of_{best['k']}.cudabench_score": best["cudabench_score"]})
-    props.update({f"version.{k}": v for k, v in run.get("versions", {}).items()})
+    props.update({f"version.{k}": v for k, v in run["versions"].items()})
     return {k: "not measured" if v is None else str(v) for k, v in props.items()}
 
 

@@ -8,10 +8,12 @@ replay file, a pytest-benchmark export, a leaderboard), never with a bare JSON p
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import ReportFileError
+from ..results import Aggregates, ItemResult, Report, RunRecord
 from .report import SCHEMA
 
 LEADERBOARD_SCHEMA = "pytest-cudabench/leaderboard/1"
@@ -19,7 +21,7 @@ WHAT_A_REPORT_IS = (f"a run report is the one JSON object (schema {SCHEMA!r}) a 
                     "<report-dir>/<run-id>.json")
 
 
-def item_key(item: dict[str, Any]) -> str:
+def item_key(item: Mapping[str, Any]) -> str:
     """"task::level<L>[sample<S>]": the nodeid's tail, independent of where the suite lives."""
     task = item.get("task")
     if task is None:
@@ -27,7 +29,7 @@ def item_key(item: dict[str, Any]) -> str:
     return f"{task}::level{item.get('level')}[sample{item.get('sample')}]"
 
 
-def verdict(item: dict[str, Any] | None) -> str | None:
+def verdict(item: Mapping[str, Any] | None) -> str | None:
     """"pass" for outcome passed, "fail" for failed or error (or no outcome), None for skipped or absent."""
     if item is None:
         return None
@@ -52,7 +54,7 @@ def _not_json(path: Path, text: str, exc: json.JSONDecodeError) -> ReportFileErr
                            f"report ({WHAT_A_REPORT_IS})")
 
 
-def check_report(data: Any, path: str | Path) -> dict[str, Any]:
+def check_report(data: Any, path: str | Path) -> Report:
     """`data` if it is a run report of this schema, else a ReportFileError naming `path` and the problem."""
     if not isinstance(data, dict):
         raise ReportFileError(f"{path}: a JSON {type(data).__name__}, not a run report ({WHAT_A_REPORT_IS})")
@@ -76,10 +78,24 @@ def check_report(data: Any, path: str | Path) -> dict[str, Any]:
         if not isinstance(item, dict) or not (item.get("task") or item.get("nodeid")):
             raise ReportFileError(f"{path}: items[{index}] is not an item (an object with 'task' or 'nodeid'): "
                                   "the report is damaged")
-    return data
+    # Readers index what the schema requires (results.Report, RunRecord, ItemResult) without fallbacks.
+    _require(data, Report.__required_keys__, "", path)
+    _require(data["run"], RunRecord.__required_keys__, "run", path)
+    _require(data["aggregates"], Aggregates.__required_keys__, "aggregates", path)
+    for index, item in enumerate(items):
+        _require(item, ItemResult.__required_keys__, f"items[{index}]", path)
+    return cast(Report, data)
 
 
-def load_report(path: str | Path) -> dict[str, Any]:
+def _require(record: dict[str, Any], keys: frozenset[str], where: str, path: str | Path) -> None:
+    missing = sorted(keys - set(record))
+    if missing:
+        field = ", ".join(f"{where}.{key}" if where else key for key in missing)
+        raise ReportFileError(f"{path}: field(s) {field} missing: the report is damaged or was not written by "
+                              f"pytest-cudabench ({WHAT_A_REPORT_IS})")
+
+
+def load_report(path: str | Path) -> Report:
     """The run report in the file `path`, checked (see `check_report`); ReportFileError otherwise."""
     path = Path(path)
     try:

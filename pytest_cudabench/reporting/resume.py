@@ -11,10 +11,12 @@ nor are CUDABench-Set items.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+from ..results import ResumedFrom
 from .report_files import item_key, load_report
 
 # What the whole prior run must share with this one, each a field of the report's `run`.
@@ -58,7 +60,7 @@ class ResumePlan:
         record.pop("worker", None)  # a worker of the prior run; this run's controller sets its own
         return record
 
-    def record(self, items: list[dict[str, Any]]) -> dict[str, Any]:
+    def record(self, items: Sequence[Mapping[str, Any]]) -> ResumedFrom:
         """run.resumed_from of this run's report."""
         return {"report": self.report, "run_id": self.run_id,
                 "items_carried": sum(1 for i in items if i.get("resumed_from") is not None),
@@ -71,7 +73,7 @@ class ResumePlan:
                 "are carried over where this run gets the same answer; the rest run")
 
 
-def judged(item: dict[str, Any]) -> bool:
+def judged(item: Mapping[str, Any]) -> bool:
     """A verdict on the answer: passed or failed, not by a crashed worker, without repair or refine rounds, and not
     a CUDABench-Set item (its data and seed mode are not compared)."""
     return item.get("outcome") in ("passed", "failed") and item.get("failed_stage") != "crash" \
@@ -79,7 +81,7 @@ def judged(item: dict[str, Any]) -> bool:
         and isinstance((item.get("generation") or {}).get("content"), str)
 
 
-def run_mismatch(prior: dict[str, Any], current: dict[str, Any]) -> str | None:
+def run_mismatch(prior: Mapping[str, Any], current: Mapping[str, Any]) -> str | None:
     """Why the prior run's verdicts do not hold for this run (the first difference), else None. `current` has the
     RUN_FIELDS and `versions` as this run's report will."""
     for name in RUN_FIELDS:
@@ -96,14 +98,14 @@ def plan_resume(path: str | Path, current: dict[str, Any]) -> ResumePlan:
     """The plan of resuming from the report at `path` (ReportFileError when it is not a run report)."""
     prior = load_report(path)
     run = prior["run"]
-    plan = ResumePlan(report=str(path), run_id=run.get("id"))
+    plan = ResumePlan(report=str(path), run_id=run["id"])
     plan.refused = run_mismatch(run, current)
     if plan.refused is None:
-        plan.candidates = {item_key(i): i for i in prior["items"] if judged(i)}
+        plan.candidates = {item_key(i): cast(dict[str, Any], i) for i in prior["items"] if judged(i)}
     return plan
 
 
 def prior_seed(path: str | Path) -> int | None:
     """The seed of the run being resumed: this run's default seed, so that its verdicts can be carried over."""
-    seed = load_report(path)["run"].get("seed")
+    seed = load_report(path)["run"]["seed"]
     return seed if isinstance(seed, int) else None

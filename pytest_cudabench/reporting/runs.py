@@ -17,14 +17,16 @@ import math
 import statistics
 import sys
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from ..errors import MergeError
 from ..files import atomic_write
-from ..timing import scoring
+from ..results import CollectionError, ItemResult, Report, ReportGroup, RunRecord
+from . import aggregates
 from .leaderboard import ModelRuns, caveats, common_keys, paired_comparison
-from .report import build_report, run_peaks
+from .report import build_report, groups_of, run_peaks
 from .report_files import item_key, load_report, verdict
 from .shards import check_shards, merged_shards
 from .statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, wilson_interval
@@ -52,7 +54,7 @@ def _delta(a: Any, b: Any) -> float | None:
 
 # --- compare ------------------------------------------------------------------------------------------------------
 
-def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.05) -> dict[str, Any]:
+def compare_reports(a: Report, b: Report, threshold: float = 0.05) -> dict[str, Any]:
     """Compares run B against the baseline A.
 
     Per item (matched by key): both outcomes, the change ("regression" pass->fail, "skipped" pass->skip, "fixed"
@@ -64,8 +66,8 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
     fractions); `reasons` says why. Reports that cannot be gated (empty, interrupted) are refused by
     `check_comparable` before this is called.
     """
-    a_items = {item_key(i): i for i in a.get("items") or []}
-    b_items = {item_key(i): i for i in b.get("items") or []}
+    a_items = {item_key(i): i for i in a["items"]}
+    b_items = {item_key(i): i for i in b["items"]}
     rows = []
     for key in sorted(set(a_items) | set(b_items)):
         ia, ib = a_items.get(key), b_items.get(key)
@@ -76,40 +78,44 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
             change = "removed"
         elif va == "pass" and vb == "fail":
             change = "regression"
-        elif va == "pass" and ib.get("outcome") == "skipped":
+        elif va == "pass" and ib["outcome"] == "skipped":
             change = "skipped"  # no longer judged: as bad as a failure for a gate
         elif va == "fail" and vb == "pass":
             change = "fixed"
-        elif ia.get("outcome") != ib.get("outcome"):
+        elif ia["outcome"] != ib["outcome"]:
             change = "changed"
         else:
             change = "same"
-        sa = _num((ia or {}).get("performance_score"))
-        sb = _num((ib or {}).get("performance_score"))
+        sa = _num(ia["performance_score"]) if ia else None
+        sb = _num(ib["performance_score"]) if ib else None
         delta = _delta(sa, sb)
-        source = ib or ia or {}
+        source = ib or ia
+        assert source is not None  # the key is of A's items or B's
         rows.append({
-            "key": key, "task": source.get("task"), "level": source.get("level"), "sample": source.get("sample"),
-            "a": (ia or {}).get("outcome"), "b": (ib or {}).get("outcome"),
-            "a_failed_stage": (ia or {}).get("failed_stage"), "b_failed_stage": (ib or {}).get("failed_stage"),
+            "key": key, "task": source["task"], "level": source["level"], "sample": source["sample"],
+            "a": ia["outcome"] if ia else None, "b": ib["outcome"] if ib else None,
+            "a_failed_stage": ia["failed_stage"] if ia else None, "b_failed_stage": ib["failed_stage"] if ib else None,
             "change": change, "a_score": sa, "b_score": sb, "score_delta": delta,
             "score_regression": bool(delta is not None and sa and delta < -threshold * sa),
         })
-    agg_a, agg_b = a.get("aggregates") or {}, b.get("aggregates") or {}
+    agg_a, agg_b = a["aggregates"], b["aggregates"]
 
-    def metrics(group_a: dict[str, Any] | None, group_b: dict[str, Any] | None) -> dict[str, Any]:
-        group_a, group_b = group_a or {}, group_b or {}
-        result = {m: {"a": group_a.get(m), "b": group_b.get(m), "delta": _delta(group_a.get(m), group_b.get(m))}
-                  for m in METRICS}
-        result["n_items"] = {"a": group_a.get("n_items"), "b": group_b.get("n_items"),
-                             "delta": _delta(group_a.get("n_items"), group_b.get("n_items"))}
+    def metrics(group_a: ReportGroup | None, group_b: ReportGroup | None) -> dict[str, Any]:
+        """Each metric of a group on both sides; a group one side lacks (a level only B ran) is None there."""
+        side_a: Mapping[str, object] = group_a or {}
+        side_b: Mapping[str, object] = group_b or {}
+        values = {m: (side_a.get(m), side_b.get(m)) for m in ("n_items",) + METRICS}
+        result = {m: {"a": va, "b": vb, "delta": _delta(va, vb)} for m, (va, vb) in values.items() if m != "n_items"}
+        va, vb = values["n_items"]
+        result["n_items"] = {"a": va, "b": vb, "delta": _delta(va, vb)}
         return result
 
-    overall = metrics(agg_a.get("overall"), agg_b.get("overall"))
+    overall = metrics(agg_a["overall"], agg_b["overall"])
     groups = {}
     for key in ("by_level", "by_domain", "by_tier"):
-        names = sorted(set(agg_a.get(key) or {}) | set(agg_b.get(key) or {}))
-        groups[key] = {n: metrics((agg_a.get(key) or {}).get(n), (agg_b.get(key) or {}).get(n)) for n in names}
+        groups_a, groups_b = groups_of(agg_a, key), groups_of(agg_b, key)
+        names = sorted(set(groups_a) | set(groups_b))
+        groups[key] = {n: metrics(groups_a.get(n), groups_b.get(n)) for n in names}
     reasons = []
     regressions = [r["key"] for r in rows if r["change"] == "regression"]
     if regressions:
@@ -125,8 +131,8 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
         if delta is not None and delta < -threshold:
             reasons.append(f"overall {metric} dropped by {-delta:.4f} (> threshold {threshold})")
     return {
-        "a": {"id": (a.get("run") or {}).get("id"), "model": (a.get("run") or {}).get("model")},
-        "b": {"id": (b.get("run") or {}).get("id"), "model": (b.get("run") or {}).get("model")},
+        "a": {"id": a["run"]["id"], "model": a["run"]["model"]},
+        "b": {"id": b["run"]["id"], "model": b["run"]["model"]},
         "threshold": threshold,
         "items": rows,
         "overall": overall,
@@ -143,19 +149,19 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any], threshold: float = 0.0
     }
 
 
-def _counts(items: dict[str, dict[str, Any]]) -> dict[str, int]:
-    outcomes = [i.get("outcome") for i in items.values()]
+def _counts(items: dict[str, ItemResult]) -> dict[str, int]:
+    outcomes = [i["outcome"] for i in items.values()]
     return {"items": len(outcomes), "judged": sum(1 for o in outcomes if o in ("passed", "failed")),
             "errors": sum(1 for o in outcomes if o not in ("passed", "failed", "skipped")),
             "skipped": outcomes.count("skipped")}
 
 
-def _paired_part(a: dict[str, Any], b: dict[str, Any], a_items: dict[str, dict[str, Any]],
-                 b_items: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _paired_part(a: Report, b: Report, a_items: dict[str, ItemResult],
+                 b_items: dict[str, ItemResult]) -> dict[str, Any]:
     """What `compare` adds for a fair reading: judged counts of each side, A against B over the items both judged
     (leaderboard.paired_comparison: rates, the McNemar p-value, the interval of the difference), and notes where
     the runs are not like for like (seeds, task sets, runtime, ...). None of it changes the exit status."""
-    sides = [ModelRuns(name, [name], [report.get("run") or {}], items, {k: name for k in items})
+    sides = [ModelRuns(name, [name], [report["run"]], items, {k: name for k in items})
              for name, report, items in (("A", a, a_items), ("B", b, b_items))]
     return {"judged": {"a": _counts(a_items), "b": _counts(b_items)},
             "paired": paired_comparison(a_items, b_items),
@@ -267,11 +273,11 @@ def compare_lines(result: dict[str, Any], show_all: bool = False) -> list[str]:
     return lines
 
 
-def check_comparable(report: dict[str, Any], path: str | Path) -> None:
+def check_comparable(report: Report, path: str | Path) -> None:
     """Refuses (ValueError naming the file) a report a CI gate cannot trust: one without items (a --collect-only
     run, a suite that failed to load) or one of an interrupted run (Ctrl-C, -x: the items not run are missing)."""
-    run = report.get("run") or {}
-    if not report.get("items"):
+    run = report["run"]
+    if not report["items"]:
         raise ValueError(f"{path}: the report has no items (an empty or --collect-only run, or every task failed to "
                          "load): nothing to compare; rerun the suite to completion")
     # run.interrupted (this branch) or run.complete/run.stopped (main's controller): either says the run ended early
@@ -279,7 +285,7 @@ def check_comparable(report: dict[str, Any], path: str | Path) -> None:
         why = f" ({run['stopped']})" if run.get("stopped") else ""
         raise ValueError(f"{path}: the run was interrupted (Ctrl-C or -x){why}, so its report is partial: the items "
                          "that did not run would count as missing; compare reports of complete runs")
-    missing = [i for i in report["items"] if i.get("outcome") is None]
+    missing = [i for i in report["items"] if i["outcome"] is None]
     if missing:
         raise ValueError(f"{path}: {len(missing)} item(s) have no outcome (e.g. {item_key(missing[0])}): the run "
                          "did not finish them; compare reports of complete runs")
@@ -313,15 +319,15 @@ def main_compare(argv: list[str] | None = None) -> int:
 
 # --- merge --------------------------------------------------------------------------------------------------------
 
-def merge_reports(reports: list[dict[str, Any]], names: list[str] | None = None) -> dict[str, Any]:
+def merge_reports(reports: list[Report], names: list[str] | None = None) -> Report:
     """Merges runs of one model into one report: the union of their items (on a duplicate key the later run's item
     is kept, with a MergeWarning; "later" is by run.started, then by position in `reports`), totals and aggregates
     recomputed. Reports of different models raise MergeError: one rate over two models means nothing, and
     `leaderboard` compares models."""
     if not reports:
         raise MergeError("nothing to merge")
-    runs = [r.get("run") or {} for r in reports]
-    models = list(dict.fromkeys(str(run.get("model")) for run in runs))
+    runs = [r["run"] for r in reports]
+    models = list(dict.fromkeys(str(run["model"]) for run in runs))
     if len(models) > 1:
         raise MergeError(f"the reports are from different models ({', '.join(models)}): merge combines runs of one "
                          "model (shards, reruns); to compare models, use `python -m pytest_cudabench leaderboard "
@@ -334,14 +340,14 @@ def merge_reports(reports: list[dict[str, Any]], names: list[str] | None = None)
         count = shards["count"]
         warnings.warn(f"shard(s) {', '.join(f'{k}/{count}' for k in missing)} missing: the merged report "
                       "covers part of the run's tasks", MergeWarning, stacklevel=2)
-    order = sorted(range(len(reports)), key=lambda i: (str(runs[i].get("started") or ""), i))
-    items: dict[str, dict[str, Any]] = {}
+    order = sorted(range(len(reports)), key=lambda i: (str(runs[i]["started"] or ""), i))
+    items: dict[str, ItemResult] = {}
     origin: dict[str, str] = {}
     duplicates = []
-    errors: dict[str, dict[str, Any]] = {}
+    errors: dict[str, CollectionError] = {}
     for index in order:
-        run_id = str(runs[index].get("id"))
-        for item in reports[index].get("items") or []:
+        run_id = str(runs[index]["id"])
+        for item in reports[index]["items"]:
             key = item_key(item)
             if key in items:
                 duplicates.append({"key": key, "kept": run_id, "dropped": origin[key]})
@@ -349,51 +355,49 @@ def merge_reports(reports: list[dict[str, Any]], names: list[str] | None = None)
                               MergeWarning, stacklevel=2)
             items[key] = item
             origin[key] = run_id
-        for error in reports[index].get("collection_errors") or []:
-            errors[str(error.get("path"))] = error
+        for error in reports[index]["collection_errors"]:
+            errors[str(error["path"])] = error
     for field in ("gpu", "peaks"):
-        distinct = {json.dumps(run.get(field), sort_keys=True) for run in runs if run.get(field)}
+        distinct = {json.dumps(value, sort_keys=True) for run in runs if (value := run["gpu" if field == "gpu" else "peaks"])}
         if len(distinct) > 1:
             warnings.warn(f"the runs differ in {field}: Performance-Scores are each relative to their own GPU",
                           MergeWarning, stacklevel=2)
     merged_items = list(items.values())
     run = _merged_run(runs, order, models, duplicates, merged_items)
-    run.update(shard=None, shards=shards)  # the last run's shard no longer describes the whole
+    run["shard"], run["shards"] = None, shards  # the last run's shard no longer describes the whole
     return build_report(run, merged_items, list(errors.values()))
 
 
-def _merged_run(runs: list[dict[str, Any]], order: list[int], models: list[str], duplicates: list[dict[str, Any]],
-                items: list[dict[str, Any]]) -> dict[str, Any]:
+def _merged_run(runs: list[RunRecord], order: list[int], models: list[str], duplicates: list[dict[str, Any]],
+                items: list[ItemResult]) -> RunRecord:
     ordered = [runs[i] for i in order]
-    ids = [str(run.get("id")) for run in ordered]
-    seeds = list(dict.fromkeys(run.get("seed") for run in ordered))
-    started = [str(run["started"]) for run in ordered if run.get("started")]
-    finished = [str(run["finished"]) for run in ordered if run.get("finished")]
-    levels = sorted({lv for run in ordered for lv in run.get("levels") or []})
+    ids = [str(run["id"]) for run in ordered]
+    seeds = list(dict.fromkeys(run["seed"] for run in ordered))
+    started = [str(run["started"]) for run in ordered if run["started"]]
+    finished = [str(run["finished"]) for run in ordered if run["finished"]]
+    levels = sorted({lv for run in ordered for lv in run["levels"] or []})
     last = ordered[-1]
-    run = {key: value for key, value in last.items()}
+    run = last.copy()
     run.update({
         "id": "merged-" + hashlib.sha256("\n".join(ids).encode()).hexdigest()[:12],
         "started": min(started) if started else None,
         "finished": max(finished) if finished else None,
-        "duration_s": round(sum(_num(r.get("duration_s")) or 0.0 for r in ordered), 3),
+        "duration_s": round(sum(_num(r["duration_s"]) or 0.0 for r in ordered), 3),
         "model": models[0],
         "models": models,
         "seed": seeds[0] if len(seeds) == 1 else None,
         "seeds": seeds,
         "levels": levels,
-        "samples": max((_num(r.get("samples")) or 0 for r in ordered), default=0) or last.get("samples"),
-        "gpu": next((r["gpu"] for r in reversed(ordered) if r.get("gpu")), None),
-        "worker_machines": {f"{r.get('id')}/{worker}": machine for r in ordered
+        "samples": int(max((_num(r["samples"]) or 0 for r in ordered), default=0) or last["samples"]),
+        "gpu": next((r["gpu"] for r in reversed(ordered) if r["gpu"]), None),
+        "worker_machines": {f"{r['id']}/{worker}": machine for r in ordered
                             for worker, machine in (r.get("worker_machines") or {}).items()} or None,
-        "performance_measured": scoring.performance_measured(items),
+        "performance_measured": aggregates.performance_measured(items),
         "source_runs": ids,
         "merged_duplicates": duplicates,
     })
     run["peaks"], run["peaks_by_item"] = run_peaks(
-        items, next((r["peaks"] for r in reversed(ordered) if r.get("peaks")), None))
-    if isinstance(run["samples"], float):
-        run["samples"] = int(run["samples"])
+        items, next((r["peaks"] for r in reversed(ordered) if r["peaks"]), None))
     return run
 
 
@@ -487,47 +491,46 @@ def _benchmark_stats(scale: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     return stats, estimated
 
 
-def to_pytest_benchmark(report: dict[str, Any]) -> dict[str, Any]:
+def to_pytest_benchmark(report: Report) -> dict[str, Any]:
     """The timed items of a report in pytest-benchmark's JSON format: one benchmark per item and timing scale,
     grouped by task, named "task::level<L>[sample<S>-<sizes>]"; the roofline numbers go into extra_info.
     `pytest-benchmark compare <file>` reads the result."""
-    run = report.get("run") or {}
-    machine = run.get("machine") or {}
-    versions = run.get("versions") or {}
-    python_version = str(versions.get("python", ""))
+    run = report["run"]
+    machine = run["machine"] or {}
+    python_version = str(run["versions"].get("python", ""))
     benchmarks = []
-    for item in report.get("items") or []:
-        time_stage = (item.get("stages") or {}).get("time") or {}
+    for item in report["items"]:
+        time_stage = item["stages"].get("time") or {}
         for scale in time_stage.get("scales") or []:
             if not isinstance(scale, dict) or not _num(scale.get("median_s")) or scale["median_s"] <= 0:
                 continue
             sizes = scale.get("sizes") or {}
             size_text = "-".join(f"{k}={v}" for k, v in sizes.items())
-            param = f"sample{item.get('sample')}" + (f"-{size_text}" if size_text else "")
+            param = f"sample{item['sample']}" + (f"-{size_text}" if size_text else "")
             stats, estimated = _benchmark_stats(scale)
             median = float(scale["median_s"])
             flops, nbytes = _num(scale.get("flops")), _num(scale.get("bytes"))
             extra = {
-                "task": item.get("task"), "level": item.get("level"), "sample": item.get("sample"),
-                "model": item.get("model") or run.get("model"), "outcome": item.get("outcome"),
+                "task": item["task"], "level": item["level"], "sample": item["sample"],
+                "model": item["model"] or run["model"], "outcome": item["outcome"],
                 "sizes": sizes, "flops": flops, "bytes": nbytes, "bound_s": _num(scale.get("bound_s")),
                 "score": _num(scale.get("score")), "converged": scale.get("converged"),
                 "flop_per_s": flops / median if flops else None, "bytes_per_s": nbytes / median if nbytes else None,
-                "performance_score": item.get("performance_score"), "speedup": item.get("speedup"),
+                "performance_score": item["performance_score"], "speedup": item["speedup"],
                 "estimated_stats": estimated,
             }
             benchmarks.append({
-                "group": item.get("task"),
-                "name": f"level{item.get('level')}[{param}]",
-                "fullname": f"{item.get('task')}::level{item.get('level')}[{param}]",
-                "params": {"level": item.get("level"), "sample": item.get("sample"), **sizes},
+                "group": item["task"],
+                "name": f"level{item['level']}[{param}]",
+                "fullname": f"{item['task']}::level{item['level']}[{param}]",
+                "params": {"level": item["level"], "sample": item["sample"], **sizes},
                 "param": param,
                 "extra_info": extra,
                 "options": {"timer": "cuda-events", "min_rounds": None, "max_time": None, "min_time": None,
                             "warmup": True, "disable_gc": False},
                 "stats": stats,
             })
-    gpu = run.get("gpu") or None
+    gpu = run["gpu"] or None
     return {
         "machine_info": {
             "node": machine.get("hostname", ""), "processor": machine.get("machine", ""),
@@ -535,13 +538,13 @@ def to_pytest_benchmark(report: dict[str, Any]) -> dict[str, Any]:
             "python_implementation": "CPython", "python_implementation_version": python_version,
             "python_version": python_version, "python_build": [], "release": "",
             "system": str(machine.get("platform", "")).split("-")[0],
-            "cpu": {"count": machine.get("cpu_count")}, "gpu": gpu, "peaks": run.get("peaks"),
+            "cpu": {"count": machine.get("cpu_count")}, "gpu": gpu, "peaks": run["peaks"],
         },
         "commit_info": {"id": None, "time": None, "author_time": None, "dirty": None,
-                        "project": "pytest-cudabench", "branch": None, "run_id": run.get("id"),
-                        "model": run.get("model")},
+                        "project": "pytest-cudabench", "branch": None, "run_id": run["id"],
+                        "model": run["model"]},
         "benchmarks": benchmarks,
-        "datetime": run.get("finished") or run.get("started") or "",
+        "datetime": run["finished"] or run["started"] or "",
         "version": PYTEST_BENCHMARK_FORMAT,
     }
 

@@ -1,4 +1,5 @@
-"""Scores: roofline fraction, CUDABench-Score, pass@k, CUDABench's exact ncu metric, and per-group aggregation.
+"""Scores of one answer: the roofline fraction and CUDABench's exact ncu metric (aggregation over items, CUDABench-Score
+and pass@k among it, is reporting/aggregates.py).
 
 Pure functions on plain data (floats, dicts, lists); every result is JSON-serialisable.
 
@@ -12,11 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 # ---------------------------------------------------------------- roofline score
 
@@ -50,73 +49,6 @@ def item_performance_score(per_scale_scores: Sequence[float | None]) -> float | 
     """
     values = [float(s) for s in per_scale_scores if s is not None]
     return sum(values) / len(values) if values else None
-
-
-# Only answers that were judged count in rates: a skip (unsupported here) and an error (the model API, the task or
-# the harness broke, see results.ItemResult) say nothing about the answer. Both are counted apart.
-NOT_JUDGED = ("skipped", "error")
-
-
-def _judged(items: Iterable[Mapping]) -> list[Mapping]:
-    return [it for it in items if it.get("outcome") not in NOT_JUDGED]
-
-
-PERFORMANCE_KEY = "performance_score"  # ours: analytic roofline
-NCU_PERFORMANCE_KEY = "ncu_performance_score"  # CUDABench's: ncu counters (--cudabench-perf=ncu)
-
-
-def _credited(item: Mapping, key: str = PERFORMANCE_KEY) -> float:
-    """1(compiled and functional) x Performance-Score, 0 when not measured."""
-    ok = bool(item.get("compiled")) and item.get("correct") is True
-    score = item.get(key)
-    return float(score) if ok and score is not None else 0.0
-
-
-def performance_measured(items: Iterable[Mapping]) -> bool:
-    """Whether any item carries a Performance-Score, ours or CUDABench's (a set row on a GPU may have only the
-    latter, where the work table does not cover its task)."""
-    return any(it.get(PERFORMANCE_KEY) is not None or it.get(NCU_PERFORMANCE_KEY) is not None for it in items)
-
-
-def cudabench_score(items: Iterable[Mapping], key: str = PERFORMANCE_KEY) -> float | None:
-    """CUDABench-Score as a fraction (the paper prints it in %): mean over items of
-    1(compiled and correct) x Performance-Score (`key`: ours or the ncu one), zeros included. Skipped items are left
-    out. None ("not measured") when no item carries that score, e.g. on the CPU runtime; compile and correct
-    rates stay computable then (see `aggregate`)."""
-    judged = _judged(items)
-    if not judged or all(it.get(key) is None for it in judged):
-        return None
-    return sum(_credited(it, key) for it in judged) / len(judged)
-
-
-# ---------------------------------------------------------------- pass@k
-
-
-def pass_at_k(n: int, c: int, k: int) -> float:
-    """Unbiased pass@k (Chen et al. 2021): 1 - C(n-c, k) / C(n, k), as the stable product
-    1 - prod_{i=n-c+1}^{n} (1 - k / i). n samples, c of them passing."""
-    if not 0 <= c <= n or k < 1 or k > n:
-        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n} c={c} k={k}")
-    if n - c < k:
-        return 1.0
-    prod = 1.0
-    for i in range(n - c + 1, n + 1):
-        prod *= 1.0 - k / i
-    return 1.0 - prod
-
-
-def best_of_k(samples: Sequence[Mapping]) -> Mapping | None:
-    """CUDABench's "Pass@3" choice among the given samples (pass the first k): a correct one is preferred, then the
-    highest performance score (unmeasured counts as -inf), then a compiled one, then the earliest."""
-    if not samples:
-        return None
-
-    def key(pair):
-        i, s = pair
-        score = s.get("performance_score")
-        return (s.get("correct") is True, -math.inf if score is None else float(score), bool(s.get("compiled")), -i)
-
-    return max(enumerate(samples), key=key)[1]
 
 
 # ---------------------------------------------------------------- CUDABench's ncu score
@@ -275,132 +207,3 @@ def parse_ncu_csv(text: str) -> list[dict]:
         launch["metrics"][name] = None if value is None else value * ncu_unit_factor(unit)
         launch["units"][name] = unit
     return list(launches.values())
-
-
-# ---------------------------------------------------------------- aggregation
-
-FAST_P = (0.0, 1.0, 1.5)
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
-def _geomean(values: list[float]) -> float | None:
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
-
-
-def _fmt_p(p: float) -> str:
-    return f"fast_{p:g}"
-
-
-def _problem_key(item: Mapping) -> tuple:
-    return (item.get("task"), item.get("level"))
-
-
-def _pass_stats(judged: list[Mapping]) -> tuple[dict | None, dict | None]:
-    """pass@k per stage and CUDABench best-of-k over problems = (task, level) with several samples."""
-    problems: dict[tuple, list[Mapping]] = defaultdict(list)
-    for it in judged:
-        if it.get("sample") is not None:
-            problems[_problem_key(it)].append(it)
-    if not problems:
-        return None, None
-    k_max = min(len(v) for v in problems.values())
-    if k_max < 2:
-        return None, None
-    stages = {"compile": lambda it: bool(it.get("compiled")), "correct": lambda it: it.get("correct") is True}
-    pass_k: dict = {"n_problems": len(problems), "k_max": k_max}
-    for stage, ok in stages.items():
-        per_k = {}
-        for k in range(1, k_max + 1):
-            vals = [pass_at_k(len(v), sum(1 for it in v if ok(it)), k) for v in problems.values()]
-            per_k[str(k)] = sum(vals) / len(vals)
-        pass_k[stage] = per_k
-    picks = (best_of_k(sorted(v, key=lambda it: it["sample"])[:k_max]) for v in problems.values())
-    chosen = [c for c in picks if c is not None]  # every problem has samples: none is dropped
-    best = {
-        "k": k_max,
-        "n_problems": len(chosen),
-        "compile_rate": sum(1 for c in chosen if c.get("compiled")) / len(chosen),
-        "correct_rate": sum(1 for c in chosen if c.get("correct") is True) / len(chosen),
-        "cudabench_score": cudabench_score(chosen),
-    }
-    return pass_k, best
-
-
-def group_stats(items: Sequence[Mapping]) -> dict:
-    judged = _judged(items)
-    n = len(judged)
-    correct = [it for it in judged if it.get("correct") is True]
-    measured_correct = [float(it["performance_score"]) for it in correct if it.get("performance_score") is not None]
-    any_measured = any(it.get("performance_score") is not None for it in judged)
-    speedups = [float(it["speedup"]) for it in correct if it.get("speedup") is not None and it["speedup"] > 0]
-    any_speedup = any(it.get("speedup") is not None for it in judged)
-    pass_k, best = _pass_stats(judged)
-    out: dict[str, Any] = {
-        "n_items": len(items),
-        "n_skipped": sum(1 for it in items if it.get("outcome") == "skipped"),
-        "n_errors": sum(1 for it in items if it.get("outcome") == "error"),
-        "n_judged": n,
-        "n_compiled": sum(1 for it in judged if it.get("compiled")),
-        "n_correct": len(correct),
-        "compile_rate": (sum(1 for it in judged if it.get("compiled")) / n) if n else None,
-        "correct_rate": (len(correct) / n) if n else None,
-        "n_measured": len(measured_correct),
-        "mean_performance_score_correct": _mean(measured_correct),
-        "mean_performance_score_all": (sum(_credited(it) for it in judged) / n) if n and any_measured else None,
-        "cudabench_score": cudabench_score(judged),
-        "cudabench_score_ncu": cudabench_score(judged, NCU_PERFORMANCE_KEY),
-        "mean_ncu_performance_score_correct": _mean(
-            [float(it[NCU_PERFORMANCE_KEY]) for it in correct if it.get(NCU_PERFORMANCE_KEY) is not None]),
-        "speedup": _geomean(speedups),
-    }
-    for p in FAST_P:
-        hits = sum(1 for it in correct if it.get("speedup") is not None and it["speedup"] > p)
-        out[_fmt_p(p)] = (hits / n) if n and any_speedup else None
-    out["pass_at_k"] = pass_k
-    out["best_of_k"] = best
-    out["mean_performance_score"] = out["mean_performance_score_correct"]
-    return out
-
-
-def aggregate(items: Sequence[Mapping], group_by: str | None = None) -> dict:
-    """Summary statistics per group of judged answers; plain builtins only.
-
-    `items`: dicts with keys task, domain, tier, level, sample, outcome ("passed"|"failed"|"skipped"|"error"),
-    compiled (bool), correct (bool|None; None = not judged, counted as not correct), performance_score
-    (float|None), speedup (float|None; reference time / our time).
-    `group_by`: an item key ("level", "domain", "tier", ...) or None for one group named "all".
-    Returns {str(group value): stats}, sorted by key (items lacking the key go to "None"). Stats keys:
-      n_items            all items in the group, skipped included
-      n_skipped          outcome == "skipped" (e.g. unsupported on the CPU runtime); left out of everything below
-      n_errors           outcome == "error" (model API, task or harness broke, not the answer); left out likewise
-      n_judged, n_compiled, n_correct
-      compile_rate       n_compiled / n_judged (None when nothing judged)
-      correct_rate       n_correct / n_judged
-      n_measured         correct items with a performance score
-      mean_performance_score_correct  mean score over correct, measured items (None when none)
-      mean_performance_score_all      mean over judged items, zero for incorrect or unmeasured ones (None when no
-                         item was measured); equals cudabench_score unless a failed item carries a score
-      cudabench_score    CUDABench-Score as a fraction (None = not measured), on our roofline Performance-Score
-      cudabench_score_ncu  the same on CUDABench's own ncu Performance-Score (--cudabench-perf=ncu; else None)
-      mean_ncu_performance_score_correct  mean ncu score over correct, profiled items (None when none)
-      speedup            geometric mean speedup over correct items with a speedup (None when none)
-      fast_0, fast_1, fast_1.5   KernelBench fast_p: fraction of judged items that are correct and faster than
-                         p x the reference (speedup > p); None when no speedup was measured
-      pass_at_k          None, or when every (task, level) has >= 2 samples: {"n_problems", "k_max",
-                         "compile": {"1": .., ..., str(k_max): ..}, "correct": {...}}: unbiased pass@k averaged
-                         over problems; k_max = fewest samples of any problem
-      best_of_k          None, or CUDABench's "Pass@k" over the first k_max samples (by `sample`) of each problem:
-                         {"k", "n_problems", "compile_rate", "correct_rate", "cudabench_score"}
-      mean_performance_score  = mean_performance_score_correct: the figure people read first (both other
-                         definitions stay beside it)
-    Every item of a rate counts once, so with several samples per problem the plain rates are expected pass@1.
-    """
-    if group_by is None:
-        return {"all": group_stats(list(items))}  # also for no items at all
-    groups: dict[str, list[Mapping]] = defaultdict(list)
-    for it in items:
-        groups[str(it.get(group_by))].append(it)
-    return {key: group_stats(groups[key]) for key in sorted(groups)}
