@@ -279,6 +279,7 @@ class Evaluation:
 
     def execute(self, record: dict[str, Any]) -> None:
         from .execution import runner as execution
+        from .execution import supervisor
         from .tasks import inputs
 
         runtime = execution.choose_runtime(self.settings.runtime, self.settings.gpu_api)
@@ -289,7 +290,7 @@ class Evaluation:
 
             record["gpu_api"] = resolve_gpu_api(self.settings.gpu_api)
         assert self.source is not None and self.library is not None
-        library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
+        library = supervisor.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
                                               self.settings.sanitize, self.arch)
         self.runtime_library = library
         cases = inputs.make_cases(self.task, self.settings.seed, self.settings.cases)
@@ -315,6 +316,7 @@ class Evaluation:
             record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
             return
         from .execution import runner as execution
+        from .execution import supervisor
         from .timing import stage as timing
         from .timing.gpus import gpu_info, lookup_peaks
 
@@ -343,7 +345,7 @@ class Evaluation:
         def reference_library() -> Path:
             library = timing.reference_library(self.task, self.settings.cache_path, self.arch)
             if host_clock:
-                library = execution.build_for_runtime("cpu", self.task.solution_source(), library,
+                library = supervisor.build_for_runtime("cpu", self.task.solution_source(), library,
                                                       self.settings.cache_path, False)
             return library
 

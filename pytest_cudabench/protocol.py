@@ -4,7 +4,7 @@ Files in the job directory: JOB_FILE (the job, JSON: `Job`), INPUTS_FILE (every 
 bytes at the offsets of `Job.inputs_index`), RESULTS_FILE (written by the child: raw bytes at the offsets of the
 `finished` event's `results_index`), CHILD_LOG (the child's stderr). Events: one JSON object per line on the
 status channel, `{"event": <Event>, ...}`, a socket whose messages the kernel stamps when sent (`received_s`,
-runner.status_listener; never the child's clock). The child connects to it by path (`open_status`), so a tool
+supervisor.status_listener; never the child's clock). The child connects to it by path (`open_status`), so a tool
 wrapping the child (ncu, compute-sanitizer) that closes inherited descriptors cannot cut it. Everything is
 builtins: the child is another interpreter, and an answer running inside it may write anything to the channel, so
 the parent checks every key it reads back (`parse_bench_key`).

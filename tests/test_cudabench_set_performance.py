@@ -25,7 +25,7 @@ from pytest_cudabench.cudabench_set.evaluation import SetEvaluation, SetOptions 
 from pytest_cudabench.cudabench_set.rows import load_rows  # noqa: E402
 from pytest_cudabench.cudabench_set.work import RowWork  # noqa: E402
 from pytest_cudabench.errors import StageFailure  # noqa: E402
-from pytest_cudabench.execution.runner import child_environment  # noqa: E402
+from pytest_cudabench.execution.supervisor import child_environment  # noqa: E402
 from pytest_cudabench.timing import gpus  # noqa: E402
 
 N = 2048

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.execution import supervisor
 from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import stage as timing
@@ -175,7 +176,7 @@ def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read
     import sys
     import time
 
-    listener, address = execution.status_listener(tmp_path)
+    listener, address = supervisor.status_listener(tmp_path)
     script = ("import json, sys, time\n"
               "from pytest_cudabench.protocol import open_status\n"
               "out = open_status(sys.argv[1])\n"
@@ -183,12 +184,12 @@ def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read
               "out.write(json.dumps({'event': 'b', 'at': time.time(), 'pad': 'x' * 20000}) + '\\n')\n")
     process = subprocess.Popen([sys.executable, "-c", script, address])
     with listener:
-        channel = execution.accept_status(listener, process)
+        channel = supervisor.accept_status(listener, process)
     assert channel is not None
     process.wait()
     time.sleep(0.6)
     with channel:
-        lines = execution.read_status_lines(channel)
+        lines = supervisor.read_status_lines(channel)
     assert len(lines) == 2
     import json
 

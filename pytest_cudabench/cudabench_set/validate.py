@@ -82,7 +82,7 @@ def validate_row(row: Row, runtime: str, cache_dir: Path, arch: str, timeout_s: 
                  gen_timeout_s: float = set_data.GEN_TIMEOUT_S) -> dict:
     """{"row", "task", "scale", checks: True/False/None (not applicable or not run), "defects": [...], "skipped":
     reason (no data to check), "program_skipped": reason (data checks only), "thread_order": the order run}."""
-    from ..execution.runner import child_environment
+    from ..execution.supervisor import child_environment
 
     record = _new_record(row)
     defects = record["defects"]
