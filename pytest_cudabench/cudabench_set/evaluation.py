@@ -140,7 +140,7 @@ class SetEvaluation(Evaluation):
         the same inputs, whose outputs are judged again. A profiler that cannot measure leaves the stage not-run
         with the reason; first it is tried with the program confined by Landlock, then, if ncu itself fails
         there, without (the record says so)."""
-        from ..source.compiler import find_cuda_tool
+        from ..source.toolkit import find_cuda_tool
         from ..timing import gpu_tools
         from ..timing.gpus import gpu_info, lookup_peaks
         from .performance import score_profile

@@ -29,7 +29,7 @@ import numpy as np
 from .. import protocol
 from ..errors import GpuApiError, HarnessError, StageFailure, StageSkip
 from ..protocol import Event, events_of, first_event
-from ..source.compiler import find_cuda_tool
+from ..source.toolkit import find_cuda_tool
 from ..tasks import compare, inputs
 from ..tasks.loader import Task
 from ..timing import gpu_tools

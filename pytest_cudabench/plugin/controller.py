@@ -130,7 +130,8 @@ class Controller:
         s = self.settings
         nvcc = None
         try:
-            from ..source.compiler import find_nvcc, nvcc_version
+            from ..source.compiler import nvcc_version
+            from ..source.toolkit import find_nvcc
 
             nvcc = nvcc_version(str(find_nvcc()))
         except ConfigError:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from ..config import GPU_APIS
 from ..files import atomic_write, publish_file
-from ..source.compiler import find_nvcc
+from ..source.toolkit import find_nvcc
 from .gpu_api import GpuApi
 from .gpus import Peaks, default_arch, gpu_info, lookup_peaks
 from .stats import StoppingRule
@@ -96,7 +96,7 @@ def build_library(out_dir: Path, arch: str | None = None, nvcc: str | None = Non
     """Compiles KERNEL_SOURCE into `out_dir/libcudabench_calib-<hash>.so` (reused when present) and returns its path.
     `-cudart shared` so the library binds to the runtime instance gpu_api.load_cudart loaded, whose errors we read."""
     arch = arch or default_arch()
-    nvcc = nvcc or str(find_nvcc())  # the compile stage's nvcc (CUDA_HOME, PATH, the PyPI wheel)
+    nvcc = nvcc or str(find_nvcc())  # the compile stage's nvcc (source/toolkit.py)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(f"{KERNEL_SOURCE}\0{arch}".encode()).hexdigest()[:16]

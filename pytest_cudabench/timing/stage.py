@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import StageFailure
 from ..protocol import bench_key, parse_bench_key
-from ..source.compiler import find_cuda_tool
+from ..source.toolkit import find_cuda_tool
 from ..tasks import compare
 from ..tasks.loader import Task
 from . import gpu_tools, scoring

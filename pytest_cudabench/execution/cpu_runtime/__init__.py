@@ -66,8 +66,8 @@ Besides the answer's ``extern "C" void solve(...)``, the library exports:
     clears the error state (for harnesses that call ``solve`` more than once in a process).
 """
 
-from .build import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, build_cpu_program, find_cuda_include
+from .build import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, build_cpu_program
 from .rewrite import rewrite_source, unsupported_features
 
-__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include",
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program",
            "rewrite_source", "unsupported_features"]
