@@ -1,4 +1,5 @@
-"""What crosses between the parent (execution/runner.py) and the sandboxed child (execution/child.py).
+"""What crosses between the parent (execution/runner.py) and the sandboxed child (execution/child.py), and between
+CUDABench-Set's program runner (cudabench_set/program.py) and its child (program_child.py): `ProgramJob`, `ProgramEvent`.
 
 Files in the job directory: JOB_FILE (the job, JSON: `Job`), INPUTS_FILE (every input array of every case, raw
 bytes at the offsets of `Job.inputs_index`), RESULTS_FILE (written by the child: raw bytes at the offsets of the
@@ -89,6 +90,41 @@ class Job(TypedDict):
     timing: NotRequired[TimingSpec]
 
 
+# ---------------------------------------------------------------- CUDABench-Set's program child
+
+class ProgramEvent(StrEnum):
+    """What the program child (cudabench_set/program_child.py) says on its status channel, in this order."""
+
+    CUDART = "cudart"  # path: the CUDA runtime preloaded for the program's libcudart dependency (GPU runtime)
+    LANDLOCK = "landlock"  # abi: the Landlock ABI now confining it; 0 with message: Landlock could not be applied
+    SECCOMP = "seccomp"  # the syscall filter is on
+    READY = "ready"  # racecheck: shared-memory race detection is on (None: not the CPU runtime); main follows
+    RETURNED = "returned"  # rc, error: main returned rc; error: a kernel fault the CPU runtime caught (or None)
+    EXCEPTION = "exception"  # the kernel child's Event.EXCEPTION line (exception_event): Python raised in the child
+
+
+class ProgramJob(TypedDict):
+    """The program child's job, its first argument (JSON)."""
+
+    library: str  # the program built as a library
+    entry: str  # its main: cudabench_program_main (CPU runtime) or nvcc's renamed main
+    scratch: str  # its working directory: data/ with copies of the inputs
+    runtime: str  # gpu | cpu
+    thread_order: int  # CPU runtime: a block's threads between barriers (supervisor.THREAD_ORDERS)
+    order_seed: int  # seeds the shuffled order
+    racecheck: bool  # CPU runtime: shared-memory race detection
+    knockout: bool  # CPU runtime: every kernel launch a no-op
+    seccomp: bool
+    landlock: bool
+    read_only: list[str]  # what Landlock lets it read besides its scratch directory
+    devices: list[str]  # device nodes it may open read-write and drive by ioctl (GPU runtime)
+    address_space: int  # RLIMIT_AS in bytes; 0: none
+    cpu_seconds: int  # RLIMIT_CPU
+    workers: int  # the CPU runtime's worker threads
+    memory_cap: int  # the CPU runtime's simulated device memory
+    max_file_bytes: int  # RLIMIT_FSIZE: every file it writes, its log included
+
+
 def input_key(case: int, name: str) -> str:
     return f"{case}:{name}"
 
@@ -129,11 +165,11 @@ def parse_bench_key(key: str) -> BenchKey | None:
                     input_set=int(match["cset"] or match["set"] or 0))
 
 
-def events_of(events: list[dict[str, Any]], kind: Event) -> list[dict[str, Any]]:
+def events_of(events: list[dict[str, Any]], kind: Event | ProgramEvent) -> list[dict[str, Any]]:
     return [e for e in events if e.get("event") == kind]
 
 
-def first_event(events: list[dict[str, Any]], kind: Event) -> dict[str, Any] | None:
+def first_event(events: list[dict[str, Any]], kind: Event | ProgramEvent) -> dict[str, Any] | None:
     return next((e for e in events if e.get("event") == kind), None)
 
 

@@ -22,7 +22,7 @@ from ..errors import HarnessError, StageFailure, StageSkip
 from ..execution import supervisor
 from ..execution.cpu_runtime.progress import last_progress, progress_window_s
 from ..execution.landlock import gpu_device_paths
-from ..protocol import Event
+from ..protocol import ProgramEvent, ProgramJob, events_of, first_event
 from ..source import lexer, static_check
 from .rows import Row
 
@@ -131,14 +131,14 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
     confined. An exception of the child itself (not the program's doing) comes back as `harness_error`. `knockout`
     (CPU runtime): every kernel launch is a no-op (the knockout run)."""
     read_only, devices = landlock_paths(runtime)
-    job = {"thread_order": supervisor.THREAD_ORDERS[thread_order], "order_seed": order_seed, "racecheck": racecheck,
-           "knockout": knockout,
-           "library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
-           "seccomp": wrapper is None, "landlock": landlock, "read_only": read_only, "devices": devices,
-           "address_space": supervisor.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
-           "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
-           "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": supervisor.CPU_MEMORY_CAP,
-           "max_file_bytes": max_file_bytes}
+    job: ProgramJob = {
+        "library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
+        "thread_order": supervisor.THREAD_ORDERS[thread_order], "order_seed": order_seed, "racecheck": racecheck,
+        "knockout": knockout, "seccomp": wrapper is None, "landlock": landlock, "read_only": read_only,
+        "devices": devices, "address_space": supervisor.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
+        "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
+        "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": supervisor.CPU_MEMORY_CAP,
+        "max_file_bytes": max_file_bytes}
     log_path = scratch.parent / f"{scratch.name}.log"  # outside the scratch dir: the program cannot rewrite it
     start = time.perf_counter()
     events, returncode, timed_out = supervisor.supervise(
@@ -147,15 +147,15 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
         cwd=scratch, env=supervisor.child_environment(scratch), log_path=log_path, timeout_s=timeout_s)
     seconds = time.perf_counter() - start
     work, progress_age = last_progress(events, time.time())
-    landlock_abi = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
-    returned = next((e for e in events if e.get("event") == "returned"), {})
-    ready = next((e for e in events if e.get("event") == "ready"), {})
+    landlock_abi = next((e.get("abi") for e in events_of(events, ProgramEvent.LANDLOCK)), None)
+    returned = first_event(events, ProgramEvent.RETURNED) or {}
+    ready = first_event(events, ProgramEvent.READY) or {}
     error = returned.get("error")
-    raised = next((e for e in events if e.get("event") == Event.EXCEPTION), None)
+    raised = first_event(events, ProgramEvent.EXCEPTION)
     output = log_path.read_bytes()[-STDOUT_TAIL:].decode(errors="replace")
     log_path.unlink(missing_ok=True)
     return ProgramRun(returncode=returncode, timed_out=timed_out, seconds=seconds, output=output,
-                      landlock_abi=landlock_abi, seccomp=any(e.get("event") == "seccomp" for e in events),
+                      landlock_abi=landlock_abi, seccomp=first_event(events, ProgramEvent.SECCOMP) is not None,
                       runtime_error=supervisor.source_lines(error, str(library)) if error else None,
                       thread_order=thread_order, racecheck=ready.get("racecheck"),
                       harness_error=_harness_error(raised, ready), work=work, progress_age_s=progress_age,
