@@ -18,7 +18,12 @@ import re
 import socket
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NotRequired, TextIO, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict
+
+from .errors import StageFailure
+
+if TYPE_CHECKING:
+    import numpy as np
 
 JOB_FILE = "job.json"
 INPUTS_FILE = "inputs.bin"
@@ -92,6 +97,7 @@ class Job(TypedDict):
 
 # ---------------------------------------------------------------- CUDABench-Set's program child
 
+
 class ProgramEvent(StrEnum):
     """What the program child (cudabench_set/program_child.py) says on its status channel, in this order."""
 
@@ -163,6 +169,19 @@ def parse_bench_key(key: str) -> BenchKey | None:
     call = match["call"]
     return BenchKey(scale=int(match["scale"]), name=match["name"], call=None if call is None else int(call),
                     input_set=int(match["cset"] or match["set"] or 0))
+
+
+def result_array(blob: bytes, index: dict[str, list[int]], key: str, dtype: Any, shape: tuple[int, ...] | list[int],
+                 stage: str) -> np.ndarray[Any, Any]:
+    """The array stored under `key` in RESULTS_FILE's bytes, in the parent. A size that does not fit the declared
+    shape fails `stage`: the child (or an answer inside it) tampered with the protocol."""
+    import numpy as np  # here, not at the top: the child imports this module and must start without numpy
+
+    offset, size = index[key]
+    count = int(np.prod(shape))
+    if size != count * np.dtype(dtype).itemsize or offset + size > len(blob):
+        raise StageFailure(stage, f"the child returned {size} bytes for {key}; the protocol was tampered with")
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
 
 
 def events_of(events: list[dict[str, Any]], kind: Event | ProgramEvent) -> list[dict[str, Any]]:

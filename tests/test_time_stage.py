@@ -155,17 +155,17 @@ def honest_row(**changes):
 
 def test_timing_claims_are_checked_against_the_parents_clock():
     sizes = {"n": 7}
-    execution.check_timing_phase(honest_row(), 0.21, sizes)
+    timing.check_timing_phase(honest_row(), 0.21, sizes)
     with pytest.raises(StageFailure, match=r"\[time\] .*samples add up to 1 s.*timer was tampered with"):
-        execution.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-2, "total_time_s": 1.0}), 0.21,
+        timing.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-2, "total_time_s": 1.0}), 0.21,
                                      sizes)
     with pytest.raises(StageFailure, match="child's clock measured its timing loop as 0.01 s"):
-        execution.check_timing_phase(honest_row(loop_s=0.01), 0.21, sizes)  # a clock made to run slow
+        timing.check_timing_phase(honest_row(loop_s=0.01), 0.21, sizes)  # a clock made to run slow
     with pytest.raises(StageFailure, match="each call took about"):  # the calls took 10 ms, the timer says 10 us
-        execution.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-5, "total_time_s": 1e-3},
+        timing.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-5, "total_time_s": 1e-3},
                                                 loop_s=1.3), 1.3, sizes)
     with pytest.raises(StageFailure, match="not bracketed"):
-        execution.check_timing_phase(honest_row(), None, sizes)
+        timing.check_timing_phase(honest_row(), None, sizes)
 
 
 def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read_them(tmp_path):

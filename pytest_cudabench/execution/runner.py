@@ -27,12 +27,14 @@ from typing import Any
 import numpy as np
 
 from .. import protocol
+from ..config import Settings
 from ..errors import GpuApiError, HarnessError, StageFailure, StageSkip
 from ..protocol import Event, events_of, first_event
 from ..source.toolkit import find_cuda_tool
 from ..tasks import compare, inputs
 from ..tasks.loader import Task
 from ..timing import gpu_tools
+from ..timing import stage as time_stage
 from ..timing.gpus import throttled
 from ..timing.policy import DEFAULT_POLICY, MeasurementPolicy
 from . import landlock, sandbox
@@ -44,6 +46,7 @@ from .supervisor import (
     RACE_FIX,
     SIGNAL_HINTS,
     THREAD_ORDERS,
+    build_for_runtime,
     child_environment,
     describe_signal,
     host_access_fault,
@@ -56,14 +59,6 @@ SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large 
 ORDER_RUN_BYTES = 1 << 20  # the thread-order call is made on the cases up to this size (races show at small sizes)
 STDERR_TAIL = 2000
 SANITIZER_LOG = "sanitizer.log"
-# The parent's own clock around each scale's timing phase (see check_timing_phase).
-# Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
-# 14 ms on two shared cores), which shortens the measured phase when the start mark lags most: hence the slack.
-PHASE_MARGIN = 1.25  # a claim may exceed the parent's measurement by this factor ...
-PHASE_SLACK_S = 0.1  # ... plus this much
-PER_CALL_SLACK_S = 0.005  # per-call disagreement ignored below this (host jitter, launch costs)
-CLOCK_SLOW_FACTOR = 10.0  # the child's clock saw under 1/10 of a phase the parent measured ...
-CLOCK_MIN_PHASE_S = 0.05  # ... that took at least this long
 
 
 @dataclass
@@ -160,40 +155,39 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                 raise StageFailure(stage, _load_failure_message(events, returncode, stderr_tail))
             raise HarnessError(_setup_failure_message(runtime, events) or _not_started_message(returncode, stderr_tail))
         ready = first_event(events, Event.READY)
-        try:
-            verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
-        except StageFailure as exc:
-            exc.stage = stage
-            raise
+        verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s, stage)
         timed = [{"sizes": e["sizes"], **e["timing"]} for e in events_of(events, Event.TIMED)]
         throttle = throttled(before, after) if watch else None
         for row in timed if throttle else ():  # the machine's state, recorded with the numbers; not the answer's fault
             row["throttle"] = throttle
         if timing is not None and timing.get("profile_scale") is None:
             for k, row in enumerate(timed):
-                check_timing_phase(row, _phase_s(events, k), row["sizes"], policy.empty_samples)
+                time_stage.check_timing_phase(row, time_stage.timing_phase_s(events, k), row["sizes"],
+                                              policy.empty_samples)
         bench_outputs = {}
         if timing is not None:
             finished = first_event(events, Event.FINISHED)
             assert finished is not None  # _judge failed the item otherwise
-            blob = (job_dir / protocol.RESULTS_FILE).read_bytes()
-            names = {arg.name: arg for arg in task.outputs}
-            scales = job["timing"]["scales"]
-            for key in finished["results_index"]:
-                if not protocol.is_bench_key(key):
-                    continue
-                parsed = protocol.parse_bench_key(key)
-                if parsed is None or parsed.scale >= len(scales) or parsed.name not in names:
-                    raise StageFailure("time", "the child returned a benchmark result under an unknown name; the "
-                                       "protocol was tampered with")
-                arg = names[parsed.name]
-                bench_outputs[key] = _result_array(blob, finished["results_index"], key, arg.dtype.numpy,
-                                                   arg.shape_for(scales[parsed.scale]))
+            bench_outputs = time_stage.decode_bench_outputs(task, (job_dir / protocol.RESULTS_FILE).read_bytes(),
+                                                            finished["results_index"], job["timing"]["scales"])
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     sandbox_note = str(ready.get("sandbox") or confinement.describe()) if ready else confinement.describe()
     return ExecutionResult(runtime=runtime, cases=verdicts, duration_s=time.perf_counter() - start,
                            sandbox=sandbox_note, timed=timed, bench_outputs=bench_outputs)
+
+
+def run_timing(task: Task, build: time_stage.Build, runtime: str, settings: Settings, *, policy: MeasurementPolicy,
+               timeout_s: float, monitor: Callable[[], dict | None] | None = None, profile_scale: int | None = None,
+               wrapper: list[str] | None = None) -> ExecutionResult:
+    """The time stage's one entry here (timing.stage.RunTiming): `build` as `runtime` loads it (the CPU runtime's
+    build is made now when `build` has none) timed in one child at every benchmark scale, or called once at
+    `profile_scale` under `wrapper` (ncu). Its failures are the time stage's."""
+    library = build.runtime_library or build_for_runtime(runtime, build.source, build.library, settings.cache_path,
+                                                         False)
+    return run_cases(task, library, runtime, [], timeout_s=timeout_s, stage="time", wrapper=wrapper, monitor=monitor,
+                     gpu_api=settings.gpu_api,
+                     timing={"seed": settings.seed, "policy": policy, "profile_scale": profile_scale})
 
 
 def case_runs(runtime: str, case: inputs.Case, order_position: int | None) -> list[tuple[int, str, bool]]:
@@ -267,7 +261,6 @@ def asan_runtime() -> str | None:
     return found if os.path.isabs(found) and os.path.exists(found) else None
 
 
-
 def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = False,
                wrapper: list[str] | None = None) -> tuple[list[dict], int | None, str, bool]:
     stderr_path = job_dir / protocol.CHILD_LOG
@@ -286,7 +279,6 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         cwd=job_dir, env=env, log_path=stderr_path, timeout_s=timeout_s)
     tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
     return events, returncode, tail, timed_out
-
 
 
 def _setup_failure_message(runtime: str, events: list[dict]) -> str | None:
@@ -324,59 +316,11 @@ def _not_started_message(returncode: int | None, output: str) -> str:
             "pytest_cudabench with the allowlisted environment (PYTHONPATH, PYTHONHOME, LD_LIBRARY_PATH).")
 
 
-def _phase_s(events: list[dict], scale_index: int) -> float | None:
-    """Seconds between the kernel's stamps of a scale's timing-start and timing-end events (never the child's
-    clock)."""
-    marks = {e.get("event"): e["received_s"] for e in events
-             if e.get("scale") == scale_index and e.get("event") in (Event.TIMING_START, Event.TIMING_END)}
-    if Event.TIMING_START not in marks or Event.TIMING_END not in marks:
-        return None
-    return marks[Event.TIMING_END] - marks[Event.TIMING_START]
-
-
 def _timing_policy(timing: dict[str, Any] | None) -> MeasurementPolicy:
     if timing and {"cap_s", "clock", "input_sets"} & timing.keys():
         raise ValueError("run_cases(timing=...): cap_s, clock and input_sets are fields of timing['policy'] now, "
                          "e.g. MeasurementPolicy(cap_s=0.05, timer='host')")
     return (timing or {}).get("policy") or DEFAULT_POLICY
-
-
-def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int],
-                       empty_samples: int = DEFAULT_POLICY.empty_samples) -> None:
-    """The child's timing claims against this process's clock around the scale's timing phase:
-    - the timed samples (their sum; n x median is at most twice that) must fit in the phase: claimed <= measured
-      x PHASE_MARGIN + PHASE_SLACK_S. Samples are a part of the phase, so a larger claim means a patched clock.
-    - the child's own clock over its loop (loop_s) must agree with the phase the same way, and must not show
-      under 1/CLOCK_SLOW_FACTOR of a phase longer than CLOCK_MIN_PHASE_S: a clock made to run slow (tiny times
-      while the calls take long) shows up there.
-    - per call, the phase minus the child's harness overhead must not exceed CLOCK_SLOW_FACTOR x the median
-      (beyond the slack) when the phase is longer than CLOCK_MIN_PHASE_S: the calls really took that long.
-    Honest overheads (warm-up, empty samples, flushes, output checks) only make the phase longer than the claims."""
-    if phase_s is None:
-        raise StageFailure("time", f"the timing phase at scale {sizes} was not bracketed by the child's start and "
-                           "end events; the status channel was tampered with")
-    limit = phase_s * PHASE_MARGIN + PHASE_SLACK_S
-    events = row.get("events") or {}
-    claimed = float(events.get("total_time_s") or 0.0)
-    if claimed > limit:
-        raise StageFailure("time", f"at scale {sizes} the timed samples add up to {claimed:.4g} s, but the whole "
-                           f"timing phase took {phase_s:.4g} s on the harness's clock: the timer was tampered with")
-    loop = row.get("loop_s")
-    if loop is not None:
-        loop = float(loop)
-        if loop > limit or (phase_s > CLOCK_MIN_PHASE_S and loop * CLOCK_SLOW_FACTOR < phase_s):
-            raise StageFailure("time", f"at scale {sizes} the child's clock measured its timing loop as {loop:.4g} "
-                               f"s, the harness's clock {phase_s:.4g} s: the clock was tampered with")
-    calls, median = row.get("calls"), events.get("median_s")
-    if calls and median is not None and phase_s > CLOCK_MIN_PHASE_S:
-        overhead = float(row.get("overhead_s") or 0.0)
-        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + empty_samples)
-        per_call = busy / calls
-        if per_call > CLOCK_SLOW_FACTOR * float(median) + PER_CALL_SLACK_S:
-            raise StageFailure("time", f"at scale {sizes} each call took about {per_call:.3g} s on the harness's "
-                               f"clock beyond the timing overhead, but the timer reported a median of "
-                               f"{float(median):.3g} s: the timer was tampered with or the work outlives the call")
-
 
 
 def _case_label(cases: list[inputs.Case], index: int | None) -> str:
@@ -386,7 +330,7 @@ def _case_label(cases: list[inputs.Case], index: int | None) -> str:
     return f"case {index} ({case.describe()})" if case else f"case {index}"
 
 
-def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: str = "") -> None:
+def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: str = "", stage: str = "execute") -> None:
     """An exception the child reported once it had started (Event.EXCEPTION): a CUDA error fails the answer (the
     harness's own CUDA call found the context broken by it, e.g. an illegal address at a large scale); anything
     else is the harness's error. Nothing to judge without one."""
@@ -395,7 +339,7 @@ def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: s
         return
     running = _running_label(cases, events)
     if raised.get("cuda"):
-        raise StageFailure("execute", f"CUDA error in {running}: {raised.get('message')}", stderr_tail)
+        raise StageFailure(stage, f"CUDA error in {running}: {raised.get('message')}", stderr_tail)
     raise HarnessError(f"the child failed with {raised.get('error')}: {raised.get('message')} ({running}; an "
                        "error of the harness, not of the answer)")
 
@@ -409,7 +353,7 @@ def _running_label(cases: list[inputs.Case], events: list[dict]) -> str:
 
 
 def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Path, events: list[dict],
-           returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float) -> list[dict[str, Any]]:
+           returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float, stage: str) -> list[dict[str, Any]]:
     last_call = next((e for e in reversed(events) if e.get("event") == Event.CALL), None)
     where = _case_label(cases, last_call["case"] if last_call else None)
     tail = f"\n--- child output (tail) ---\n{stderr_tail}" if stderr_tail.strip() else ""
@@ -422,35 +366,35 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
             raise StageSkip("execute", f"too slow for the CPU runtime: {len(finished_calls)} call(s) finished (the "
                             f"slowest in {slowest:.3g} s), then {where} did not finish within the {timeout_s:g} s "
                             "limit; judge it on a GPU (or raise --cudabench-timeout)")
-        raise StageFailure("execute", f"did not finish within {timeout_s:g} s in {where} "
+        raise StageFailure(stage, f"did not finish within {timeout_s:g} s in {where} "
                            "(an endless loop, a deadlock, or far too slow)", stderr_tail)
     sanitizer_log = job_dir / SANITIZER_LOG
     log = sanitizer_log.read_text(errors="replace") if sanitizer_log.exists() else ""
     findings = gpu_tools.sanitizer_findings(log)
     if findings:
-        raise StageFailure("execute", f"{findings} (in {where})", log[-4000:])
+        raise StageFailure(stage, f"{findings} (in {where})", log[-4000:])
     error = first_event(events, Event.ERROR)
     if error and str(error["message"]).startswith("shared-memory race"):
         message = re.sub(r" \(cudaError\w+\)$", "", error["message"])
-        raise StageFailure("execute", f"{source_lines(message, job['library'])} "
+        raise StageFailure(stage, f"{source_lines(message, job['library'])} "
                            f"(in {_case_label(cases, error['case'])})")
     if error:
-        raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
+        raise StageFailure(stage, f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
                            stderr_tail)
-    judge_exception(cases, events, stderr_tail)
+    judge_exception(cases, events, stderr_tail, stage)
     finished_event = first_event(events, Event.FINISHED)
     if returncode is not None and returncode < 0:
         host_access = host_access_fault(stderr_tail)
         if host_access:
-            raise StageFailure("execute", f"the answer crashed with SIGSEGV in {where}: {host_access}", stderr_tail)
-        raise StageFailure("execute", f"the answer crashed with {signal_name(-returncode)} in {where}"
+            raise StageFailure(stage, f"the answer crashed with SIGSEGV in {where}: {host_access}", stderr_tail)
+        raise StageFailure(stage, f"the answer crashed with {signal_name(-returncode)} in {where}"
                            + (f" ({SIGNAL_HINTS[-returncode]})" if -returncode in SIGNAL_HINTS else ""), stderr_tail)
     if "ERROR: AddressSanitizer" in stderr_tail:
         summary = next((line for line in stderr_tail.splitlines() if line.startswith("SUMMARY: AddressSanitizer")),
                        stderr_tail[stderr_tail.index("ERROR: AddressSanitizer"):].splitlines()[0])
-        raise StageFailure("execute", f"AddressSanitizer in {where}: {summary}", stderr_tail)
+        raise StageFailure(stage, f"AddressSanitizer in {where}: {summary}", stderr_tail)
     if finished_event is None:
-        raise StageFailure("execute", f"the process ended (exit code {returncode}) in {where} before reporting "
+        raise StageFailure(stage, f"the process ended (exit code {returncode}) in {where} before reporting "
                            "results; an answer must return from solve, not end the process" + tail, stderr_tail)
     blob = (job_dir / protocol.RESULTS_FILE).read_bytes()
     results = {}
@@ -460,8 +404,8 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
             if arg.is_pointer:
                 for run in range(len(runs_of[case.index])):
                     key = protocol.result_key(case.index, run, arg.name)
-                    results[key] = _result_array(blob, finished_event["results_index"], key, arg.dtype.numpy,
-                                                 case.arrays[arg.name].shape)
+                    results[key] = protocol.result_array(blob, finished_event["results_index"], key, arg.dtype.numpy,
+                                                         case.arrays[arg.name].shape, stage)
     done = {(e["case"], e["run"]): e for e in events_of(events, Event.DONE_CALL)}
     verdicts = []
     for case in cases:
@@ -470,7 +414,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
         for run in range(len(runs)):
             overruns = done[(case.index, run)].get("overruns") or []
             if overruns:
-                raise StageFailure("execute", f"{label}: wrote past the end of {', '.join(overruns)} "
+                raise StageFailure(stage, f"{label}: wrote past the end of {', '.join(overruns)} "
                                    "(out-of-bounds write)")
             for arg in task.inputs:
                 if arg.role != "input":
@@ -478,14 +422,14 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
                 after = results[protocol.result_key(case.index, run, arg.name)]
                 if not np.array_equal(after.view(np.uint8), case.arrays[arg.name].view(np.uint8)):
                     changed = int((after != case.arrays[arg.name]).sum())
-                    raise StageFailure("execute", f"{label}: solve modified the input `{arg.name}` "
+                    raise StageFailure(stage, f"{label}: solve modified the input `{arg.name}` "
                                        f"({changed} element(s) changed); inputs are read-only")
         got = {a.name: results[f"{case.index}:0:{a.name}"] for a in task.outputs}
         context = {**inputs.reference_kwargs(task, case), **case.sizes}
         problem = compare.compare_outputs(task, case.expected, got, context)
         if problem:
             unwritten = _unwritten(task, got, SENTINELS[0])
-            raise StageFailure("execute", f"wrong result in {label}:\n{problem}{unwritten}")
+            raise StageFailure(stage, f"wrong result in {label}:\n{problem}{unwritten}")
         for run in range(1, len(runs)):
             got_again = {a.name: results[protocol.result_key(case.index, run, a.name)] for a in task.outputs}
             differs = [a.name for a in task.outputs
@@ -497,10 +441,10 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
                 continue
             order = next(name for name, code in THREAD_ORDERS.items() if code == runs[run][1])
             if order == "forward":
-                raise StageFailure("execute", f"{label}: `{differs[0]}` differs between two calls whose output "
+                raise StageFailure(stage, f"{label}: `{differs[0]}` differs between two calls whose output "
                                    "buffers started with different contents: the answer reads output memory it "
                                    "did not write, or races")
-            raise StageFailure("execute", f"{label}: the result depends on thread order: correct with each block's "
+            raise StageFailure(stage, f"{label}: the result depends on thread order: correct with each block's "
                                f"threads run in thread order between barriers, wrong when run {ORDER_NAMES[order]}:"
                                f"\n{problem}\n{RACE_FIX}")
         seconds = [done[(case.index, r)].get("seconds") for r in range(len(runs))]
@@ -509,14 +453,6 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
                          "seconds": [round(s, 6) for s in seconds if s is not None],
                          "tolerance_used": None if used is None else round(used, 4)})
     return verdicts
-
-
-def _result_array(blob: bytes, index: dict[str, list[int]], key: str, dtype, shape) -> np.ndarray:
-    offset, size = index[key]
-    count = int(np.prod(shape))
-    if size != count * np.dtype(dtype).itemsize or offset + size > len(blob):
-        raise StageFailure("execute", f"the child returned {size} bytes for {key}; the protocol was tampered with")
-    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
 
 
 def _unwritten(task: Task, got: dict[str, np.ndarray], sentinel: int) -> str:
