@@ -32,8 +32,9 @@ from typing import Any
 from ..errors import HarnessError, StageFailure, StageSkip
 from ..files import publish_file
 
-# CPU runtime: a third call per case runs each block's threads in another order between barriers (cudabench_cpu_
-# schedule), cycling over the cases; a kernel whose result depends on it races (cheat 17).
+# The CPU runtime's orders of a block's threads between barriers (cudabench_cpu_schedule). The kernel runner's third
+# call per case and the set's order runs (cudabench_set/orders.py) use the others in turn; a kernel whose result
+# depends on the order races (cheat 17).
 THREAD_ORDERS = {"forward": 0, "reverse": 1, "shuffle": 2, "warps": 3}
 ORDER_RUNS = ("reverse", "warps", "shuffle")
 ORDER_NAMES = {"reverse": "in reverse thread order", "warps": "with warps interleaved lane by lane, each warp "
@@ -53,6 +54,7 @@ CHILD_ENV = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONH
 
 
 def child_environment(job_dir: Path) -> dict[str, str]:
+    """The environment of a child working in `job_dir`: CHILD_ENV from this process's, its home and temp dir there."""
     env = {k: os.environ[k] for k in CHILD_ENV if os.environ.get(k)}
     env.update(HOME=str(job_dir), TMPDIR=str(job_dir), CUDA_MODULE_LOADING="EAGER")
     env.setdefault("PATH", os.defpath)
