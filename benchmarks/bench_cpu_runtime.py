@@ -36,7 +36,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pytest_cudabench.execution import runner as execution  # noqa: E402
-from pytest_cudabench.execution.cpu_runtime import build_cpu_library, find_cuda_include  # noqa: E402
+from pytest_cudabench.execution.cpu_runtime import build_cpu_library  # noqa: E402
+from pytest_cudabench.source.toolkit import find_cuda_include  # noqa: E402
 from pytest_cudabench.tasks import inputs  # noqa: E402
 from pytest_cudabench.tasks.loader import load_task  # noqa: E402
 

@@ -3,7 +3,7 @@ on the CPU runtime the g++ build against the shim) in a small thread pool on the
 current item runs. The compiler's work then leaves the GPU's critical path. Knows nothing of pytest.
 
 Nothing here judges or records anything: the pool only warms the caches the items use anyway (the compile cache of
-source/compiler.py, the CPU build cache of execution/runner.py), and an item whose build is in flight waits for it
+source/compiler.py, the CPU build cache of execution/supervisor.py), and an item whose build is in flight waits for it
 instead of building twice (source/build_handover.py):
 
 - nvcc: the pool's outcome for a compile key (the CompileResult, or a definite StageFailure) is handed to the first
@@ -135,11 +135,11 @@ class CompileAhead:
             self._build_for_cpu_runtime(source, Path(build.library), arch)
 
     def _build_for_cpu_runtime(self, source: str, library: Path, arch: str) -> None:
-        from .execution import runner
+        from .execution import runner, supervisor
 
         try:
             if runner.choose_runtime(self.settings.runtime, self.settings.gpu_api) == "cpu":
-                runner.build_for_runtime("cpu", source, library, self.settings.cache_path, self.settings.sanitize,
+                supervisor.build_for_runtime("cpu", source, library, self.settings.cache_path, self.settings.sanitize,
                                          arch)  # the execute stage's key: its launch limits are the arch's
         except Exception:  # the item's execute stage builds it again and reports what failed
             pass

@@ -55,6 +55,9 @@ class Settings:
     shard: tuple[int, int] | None = None  # (K, N): run only the K-th (1-based) of N groups of tasks; None: all
     resume: str | None = None  # the report (absolute path) of an interrupted run whose judged items are carried over
     rootdir: str = "."
+    # Tests only, never an option: time on the CPU runtime with the host clock and score on this GPU's datasheet peaks
+    # (timing.stage.measurement_policy). CPU times, recorded as such; None (always, outside tests): no timing there.
+    host_clock_gpu: str | None = None
     project: dict[str, Any] = field(default_factory=dict)  # the [tool.cudabench] table, for later stages
 
     def serialized(self) -> dict[str, Any]:

@@ -51,8 +51,8 @@ def _run(command: list[str], timeout: float = 30) -> str | None:
 
 
 def check_nvcc() -> list[Check]:
-    from .execution.cpu_runtime import find_cuda_include
-    from .source.compiler import find_nvcc, nvcc_version
+    from .source.compiler import nvcc_version
+    from .source.toolkit import find_cuda_include, find_nvcc
 
     rows = []
     try:
@@ -156,7 +156,8 @@ def driver_cuda_version() -> tuple[int | None, str]:
 
 def toolkit_cuda_version() -> int | None:
     """nvcc's CUDA version (13000 = 13.0), or None without nvcc."""
-    from .source.compiler import find_nvcc, nvcc_version
+    from .source.compiler import nvcc_version
+    from .source.toolkit import find_nvcc
 
     try:
         text = nvcc_version(str(find_nvcc()))
@@ -231,7 +232,7 @@ def ncu_counter_access(admin_only: bool | None, cap_sys_admin: bool | None) -> t
 
 
 def check_cuda_tools(gpu: bool) -> list[Check]:
-    from .source.compiler import find_cuda_tool
+    from .source.toolkit import find_cuda_tool
 
     rows = []
     ncu = find_cuda_tool("ncu")

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +23,11 @@ from .results import STAGES, ItemResult, message_summary, new_result  # noqa: F4
 from .source import compiler, static_check
 from .source.extract import extract_source
 from .tasks.loader import Task
-from .timing import scoring
 from .timing.gpus import gpu_arch
-from .timing.policy import DEFAULT_POLICY
 
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.
 REPAIRABLE_STAGES = ("extract", "static-check", "compile", "execute")
 
-# The GPU-less timing seam of the tests: on the CPU runtime, time with the host clock (timing.measure's
-# HostClockBackend) and score against the datasheet peaks of the GPU this variable names. CPU times, never reported
-# as a GPU's; unset (always, outside tests), the CPU runtime has no time stage and refinement has no speed to use.
-HOST_CLOCK_SEAM = "CUDABENCH_HOST_CLOCK_TIMING"
-HOST_CLOCK_CAP_S = 0.1  # per scale: the seam's numbers only need to tell redundant work apart
 # Refinement keeps the fastest correct version: the geometric mean over the scales of the per-scale medians;
 # within REFINE_TIE of the kept one's it is a tie, and the higher Performance-Score wins.
 REFINE_TIE = 0.01
@@ -278,6 +269,7 @@ class Evaluation:
 
     def execute(self, record: dict[str, Any]) -> None:
         from .execution import runner as execution
+        from .execution import supervisor
         from .tasks import inputs
 
         runtime = execution.choose_runtime(self.settings.runtime, self.settings.gpu_api)
@@ -288,7 +280,7 @@ class Evaluation:
 
             record["gpu_api"] = resolve_gpu_api(self.settings.gpu_api)
         assert self.source is not None and self.library is not None
-        library = execution.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
+        library = supervisor.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
                                               self.settings.sanitize, self.arch)
         self.runtime_library = library
         cases = inputs.make_cases(self.task, self.settings.seed, self.settings.cases)
@@ -308,75 +300,18 @@ class Evaluation:
         self.result["correct"] = True
 
     def time(self, record: dict[str, Any]) -> None:
-        runtime = self.result["runtime"] or ""
-        host_clock = os.environ.get(HOST_CLOCK_SEAM, "") if runtime == "cpu" else ""
-        if runtime != "gpu" and not host_clock:
-            record.update(status_override="not-run", message="timing needs a GPU; performance not measured")
-            return
-        from .execution import runner as execution
-        from .timing import stage as timing
-        from .timing.gpus import gpu_info, lookup_peaks
+        from .execution.runner import run_timing
+        from .timing.stage import Build, profile_answer, time_answer
 
         assert self.library is not None and self.source is not None
-        gpu = {"name": host_clock} if host_clock else (gpu_info() or {})
-        peaks = lookup_peaks(gpu.get("name", ""))
-        if self.settings.calibrate and not host_clock:
-            from .timing.calibrate import calibrate_in_child, device_identity, load_or_calibrate
-
-            try:
-                gpu_api = self.settings.gpu_api
-                peaks = load_or_calibrate(self.settings.cache_path / "peaks",
-                                          calibrate_fn=lambda device: calibrate_in_child(device, gpu_api=gpu_api),
-                                          identity_fn=lambda device: device_identity(device, gpu_api))
-            except Exception as exc:  # the measurement of the machine failed, not the answer: datasheet peaks
-                record["calibration_error"] = f"{type(exc).__name__}: {exc}; scored on datasheet peaks"
-        policy = replace(DEFAULT_POLICY, timer="host", cap_s=HOST_CLOCK_CAP_S) if host_clock else DEFAULT_POLICY
-        job: dict[str, Any] = {"seed": self.settings.seed, "policy": policy}
-        # Generous wall limit: five scales up to ~1 GB each, plus warm-up and L2 flushes.
-        limit = (self.settings.timeout_s or self.task.timeout_s) + 10 * DEFAULT_POLICY.item_cap_s
-
-        def measure(library: Path) -> execution.ExecutionResult:
-            return execution.run_cases(self.task, library, runtime, [], timeout_s=limit, timing=job, stage="time",
-                                       monitor=None if host_clock else gpu_info, gpu_api=self.settings.gpu_api)
-
-        def reference_library() -> Path:
-            library = timing.reference_library(self.task, self.settings.cache_path, self.arch)
-            if host_clock:
-                library = execution.build_for_runtime("cpu", self.task.solution_source(), library,
-                                                      self.settings.cache_path, False)
-            return library
-
-        reference = timing.reference_timing(self.task, self.settings.seed, gpu.get("name", "?"),
-                                            lambda: measure(reference_library()))
-        measured = measure(self.runtime_library if host_clock and self.runtime_library else self.library)
-        for k, sizes in enumerate(self.task.sizes.bench):
-            timing.check_bench_outputs(self.task, measured.bench_outputs, reference.bench_outputs, k, sizes,
-                                       self.settings.seed)
-        works = timing.bench_works(self.task, self.settings.seed)
-        scales = timing.score_scales(self.task, measured.timed, peaks, works)
-        reference_scales = timing.score_scales(self.task, reference.timed, peaks, works)
-        record.update(scales=scales, reference_scales=reference_scales, cold_cache=True, gpu=gpu.get("name"),
-                      peaks=peaks.to_dict() if peaks else None,
-                      definition="analytic roofline (minimum FLOPs and DRAM bytes), cold L2")
-        if host_clock:
-            record.update(clock="host", cold_cache=False,
-                          definition=f"test seam {HOST_CLOCK_SEAM}: CPU-runtime host-clock times scored on "
-                                     f"{host_clock}'s datasheet peaks; not a GPU measurement")
-        record["l2_persistence"] = timing.l2_persistence_record(self.library, measured.timed)
-        timing.check_plausible(self.task, scales)
-        scores = [row["score"] for row in scales]
-        self.result["performance_score"] = scoring.item_performance_score(scores) if peaks else None
-        self.result["speedup"] = timing.speedup(scales, reference_scales)
-        if self.settings.perf == "ncu" and not host_clock:
-            record["ncu"] = timing.profile_with_ncu(
-                self.task, lambda k, wrapper: execution.run_cases(
-                    # ncu replays every kernel once per group of counters, restoring memory in between
-                    self.task, self.library, "gpu", [], timeout_s=3 * limit, stage="time", wrapper=wrapper,
-                    timing={**job, "profile_scale": k}, gpu_api=self.settings.gpu_api),
-                reference.bench_outputs, self.settings.seed)
-            self.result["ncu_performance_score"] = record["ncu"].get("performance_score")
-        if peaks is None:
-            record["message"] = f"no peak figures for GPU {gpu.get('name')!r}: Performance-Score not computed"
+        answer = Build(self.source, self.library, self.runtime_library)
+        runtime = self.result["runtime"] or ""
+        scores = time_answer(self.task, self.settings, runtime, answer, self.arch, record, run_timing)
+        if scores is not None:
+            self.result["performance_score"], self.result["speedup"] = scores.performance_score, scores.speedup
+            ncu = profile_answer(self.task, self.settings, runtime, answer, scores, record, run_timing)
+            if ncu is not None:
+                self.result["ncu_performance_score"] = ncu.get("performance_score")
 
 
 def compile_settings(task: Task, settings: Settings) -> tuple[str, tuple[str, ...]]:

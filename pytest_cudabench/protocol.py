@@ -1,10 +1,11 @@
-"""What crosses between the parent (execution/runner.py) and the sandboxed child (execution/child.py).
+"""What crosses between the parent (execution/runner.py) and the sandboxed child (execution/child.py), and between
+CUDABench-Set's program runner (cudabench_set/program.py) and its child (program_child.py): `ProgramJob`, `ProgramEvent`.
 
 Files in the job directory: JOB_FILE (the job, JSON: `Job`), INPUTS_FILE (every input array of every case, raw
 bytes at the offsets of `Job.inputs_index`), RESULTS_FILE (written by the child: raw bytes at the offsets of the
 `finished` event's `results_index`), CHILD_LOG (the child's stderr). Events: one JSON object per line on the
 status channel, `{"event": <Event>, ...}`, a socket whose messages the kernel stamps when sent (`received_s`,
-runner.status_listener; never the child's clock). The child connects to it by path (`open_status`), so a tool
+supervisor.status_listener; never the child's clock). The child connects to it by path (`open_status`), so a tool
 wrapping the child (ncu, compute-sanitizer) that closes inherited descriptors cannot cut it. Everything is
 builtins: the child is another interpreter, and an answer running inside it may write anything to the channel, so
 the parent checks every key it reads back (`parse_bench_key`).
@@ -17,7 +18,12 @@ import re
 import socket
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, NotRequired, TextIO, TypedDict
+from typing import TYPE_CHECKING, Any, NotRequired, TextIO, TypedDict
+
+from .errors import StageFailure
+
+if TYPE_CHECKING:
+    import numpy as np
 
 JOB_FILE = "job.json"
 INPUTS_FILE = "inputs.bin"
@@ -89,6 +95,42 @@ class Job(TypedDict):
     timing: NotRequired[TimingSpec]
 
 
+# ---------------------------------------------------------------- CUDABench-Set's program child
+
+
+class ProgramEvent(StrEnum):
+    """What the program child (cudabench_set/program_child.py) says on its status channel, in this order."""
+
+    CUDART = "cudart"  # path: the CUDA runtime preloaded for the program's libcudart dependency (GPU runtime)
+    LANDLOCK = "landlock"  # abi: the Landlock ABI now confining it; 0 with message: Landlock could not be applied
+    SECCOMP = "seccomp"  # the syscall filter is on
+    READY = "ready"  # racecheck: shared-memory race detection is on (None: not the CPU runtime); main follows
+    RETURNED = "returned"  # rc, error: main returned rc; error: a kernel fault the CPU runtime caught (or None)
+    EXCEPTION = "exception"  # the kernel child's Event.EXCEPTION line (exception_event): Python raised in the child
+
+
+class ProgramJob(TypedDict):
+    """The program child's job, its first argument (JSON)."""
+
+    library: str  # the program built as a library
+    entry: str  # its main: cudabench_program_main (CPU runtime) or nvcc's renamed main
+    scratch: str  # its working directory: data/ with copies of the inputs
+    runtime: str  # gpu | cpu
+    thread_order: int  # CPU runtime: a block's threads between barriers (supervisor.THREAD_ORDERS)
+    order_seed: int  # seeds the shuffled order
+    racecheck: bool  # CPU runtime: shared-memory race detection
+    knockout: bool  # CPU runtime: every kernel launch a no-op
+    seccomp: bool
+    landlock: bool
+    read_only: list[str]  # what Landlock lets it read besides its scratch directory
+    devices: list[str]  # device nodes it may open read-write and drive by ioctl (GPU runtime)
+    address_space: int  # RLIMIT_AS in bytes; 0: none
+    cpu_seconds: int  # RLIMIT_CPU
+    workers: int  # the CPU runtime's worker threads
+    memory_cap: int  # the CPU runtime's simulated device memory
+    max_file_bytes: int  # RLIMIT_FSIZE: every file it writes, its log included
+
+
 def input_key(case: int, name: str) -> str:
     return f"{case}:{name}"
 
@@ -129,11 +171,24 @@ def parse_bench_key(key: str) -> BenchKey | None:
                     input_set=int(match["cset"] or match["set"] or 0))
 
 
-def events_of(events: list[dict[str, Any]], kind: Event) -> list[dict[str, Any]]:
+def result_array(blob: bytes, index: dict[str, list[int]], key: str, dtype: Any, shape: tuple[int, ...] | list[int],
+                 stage: str) -> np.ndarray[Any, Any]:
+    """The array stored under `key` in RESULTS_FILE's bytes, in the parent. A size that does not fit the declared
+    shape fails `stage`: the child (or an answer inside it) tampered with the protocol."""
+    import numpy as np  # here, not at the top: the child imports this module and must start without numpy
+
+    offset, size = index[key]
+    count = int(np.prod(shape))
+    if size != count * np.dtype(dtype).itemsize or offset + size > len(blob):
+        raise StageFailure(stage, f"the child returned {size} bytes for {key}; the protocol was tampered with")
+    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
+
+
+def events_of(events: list[dict[str, Any]], kind: Event | ProgramEvent) -> list[dict[str, Any]]:
     return [e for e in events if e.get("event") == kind]
 
 
-def first_event(events: list[dict[str, Any]], kind: Event) -> dict[str, Any] | None:
+def first_event(events: list[dict[str, Any]], kind: Event | ProgramEvent) -> dict[str, Any] | None:
     return next((e for e in events if e.get("event") == kind), None)
 
 

@@ -6,7 +6,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
-from pytest_cudabench.execution import runner
+from pytest_cudabench.execution import supervisor
 from pytest_cudabench.execution.cpu_runtime import build
 
 PARTS = build.RUNTIME_DIR / "cuda_shim"
@@ -47,11 +47,11 @@ def test_the_cached_cpu_build_builds_again_after_a_part_header_changes(tmp_path,
         path.write_bytes(b"library")
 
     cache = tmp_path / "cache"
-    first, cached = runner.cached_cpu_build(cache, ["source", False, "sm_90"], "lib.so", write)
-    assert not cached and runner.cached_cpu_build(cache, ["source", False, "sm_90"], "lib.so", write) == (first, True)
+    first, cached = supervisor.cached_cpu_build(cache, ["source", False, "sm_90"], "lib.so", write)
+    assert not cached and supervisor.cached_cpu_build(cache, ["source", False, "sm_90"], "lib.so", write) == (first, True)
     with (build.RUNTIME_DIR / "cuda_shim" / "textures.h").open("a") as part:
         part.write("// changed\n")
-    second, cached = runner.cached_cpu_build(cache, ["source", False, "sm_90"], "lib.so", write)
+    second, cached = supervisor.cached_cpu_build(cache, ["source", False, "sm_90"], "lib.so", write)
     assert not cached and second != first and len(builds) == 2
 
 

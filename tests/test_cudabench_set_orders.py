@@ -26,7 +26,7 @@ from test_cudabench_set import items_by_task, report, run_set  # noqa: E402
 from pytest_cudabench.cudabench_set import data as set_data  # noqa: E402
 from pytest_cudabench.cudabench_set import orders, program, validate  # noqa: E402
 from pytest_cudabench.cudabench_set.rows import load_rows  # noqa: E402
-from pytest_cudabench.execution.runner import ORDER_RUNS, child_environment  # noqa: E402
+from pytest_cudabench.execution.supervisor import ORDER_RUNS, child_environment  # noqa: E402
 
 pytestmark = pytest.mark.skipif(shutil.which("g++") is None, reason="the CPU runtime needs g++")
 

@@ -25,7 +25,7 @@ from pytest_cudabench.cudabench_set.evaluation import SetEvaluation, SetOptions 
 from pytest_cudabench.cudabench_set.rows import load_rows  # noqa: E402
 from pytest_cudabench.cudabench_set.work import RowWork  # noqa: E402
 from pytest_cudabench.errors import StageFailure  # noqa: E402
-from pytest_cudabench.execution.runner import child_environment  # noqa: E402
+from pytest_cudabench.execution.supervisor import child_environment  # noqa: E402
 from pytest_cudabench.timing import gpus  # noqa: E402
 
 N = 2048
@@ -134,7 +134,7 @@ def test_without_ncu_the_stage_says_how_to_get_it(tmp_path, monkeypatch, built):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     monkeypatch.delenv("CUDA_HOME", raising=False)
     monkeypatch.delenv("CUDA_PATH", raising=False)
-    monkeypatch.setattr("pytest_cudabench.source.compiler.find_nvcc", lambda: tmp_path / "none" / "nvcc")
+    monkeypatch.setattr("pytest_cudabench.source.toolkit.toolkit_roots", lambda: [])  # no toolkit anywhere
     evaluation, library, entry, rowdata = built
     record: dict = {}
     evaluation.profile(record, library, entry, rowdata, tmp_path, 60.0)

@@ -129,7 +129,7 @@ def test_the_answer_sees_no_secret_of_our_environment(tmp_path, vector_add, monk
 
 
 def test_the_child_gets_only_allowlisted_variables(tmp_path, monkeypatch):
-    from pytest_cudabench.execution.runner import CHILD_ENV, child_environment
+    from pytest_cudabench.execution.supervisor import CHILD_ENV, child_environment
 
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", CANARY)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")

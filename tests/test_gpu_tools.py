@@ -114,14 +114,14 @@ def test_ncu_profile_scores_every_scale(tmp_path, monkeypatch, vector_add):
         timing.profile_with_ncu(vector_add, answer_breaks, {})
 
     monkeypatch.setenv("PATH", "/nonexistent")
-    monkeypatch.setattr("pytest_cudabench.source.compiler.find_nvcc", lambda: Path("/nonexistent/nvcc"))
+    monkeypatch.setattr("pytest_cudabench.source.toolkit.toolkit_roots", lambda: [])  # no toolkit anywhere
     assert timing.profile_with_ncu(vector_add, run_profiled, {})["status"] == "not-run"
 
 
 def test_gpu_sanitize_without_compute_sanitizer_skips_with_the_reason(monkeypatch, vector_add):
     monkeypatch.setenv("PATH", "/nonexistent")
     monkeypatch.delenv("CUDA_HOME", raising=False)
-    monkeypatch.setattr("pytest_cudabench.source.compiler.find_nvcc", lambda: Path("/nonexistent/nvcc"))
+    monkeypatch.setattr("pytest_cudabench.source.toolkit.toolkit_roots", lambda: [])  # no toolkit anywhere
     with pytest.raises(StageSkip, match="needs compute-sanitizer"):
         execution.run_cases(vector_add, Path("unused.so"), "gpu", [], timeout_s=10, sanitize=True)
 

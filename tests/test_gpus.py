@@ -175,7 +175,7 @@ def test_answers_compile_for_the_gpu_present_unless_told(tmp_path, monkeypatch):
 
 def test_calibration_kernels_build_with_the_compile_stages_nvcc(tmp_path, monkeypatch):
     """Regression: calibration ran a bare `nvcc`, failing where only CUDA_HOME (or the wheel) provides it."""
-    from pytest_cudabench.source.compiler import find_nvcc
+    from pytest_cudabench.source.toolkit import find_nvcc
     from pytest_cudabench.timing.calibrate import build_library
 
     nvcc = find_nvcc().resolve()

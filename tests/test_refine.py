@@ -1,12 +1,13 @@
 """Refine for speed (--cudabench-refine, --cudabench-candidates): the prompt, the cache keys, the choice of the kept
 version, the report and page, and end to end in a pytest subprocess against the fake chat-completions server on the
-CPU runtime, timed through the host-clock seam (pipeline.HOST_CLOCK_SEAM)."""
+CPU runtime, timed with the host clock (Settings.host_clock_gpu, set by the test plugin host_clock_plugin.py)."""
 
 from __future__ import annotations
 
 import json
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from refine_kernels import WRONG, fenced, version
@@ -17,7 +18,7 @@ from pytest_cudabench.generation.models import Generation, GenerationRequest, Re
 from pytest_cudabench.generation.prompts import messages, prompt_hash
 from pytest_cudabench.generation.refine import refine_messages, refine_request
 from pytest_cudabench.generation.service import GenerationCache, export_replay, model_identity, record_key
-from pytest_cudabench.pipeline import HOST_CLOCK_SEAM, candidate_record, is_better
+from pytest_cudabench.pipeline import candidate_record, is_better
 from pytest_cudabench.reporting.aggregates import aggregates, refinement_stats
 from pytest_cudabench.reporting.html import refinement_svg, render
 from pytest_cudabench.reporting.report import build_report, summary_lines
@@ -197,6 +198,16 @@ def project(pytester, suite_copy, monkeypatch):
     return pytester
 
 
+@pytest.fixture
+def host_clock(project):
+    """`-p host_clock_plugin` for the project's pytest runs: the test plugin, copied into the project (on the path of
+    its runs and their xdist workers), sets the settings' host_clock_gpu."""
+    import host_clock_plugin
+
+    (project.path / "host_clock_plugin.py").write_text(Path(host_clock_plugin.__file__).read_text())
+    return ("-p", "host_clock_plugin")
+
+
 def run(pytester, server, *args):
     return pytester.runpytest_subprocess(
         "task_suite", f"--cudabench-model=openai:fake-model@{server.base_url}", "--cudabench-runtime=cpu",
@@ -234,9 +245,8 @@ def check_refined(item):
     return trajectory
 
 
-def test_refinement_keeps_the_fastest_correct_version_and_a_rerun_asks_nothing(project, server, monkeypatch):
-    monkeypatch.setenv(HOST_CLOCK_SEAM, "NVIDIA H100 80GB HBM3")
-    result = run(project, server, "--cudabench-levels=1")
+def test_refinement_keeps_the_fastest_correct_version_and_a_rerun_asks_nothing(project, server, host_clock):
+    result = run(project, server, "--cudabench-levels=1", *host_clock)
     result.assert_outcomes(passed=1)
     assert server.request_count == 5  # the first answer, then 2 rounds x 2 candidates
     report = last_report(project)
@@ -250,7 +260,7 @@ def test_refinement_keeps_the_fastest_correct_version_and_a_rerun_asks_nothing(p
     assert 'id="refinement"' in next((project.path / "reports").glob("*.html")).read_text()
 
     server.reset()
-    again = run(project, server, "--cudabench-levels=1")
+    again = run(project, server, "--cudabench-levels=1", *host_clock)
     again.assert_outcomes(passed=1)
     assert server.request_count == 0
     item = last_report(project)["items"][0]
@@ -266,21 +276,19 @@ def test_refinement_keeps_the_fastest_correct_version_and_a_rerun_asks_nothing(p
     assert turns == [(0, 0), (1, 0), (1, 1), (2, 0), (2, 1)]
     replayed = project.runpytest_subprocess(
         "task_suite", f"--cudabench-model=replay:{out}", "--cudabench-runtime=cpu", "--cudabench-refine=2",
-        "--cudabench-candidates=2", "--cudabench-levels=1", "-p", "no:cacheprovider")
+        "--cudabench-candidates=2", "--cudabench-levels=1", "-p", "no:cacheprovider", *host_clock)
     replayed.assert_outcomes(passed=1)
     check_refined(last_report(project)["items"][0])
 
 
-def test_refinement_under_xdist(project, server, monkeypatch):
-    monkeypatch.setenv(HOST_CLOCK_SEAM, "NVIDIA H100 80GB HBM3")
-    result = run(project, server, "--cudabench-levels=1", "-n", "2")  # the settings and the seam reach the worker
+def test_refinement_under_xdist(project, server, host_clock):
+    result = run(project, server, "--cudabench-levels=1", "-n", "2", *host_clock)  # the plugin sets the worker's too
     result.assert_outcomes(passed=1)
     assert server.request_count == 5
     check_refined(last_report(project)["items"][0])
 
 
-def test_without_measured_speed_refinement_says_so_and_asks_nothing(project, server, monkeypatch):
-    monkeypatch.delenv(HOST_CLOCK_SEAM, raising=False)
+def test_without_measured_speed_refinement_says_so_and_asks_nothing(project, server):
     result = run(project, server, "--cudabench-levels=1")
     result.assert_outcomes(passed=1)
     assert server.request_count == 1
@@ -301,7 +309,7 @@ def test_bad_refine_settings_are_usage_errors(pytester, args, message):
     assert message in result.stderr.str()
 
 
-def test_a_model_failure_mid_way_keeps_the_best_so_far(tmp_path, shared_cache, monkeypatch):
+def test_a_model_failure_mid_way_keeps_the_best_so_far(tmp_path, shared_cache):
     """The pipeline alone (no pytest run): round 2's request fails; round 1's faster version stays the result."""
     import shutil
 
@@ -309,13 +317,13 @@ def test_a_model_failure_mid_way_keeps_the_best_so_far(tmp_path, shared_cache, m
     from pytest_cudabench.errors import ModelError
     from pytest_cudabench.pipeline import Evaluation
 
-    monkeypatch.setenv(HOST_CLOCK_SEAM, "NVIDIA H100 80GB HBM3")
     target = tmp_path / "task_suite" / "basics" / "vector_add"
     shutil.copytree(SUITE / "basics" / "vector_add", target)
     toml = target / "task.toml"
     toml.write_text(re.sub(r"(?m)^bench = \[[^\]]*\]", SMALL_BENCH, toml.read_text()))
     task = load_task(target, tmp_path / "task_suite")
-    settings = Settings(model="m", runtime="cpu", seed=7, cache_dir=str(shared_cache), refine=2, candidates=1)
+    settings = Settings(model="m", runtime="cpu", seed=7, cache_dir=str(shared_cache), refine=2, candidates=1,
+                        host_clock_gpu="NVIDIA H100 80GB HBM3")
 
     def ask(request):
         if request.round == 2:

@@ -407,7 +407,7 @@ def test_a_gpu_program_finds_the_cuda_runtime_without_the_loader_s_search_path(t
     """The dynamic loader runs without its cache here (ld.so --inhibit-cache, no LD_LIBRARY_PATH): the
     program's libcudart.so.N dependency is then found only because the child preloaded the runtime the harness
     uses, by its path. No GPU needed: the program asks the runtime for devices and returns 0 either way."""
-    from pytest_cudabench.source.compiler import find_nvcc
+    from pytest_cudabench.source.toolkit import find_nvcc
 
     try:
         find_nvcc()

@@ -14,6 +14,7 @@ from test_cheats import corpus
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.execution import supervisor
 from pytest_cudabench.source import compiler, static_check
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
@@ -57,9 +58,9 @@ def judge(task, source: str, cache: Path) -> tuple[execution.ExecutionResult, ex
     cases = inputs.make_cases(task, SEED, 5)
     for case in cases:
         inputs.expect(task, case)
-    library = execution.build_for_runtime("cpu", source, Path(build.library), cache, False)
+    library = supervisor.build_for_runtime("cpu", source, Path(build.library), cache, False)
     execution.run_cases(task, library, "cpu", cases, timeout_s=60)
-    solution = execution.build_for_runtime("cpu", task.solution_source(), Path(build.library), cache, False)
+    solution = supervisor.build_for_runtime("cpu", task.solution_source(), Path(build.library), cache, False)
     reference = time_on_cpu(task, solution)
     measured = time_on_cpu(task, library)
     assert len(measured.timed) == len(task.sizes.bench)

@@ -9,6 +9,7 @@ import pytest
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution import runner as execution
+from pytest_cudabench.execution import supervisor
 from pytest_cudabench.execution.cpu_runtime.build import build_cpu_library
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import stage as timing
@@ -154,17 +155,17 @@ def honest_row(**changes):
 
 def test_timing_claims_are_checked_against_the_parents_clock():
     sizes = {"n": 7}
-    execution.check_timing_phase(honest_row(), 0.21, sizes)
+    timing.check_timing_phase(honest_row(), 0.21, sizes)
     with pytest.raises(StageFailure, match=r"\[time\] .*samples add up to 1 s.*timer was tampered with"):
-        execution.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-2, "total_time_s": 1.0}), 0.21,
+        timing.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-2, "total_time_s": 1.0}), 0.21,
                                      sizes)
     with pytest.raises(StageFailure, match="child's clock measured its timing loop as 0.01 s"):
-        execution.check_timing_phase(honest_row(loop_s=0.01), 0.21, sizes)  # a clock made to run slow
+        timing.check_timing_phase(honest_row(loop_s=0.01), 0.21, sizes)  # a clock made to run slow
     with pytest.raises(StageFailure, match="each call took about"):  # the calls took 10 ms, the timer says 10 us
-        execution.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-5, "total_time_s": 1e-3},
+        timing.check_timing_phase(honest_row(events={"n": 100, "median_s": 1e-5, "total_time_s": 1e-3},
                                                 loop_s=1.3), 1.3, sizes)
     with pytest.raises(StageFailure, match="not bracketed"):
-        execution.check_timing_phase(honest_row(), None, sizes)
+        timing.check_timing_phase(honest_row(), None, sizes)
 
 
 def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read_them(tmp_path):
@@ -175,7 +176,7 @@ def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read
     import sys
     import time
 
-    listener, address = execution.status_listener(tmp_path)
+    listener, address = supervisor.status_listener(tmp_path)
     script = ("import json, sys, time\n"
               "from pytest_cudabench.protocol import open_status\n"
               "out = open_status(sys.argv[1])\n"
@@ -183,12 +184,12 @@ def test_status_lines_carry_the_time_they_were_sent_not_when_a_busy_harness_read
               "out.write(json.dumps({'event': 'b', 'at': time.time(), 'pad': 'x' * 20000}) + '\\n')\n")
     process = subprocess.Popen([sys.executable, "-c", script, address])
     with listener:
-        channel = execution.accept_status(listener, process)
+        channel = supervisor.accept_status(listener, process)
     assert channel is not None
     process.wait()
     time.sleep(0.6)
     with channel:
-        lines = execution.read_status_lines(channel)
+        lines = supervisor.read_status_lines(channel)
     assert len(lines) == 2
     import json
 

@@ -72,7 +72,8 @@ class SetEvaluation(Evaluation):
         return new_set_result(self.row, self.level, self.sample, self.settings.model, nodeid, self.options)
 
     def run(self, answer: str) -> ItemResult:
-        from ..execution.runner import child_environment, choose_runtime
+        from ..execution.runner import choose_runtime
+        from ..execution.supervisor import child_environment
 
         with self.stage("extract") as record:
             self.source = program.extract_program(answer)
@@ -138,7 +139,7 @@ class SetEvaluation(Evaluation):
         the same inputs, whose outputs are judged again. A profiler that cannot measure leaves the stage not-run
         with the reason; first it is tried with the program confined by Landlock, then, if ncu itself fails
         there, without (the record says so)."""
-        from ..source.compiler import find_cuda_tool
+        from ..source.toolkit import find_cuda_tool
         from ..timing import gpu_tools
         from ..timing.gpus import gpu_info, lookup_peaks
         from .performance import score_profile
@@ -194,7 +195,7 @@ class SetEvaluation(Evaluation):
             record["message"] = scores["roofline"]["message"]
 
     def judges(self, rowdata: set_data.RowData, scratch: Path) -> tuple[judge.CompareVerdict, dict]:
-        from ..execution.runner import child_environment
+        from ..execution.supervisor import child_environment
 
         return (judge.run_compare(self.row, rowdata, scratch, env=child_environment(scratch.parent)),
                 judge.own_check(self.row, rowdata, scratch))
@@ -204,7 +205,7 @@ class SetEvaluation(Evaluation):
                   scratch_root: Path) -> None:
         """The run in another thread order (orders.py); raises StageFailure('execute') when the result depends on
         it. Recorded as record["thread_order"] and result["set"]["thread_order"]."""
-        from ..execution.runner import RACE_FIX, child_environment
+        from ..execution.supervisor import RACE_FIX, child_environment
 
         skip = orders.not_affordable(forward, timeout) if runtime == "cpu" else None
         if skip:

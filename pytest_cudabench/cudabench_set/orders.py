@@ -1,7 +1,7 @@
 """The thread-order run of a whole CUDABench-Set program (CPU runtime only).
 
 A program that passed its judges in thread order (forward) runs once more on fresh copies of the same inputs, its
-blocks' threads in another order between barriers (one of runner.ORDER_RUNS, picked by a seed derived from the run
+blocks' threads in another order between barriers (one of supervisor.ORDER_RUNS, picked by a seed derived from the run
 seed and the row, so a run is reproducible) with shared-memory race detection on. It fails when the runtime finds a
 race, when the program breaks (exit code, fault) only in that order, or when its outputs differ from the forward
 run's and a judge rejects them (compare.py, or our check where it accepted the forward run). Equal outputs need no
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import StageFailure
-from ..execution.runner import ORDER_NAMES, ORDER_RUNS
+from ..execution.supervisor import ORDER_NAMES, ORDER_RUNS
 from . import judge, program
 from .data import RowData
 from .rows import Row

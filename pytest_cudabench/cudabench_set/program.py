@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import HarnessError, StageFailure, StageSkip
-from ..execution import runner
+from ..execution import supervisor
 from ..execution.cpu_runtime.progress import last_progress, progress_window_s
 from ..execution.landlock import gpu_device_paths
-from ..protocol import Event
+from ..protocol import ProgramEvent, ProgramJob, events_of, first_event
 from ..source import lexer, static_check
 from .rows import Row
 
@@ -45,7 +45,7 @@ class ProgramRun:
     landlock_abi: int | None
     seccomp: bool
     runtime_error: str | None  # a fault the CPU runtime caught inside a kernel (racecheck's with source lines)
-    thread_order: str = "forward"  # a block's threads between barriers (CPU runtime; runner.THREAD_ORDERS)
+    thread_order: str = "forward"  # a block's threads between barriers (CPU runtime; supervisor.THREAD_ORDERS)
     racecheck: bool | None = None  # shared-memory race detection was on; None: not the CPU runtime
     harness_error: str | None = None  # the child itself raised (protocol.exception_event): nobody's answer
     work: int | None = None  # the CPU runtime's work counter at its last sample (progress.py); None: no sample
@@ -84,7 +84,7 @@ def build(source: str, runtime: str, cache_dir: Path, arch: str) -> tuple[Path, 
     from ..execution.cpu_runtime.build import build_cpu_program
 
     try:
-        target, cached = runner.cached_cpu_build(
+        target, cached = supervisor.cached_cpu_build(
             cache_dir / "cpu-program", [source, "program", arch], "libprogram_cpu.so",
             lambda out: build_cpu_program(source, out, as_library=True, arch=arch))
     except CpuRuntimeUnsupported as exc:
@@ -124,39 +124,39 @@ def run(library: Path, entry: str, scratch: Path, runtime: str, timeout_s: float
         wrapper: list[str] | None = None, landlock: bool = True, knockout: bool = False) -> ProgramRun:
     """Runs the program in the sandboxed child with cwd = scratch; never raises for what the program does.
     `max_file_bytes` bounds every file it writes, its log included (past it, SIGXFSZ ends it). On the CPU runtime a
-    block's threads run in `thread_order` (one of runner.THREAD_ORDERS; `order_seed` seeds the shuffle) and
+    block's threads run in `thread_order` (one of supervisor.THREAD_ORDERS; `order_seed` seeds the shuffle) and
     `racecheck` turns on shared-memory race detection; the GPU ignores both. Under a `wrapper` (ncu) the child runs
     without its seccomp filter, which the profiler's injected library cannot live with; the program has passed the
     execute stage in the full sandbox by then, and `landlock=False` is the profiler's fallback where it cannot run
     confined. An exception of the child itself (not the program's doing) comes back as `harness_error`. `knockout`
     (CPU runtime): every kernel launch is a no-op (the knockout run)."""
     read_only, devices = landlock_paths(runtime)
-    job = {"thread_order": runner.THREAD_ORDERS[thread_order], "order_seed": order_seed, "racecheck": racecheck,
-           "knockout": knockout,
-           "library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
-           "seccomp": wrapper is None, "landlock": landlock, "read_only": read_only, "devices": devices,
-           "address_space": runner.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
-           "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
-           "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": runner.CPU_MEMORY_CAP,
-           "max_file_bytes": max_file_bytes}
+    job: ProgramJob = {
+        "library": str(library), "entry": entry, "scratch": str(scratch), "runtime": runtime,
+        "thread_order": supervisor.THREAD_ORDERS[thread_order], "order_seed": order_seed, "racecheck": racecheck,
+        "knockout": knockout, "seccomp": wrapper is None, "landlock": landlock, "read_only": read_only,
+        "devices": devices, "address_space": supervisor.CHILD_ADDRESS_SPACE if runtime == "cpu" else 0,
+        "cpu_seconds": int(timeout_s * 4) + 30,  # threads of the CPU runtime add up CPU time
+        "workers": max(1, min(4, os.cpu_count() or 1)), "memory_cap": supervisor.CPU_MEMORY_CAP,
+        "max_file_bytes": max_file_bytes}
     log_path = scratch.parent / f"{scratch.name}.log"  # outside the scratch dir: the program cannot rewrite it
     start = time.perf_counter()
-    events, returncode, timed_out = runner.supervise(
+    events, returncode, timed_out = supervisor.supervise(
         lambda status: [*(wrapper or []), sys.executable, "-m", "pytest_cudabench.cudabench_set.program_child",
                         json.dumps(job), status],
-        cwd=scratch, env=runner.child_environment(scratch), log_path=log_path, timeout_s=timeout_s)
+        cwd=scratch, env=supervisor.child_environment(scratch), log_path=log_path, timeout_s=timeout_s)
     seconds = time.perf_counter() - start
     work, progress_age = last_progress(events, time.time())
-    landlock_abi = next((e.get("abi") for e in events if e.get("event") == "landlock"), None)
-    returned = next((e for e in events if e.get("event") == "returned"), {})
-    ready = next((e for e in events if e.get("event") == "ready"), {})
+    landlock_abi = next((e.get("abi") for e in events_of(events, ProgramEvent.LANDLOCK)), None)
+    returned = first_event(events, ProgramEvent.RETURNED) or {}
+    ready = first_event(events, ProgramEvent.READY) or {}
     error = returned.get("error")
-    raised = next((e for e in events if e.get("event") == Event.EXCEPTION), None)
+    raised = first_event(events, ProgramEvent.EXCEPTION)
     output = log_path.read_bytes()[-STDOUT_TAIL:].decode(errors="replace")
     log_path.unlink(missing_ok=True)
     return ProgramRun(returncode=returncode, timed_out=timed_out, seconds=seconds, output=output,
-                      landlock_abi=landlock_abi, seccomp=any(e.get("event") == "seccomp" for e in events),
-                      runtime_error=runner.source_lines(error, str(library)) if error else None,
+                      landlock_abi=landlock_abi, seccomp=first_event(events, ProgramEvent.SECCOMP) is not None,
+                      runtime_error=supervisor.source_lines(error, str(library)) if error else None,
                       thread_order=thread_order, racecheck=ready.get("racecheck"),
                       harness_error=_harness_error(raised, ready), work=work, progress_age_s=progress_age,
                       knockout=knockout)
@@ -185,10 +185,10 @@ def verdict(result: ProgramRun, timeout_s: float, runtime: str = "gpu") -> None:
     if result.runtime_error:
         raise StageFailure("execute", f"the CPU runtime caught a fault in a kernel: {result.runtime_error}", tail)
     if result.returncode is not None and result.returncode < 0:
-        host_access = runner.host_access_fault(result.output)
+        host_access = supervisor.host_access_fault(result.output)
         if host_access:
             raise StageFailure("execute", f"the program was killed by SIGSEGV: {host_access}", tail)
-        raise StageFailure("execute", f"the program was killed by signal {runner.describe_signal(-result.returncode)}",
+        raise StageFailure("execute", f"the program was killed by signal {supervisor.describe_signal(-result.returncode)}",
                            tail)
     if result.returncode != 0:
         last = re.sub(r"\s+", " ", tail.splitlines()[-1])[:300] if tail else "no output"

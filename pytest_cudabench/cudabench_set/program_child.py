@@ -19,23 +19,28 @@ import ctypes
 import json
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from .. import protocol
+from ..protocol import ProgramEvent, ProgramJob
+
+Say = Callable[..., None]  # say(event, **fields): one status line
 
 
 def main(argv: list[str]) -> int:
-    job = json.loads(argv[0])
+    job: ProgramJob = json.loads(argv[0])
     status = protocol.open_status(argv[1])
 
-    def say(**message) -> None:
-        status.write(json.dumps(message) + "\n")
+    def say(event: ProgramEvent, **fields: Any) -> None:
+        status.write(json.dumps({"event": event, **fields}) + "\n")
 
     sandbox_on = [False]
     try:
         return run_program(job, say, sandbox_on, status)
     except BaseException as exc:  # noqa: BLE001  (everything: an exception must never reach the interpreter)
         try:
-            say(**protocol.exception_event(exc, sandbox_on[0]))
+            status.write(json.dumps(protocol.exception_event(exc, sandbox_on[0])) + "\n")
         finally:
             os._exit(protocol.EXCEPTION_EXIT)
 
@@ -54,7 +59,7 @@ def preload_runtime(runtime: str, library: str) -> str | None:
     return str(getattr(load_cudart(), "_name", "libcudart"))
 
 
-def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
+def run_program(job: ProgramJob, say: Say, sandbox_on: list[bool], status: TextIO) -> int:
     # Everything imported now: once Landlock is on, the package's own files cannot be opened.
     from ..execution.cpu_runtime.progress import report_progress
     from ..execution.sandbox import install_seccomp, limit_resources, seccomp_available
@@ -62,14 +67,14 @@ def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
     libc = ctypes.CDLL(None)
     libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: a harness that dies takes its program along
 
-    limit_resources(job.get("address_space") or None, job.get("cpu_seconds") or None)
-    if job.get("max_file_bytes"):  # a program printing or writing without end must not fill the disk
+    limit_resources(job["address_space"] or None, job["cpu_seconds"] or None)
+    if job["max_file_bytes"]:  # a program printing or writing without end must not fill the disk
         import resource
 
         resource.setrlimit(resource.RLIMIT_FSIZE, (job["max_file_bytes"], job["max_file_bytes"]))
     cudart = preload_runtime(job["runtime"], job["library"])
     if cudart:
-        say(event="cudart", path=cudart)
+        say(ProgramEvent.CUDART, path=cudart)
     lib = ctypes.CDLL(job["library"], mode=ctypes.RTLD_LOCAL)
     entry = getattr(lib, job["entry"])  # cudabench_program_main (CPU runtime) or the renamed main (nvcc)
     entry.restype = ctypes.c_int
@@ -78,37 +83,37 @@ def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
     racecheck = None
     if cpu_runtime and hasattr(lib, "cudabench_cpu_schedule"):  # the GPU schedules its threads itself
         lib.cudabench_cpu_schedule.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
-        lib.cudabench_cpu_schedule(int(job.get("thread_order", 0)), int(job.get("order_seed", 0)))
-        wanted = bool(job.get("racecheck"))
+        lib.cudabench_cpu_schedule(job["thread_order"], job["order_seed"])
+        wanted = job["racecheck"]
         racecheck = wanted and bool(lib.cudabench_cpu_racecheck(int(wanted)))  # 0: a build without the hooks
     libc.exit.argtypes = [ctypes.c_int]
     scratch = job["scratch"]
     os.chdir(scratch)
-    sandbox_on[0] = bool(job.get("landlock", True) or job.get("seccomp", True))
+    sandbox_on[0] = job["landlock"] or job["seccomp"]
     landlock = None
-    if job.get("landlock", True):
+    if job["landlock"]:
         from ..execution import landlock as ll
 
         try:
-            landlock = ll.restrict([scratch], job.get("read_only", []), job.get("devices", []))
+            landlock = ll.restrict([scratch], job["read_only"], job["devices"])
         except OSError as exc:
-            say(event="landlock", abi=0, message=str(exc))
+            say(ProgramEvent.LANDLOCK, abi=0, message=str(exc))
     if landlock:
-        say(event="landlock", abi=landlock)
+        say(ProgramEvent.LANDLOCK, abi=landlock)
     if cpu_runtime:
         # The runtime's worker threads run the kernels: started now, inside the Landlock domain (which binds the
         # threads a thread starts after it restricts itself), and before seccomp, which would allow them anyway.
         lib.cudabench_cpu_configure.argtypes = [ctypes.c_int, ctypes.c_ulonglong]
-        lib.cudabench_cpu_configure(int(job["workers"]), int(job["memory_cap"]))
+        lib.cudabench_cpu_configure(job["workers"], job["memory_cap"])
         report_progress(lib, status.fileno())  # is a program killed at the limit slow or hung? (progress.py)
-        if job.get("knockout"):  # every kernel launch a no-op (evaluation.py's knockout run)
+        if job["knockout"]:  # every kernel launch a no-op (evaluation.py's knockout run)
             lib.cudabench_cpu_knockout(1)
-    if job.get("seccomp", True) and seccomp_available():
+    if job["seccomp"] and seccomp_available():
         install_seccomp(allow_files=True)  # file access is Landlock's to confine
-        say(event="seccomp")
+        say(ProgramEvent.SECCOMP)
     if cpu_runtime and hasattr(lib, "cudabench_cpu_protect"):
         lib.cudabench_cpu_protect(1)  # host code cannot touch device memory, as on a GPU
-    say(event="ready", racecheck=racecheck)
+    say(ProgramEvent.READY, racecheck=racecheck)
     args = (ctypes.c_char_p * 2)(b"program", None)
     rc = entry(1, args)
     error = None
@@ -116,7 +121,7 @@ def run_program(job: dict, say, sandbox_on: list[bool], status) -> int:
         lib.cudabench_cpu_error.restype = ctypes.c_char_p
         message = lib.cudabench_cpu_error()
         error = message.decode(errors="replace") if message else None
-    say(event="returned", rc=rc, error=error)
+    say(ProgramEvent.RETURNED, rc=rc, error=error)
     status.close()
     libc.exit(rc & 0xFF)  # C exit: flushes the program's stdio and runs its atexit handlers
     return rc

@@ -37,14 +37,14 @@ def check_kernel_answer(stage_record: dict[str, Any], task: Task, source: str, l
     that run as stage_record["knockout"]: verdict "kernels-needed" (the outputs failed without kernels: good),
     "not-run" (with the reason) or "host-work", for which it raises StageFailure('execute'). `library` is the one
     the cases ran; on a GPU, or for an AddressSanitizer build, the plain CPU-runtime build is used instead."""
-    from . import runner
+    from . import runner, supervisor
 
     case = knockout_case(cases)
     record: dict[str, Any] = {"case": case.index, "sizes": case.sizes}
     stage_record["knockout"] = record
     if runtime != "cpu" or sanitize:
         try:
-            library = runner.build_for_runtime("cpu", source, library, cache_dir, False, arch)
+            library = supervisor.build_for_runtime("cpu", source, library, cache_dir, False, arch)
         except StageFailure as exc:
             record.update(verdict="not-run", message=f"the CPU runtime cannot build this answer: {exc.message}")
             return

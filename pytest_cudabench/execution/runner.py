@@ -10,20 +10,14 @@ limit, and a seccomp filter against process, file and network access.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import secrets
-import select
 import shutil
-import signal
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,42 +27,38 @@ from typing import Any
 import numpy as np
 
 from .. import protocol
+from ..config import Settings
 from ..errors import GpuApiError, HarnessError, StageFailure, StageSkip
-from ..files import publish_file
 from ..protocol import Event, events_of, first_event
-from ..source.compiler import find_cuda_tool
+from ..source.toolkit import find_cuda_tool
 from ..tasks import compare, inputs
 from ..tasks.loader import Task
 from ..timing import gpu_tools
+from ..timing import stage as time_stage
 from ..timing.gpus import throttled
 from ..timing.policy import DEFAULT_POLICY, MeasurementPolicy
 from . import landlock, sandbox
-from .cpu_runtime.build import runtime_version
+from .supervisor import (
+    CHILD_ADDRESS_SPACE,
+    CPU_MEMORY_CAP,
+    ORDER_NAMES,
+    ORDER_RUNS,
+    RACE_FIX,
+    SIGNAL_HINTS,
+    THREAD_ORDERS,
+    build_for_runtime,
+    child_environment,
+    describe_signal,
+    host_access_fault,
+    signal_name,
+    source_lines,
+    supervise,
+)
 
 SENTINELS = (0xFF, 0x7B)  # 0xFF..: NaN / -1; 0x7B..: a plausible-looking large number
-# CPU runtime: a third call per case runs each block's threads in another order between barriers (cudabench_cpu_
-# schedule), cycling over the cases; a kernel whose result depends on it races (cheat 17).
-THREAD_ORDERS = {"forward": 0, "reverse": 1, "shuffle": 2, "warps": 3}
-ORDER_RUNS = ("reverse", "warps", "shuffle")
 ORDER_RUN_BYTES = 1 << 20  # the thread-order call is made on the cases up to this size (races show at small sizes)
-ORDER_NAMES = {"reverse": "in reverse thread order", "warps": "with warps interleaved lane by lane, each warp "
-               "running on through its warp operations", "shuffle": "in a shuffled order"}
-# What a thread-order failure tells the answer to do (the set's whole programs say it too).
-RACE_FIX = ("This is a race between threads of a block: a thread reads (or overwrites) shared or global memory that "
-            "another thread of the block writes, with no barrier between them. Add __syncthreads() between the writes "
-            "and the reads (__syncwarp() only orders the lanes of one warp), or use atomics.")
-CPU_MEMORY_CAP = 16 << 30  # simulated device memory of the CPU runtime
-CHILD_ADDRESS_SPACE = 48 << 30  # fiber stacks reserve address space generously; real use stays far below
 STDERR_TAIL = 2000
 SANITIZER_LOG = "sanitizer.log"
-# The parent's own clock around each scale's timing phase (see check_timing_phase).
-# Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
-# 14 ms on two shared cores), which shortens the measured phase when the start mark lags most: hence the slack.
-PHASE_MARGIN = 1.25  # a claim may exceed the parent's measurement by this factor ...
-PHASE_SLACK_S = 0.1  # ... plus this much
-PER_CALL_SLACK_S = 0.005  # per-call disagreement ignored below this (host jitter, launch costs)
-CLOCK_SLOW_FACTOR = 10.0  # the child's clock saw under 1/10 of a phase the parent measured ...
-CLOCK_MIN_PHASE_S = 0.05  # ... that took at least this long
 
 
 @dataclass
@@ -113,44 +103,6 @@ def choose_runtime(requested: str, gpu_api: str = "auto") -> str:
             raise StageSkip("execute", f"--cudabench-runtime=gpu, but {reason}")
         return "gpu"
     return "gpu" if gpu_usable(gpu_api) else "cpu"
-
-
-def build_for_runtime(runtime: str, source: str, nvcc_library: Path, cache_dir: Path, sanitize: bool,
-                      arch: str | None = None) -> Path:
-    """The library the child loads: nvcc's build on a GPU, our g++ build against the shim on the CPU runtime (with
-    the launch limits of `arch`)."""
-    if runtime == "gpu":
-        return nvcc_library
-    from .cpu_runtime import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library
-
-    try:
-        target, _cached = cached_cpu_build(cache_dir / "cpu", [source, sanitize, arch], "libanswer_cpu.so",
-                                           lambda out: build_cpu_library(source, out, sanitize=sanitize, arch=arch))
-    except CpuRuntimeUnsupported as exc:
-        raise StageSkip("execute", str(exc)) from None
-    except CpuBuildError as exc:
-        log = getattr(exc, "log", "")
-        raise StageFailure("execute", f"the CPU runtime could not build this answer (nvcc accepted it): {exc}",
-                           log) from None
-    return target
-
-
-def cached_cpu_build(cache_dir: Path, key_parts: list[Any], name: str,
-                     build: Callable[[Path], Any]) -> tuple[Path, bool]:
-    """A build against the CPU runtime, cached by what went into it and the shim's version: (path, was cached).
-    `build(path)` writes it; it lands under its key atomically, so concurrent workers never load a partial file."""
-    from ..source.build_handover import build_lock
-
-    key = hashlib.sha256(json.dumps([*key_parts, runtime_version()]).encode()).hexdigest()[:24]
-    target = cache_dir / key / name
-    with build_lock(str(target)):  # compile-ahead's build of it may be in flight in this process: wait for it
-        if target.is_file():
-            return target, True
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = target.parent / f".build-{os.getpid()}.so"
-        build(scratch)
-        publish_file(scratch, target)
-    return target, False
 
 
 def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case], *, timeout_s: float,
@@ -203,40 +155,39 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
                 raise StageFailure(stage, _load_failure_message(events, returncode, stderr_tail))
             raise HarnessError(_setup_failure_message(runtime, events) or _not_started_message(returncode, stderr_tail))
         ready = first_event(events, Event.READY)
-        try:
-            verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s)
-        except StageFailure as exc:
-            exc.stage = stage
-            raise
+        verdicts = _judge(task, cases, job, job_dir, events, returncode, stderr_tail, timed_out, timeout_s, stage)
         timed = [{"sizes": e["sizes"], **e["timing"]} for e in events_of(events, Event.TIMED)]
         throttle = throttled(before, after) if watch else None
         for row in timed if throttle else ():  # the machine's state, recorded with the numbers; not the answer's fault
             row["throttle"] = throttle
         if timing is not None and timing.get("profile_scale") is None:
             for k, row in enumerate(timed):
-                check_timing_phase(row, _phase_s(events, k), row["sizes"], policy.empty_samples)
+                time_stage.check_timing_phase(row, time_stage.timing_phase_s(events, k), row["sizes"],
+                                              policy.empty_samples)
         bench_outputs = {}
         if timing is not None:
             finished = first_event(events, Event.FINISHED)
             assert finished is not None  # _judge failed the item otherwise
-            blob = (job_dir / protocol.RESULTS_FILE).read_bytes()
-            names = {arg.name: arg for arg in task.outputs}
-            scales = job["timing"]["scales"]
-            for key in finished["results_index"]:
-                if not protocol.is_bench_key(key):
-                    continue
-                parsed = protocol.parse_bench_key(key)
-                if parsed is None or parsed.scale >= len(scales) or parsed.name not in names:
-                    raise StageFailure("time", "the child returned a benchmark result under an unknown name; the "
-                                       "protocol was tampered with")
-                arg = names[parsed.name]
-                bench_outputs[key] = _result_array(blob, finished["results_index"], key, arg.dtype.numpy,
-                                                   arg.shape_for(scales[parsed.scale]))
+            bench_outputs = time_stage.decode_bench_outputs(task, (job_dir / protocol.RESULTS_FILE).read_bytes(),
+                                                            finished["results_index"], job["timing"]["scales"])
     finally:
         shutil.rmtree(job_dir, ignore_errors=True)
     sandbox_note = str(ready.get("sandbox") or confinement.describe()) if ready else confinement.describe()
     return ExecutionResult(runtime=runtime, cases=verdicts, duration_s=time.perf_counter() - start,
                            sandbox=sandbox_note, timed=timed, bench_outputs=bench_outputs)
+
+
+def run_timing(task: Task, build: time_stage.Build, runtime: str, settings: Settings, *, policy: MeasurementPolicy,
+               timeout_s: float, monitor: Callable[[], dict | None] | None = None, profile_scale: int | None = None,
+               wrapper: list[str] | None = None) -> ExecutionResult:
+    """The time stage's one entry here (timing.stage.RunTiming): `build` as `runtime` loads it (the CPU runtime's
+    build is made now when `build` has none) timed in one child at every benchmark scale, or called once at
+    `profile_scale` under `wrapper` (ncu). Its failures are the time stage's."""
+    library = build.runtime_library or build_for_runtime(runtime, build.source, build.library, settings.cache_path,
+                                                         False)
+    return run_cases(task, library, runtime, [], timeout_s=timeout_s, stage="time", wrapper=wrapper, monitor=monitor,
+                     gpu_api=settings.gpu_api,
+                     timing={"seed": settings.seed, "policy": policy, "profile_scale": profile_scale})
 
 
 def case_runs(runtime: str, case: inputs.Case, order_position: int | None) -> list[tuple[int, str, bool]]:
@@ -310,19 +261,6 @@ def asan_runtime() -> str | None:
     return found if os.path.isabs(found) and os.path.exists(found) else None
 
 
-# What the child may see of the parent's environment: finding programs and libraries, the GPU runtime's and the
-# CUDA tools' settings, and Python's path. Nothing else (keys, tokens, credentials) exists for an answer to read.
-CHILD_ENV = ("PATH", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "PYTHONPATH", "PYTHONHOME", "CUDA_HOME", "CUDA_PATH",
-             "CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES")
-
-
-def child_environment(job_dir: Path) -> dict[str, str]:
-    env = {k: os.environ[k] for k in CHILD_ENV if os.environ.get(k)}
-    env.update(HOME=str(job_dir), TMPDIR=str(job_dir), CUDA_MODULE_LOADING="EAGER")
-    env.setdefault("PATH", os.defpath)
-    return env
-
-
 def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = False,
                wrapper: list[str] | None = None) -> tuple[list[dict], int | None, str, bool]:
     stderr_path = job_dir / protocol.CHILD_LOG
@@ -341,155 +279,6 @@ def _run_child(job_dir: Path, runtime: str, timeout_s: float, sanitize: bool = F
         cwd=job_dir, env=env, log_path=stderr_path, timeout_s=timeout_s)
     tail = stderr_path.read_bytes()[-STDERR_TAIL:].decode(errors="replace")
     return events, returncode, tail, timed_out
-
-
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux; Python's socket module does not name it
-STATUS_MESSAGE_MAX = 1 << 20
-STATUS_SOCKET = "status.sock"
-_SOCKET_PATH_MAX = 100  # sun_path holds 108 bytes
-
-
-def status_listener(directory: Path) -> tuple[socket.socket, str]:
-    """(listening socket, its path) of the status channel: a Unix SEQPACKET socket in `directory`, for this user
-    only. The child connects by path (protocol.open_status) rather than inheriting a descriptor, so a tool that
-    wraps it (ncu, compute-sanitizer) and closes what it inherits cannot cut the channel."""
-    path = str(directory / STATUS_SOCKET)
-    listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    try:
-        listener.bind(path)
-        os.chmod(path, 0o600)
-        listener.listen(1)
-    except OSError:
-        listener.close()
-        raise
-    return listener, path
-
-
-def accept_status(listener: socket.socket, process: subprocess.Popen) -> socket.socket | None:
-    """The child's connection, or None when `process` ends without making one. Its messages are stamped by the
-    kernel when the child sends them (SO_TIMESTAMPNS), so a status line's time does not depend on when this process
-    gets to read it (a descheduled harness would otherwise see a timing phase shorter than the child's) and the
-    child cannot forge it; the child sends nothing before the go byte, which follows the stamping's setup."""
-    poller = select.poll()
-    poller.register(listener, select.POLLIN)
-    try:
-        ended: int | None = os.pidfd_open(process.pid)
-    except (AttributeError, OSError):  # no pidfd (Linux < 5.3): look at the process every 50 ms
-        ended = None
-    if ended is not None:
-        poller.register(ended, select.POLLIN)
-    try:
-        while True:
-            ready = {fd for fd, _ in poller.poll(None if ended is not None else 50)}
-            if listener.fileno() in ready:
-                break
-            if ended in ready or (ended is None and process.poll() is not None):
-                return None
-    finally:
-        if ended is not None:
-            os.close(ended)
-    connection, _ = listener.accept()
-    try:
-        connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    except OSError:
-        pass  # stamped on receipt instead (read_status_lines)
-    try:
-        connection.send(b"\1")
-    except OSError:
-        pass  # the child is gone: what it sent is still there to read
-    return connection
-
-
-def _channel_directory() -> Path:
-    """A private directory for the status socket, short enough for a socket's path."""
-    directory = Path(tempfile.mkdtemp(prefix="cudabench-status-"))
-    if len(str(directory / STATUS_SOCKET).encode()) > _SOCKET_PATH_MAX:
-        directory.rmdir()
-        directory = Path(tempfile.mkdtemp(prefix="cudabench-status-", dir="/tmp"))
-    return directory
-
-
-def read_status_lines(channel: socket.socket) -> list[tuple[float, bytes]]:
-    """Every line the child sends until it closes its end, each with the kernel's send time (CLOCK_REALTIME,
-    seconds) of the message that completed it, or this process's receipt time where the kernel gave none."""
-    lines: list[tuple[float, bytes]] = []
-    pending = b""
-    while True:
-        try:
-            data, ancillary, flags, _ = channel.recvmsg(STATUS_MESSAGE_MAX, socket.CMSG_SPACE(16))
-        except InterruptedError:
-            continue
-        if not data:
-            return lines
-        stamp = next((seconds + nanoseconds / 1e9 for level, kind, payload in ancillary
-                      if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(payload) >= 16
-                      for seconds, nanoseconds in [struct.unpack("qq", payload[:16])]), time.time())
-        if flags & socket.MSG_TRUNC:  # not a status line: what the answer wrote ends the channel's meaning
-            lines.append((stamp, b"\0"))
-            return lines
-        pending += data
-        *complete, pending = pending.split(b"\n")
-        lines.extend((stamp, line) for line in complete)
-
-
-def supervise(command: Callable[[str], list[str]], *, cwd: Path, env: dict[str, str], log_path: Path,
-              timeout_s: float) -> tuple[list[dict], int | None, bool]:
-    """Runs an untrusted child: its own session (killed as one process group at `timeout_s`), stdin closed, stdout
-    and stderr into `log_path`, and a status channel (status_listener) whose path `command(path)` names on the
-    child's command line. Returns (events, returncode, timed_out): the channel's JSON lines up to the first that is
-    not a JSON object, each stamped `received_s` with the kernel's time of sending (seconds, CLOCK_REALTIME)."""
-    channel_dir = _channel_directory()
-    try:
-        listener, address = status_listener(channel_dir)
-    except OSError as exc:
-        shutil.rmtree(channel_dir, ignore_errors=True)
-        raise HarnessError(f"the status channel for the child could not be opened in {channel_dir}: {exc}") from None
-    argv = command(address)
-    try:
-        with open(log_path, "wb") as log:
-            process = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, close_fds=True, env=env,
-                cwd=cwd,
-                # A new session (its own process group, killed as one); no preexec_fn, unsafe in a threaded parent:
-                # the child sets its rlimits itself before loading the answer.
-                start_new_session=True,
-            )
-    except OSError as exc:
-        listener.close()
-        shutil.rmtree(channel_dir, ignore_errors=True)
-        raise HarnessError(f"the child process ({argv[0]}) could not be started: {exc}") from None
-    # A timer kills the child at the limit; waiting blocks instead of polling (Popen.wait(timeout) sleeps in steps
-    # of up to 50 ms, a visible share of a short item).
-    expired = threading.Event()
-
-    def expire() -> None:
-        expired.set()
-        _kill_group(process)
-
-    timer = threading.Timer(timeout_s, expire)
-    timer.start()
-    try:
-        with listener:
-            channel = accept_status(listener, process)
-        lines = []
-        if channel is not None:
-            with channel:
-                lines = read_status_lines(channel)
-        process.wait()
-    finally:
-        timer.cancel()
-        shutil.rmtree(channel_dir, ignore_errors=True)
-    events = []
-    for received, line in lines:
-        try:
-            event = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            break  # the answer wrote garbage into the channel: ignore the rest
-        if not isinstance(event, dict):
-            break
-        event["received_s"] = received  # the kernel's, whatever the line said
-        events.append(event)
-    return events, process.returncode, expired.is_set()
 
 
 def _setup_failure_message(runtime: str, events: list[dict]) -> str | None:
@@ -527,65 +316,11 @@ def _not_started_message(returncode: int | None, output: str) -> str:
             "pytest_cudabench with the allowlisted environment (PYTHONPATH, PYTHONHOME, LD_LIBRARY_PATH).")
 
 
-def _phase_s(events: list[dict], scale_index: int) -> float | None:
-    """Seconds between the kernel's stamps of a scale's timing-start and timing-end events (never the child's
-    clock)."""
-    marks = {e.get("event"): e["received_s"] for e in events
-             if e.get("scale") == scale_index and e.get("event") in (Event.TIMING_START, Event.TIMING_END)}
-    if Event.TIMING_START not in marks or Event.TIMING_END not in marks:
-        return None
-    return marks[Event.TIMING_END] - marks[Event.TIMING_START]
-
-
 def _timing_policy(timing: dict[str, Any] | None) -> MeasurementPolicy:
     if timing and {"cap_s", "clock", "input_sets"} & timing.keys():
         raise ValueError("run_cases(timing=...): cap_s, clock and input_sets are fields of timing['policy'] now, "
                          "e.g. MeasurementPolicy(cap_s=0.05, timer='host')")
     return (timing or {}).get("policy") or DEFAULT_POLICY
-
-
-def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int],
-                       empty_samples: int = DEFAULT_POLICY.empty_samples) -> None:
-    """The child's timing claims against this process's clock around the scale's timing phase:
-    - the timed samples (their sum; n x median is at most twice that) must fit in the phase: claimed <= measured
-      x PHASE_MARGIN + PHASE_SLACK_S. Samples are a part of the phase, so a larger claim means a patched clock.
-    - the child's own clock over its loop (loop_s) must agree with the phase the same way, and must not show
-      under 1/CLOCK_SLOW_FACTOR of a phase longer than CLOCK_MIN_PHASE_S: a clock made to run slow (tiny times
-      while the calls take long) shows up there.
-    - per call, the phase minus the child's harness overhead must not exceed CLOCK_SLOW_FACTOR x the median
-      (beyond the slack) when the phase is longer than CLOCK_MIN_PHASE_S: the calls really took that long.
-    Honest overheads (warm-up, empty samples, flushes, output checks) only make the phase longer than the claims."""
-    if phase_s is None:
-        raise StageFailure("time", f"the timing phase at scale {sizes} was not bracketed by the child's start and "
-                           "end events; the status channel was tampered with")
-    limit = phase_s * PHASE_MARGIN + PHASE_SLACK_S
-    events = row.get("events") or {}
-    claimed = float(events.get("total_time_s") or 0.0)
-    if claimed > limit:
-        raise StageFailure("time", f"at scale {sizes} the timed samples add up to {claimed:.4g} s, but the whole "
-                           f"timing phase took {phase_s:.4g} s on the harness's clock: the timer was tampered with")
-    loop = row.get("loop_s")
-    if loop is not None:
-        loop = float(loop)
-        if loop > limit or (phase_s > CLOCK_MIN_PHASE_S and loop * CLOCK_SLOW_FACTOR < phase_s):
-            raise StageFailure("time", f"at scale {sizes} the child's clock measured its timing loop as {loop:.4g} "
-                               f"s, the harness's clock {phase_s:.4g} s: the clock was tampered with")
-    calls, median = row.get("calls"), events.get("median_s")
-    if calls and median is not None and phase_s > CLOCK_MIN_PHASE_S:
-        overhead = float(row.get("overhead_s") or 0.0)
-        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + empty_samples)
-        per_call = busy / calls
-        if per_call > CLOCK_SLOW_FACTOR * float(median) + PER_CALL_SLACK_S:
-            raise StageFailure("time", f"at scale {sizes} each call took about {per_call:.3g} s on the harness's "
-                               f"clock beyond the timing overhead, but the timer reported a median of "
-                               f"{float(median):.3g} s: the timer was tampered with or the work outlives the call")
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _case_label(cases: list[inputs.Case], index: int | None) -> str:
@@ -595,7 +330,7 @@ def _case_label(cases: list[inputs.Case], index: int | None) -> str:
     return f"case {index} ({case.describe()})" if case else f"case {index}"
 
 
-def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: str = "") -> None:
+def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: str = "", stage: str = "execute") -> None:
     """An exception the child reported once it had started (Event.EXCEPTION): a CUDA error fails the answer (the
     harness's own CUDA call found the context broken by it, e.g. an illegal address at a large scale); anything
     else is the harness's error. Nothing to judge without one."""
@@ -604,7 +339,7 @@ def judge_exception(cases: list[inputs.Case], events: list[dict], stderr_tail: s
         return
     running = _running_label(cases, events)
     if raised.get("cuda"):
-        raise StageFailure("execute", f"CUDA error in {running}: {raised.get('message')}", stderr_tail)
+        raise StageFailure(stage, f"CUDA error in {running}: {raised.get('message')}", stderr_tail)
     raise HarnessError(f"the child failed with {raised.get('error')}: {raised.get('message')} ({running}; an "
                        "error of the harness, not of the answer)")
 
@@ -618,7 +353,7 @@ def _running_label(cases: list[inputs.Case], events: list[dict]) -> str:
 
 
 def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Path, events: list[dict],
-           returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float) -> list[dict[str, Any]]:
+           returncode: int | None, stderr_tail: str, timed_out: bool, timeout_s: float, stage: str) -> list[dict[str, Any]]:
     last_call = next((e for e in reversed(events) if e.get("event") == Event.CALL), None)
     where = _case_label(cases, last_call["case"] if last_call else None)
     tail = f"\n--- child output (tail) ---\n{stderr_tail}" if stderr_tail.strip() else ""
@@ -631,35 +366,35 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
             raise StageSkip("execute", f"too slow for the CPU runtime: {len(finished_calls)} call(s) finished (the "
                             f"slowest in {slowest:.3g} s), then {where} did not finish within the {timeout_s:g} s "
                             "limit; judge it on a GPU (or raise --cudabench-timeout)")
-        raise StageFailure("execute", f"did not finish within {timeout_s:g} s in {where} "
+        raise StageFailure(stage, f"did not finish within {timeout_s:g} s in {where} "
                            "(an endless loop, a deadlock, or far too slow)", stderr_tail)
     sanitizer_log = job_dir / SANITIZER_LOG
     log = sanitizer_log.read_text(errors="replace") if sanitizer_log.exists() else ""
     findings = gpu_tools.sanitizer_findings(log)
     if findings:
-        raise StageFailure("execute", f"{findings} (in {where})", log[-4000:])
+        raise StageFailure(stage, f"{findings} (in {where})", log[-4000:])
     error = first_event(events, Event.ERROR)
     if error and str(error["message"]).startswith("shared-memory race"):
         message = re.sub(r" \(cudaError\w+\)$", "", error["message"])
-        raise StageFailure("execute", f"{source_lines(message, job['library'])} "
+        raise StageFailure(stage, f"{source_lines(message, job['library'])} "
                            f"(in {_case_label(cases, error['case'])})")
     if error:
-        raise StageFailure("execute", f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
+        raise StageFailure(stage, f"CUDA error in {_case_label(cases, error['case'])}: {error['message']}",
                            stderr_tail)
-    judge_exception(cases, events, stderr_tail)
+    judge_exception(cases, events, stderr_tail, stage)
     finished_event = first_event(events, Event.FINISHED)
     if returncode is not None and returncode < 0:
         host_access = host_access_fault(stderr_tail)
         if host_access:
-            raise StageFailure("execute", f"the answer crashed with SIGSEGV in {where}: {host_access}", stderr_tail)
-        raise StageFailure("execute", f"the answer crashed with {signal_name(-returncode)} in {where}"
+            raise StageFailure(stage, f"the answer crashed with SIGSEGV in {where}: {host_access}", stderr_tail)
+        raise StageFailure(stage, f"the answer crashed with {signal_name(-returncode)} in {where}"
                            + (f" ({SIGNAL_HINTS[-returncode]})" if -returncode in SIGNAL_HINTS else ""), stderr_tail)
     if "ERROR: AddressSanitizer" in stderr_tail:
         summary = next((line for line in stderr_tail.splitlines() if line.startswith("SUMMARY: AddressSanitizer")),
                        stderr_tail[stderr_tail.index("ERROR: AddressSanitizer"):].splitlines()[0])
-        raise StageFailure("execute", f"AddressSanitizer in {where}: {summary}", stderr_tail)
+        raise StageFailure(stage, f"AddressSanitizer in {where}: {summary}", stderr_tail)
     if finished_event is None:
-        raise StageFailure("execute", f"the process ended (exit code {returncode}) in {where} before reporting "
+        raise StageFailure(stage, f"the process ended (exit code {returncode}) in {where} before reporting "
                            "results; an answer must return from solve, not end the process" + tail, stderr_tail)
     blob = (job_dir / protocol.RESULTS_FILE).read_bytes()
     results = {}
@@ -669,8 +404,8 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
             if arg.is_pointer:
                 for run in range(len(runs_of[case.index])):
                     key = protocol.result_key(case.index, run, arg.name)
-                    results[key] = _result_array(blob, finished_event["results_index"], key, arg.dtype.numpy,
-                                                 case.arrays[arg.name].shape)
+                    results[key] = protocol.result_array(blob, finished_event["results_index"], key, arg.dtype.numpy,
+                                                         case.arrays[arg.name].shape, stage)
     done = {(e["case"], e["run"]): e for e in events_of(events, Event.DONE_CALL)}
     verdicts = []
     for case in cases:
@@ -679,7 +414,7 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
         for run in range(len(runs)):
             overruns = done[(case.index, run)].get("overruns") or []
             if overruns:
-                raise StageFailure("execute", f"{label}: wrote past the end of {', '.join(overruns)} "
+                raise StageFailure(stage, f"{label}: wrote past the end of {', '.join(overruns)} "
                                    "(out-of-bounds write)")
             for arg in task.inputs:
                 if arg.role != "input":
@@ -687,14 +422,14 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
                 after = results[protocol.result_key(case.index, run, arg.name)]
                 if not np.array_equal(after.view(np.uint8), case.arrays[arg.name].view(np.uint8)):
                     changed = int((after != case.arrays[arg.name]).sum())
-                    raise StageFailure("execute", f"{label}: solve modified the input `{arg.name}` "
+                    raise StageFailure(stage, f"{label}: solve modified the input `{arg.name}` "
                                        f"({changed} element(s) changed); inputs are read-only")
         got = {a.name: results[f"{case.index}:0:{a.name}"] for a in task.outputs}
         context = {**inputs.reference_kwargs(task, case), **case.sizes}
         problem = compare.compare_outputs(task, case.expected, got, context)
         if problem:
             unwritten = _unwritten(task, got, SENTINELS[0])
-            raise StageFailure("execute", f"wrong result in {label}:\n{problem}{unwritten}")
+            raise StageFailure(stage, f"wrong result in {label}:\n{problem}{unwritten}")
         for run in range(1, len(runs)):
             got_again = {a.name: results[protocol.result_key(case.index, run, a.name)] for a in task.outputs}
             differs = [a.name for a in task.outputs
@@ -706,10 +441,10 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
                 continue
             order = next(name for name, code in THREAD_ORDERS.items() if code == runs[run][1])
             if order == "forward":
-                raise StageFailure("execute", f"{label}: `{differs[0]}` differs between two calls whose output "
+                raise StageFailure(stage, f"{label}: `{differs[0]}` differs between two calls whose output "
                                    "buffers started with different contents: the answer reads output memory it "
                                    "did not write, or races")
-            raise StageFailure("execute", f"{label}: the result depends on thread order: correct with each block's "
+            raise StageFailure(stage, f"{label}: the result depends on thread order: correct with each block's "
                                f"threads run in thread order between barriers, wrong when run {ORDER_NAMES[order]}:"
                                f"\n{problem}\n{RACE_FIX}")
         seconds = [done[(case.index, r)].get("seconds") for r in range(len(runs))]
@@ -720,36 +455,6 @@ def _judge(task: Task, cases: list[inputs.Case], job: protocol.Job, job_dir: Pat
     return verdicts
 
 
-_PC = re.compile(r"\{pc:(0x[0-9a-f]+)\}")
-
-
-def source_lines(message: str, library: str) -> str:
-    """`message` with the racecheck's code addresses ({pc:0x...}) replaced by lines of the answer, read from the
-    library's line tables (addr2line, here in the parent); only line numbers are taken from its output."""
-    addresses = _PC.findall(message)
-    lines: dict[str, str] = {}
-    tool = shutil.which("addr2line")
-    if addresses and tool:
-        try:
-            out = subprocess.run([tool, "-e", library, *addresses], capture_output=True, text=True, timeout=20,
-                                 stdin=subprocess.DEVNULL).stdout.splitlines()
-        except (OSError, subprocess.TimeoutExpired):
-            out = []
-        for address, text in zip(addresses, out):
-            found = re.search(r":(\d+)", text)
-            if found and found[1] != "0":
-                lines[address] = f"line {found[1]}"
-    return _PC.sub(lambda m: lines.get(m[1], "an unknown line"), message)
-
-
-def _result_array(blob: bytes, index: dict[str, list[int]], key: str, dtype, shape) -> np.ndarray:
-    offset, size = index[key]
-    count = int(np.prod(shape))
-    if size != count * np.dtype(dtype).itemsize or offset + size > len(blob):
-        raise StageFailure("execute", f"the child returned {size} bytes for {key}; the protocol was tampered with")
-    return np.frombuffer(blob, dtype=dtype, count=count, offset=offset).reshape(shape).copy()
-
-
 def _unwritten(task: Task, got: dict[str, np.ndarray], sentinel: int) -> str:
     notes = []
     for arg in task.outputs:
@@ -758,41 +463,3 @@ def _unwritten(task: Task, got: dict[str, np.ndarray], sentinel: int) -> str:
         if untouched:
             notes.append(f"\n{untouched} element(s) of `{arg.name}` were never written (still hold the sentinel)")
     return "".join(notes)
-
-
-HOST_ACCESS_MARK = "cudabench-cpu: host code accessed device memory"  # cuda_shim.h's kHostAccessMark
-
-
-def host_access_fault(output: str) -> str | None:
-    """The CPU runtime's account of a fault in host code on device memory (cudabench_cpu_protect), from the child's
-    output; None when the output has none."""
-    line = next((line for line in output.splitlines() if line.startswith(HOST_ACCESS_MARK)), None)
-    return line[len("cudabench-cpu: "):].strip() if line else None
-
-
-def signal_name(number: int) -> str:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return f"signal {number}"
-
-
-# What a signal that killed a sandboxed child (kernel child or whole program) means there: one text per signal.
-SIGNAL_HINTS: dict[int, str] = {
-    signal.SIGSEGV: "an invalid memory access, e.g. reading or writing out of bounds",
-    signal.SIGBUS: "an invalid memory access",
-    signal.SIGSYS: "a forbidden system call: starting programs, creating processes, sockets, signals to other "
-                   "processes, or opening files where the sandbox forbids it",
-    signal.SIGKILL: "killed: out of memory or a resource limit",
-    signal.SIGXCPU: "CPU time limit exceeded",
-    signal.SIGXFSZ: "it wrote more than its outputs need: a file or its output passed the size limit",
-    signal.SIGABRT: "aborted",
-    signal.SIGFPE: "an arithmetic error such as an integer division by zero",
-    signal.SIGILL: "an illegal instruction, e.g. a trap",
-}
-
-
-def describe_signal(number: int) -> str:
-    """`SIGSEGV (an invalid memory access, ...)`: the signal's name and what it means in a sandboxed child."""
-    hint = SIGNAL_HINTS.get(number)
-    return signal_name(number) + (f" ({hint})" if hint else "")

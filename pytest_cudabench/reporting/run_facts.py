@@ -11,8 +11,8 @@ from ..config import Settings
 from ..cudabench_set.performance import NCU_DEFINITION as SET_NCU_DEFINITION
 from ..errors import ConfigError
 from ..results import ROOFLINE_DEFINITION, TEMPLATE_VERSION, ItemResult, ResumedFrom, RunRecord
-from ..source.compiler import find_nvcc
 from ..source.compiler import nvcc_version as version_of
+from ..source.toolkit import find_nvcc
 from ..timing.gpus import gpu_arch, gpu_info, lookup_peaks
 from ..timing.policy import run_record as measurement_record
 from ..timing.stage import NCU_DEFINITION

@@ -26,6 +26,7 @@ from ..errors import ConfigError, StageFailure
 from ..files import atomic_write
 from . import build_handover
 from .compiler_output import own_diagnostics
+from .toolkit import find_nvcc
 
 # Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
 # on any later GPU through its PTX. With one, answers compile for its own architecture (timing.gpus.gpu_arch).
@@ -53,43 +54,6 @@ class CompileResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-def find_nvcc() -> Path:
-    """nvcc from CUDA_HOME, then PATH, then the nvidia-cuda-nvcc wheel. Raises ConfigError when there is none."""
-    candidates = []
-    for var in ("CUDA_HOME", "CUDA_PATH"):
-        if os.environ.get(var):
-            candidates.append(Path(os.environ[var]) / "bin" / "nvcc")
-    on_path = shutil.which("nvcc")
-    if on_path:
-        candidates.append(Path(on_path))
-    try:
-        import nvidia.cuda_nvcc  # type: ignore[import-not-found]
-
-        for base in nvidia.cuda_nvcc.__path__:
-            candidates.append(Path(base) / "bin" / "nvcc")
-    except ImportError:
-        pass
-    for candidate in candidates:
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return candidate
-    raise ConfigError("nvcc not found: set CUDA_HOME to a CUDA toolkit, put nvcc on PATH, or "
-                      "`pip install pytest-cudabench[nvcc]` for the nvidia-cuda-nvcc wheel")
-
-
-def find_cuda_tool(name: str) -> str | None:
-    """A toolkit program beside nvcc (`ncu`, `compute-sanitizer`): CUDA_HOME/CUDA_PATH, then PATH, then nvcc's own
-    directory. None when the toolkit here has no such program (the nvcc wheel ships neither)."""
-    candidates = [Path(os.environ[var]) / "bin" / name for var in ("CUDA_HOME", "CUDA_PATH") if os.environ.get(var)]
-    on_path = shutil.which(name)
-    if on_path:
-        candidates.append(Path(on_path))
-    try:
-        candidates.append(find_nvcc().resolve().parent / name)
-    except ConfigError:
-        pass
-    return next((str(c) for c in candidates if c.is_file() and os.access(c, os.X_OK)), None)
 
 
 @functools.lru_cache(maxsize=None)

@@ -30,7 +30,7 @@ from pathlib import Path
 from ..config import GPU_APIS
 from ..errors import CudaError
 from ..files import atomic_write, publish_file
-from ..source.compiler import find_nvcc
+from ..source.toolkit import find_nvcc
 from . import measure  # the module, not its names: a test stands a fake GPU timeline in for GpuEventBackend
 from .gpu_api import (
     ATTR_COMPUTE_CAPABILITY_MAJOR,
@@ -106,7 +106,7 @@ def build_library(out_dir: Path, arch: str | None = None, nvcc: str | None = Non
     """Compiles KERNEL_SOURCE into `out_dir/libcudabench_calib-<hash>.so` (reused when present) and returns its path.
     `-cudart shared` so the library binds to the runtime instance gpu_api.load_cudart loaded, whose errors we read."""
     arch = arch or default_arch()
-    nvcc = nvcc or str(find_nvcc())  # the compile stage's nvcc (CUDA_HOME, PATH, the PyPI wheel)
+    nvcc = nvcc or str(find_nvcc())  # the compile stage's nvcc (source/toolkit.py)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256(f"{KERNEL_SOURCE}\0{arch}".encode()).hexdigest()[:16]

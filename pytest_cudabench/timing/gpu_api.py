@@ -22,14 +22,13 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import importlib.util
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import GPU_APIS
 from ..errors import CudaError, GpuApiError
-from ..source.compiler import find_nvcc
+from ..source.toolkit import cudart_candidates
 
 ATTR_MULTIPROCESSOR_COUNT = 16  # CU_DEVICE_ATTRIBUTE_* and cudaDevAttr* share their numbers
 ATTR_L2_CACHE_SIZE = 38
@@ -483,32 +482,7 @@ CUDA_LIMIT_PERSISTING_L2_CACHE_SIZE = 0x06  # cudaLimitPersistingL2CacheSize (en
 CUDA_STREAM_ATTRIBUTE_ACCESS_POLICY_WINDOW = 1  # cudaStreamAttributeAccessPolicyWindow
 STREAM_ATTR_VALUE_WORDS = 8  # cudaStreamAttrValue is a union padded to 64 bytes: 8 aligned 64-bit words
 
-_CUDART_NAMES = ("libcudart.so", "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0")
 _cudart: ctypes.CDLL | None = None
-
-
-def _cudart_candidates() -> list[str]:
-    """The runtime of the toolkit whose nvcc compiles the answers first: their `libcudart.so.N` dependency then
-    resolves to this already-loaded instance, wherever the toolkit lives (no rpath, no LD_LIBRARY_PATH needed)."""
-    roots = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH")]
-    try:
-        roots.append(str(find_nvcc().resolve().parent.parent))
-    except Exception:  # no toolkit here: the system's runtime, if any
-        pass
-    try:
-        import nvidia.cuda_runtime  # type: ignore[import-not-found]  # the wheel beside nvidia-cuda-nvcc
-
-        roots += list(nvidia.cuda_runtime.__path__)
-    except ImportError:
-        pass
-    out = []
-    for root in [*roots, "/usr/local/cuda"]:
-        if root:
-            out += [str(Path(root) / lib / n) for lib in ("lib64", "lib") for n in _CUDART_NAMES]
-    found = ctypes.util.find_library("cudart")
-    if found:
-        out.append(found)
-    return out + list(_CUDART_NAMES)
 
 
 def load_cudart() -> ctypes.CDLL:
@@ -517,7 +491,7 @@ def load_cudart() -> ctypes.CDLL:
     global _cudart
     if _cudart is None:
         errors = []
-        for cand in _cudart_candidates():
+        for cand in cudart_candidates():
             if "/" in cand and not Path(cand).exists():
                 continue
             try:

@@ -1,10 +1,14 @@
-"""The time stage (GPU runtime): time the answer at the task's five benchmark scales, check its outputs there
-against the task's own solution, and turn medians into roofline Performance-Scores and a speedup.
+"""The time stage: time the answer at the task's five benchmark scales, check its outputs there against the task's
+own solution, and turn medians into roofline Performance-Scores and a speedup (`time_answer`; `profile_answer` adds
+CUDABench's ncu score).
 
 Measurement runs in the same isolated child as execution (child.py, with `gpu_timing` and the `stats` stopping
 rule: CUDA events with a device-wide synchronize, host wall-clock as a cross-check, L2 flushed between samples, so
-numbers are cold-cache). Scores are computed here, in the trusted process. Without a GPU the stage is not run and
-the report says performance was not measured.
+numbers are cold-cache), started through one narrow entry of the execution layer (runner.run_timing, passed in:
+`RunTiming`). What comes back is checked here, in the trusted process: the timing phase against the kernel's stamps
+of the status channel (check_timing_phase) and the benchmark outputs decoded by name (decode_bench_outputs). Without
+a GPU the stage is not run and the report says performance was not measured; only tests time on the CPU runtime,
+with the host clock (Settings.host_clock_gpu, measurement_policy).
 """
 
 from __future__ import annotations
@@ -12,23 +16,228 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
+from .. import protocol
+from ..config import Settings
 from ..errors import StageFailure
-from ..protocol import bench_key, parse_bench_key
-from ..source.compiler import find_cuda_tool
+from ..protocol import Event, bench_key, parse_bench_key
+from ..source.toolkit import find_cuda_tool
 from ..tasks import compare
 from ..tasks.loader import Task
 from . import gpu_tools, scoring
-from .gpus import Peaks
+from .gpus import Peaks, gpu_info, lookup_peaks
+from .policy import DEFAULT_POLICY, MeasurementPolicy
 
 NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible
+NOT_MEASURED = "timing needs a GPU; performance not measured"
+ROOFLINE_DEFINITION = "analytic roofline (minimum FLOPs and DRAM bytes), cold L2"
+HOST_CLOCK_CAP_S = 0.1  # per scale, timing with the host clock: its numbers only need to tell redundant work apart
+# The parent's own clock around each scale's timing phase (see check_timing_phase).
+# Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
+# 14 ms on two shared cores), which shortens the measured phase when the start mark lags most: hence the slack.
+PHASE_MARGIN = 1.25  # a claim may exceed the parent's measurement by this factor ...
+PHASE_SLACK_S = 0.1  # ... plus this much
+PER_CALL_SLACK_S = 0.005  # per-call disagreement ignored below this (host jitter, launch costs)
+CLOCK_SLOW_FACTOR = 10.0  # the child's clock saw under 1/10 of a phase the parent measured ...
+CLOCK_MIN_PHASE_S = 0.05  # ... that took at least this long
 
 # Reference solution timings and outputs of the task being measured; items of one task run on one worker in turn.
 _reference_cache: dict[tuple, Any] = {}
+
+
+# ---------------------------------------------------------------------- the stage
+
+
+@dataclass(frozen=True)
+class Build:
+    """A library to time: nvcc's build of `source`, and the build the runtime loads where one was made already
+    (the execute stage's; None: the runner builds it for the runtime)."""
+
+    source: str
+    library: Path
+    runtime_library: Path | None = None
+
+
+class Measured(Protocol):
+    """What a timing run hands back (runner.ExecutionResult): per scale the sizes and timing summary, and the
+    benchmark outputs by protocol.bench_key."""
+
+    timed: list[dict[str, Any]]
+    bench_outputs: dict[str, np.ndarray]
+
+
+class RunTiming(Protocol):
+    """The execution layer's timing entry (runner.run_timing): times `build` in a sandboxed child at every benchmark
+    scale (or calls it once at `profile_scale`, under `wrapper`). Raises StageFailure('time')."""
+
+    def __call__(self, task: Task, build: Build, runtime: str, settings: Settings, *, policy: MeasurementPolicy,
+                 timeout_s: float, monitor: Callable[[], dict[str, Any] | None] | None = None,
+                 profile_scale: int | None = None, wrapper: list[str] | None = None) -> Measured: ...
+
+
+@dataclass(frozen=True)
+class TimeScores:
+    performance_score: float | None
+    speedup: float | None
+    reference_outputs: dict[str, np.ndarray]  # the solution's benchmark outputs (profile_answer checks against them)
+
+
+def measurement_policy(settings: Settings, runtime: str) -> MeasurementPolicy | None:
+    """How the answer is timed on `runtime`: CUDA events on a GPU; on the CPU runtime only where tests ask for the
+    host clock (Settings.host_clock_gpu), with short loops; None: not timed here."""
+    if runtime == "gpu":
+        return DEFAULT_POLICY
+    if runtime == "cpu" and settings.host_clock_gpu:
+        return replace(DEFAULT_POLICY, timer="host", cap_s=HOST_CLOCK_CAP_S)
+    return None
+
+
+def time_limit_s(task: Task, settings: Settings) -> float:
+    """Generous wall limit of a timing child: five scales up to ~1 GB each, plus warm-up and L2 flushes."""
+    return (settings.timeout_s or task.timeout_s) + 10 * DEFAULT_POLICY.item_cap_s
+
+
+def time_answer(task: Task, settings: Settings, runtime: str, answer: Build, arch: str, record: dict[str, Any],
+                run_timing: RunTiming) -> TimeScores | None:
+    """The time stage's measurement: the answer and the task's solution (built for `arch`) timed alike, the answer's
+    benchmark outputs checked against the solution's, the medians scored on the GPU's peaks (calibrated with
+    --cudabench-calibrate). Fills `record`; returns the scores, or None where the runtime has no timing (the
+    record then says so). Raises StageFailure('time')."""
+    policy = measurement_policy(settings, runtime)
+    if policy is None:
+        record.update(status_override="not-run", message=NOT_MEASURED)
+        return None
+    host_clock = settings.host_clock_gpu if policy.timer == "host" else None
+    gpu = {"name": host_clock} if host_clock else (gpu_info() or {})
+    peaks = lookup_peaks(gpu.get("name", ""))
+    if settings.calibrate and not host_clock:
+        from .calibrate import calibrate_in_child, device_identity, load_or_calibrate
+
+        try:
+            gpu_api = settings.gpu_api
+            peaks = load_or_calibrate(settings.cache_path / "peaks",
+                                      calibrate_fn=lambda device: calibrate_in_child(device, gpu_api=gpu_api),
+                                      identity_fn=lambda device: device_identity(device, gpu_api))
+        except Exception as exc:  # the measurement of the machine failed, not the answer: datasheet peaks
+            record["calibration_error"] = f"{type(exc).__name__}: {exc}; scored on datasheet peaks"
+
+    def measure(build: Build) -> Measured:
+        return run_timing(task, build, runtime, settings, policy=policy, timeout_s=time_limit_s(task, settings),
+                          monitor=None if host_clock else gpu_info)
+
+    reference = reference_timing(task, settings.seed, gpu.get("name", "?"), lambda: measure(
+        Build(task.solution_source(), reference_library(task, settings.cache_path, arch))))
+    measured = measure(answer)
+    for k, sizes in enumerate(task.sizes.bench):
+        check_bench_outputs(task, measured.bench_outputs, reference.bench_outputs, k, sizes, settings.seed)
+    works = bench_works(task, settings.seed)
+    scales = score_scales(task, measured.timed, peaks, works)
+    reference_scales = score_scales(task, reference.timed, peaks, works)
+    record.update(scales=scales, reference_scales=reference_scales, cold_cache=True, gpu=gpu.get("name"),
+                  peaks=peaks.to_dict() if peaks else None, definition=ROOFLINE_DEFINITION)
+    if host_clock:
+        record.update(clock="host", cold_cache=False,
+                      definition=f"host-clock timing (tests only): CPU-runtime host-clock times scored on "
+                                 f"{host_clock}'s datasheet peaks; not a GPU measurement")
+    record["l2_persistence"] = l2_persistence_record(answer.library, measured.timed)
+    check_plausible(task, scales)
+    if peaks is None:
+        record["message"] = f"no peak figures for GPU {gpu.get('name')!r}: Performance-Score not computed"
+    return TimeScores(performance_score=scoring.item_performance_score([row["score"] for row in scales])
+                      if peaks else None, speedup=speedup(scales, reference_scales),
+                      reference_outputs=reference.bench_outputs)
+
+
+def profile_answer(task: Task, settings: Settings, runtime: str, answer: Build, scores: TimeScores,
+                   record: dict[str, Any], run_timing: RunTiming) -> dict[str, Any] | None:
+    """With --cudabench-perf=ncu on a GPU, after time_answer: CUDABench's ncu score beside ours, recorded as
+    record["ncu"] and returned. None, with nothing recorded, otherwise."""
+    if settings.perf != "ncu" or runtime != "gpu":
+        return None
+    limit = 3 * time_limit_s(task, settings)  # ncu replays every kernel once per group of counters
+    record["ncu"] = profile_with_ncu(
+        task, lambda k, wrapper: run_timing(task, answer, runtime, settings, policy=DEFAULT_POLICY, timeout_s=limit,
+                                            profile_scale=k, wrapper=wrapper),
+        scores.reference_outputs, settings.seed)
+    return record["ncu"]
+
+
+# ---------------------------------------------------------------------- what the timing child hands back
+
+
+def timing_phase_s(events: list[dict[str, Any]], scale_index: int) -> float | None:
+    """Seconds between the kernel's stamps of a scale's timing-start and timing-end events (never the child's
+    clock)."""
+    marks = {e.get("event"): e["received_s"] for e in events
+             if e.get("scale") == scale_index and e.get("event") in (Event.TIMING_START, Event.TIMING_END)}
+    if Event.TIMING_START not in marks or Event.TIMING_END not in marks:
+        return None
+    return marks[Event.TIMING_END] - marks[Event.TIMING_START]
+
+
+def check_timing_phase(row: dict[str, Any], phase_s: float | None, sizes: dict[str, int],
+                       empty_samples: int = DEFAULT_POLICY.empty_samples) -> None:
+    """The child's timing claims against the harness's clock around the scale's timing phase:
+    - the timed samples (their sum; n x median is at most twice that) must fit in the phase: claimed <= measured
+      x PHASE_MARGIN + PHASE_SLACK_S. Samples are a part of the phase, so a larger claim means a patched clock.
+    - the child's own clock over its loop (loop_s) must agree with the phase the same way, and must not show
+      under 1/CLOCK_SLOW_FACTOR of a phase longer than CLOCK_MIN_PHASE_S: a clock made to run slow (tiny times
+      while the calls take long) shows up there.
+    - per call, the phase minus the child's harness overhead must not exceed CLOCK_SLOW_FACTOR x the median
+      (beyond the slack) when the phase is longer than CLOCK_MIN_PHASE_S: the calls really took that long.
+    Honest overheads (warm-up, empty samples, flushes, output checks) only make the phase longer than the claims."""
+    if phase_s is None:
+        raise StageFailure("time", f"the timing phase at scale {sizes} was not bracketed by the child's start and "
+                           "end events; the status channel was tampered with")
+    limit = phase_s * PHASE_MARGIN + PHASE_SLACK_S
+    events = row.get("events") or {}
+    claimed = float(events.get("total_time_s") or 0.0)
+    if claimed > limit:
+        raise StageFailure("time", f"at scale {sizes} the timed samples add up to {claimed:.4g} s, but the whole "
+                           f"timing phase took {phase_s:.4g} s on the harness's clock: the timer was tampered with")
+    loop = row.get("loop_s")
+    if loop is not None:
+        loop = float(loop)
+        if loop > limit or (phase_s > CLOCK_MIN_PHASE_S and loop * CLOCK_SLOW_FACTOR < phase_s):
+            raise StageFailure("time", f"at scale {sizes} the child's clock measured its timing loop as {loop:.4g} "
+                               f"s, the harness's clock {phase_s:.4g} s: the clock was tampered with")
+    calls, median = row.get("calls"), events.get("median_s")
+    if calls and median is not None and phase_s > CLOCK_MIN_PHASE_S:
+        overhead = float(row.get("overhead_s") or 0.0)
+        busy = phase_s - float(row.get("after_sample_s") or 0.0) - overhead * (calls + empty_samples)
+        per_call = busy / calls
+        if per_call > CLOCK_SLOW_FACTOR * float(median) + PER_CALL_SLACK_S:
+            raise StageFailure("time", f"at scale {sizes} each call took about {per_call:.3g} s on the harness's "
+                               f"clock beyond the timing overhead, but the timer reported a median of "
+                               f"{float(median):.3g} s: the timer was tampered with or the work outlives the call")
+
+
+def decode_bench_outputs(task: Task, blob: bytes, results_index: dict[str, list[int]],
+                         scales: list[dict[str, int]]) -> dict[str, np.ndarray]:
+    """The benchmark outputs among the child's results (protocol.bench_key), by key; any other key that claims to be
+    one is a tampered protocol."""
+    names = {arg.name: arg for arg in task.outputs}
+    outputs = {}
+    for key in results_index:
+        if not protocol.is_bench_key(key):
+            continue
+        parsed = parse_bench_key(key)
+        if parsed is None or parsed.scale >= len(scales) or parsed.name not in names:
+            raise StageFailure("time", "the child returned a benchmark result under an unknown name; the "
+                               "protocol was tampered with")
+        arg = names[parsed.name]
+        outputs[key] = protocol.result_array(blob, results_index, key, arg.dtype.numpy,
+                                             arg.shape_for(scales[parsed.scale]), "time")
+    return outputs
+
+
+# ---------------------------------------------------------------------- scores
 
 
 def peak_flops(peaks: Peaks, precision: str) -> float | None:

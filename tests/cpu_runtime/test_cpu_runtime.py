@@ -15,10 +15,10 @@ from pytest_cudabench.execution.cpu_runtime import (
     CpuBuildError,
     CpuRuntimeUnsupported,
     build_cpu_library,
-    find_cuda_include,
     rewrite_source,
     unsupported_features,
 )
+from pytest_cudabench.source.toolkit import find_cuda_include
 
 KERNELS = Path(__file__).parent / "kernels"
 SAMPLES = sorted(p.stem for p in KERNELS.glob("*.cu"))

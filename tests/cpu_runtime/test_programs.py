@@ -14,9 +14,8 @@ from pytest_cudabench.execution.cpu_runtime import (
     CpuBuildError,
     CpuRuntimeUnsupported,
     build_cpu_program,
-    find_cuda_include,
 )
-from pytest_cudabench.source.compiler import find_nvcc
+from pytest_cudabench.source.toolkit import find_cuda_include, find_nvcc
 
 PROGRAMS = Path(__file__).parent / "programs"
 

@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pytest_cudabench.execution.cpu_runtime import build_cpu_library, find_cuda_include
-from pytest_cudabench.execution.runner import THREAD_ORDERS, source_lines
+from pytest_cudabench.execution.cpu_runtime import build_cpu_library
+from pytest_cudabench.execution.supervisor import THREAD_ORDERS, source_lines
+from pytest_cudabench.source.toolkit import find_cuda_include
 
 pytestmark = pytest.mark.skipif(find_cuda_include() is None, reason="CUDA toolkit headers not found")
 

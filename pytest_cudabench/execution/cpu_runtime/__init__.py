@@ -55,7 +55,7 @@ Besides the answer's ``extern "C" void solve(...)``, the library exports:
     1: device memory (registered buffers and ``cudaMalloc``'d memory, not managed memory) is ``PROT_NONE`` while host
     code runs, accessible only inside the runtime calls that touch it (launches, copies, memsets), as a GPU allows;
     host code dereferencing a device pointer then dies of SIGSEGV after a line on stderr starting
-    ``cudabench-cpu: host code accessed device memory`` (runner.host_access_fault reads it). 0: accessible.
+    ``cudabench-cpu: host code accessed device memory`` (supervisor.host_access_fault reads it). 0: accessible.
 ``const char* cudabench_cpu_error(void)`` / ``const char* cudabench_cpu_error_name(void)``
     NULL, or the first error of the process: deadlock, ``__trap()``, failed device ``assert``, invalid launch
     configuration, too much shared memory, ... and its CUDA error name. Kernel faults are sticky: later launches
@@ -68,8 +68,8 @@ Besides the answer's ``extern "C" void solve(...)``, the library exports:
     clears the error state (for harnesses that call ``solve`` more than once in a process).
 """
 
-from .build import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, build_cpu_program, find_cuda_include
+from .build import CpuBuildError, CpuRuntimeUnsupported, build_cpu_library, build_cpu_program
 from .rewrite import rewrite_source, unsupported_features
 
-__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include",
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program",
            "rewrite_source", "unsupported_features"]

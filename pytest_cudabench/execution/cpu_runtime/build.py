@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
@@ -16,10 +15,11 @@ from ...files import publish_file
 from ...source.compiler import compiler_environment
 from ...source.compiler_output import own_diagnostics
 from ...source.static_check import without_unused_library_includes
+from ...source.toolkit import find_cuda_include
 from .rewrite import SOURCE_NAME, defines_main, rewrite_source, unsupported_features, uses_shared_memory
 
-__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "find_cuda_include",
-           "runtime_version", "SHIM_HEADER"]
+__all__ = ["CpuBuildError", "CpuRuntimeUnsupported", "build_cpu_library", "build_cpu_program", "runtime_version",
+           "SHIM_HEADER"]
 
 RUNTIME_DIR = Path(__file__).parent
 SHIM_HEADER = RUNTIME_DIR / "cuda_shim.h"  # the umbrella of the headers in cuda_shim/
@@ -32,26 +32,6 @@ _STUB_HEADERS = (
     "math_functions.h", "device_double_functions.h", "cuda_device_runtime_api.h",
     "cooperative_groups.h", "cooperative_groups/reduce.h", "cooperative_groups/scan.h", "texture_indirect_functions.h",
 )
-
-
-def find_cuda_include() -> Path | None:
-    """The CUDA toolkit's include directory (needs cuda_runtime.h): CUDA_HOME, nvcc on PATH, or the pip wheels."""
-    candidates: list[Path] = []
-    for var in ("CUDA_HOME", "CUDA_PATH"):
-        if os.environ.get(var):
-            candidates.append(Path(os.environ[var]) / "include")
-    nvcc = shutil.which("nvcc")
-    if nvcc:
-        real = Path(nvcc).resolve()
-        candidates += [real.parent.parent / "include", Path(nvcc).parent.parent / "include"]
-    candidates.append(Path("/usr/local/cuda/include"))
-    for entry in sys.path:
-        base = Path(entry or ".") / "nvidia"
-        candidates += [base / "cuda_runtime" / "include", base / "cuda_nvcc" / "include", base / "cu13" / "include"]
-    for c in candidates:
-        if (c / "cuda_runtime.h").is_file() and (c / "vector_types.h").is_file():
-            return c
-    return None
 
 
 def build_cpu_library(source: str, out_path: Path, *, sanitize: bool = False, timeout_s: float = 120.0,
