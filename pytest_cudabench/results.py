@@ -11,7 +11,7 @@ from pathlib import PurePosixPath
 from typing import Any, NotRequired, TypedDict
 
 from .generation.prompts import TEMPLATE_VERSION
-from .tasks.loader import Task
+from .tasks.bench_task import BenchTask
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 
@@ -51,7 +51,7 @@ class ItemResult(TypedDict):
     worker: NotRequired[str]  # under xdist: the id of the worker that ran it (gw0, ...), a key of run.worker_machines
 
 
-def new_result(task: Task, level: int, sample: int, model: str, nodeid: str = "") -> ItemResult:
+def new_result(task: BenchTask, level: int, sample: int, model: str, nodeid: str = "") -> ItemResult:
     return _blank(nodeid=nodeid, task=task.id, title=task.title, domain=task.domain, tier=task.tier, level=level,
                   sample=sample, model=model)
 

@@ -10,7 +10,7 @@ PACKAGE_DIR = Path(pytest_cudabench.__file__).parent
 # Lowest first. A top-level module is its own layer; a subpackage is one layer with everything inside it.
 LAYERS = [
     "errors", "files", "tasks", "config", "source", "generation", "results", "protocol", "timing", "execution",
-    "pipeline", "compile_ahead", "cudabench_set", "reporting", "validate", "doctor", "plugin", "__main__",
+    "pipeline", "compile_ahead", "cudabench_set", "reporting", "session", "validate", "doctor", "plugin", "__main__",
 ]
 
 

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import ConfigError, NoAnswer
-from ..tasks.loader import Task
+from ..tasks.bench_task import BenchTask
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    task: Task
+    task: BenchTask
     level: int
     sample: int
     messages: list[dict[str, str]] = field(hash=False)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ..tasks.bench_task import BenchTask
 from ..tasks.loader import Task
+from .models import GenerationRequest
 
 # Bump when any template text changes: cached generations and reports are keyed by it.
 TEMPLATE_VERSION = "1"
@@ -71,3 +73,13 @@ def messages(task: Task, level: int) -> list[dict[str, str]]:
 def prompt_hash(msgs: list[dict[str, str]]) -> str:
     payload = json.dumps({"version": TEMPLATE_VERSION, "messages": msgs}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def request(task: BenchTask, level: int, sample: int, msgs: list[dict[str, str]]) -> GenerationRequest:
+    """A first-turn request of any task family, keyed by the hash of its messages."""
+    return GenerationRequest(task=task, level=level, sample=sample, messages=msgs, prompt_hash=prompt_hash(msgs))
+
+
+def first_request(task: Task, level: int, sample: int = 0) -> GenerationRequest:
+    """The first generation request of a task directory's item: the plugin's items, validate and doctor ask this."""
+    return request(task, level, sample, messages(task, level))
