@@ -107,3 +107,17 @@ def test_the_recorder_owns_the_message_of_an_error_no_stage_recorded(task):
     assert record_outcome(failed, "call", "failed", StageFailure("compile", "nvcc said no"))
     assert (failed.result["outcome"], failed.result["message"]) == ("failed", "nvcc said no")
     assert not record_outcome(failed, "teardown", "passed", None)
+
+
+def test_the_facade_of_the_pytest_layer_knows_nothing_of_pytest():
+    import ast
+
+    import pytest_cudabench.session
+
+    found = []
+    for path in Path(pytest_cudabench.session.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("pytest", "_pytest", "xdist")]
+    assert not found

@@ -10,13 +10,13 @@ import pytest
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..session.families import is_task_dir, markers
+from ..session.families import ItemSelection, is_task_dir, markers
 from ..session.options import open_run
 from ..session.workers import worker_machine
 from . import cudabench_set, resume
 from .compile_ahead import CompileAheadHooks
 from .controller import Controller
-from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
+from .items import CudabenchItem, TaskDirectory, record_outcome
 from .options import add_options, build_settings, model_requested
 from .progress import ProgressLine, wait_for_requests_in_flight
 from .shards import ShardFilter
@@ -70,7 +70,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     resume.configure(config, settings)
     install_sigterm_handler(config)  # SIGTERM (a scheduler's time limit) ends the run as Ctrl-C does
-    config.stash[_SELECTION_KEY] = ItemSelection(config, settings.levels, settings.samples)
+    try:
+        selection = ItemSelection(Path(config.invocation_params.dir), config.args, settings.levels, settings.samples)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.args[:] = selection.args
+    config.stash[_SELECTION_KEY] = selection
     # A broken task is an error for that task only; the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
     for line in markers():
@@ -100,7 +105,10 @@ def pytest_collect_directory(path, parent: pytest.Collector) -> pytest.Collector
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     selection = config.stash.get(_SELECTION_KEY, None)
     if selection:
-        selection.filter(config, items)
+        kept = [selection.keeps(item.path, item.name) for item in items]
+        if not all(kept):
+            config.hook.pytest_deselected(items=[item for item, keep in zip(items, kept) if not keep])
+            items[:] = [item for item, keep in zip(items, kept) if keep]
 
 
 @pytest.hookimpl(tryfirst=True)

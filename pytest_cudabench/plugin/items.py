@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -14,7 +13,7 @@ from ..config import Settings
 from ..errors import ConfigError, HarnessError, ModelError, NoAnswer, StageFailure, StageSkip, TaskError
 from ..generation.models import GenerationRequest
 from ..results import ItemResult
-from ..session.families import Family, is_task_dir, item_name, junit_properties, load_kernel_family
+from ..session.families import Family, item_name, junit_properties, load_kernel_family
 from ..session.families import record_outcome as record_item_outcome
 from .resume import carried_result
 from .stash import GENERATOR_KEY, SETTINGS_KEY
@@ -138,44 +137,3 @@ def record_outcome(item: CudabenchItem, call: pytest.CallInfo, report: pytest.Te
         report.cudabench = item.evaluation.result  # type: ignore[attr-defined]
         # junitxml reads the teardown report's properties, which are copied from the item's.
         item.user_properties.extend(junit_properties(item.evaluation.result))
-
-
-class ItemSelection:
-    """`pytest task_suite/ai/relu::level1[sample0]` selects one item, as for a test file: pytest itself refuses
-    `::` parts after a directory, so the argument is narrowed to the directory at configure time (in every
-    process: xdist workers parse the same arguments) and the items are picked after collection. Every task has
-    an item per level and sample of the run, so a name is checked at once, before any worker starts."""
-
-    def __init__(self, config: pytest.Config, levels: tuple[int, ...], samples: int):
-        self.wanted: dict[Path, set[str]] = {}  # task dir -> item names, or a level (all its samples)
-        self.whole: set[Path] = set()
-        invocation = Path(config.invocation_params.dir)
-        names = {item_name(level, sample) for level in levels for sample in range(samples)}
-        for index, arg in enumerate(config.args):
-            base, sep, rest = arg.partition("::")
-            directory = (invocation / base).resolve()
-            if not sep:
-                self.whole.add(directory)
-            elif directory.is_dir() and is_task_dir(directory):
-                if rest not in names and rest not in {f"level{level}" for level in levels}:
-                    raise pytest.UsageError(
-                        f"not found: {arg} (items are named level<L>[sample<S>]; this run has levels "
-                        f"{','.join(map(str, levels))} and samples 0..{samples - 1}; see --collect-only)")
-                config.args[index] = base
-                self.wanted.setdefault(directory, set()).add(rest)
-
-    def __bool__(self) -> bool:
-        return bool(self.wanted)
-
-    def filter(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        keep, drop = [], []
-        for item in items:
-            directory = item.path.resolve()
-            names = self.wanted.get(directory)
-            if names is None or directory in self.whole or item.name in names or item.name.split("[")[0] in names:
-                keep.append(item)
-            else:
-                drop.append(item)
-        if drop:
-            config.hook.pytest_deselected(items=drop)
-            items[:] = keep

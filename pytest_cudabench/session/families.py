@@ -1,6 +1,7 @@
 """What the pytest layer runs, in the domain's terms (pytest-cpp's facade per framework is the model): a family per
 kind of task (a task directory, a CUDABench-Set row) that knows its items' markers, first generation request,
-evaluation and place; the item's outcome into its record; what node ids tell. Knows nothing of pytest."""
+evaluation and place; the items an argument selects; the item's outcome into its record; what node ids tell; the
+replay file's checks at start. Knows nothing of pytest."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from ..cudabench_set.evaluation import SetOptions as SetOptions  # the plugin's 
 from ..cudabench_set.prompt import messages as set_messages
 from ..cudabench_set.rows import Row, RowTask, load_rows
 from ..cudabench_set.rows import looks_like_set as looks_like_set
-from ..errors import StageFailure, TaskError, error_kind
+from ..errors import ConfigError, StageFailure, TaskError, error_kind
 from ..generation.models import GenerationRequest, ReplayModel
 from ..generation.prompts import first_request, request
 from ..pipeline import Evaluation, StageRecorder
@@ -129,6 +130,41 @@ def item_name(level: int, sample: int) -> str:
     return f"level{level}[sample{sample}]"
 
 
+class ItemSelection:
+    """`pytest task_suite/ai/relu::level1[sample0]` selects one item, as for a test file: pytest itself refuses
+    `::` parts after a directory, so the argument is narrowed to the directory at configure time (`args`, in every
+    process: xdist workers parse the same arguments) and the items are picked after collection (`keeps`). Every
+    task has an item per level and sample of the run, so a name is checked at once, before any worker starts:
+    ConfigError names the argument."""
+
+    def __init__(self, invocation_dir: Path, args: list[str], levels: tuple[int, ...], samples: int):
+        self.args = list(args)
+        self.wanted: dict[Path, set[str]] = {}  # task dir -> item names, or a level (all its samples)
+        self.whole: set[Path] = set()
+        names = {item_name(level, sample) for level in levels for sample in range(samples)}
+        for index, arg in enumerate(args):
+            base, sep, rest = arg.partition("::")
+            directory = (invocation_dir / base).resolve()
+            if not sep:
+                self.whole.add(directory)
+            elif directory.is_dir() and is_task_dir(directory):
+                if rest not in names and rest not in {f"level{level}" for level in levels}:
+                    raise ConfigError(
+                        f"not found: {arg} (items are named level<L>[sample<S>]; this run has levels "
+                        f"{','.join(map(str, levels))} and samples 0..{samples - 1}; see --collect-only)")
+                self.args[index] = base
+                self.wanted.setdefault(directory, set()).add(rest)
+
+    def __bool__(self) -> bool:
+        return bool(self.wanted)
+
+    def keeps(self, path: Path, name: str) -> bool:
+        """Whether the item `name` collected under `path` is selected."""
+        directory = path.resolve()
+        names = self.wanted.get(directory)
+        return names is None or directory in self.whole or name in names or name.split("[")[0] in names
+
+
 def parse_item_nodeid(nodeid: str) -> tuple[str, int, int] | None:
     """`task_suite/ai/relu::level2[sample0]` -> ("task_suite/ai/relu", 2, 0); a CUDABench-Set item's
     `S.jsonl::<task>::scale1::level2[sample0]` -> ("S.jsonl::<task>::scale1", 2, 0); None for other node ids."""
@@ -220,7 +256,7 @@ def junit_properties(result: ItemResult) -> list[tuple[str, str]]:
     properties = [(f"cudabench.{key}", junit_value(result.get(key))) for key in JUNIT_PROPERTIES]
     if result["outcome"] in ("failed", "error"):  # the failure element holds the whole message; this is its gist
         properties.append(("cudabench.message", message_summary(result.get("message"))))
-    generation = result.get("generation") or {}
+    generation = dict(result.get("generation") or {})
     properties += [(f"cudabench.{key}", str(generation[key])) for key in ("tokens_in", "tokens_out")
                    if generation.get(key) is not None]
     return properties
