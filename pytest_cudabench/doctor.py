@@ -284,15 +284,14 @@ def check_landlock() -> Check:
 
 def _reference_evaluation(task, runtime: str, cache_dir: Path, seed: int):
     from .config import Settings
-    from .generation.models import GenerationRequest, ReferenceModel
-    from .generation.prompts import messages, prompt_hash
+    from .generation.models import ReferenceModel
+    from .generation.prompts import first_request
     from .pipeline import Evaluation
 
     settings = Settings(model="reference", seed=seed, cache_dir=str(cache_dir), runtime=runtime, rootdir=".",
                         cases=2)
     evaluation = Evaluation(task, 1, 0, settings)
-    msgs = messages(task, 1)
-    answer = ReferenceModel().generate(GenerationRequest(task, 1, 0, msgs, prompt_hash(msgs))).content
+    answer = ReferenceModel().generate(first_request(task, 1)).content
     evaluation.run(answer)
     return evaluation.result
 

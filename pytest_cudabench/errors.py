@@ -123,3 +123,21 @@ class RowDataError(CudabenchError):
 
 class RowDataTimeout(RowDataError):
     """A row's gen.py ran past its time limit: no data to check, which says nothing about the row yet."""
+
+
+ERROR_KINDS = ("api", "model", "task", "config", "harness")
+
+
+def error_kind(exc: BaseException | None) -> str:
+    """What an error (an item that is neither passed nor failed) is charged to, one of ERROR_KINDS: the record's
+    `error_kind`, and the word a stage's error message starts with. The API access (the key: nothing was
+    generated), the model, the task, the configuration, or else the harness."""
+    if isinstance(exc, ApiAccessDenied):
+        return "api"
+    if isinstance(exc, ModelError):
+        return "model"
+    if isinstance(exc, TaskError):
+        return "task"
+    if isinstance(exc, ConfigError):
+        return "config"
+    return "harness"

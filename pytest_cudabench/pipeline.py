@@ -1,9 +1,11 @@
 """The evaluation of one item (task x level x sample): its stages in order, recorded as plain data.
 
-Stages: generate -> extract -> static-check -> compile -> execute -> time. The first stage that fails ends the
-evaluation; its StageFailure propagates after being recorded. Around them: the repair loop (--cudabench-attempts)
-and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates). The result is a
-results.ItemResult (builtins, so it can travel on pytest reports through xdist).
+StageRecorder is what every task family's evaluation shares: the stage records, the generation record, the repair
+loop (--cudabench-attempts) and, after a pass, refinement for speed (--cudabench-refine, --cudabench-candidates).
+Evaluation is the kernel's: generate -> extract -> static-check -> compile -> execute -> time (STAGES); the
+CUDABench-Set's is its peer (cudabench_set/evaluation.py). The first stage that fails ends the evaluation; its
+StageFailure propagates after being recorded. The result is a results.ItemResult (builtins, so it can travel on
+pytest reports through xdist).
 """
 
 from __future__ import annotations
@@ -14,14 +16,17 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .config import Settings
-from .errors import HarnessError, ModelError, StageFailure, StageSkip, TaskError
-from .generation.models import Generation
-from .results import STAGES, ItemResult, message_summary, new_result  # noqa: F401  (STAGES: re-exported)
+from .errors import HarnessError, ModelError, StageFailure, StageSkip, TaskError, error_kind
+from .generation.models import Generation, GenerationRequest
+from .generation.refine import refine_messages, refine_request
+from .generation.repair import next_request, repair_messages
+from .results import STAGES, ItemResult, message_summary, new_result
 from .source import compiler, static_check
 from .source.extract import extract_source
+from .tasks.bench_task import BenchTask
 from .tasks.loader import Task
 from .timing.gpus import gpu_arch
 
@@ -33,25 +38,60 @@ REPAIRABLE_STAGES = ("extract", "static-check", "compile", "execute")
 REFINE_TIE = 0.01
 REFINE_SELECTION = ("fastest correct: geometric mean over the benchmark scales of the per-scale median time; within "
                     f"{REFINE_TIE:.0%} a tie, broken by the Performance-Score")
+T = TypeVar("T", bound=BenchTask)
 NO_SPEED = ("refinement needs measured speed and timing needs a GPU (performance not measured): no refine rounds "
             "were run")
 
 
-class Evaluation:
-    """Runs and records the stages of one item. Knows nothing of pytest."""
+class StageRecorder(Generic[T]):
+    """The record of one item's evaluation, whatever its family (a kernel task here, a CUDABench-Set row in
+    cudabench_set/evaluation.py): stage records, generation records, the attempt loop (repair) and the refine
+    driver. A family declares its STAGES (in order: the report draws them so) and which failures are REPAIRABLE,
+    and implements `run` (every stage after generation) and `candidate` (a fresh evaluation of the same item).
+    Knows nothing of pytest."""
 
-    def __init__(self, task: Task, level: int, sample: int, settings: Settings, nodeid: str = ""):
+    STAGES: tuple[str, ...] = ()
+    REPAIRABLE: tuple[str, ...] = ()
+    # What one attempt's answer decides; a new attempt starts them afresh (generation and identity stay).
+    ATTEMPT_KEYS: tuple[str, ...] = ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct",
+                                     "runtime", "source", "source_sha256", "performance_score",
+                                     "ncu_performance_score", "speedup")
+
+    def __init__(self, task: T, level: int, sample: int, settings: Settings, nodeid: str = ""):
         self.task = task
         self.level = level
         self.sample = sample
         self.settings = settings
         self.result = self.fresh_result(nodeid)
-        self.library: Path | None = None
-        self.runtime_library: Path | None = None  # what execute ran: the nvcc build, or the CPU runtime's
         self.source: str | None = None
+
+    @property
+    def arch(self) -> str:
+        return self.settings.arch or gpu_arch()
+
+    def fresh_result(self, nodeid: str) -> ItemResult:
+        return new_result(self.task, self.level, self.sample, self.settings.model, nodeid)
+
+    def run(self, answer: str) -> ItemResult:
+        """Runs every stage after generation. Raises the first StageFailure or StageSkip, after recording it."""
+        raise NotImplementedError
+
+    def candidate(self) -> StageRecorder[T]:
+        """A fresh evaluation of the same item (a refine candidate)."""
+        raise NotImplementedError
+
+    def keep_answer_of(self, best: StageRecorder[T]) -> None:
+        """Refinement kept `best`'s answer: take what its stages built."""
+        self.source = best.source
+
+    def forget_answer(self) -> None:
+        """A new attempt: what the previous answer's stages built is gone."""
+        self.source = None
 
     @contextmanager
     def stage(self, name: str) -> Iterator[dict[str, Any]]:
+        if name not in self.STAGES:
+            raise AssertionError(f"stage {name!r} is not one of {type(self).__name__}.STAGES {self.STAGES}")
         record: dict[str, Any] = {"status": "running"}
         self.result["stages"][name] = record
         self.result["stage_reached"] = name
@@ -69,7 +109,7 @@ class Evaluation:
             self.result["message"] = exc.reason
             raise
         except (TaskError, HarnessError) as exc:  # the task or the harness broke: an error, not the answer's fault
-            message = f"{'task' if isinstance(exc, TaskError) else 'harness'} error: {exc}"
+            message = f"{error_kind(exc)} error: {exc}"
             record.update(status="error", message=message)
             self.result["failed_stage"], self.result["message"] = name, message
             raise
@@ -97,12 +137,18 @@ class Evaluation:
         if not skipped:
             self.result["failed_stage"] = "generate"
 
-    def run_attempts(self, request, answer: str, ask: Callable[[Any], Generation], attempts: int) -> ItemResult:
-        """`run`, and with attempts > 1 the repair loop: a failure at a repairable stage goes back to the model as
+    def record_error(self, exc: BaseException) -> None:
+        """An exception that ended the item outside any stage's recording (a bug, a configuration found late): the
+        record says what it was and where the item got to."""
+        if self.result["message"] is None:
+            self.result["message"] = str(exc)
+            self.result["failed_stage"] = self.result["failed_stage"] or self.result["stage_reached"]
+
+    def run_attempts(self, request: GenerationRequest, answer: str, ask: Callable[[GenerationRequest], Generation],
+                     attempts: int) -> ItemResult:
+        """`run`, and with attempts > 1 the repair loop: a failure at a REPAIRABLE stage goes back to the model as
         the next turn (compiler errors, mismatch summary), up to `attempts` answers. Every attempt is kept in
         result["attempts"]; result["passed_at_attempt"] says which one passed. `ask(request) -> Generation`."""
-        from .generation.repair import next_request, repair_messages
-
         first = request
         history: list[dict[str, Any]] = []
         for attempt in range(1, attempts + 1):
@@ -110,7 +156,7 @@ class Evaluation:
                 self.run(answer)
             except StageFailure as exc:
                 history.append(self._attempt_record(attempt))
-                if attempt == attempts or exc.stage not in REPAIRABLE_STAGES:
+                if attempt == attempts or exc.stage not in self.REPAIRABLE:
                     self._keep_history(history, attempts)
                     raise
                 request = next_request(request, repair_messages(request.messages, answer, exc.stage, exc.message,
@@ -136,19 +182,18 @@ class Evaluation:
 
     # ------------------------------------------------------------------ refine for speed (CUDA-LLM's loop)
 
-    def refine(self, first, ask: Callable[[Any], Generation]) -> None:
+    def refine(self, first: GenerationRequest, ask: Callable[[GenerationRequest], Generation]) -> None:
         """After this item passed every stage: `settings.refine` rounds, each asking the model `settings.candidates`
         times for a faster version of the kept one, with its measured speed (generation/refine.py). Every candidate
-        runs every stage in an Evaluation of its own; a wrong one is recorded and never kept; the fastest correct
-        one (REFINE_SELECTION) becomes this item's result. Without measured times nothing is asked.
+        runs every stage in an evaluation of its own (`candidate()`); a wrong one is recorded and never kept; the
+        fastest correct one (REFINE_SELECTION) becomes this item's result. Without measured times nothing is asked.
         Everything is recorded in result["refinement"] (schema in reporting/report.py)."""
-        from .generation.refine import refine_messages, refine_request
-
         rounds, candidates = self.settings.refine, self.settings.candidates
         refinement: dict[str, Any] = {"status": "done", "message": None, "rounds_requested": rounds,
                                       "candidates": candidates, "selection": REFINE_SELECTION, "rounds": []}
         self.result["refinement"] = refinement
-        best, best_record = self, candidate_record(self.result, 0, 0, "passed")
+        best: StageRecorder[T] = self
+        best_record = candidate_record(self.result, 0, 0, "passed")
         if best_record["time_s"] is None:
             refinement.update(status="not-run", message=NO_SPEED, rounds=[], trajectory=[], kept_round=None,
                               kept_candidate=None)
@@ -173,7 +218,7 @@ class Evaluation:
                     entry["candidates"].append({"candidate": index, "verdict": "model-error", "message": str(exc)})
                     refinement.update(status="stopped", message=f"round {round_}: the model failed: {exc}")
                     break
-                candidate = Evaluation(self.task, self.level, self.sample, self.settings, self.result["nodeid"])
+                candidate = self.candidate()
                 candidate.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
                 verdict = "passed"
                 try:
@@ -197,7 +242,7 @@ class Evaluation:
         if best is not self:
             for key in (*self.ATTEMPT_KEYS, "generation", "prompt_hash"):  # the kept answer and what it decided
                 self.result[key] = best.result[key]  # type: ignore[literal-required]
-            self.library, self.runtime_library, self.source = best.library, best.runtime_library, best.source
+            self.keep_answer_of(best)
         initial = refinement["rounds"][0]["candidates"][0]
         refinement.update(
             trajectory=trajectory, time_trajectory=times, kept_round=best_record["round"],
@@ -220,20 +265,35 @@ class Evaluation:
             self.result["attempts"] = history
             self.result.setdefault("passed_at_attempt", None)
 
-    # What one attempt's answer decides; a new attempt starts them afresh (generation and identity stay).
-    ATTEMPT_KEYS: tuple[str, ...] = ("stages", "stage_reached", "failed_stage", "message", "compiled", "correct",
-                                     "runtime", "source", "source_sha256", "performance_score",
-                                     "ncu_performance_score", "speedup")
-
-    def fresh_result(self, nodeid: str) -> ItemResult:
-        return new_result(self.task, self.level, self.sample, self.settings.model, nodeid)
-
     def _reset_for_attempt(self) -> None:
         fresh = self.fresh_result(self.result["nodeid"])
         for key in self.ATTEMPT_KEYS:
             self.result[key] = fresh[key]  # type: ignore[literal-required]
+        self.forget_answer()
+
+
+class Evaluation(StageRecorder[Task]):
+    """The evaluation of one item of a task directory: STAGES, the kernel's."""
+
+    STAGES = STAGES
+    REPAIRABLE = REPAIRABLE_STAGES
+
+    def __init__(self, task: Task, level: int, sample: int, settings: Settings, nodeid: str = ""):
+        super().__init__(task, level, sample, settings, nodeid)
+        self.library: Path | None = None
+        self.runtime_library: Path | None = None  # what execute ran: the nvcc build, or the CPU runtime's
+
+    def candidate(self) -> Evaluation:
+        return Evaluation(self.task, self.level, self.sample, self.settings, self.result["nodeid"])
+
+    def keep_answer_of(self, best: StageRecorder[Task]) -> None:
+        super().keep_answer_of(best)
+        assert isinstance(best, Evaluation)
+        self.library, self.runtime_library = best.library, best.runtime_library
+
+    def forget_answer(self) -> None:
+        super().forget_answer()
         self.library = None
-        self.source = None
 
     def run(self, answer: str) -> ItemResult:
         """Runs every stage after generation. Raises the first StageFailure or StageSkip, after recording it."""
@@ -259,10 +319,6 @@ class Evaluation:
             with self.stage(name) as record:
                 step(record)
         return self.result
-
-    @property
-    def arch(self) -> str:
-        return self.settings.arch or gpu_arch()
 
     def later_stages(self):
         return [("execute", self.execute), ("time", self.time)]

@@ -164,14 +164,12 @@ def _degenerate_answers(task: Task, case: inputs.Case) -> dict[str, dict[str, np
 
 
 def check_solution(task: Task, report: TaskReport, cache_dir: Path, seed: int) -> None:
-    from .generation.models import GenerationRequest
-    from .generation.prompts import messages, prompt_hash
+    from .generation.prompts import first_request
     from .pipeline import Evaluation
 
     settings = Settings(model="reference", seed=seed, cache_dir=str(cache_dir), runtime="cpu", rootdir=".")
     evaluation = Evaluation(task, 1, 0, settings)
-    msgs = messages(task, 1)
-    answer = ReferenceModel().generate(GenerationRequest(task, 1, 0, msgs, prompt_hash(msgs))).content
+    answer = ReferenceModel().generate(first_request(task, 1)).content
     try:
         evaluation.run(answer)
         cases = evaluation.result["stages"].get("execute", {}).get("cases") or []

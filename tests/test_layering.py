@@ -29,6 +29,8 @@ LAYERS = [
     "pipeline", "compile_ahead", "cudabench_set",
     # reports, run directories and leaderboards, over every family's records
     "reporting",
+    # the pytest layer's domain facade: item families, settings from options, pacing, workers (no pytest in it)
+    "session",
     # the entry points: the command-line tools and the pytest layer
     "validate", "doctor", "plugin", "__main__",
 ]
@@ -42,7 +44,7 @@ UPWARD_FOR_NOW: set[str] = set()
 LOCAL_IMPORTS_UNREVIEWED = {
     "compile_ahead.py", "cudabench_set/evaluation.py", "cudabench_set/program.py", "cudabench_set/program_child.py",
     "doctor.py", "execution/child.py", "execution/knockout.py", "execution/runner.py", "execution/sandbox.py",
-    "pipeline.py", "plugin/__init__.py", "plugin/controller.py", "plugin/xdist.py", "reporting/leaderboard.py",
+    "pipeline.py", "plugin/__init__.py", "plugin/controller.py", "reporting/leaderboard.py",
     "reporting/report.py", "reporting/runs.py", "source/compiler.py", "timing/measure.py", "timing/stage.py",
     "validate.py",
 }

@@ -127,11 +127,10 @@ def test_a_task_directory_without_a_model_gets_a_hint(pytester, suite_copy):
     assert "cudabench: task directories" not in pytester.runpytest_subprocess("-p", "no:cacheprovider").stdout.str()
 
 
-def test_item_progress_gives_an_eta_from_the_pace_so_far(pytester):
-    from pytest_cudabench.plugin.progress import ItemProgress
+def test_item_progress_gives_an_eta_from_the_pace_so_far():
+    from pytest_cudabench.session.progress import ItemPace
 
-    config = pytester.parseconfig()
-    progress = ItemProgress(config, interval=10, start=0.0)
+    progress = ItemPace(interval=10, start=0.0)
     progress.total = 100
     assert progress.update(5, 0, 0, now=10.0) is None  # too early: at most one line per 30 s
     assert progress.update(25, 2, 1, now=60.0) == \
@@ -184,8 +183,8 @@ def pytest_cudabench_model(spec, project):
 
 
 def test_a_crashed_workers_item_is_recorded_from_its_node_id_alone():
-    from pytest_cudabench.plugin.items import parse_item_nodeid
     from pytest_cudabench.results import crashed_result
+    from pytest_cudabench.session.families import parse_item_nodeid
 
     assert parse_item_nodeid("task_suite/ai/relu::level2[sample1]") == ("task_suite/ai/relu", 2, 1)
     set_id = "CUDABench-Set.jsonl::ReLU_Activation::scale3::level1[sample0]"

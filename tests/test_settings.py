@@ -51,7 +51,7 @@ def test_an_ini_value_is_named_as_an_ini_key(pytester):
 def test_every_option_is_in_the_readme_table_and_has_an_ini_key(pytester):
     from pathlib import Path
 
-    from pytest_cudabench.plugin.options import OPTIONS
+    from pytest_cudabench.session.options import OPTIONS
 
     readme = (Path(__file__).parents[1] / "README.md").read_text()
     missing = [o.cli for o in OPTIONS if f"| `{o.cli}` |" not in readme]

@@ -17,13 +17,16 @@ from typing import Any
 
 from ..config import Settings
 from ..errors import StageFailure, StageSkip
-from ..pipeline import Evaluation
-from ..results import SET_STAGES, ItemResult, new_result  # noqa: F401  (SET_STAGES: re-exported)
+from ..pipeline import StageRecorder
+from ..results import SET_STAGES, ItemResult  # noqa: F401  (SET_STAGES: re-exported)
 from . import data as set_data
 from . import judge, orders, program
-from .prompt import SET_TEMPLATE_VERSION
+from .prompt import SET_TEMPLATE_VERSION, load_template, template_hash
 from .rows import Row, RowTask
 
+# The kernel's repairable stages: `data` (the row's generator) is no fault of the answer; `judge` is left out, as it
+# was before the stage recorder was shared.
+SET_REPAIRABLE = ("extract", "static-check", "compile", "execute")
 # Why no run in another thread order was made, when the forward run did not pass.
 ORDER_NOT_REACHED = "not reached: the forward run failed the execute stage"
 ORDER_NOT_RUN_JUDGED = ("not run: the forward run's outputs failed compare.py (the judge stage); a run in another "
@@ -40,36 +43,53 @@ class SetOptions:
     scales: tuple[int, ...] | None = None  # None: every scale
     timeout_s: float | None = None
 
-
-def new_set_result(row: Row, level: int, sample: int, model: str, nodeid: str, options: SetOptions) -> ItemResult:
-    result = new_result(RowTask(row), level, sample, model, nodeid)  # type: ignore[arg-type]
-    result["title"], result["domain"], result["tier"] = row.task_name, "cudabench-set", None
-    result["template_version"] = SET_TEMPLATE_VERSION
-    result["set"] = {"row_id": row.id, "task_name": row.task_name, "task": row.task, "scale": row.scale,
-                     "file": row.path, "line": row.line, "io_bytes": row.io_bytes, "seed_mode": options.seed_mode,
-                     "template_hash": options.template_hash, "compare": None, "own_check": None,
-                     "judges_agree": None, "program": None, "data": None, "thread_order": None, "knockout": None}
-    return result
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SetOptions:
+        template = load_template(settings.set_template)
+        return cls(seed_mode=settings.set_seed, template=template, template_hash=template_hash(template),
+                   scales=settings.set_scales)
 
 
-class SetEvaluation(Evaluation):
-    """Evaluation's stage recording and attempts, with the whole-program stages of CUDABench-Set."""
+def set_record(row: Row, options: SetOptions) -> dict[str, Any]:
+    """result["set"] before any stage ran: the row's identity and the run's set options; the stages' facts are
+    filled in by SetEvaluation.record_set_fact."""
+    return {"row_id": row.id, "task_name": row.task_name, "task": row.task, "scale": row.scale, "file": row.path,
+            "line": row.line, "io_bytes": row.io_bytes, "seed_mode": options.seed_mode,
+            "template_hash": options.template_hash, "compare": None, "own_check": None, "judges_agree": None,
+            "program": None, "data": None, "thread_order": None, "knockout": None}
+
+
+class SetEvaluation(StageRecorder[RowTask]):
+    """The whole-program evaluation of one CUDABench-Set item: SET_STAGES, over the shared stage recorder."""
+
+    STAGES = SET_STAGES
+    REPAIRABLE = SET_REPAIRABLE
+    ATTEMPT_KEYS = StageRecorder.ATTEMPT_KEYS + ("set",)
 
     def __init__(self, row: Row, level: int, sample: int, settings: Settings, nodeid: str, options: SetOptions):
         self.row = row
         self.options = options
-        self.task = RowTask(row)  # type: ignore[assignment]
-        self.level = level
-        self.sample = sample
-        self.settings = settings
-        self.result = self.fresh_result(nodeid)
-        self.library = None
-        self.source = None
-
-    ATTEMPT_KEYS = Evaluation.ATTEMPT_KEYS + ("set",)
+        super().__init__(RowTask(row), level, sample, settings, nodeid)
 
     def fresh_result(self, nodeid: str) -> ItemResult:
-        return new_set_result(self.row, self.level, self.sample, self.settings.model, nodeid, self.options)
+        result = super().fresh_result(nodeid)
+        result["template_version"] = SET_TEMPLATE_VERSION
+        result["set"] = set_record(self.row, self.options)
+        return result
+
+    def candidate(self) -> SetEvaluation:
+        return SetEvaluation(self.row, self.level, self.sample, self.settings, self.result["nodeid"], self.options)
+
+    # The set's own facts are written once, here: into their stage record and result["set"] (the report keeps both:
+    # the stage chips show the stage's, the set table reads `set`).
+    def record_set_facts(self, record: dict[str, Any], **facts: Any) -> None:
+        record.update(facts)
+        self.result["set"].update(facts)
+
+    def record_set_run(self, record: dict[str, Any], key: str, facts: dict[str, Any]) -> None:
+        """A run's facts (data, program): the stage record holds their fields, result["set"][key] the whole."""
+        record.update(facts)
+        self.result["set"][key] = facts
 
     def run(self, answer: str) -> ItemResult:
         from ..execution.runner import choose_runtime
@@ -94,15 +114,14 @@ class SetEvaluation(Evaluation):
             scratch_root.mkdir(parents=True, exist_ok=True)
             rowdata = set_data.generate(self.row, self.settings.cache_path, self.options.seed_mode,
                                         self.settings.seed, env=child_environment(scratch_root))
-            record.update(rowdata.to_dict())
-            self.result["set"]["data"] = rowdata.to_dict()
+            self.record_set_run(record, "data", rowdata.to_dict())
         scratch = program.scratch_with_inputs(self.row, rowdata.directory, scratch_root)
         timeout = self.options.timeout_s or self.settings.timeout_s or program.PROGRAM_TIMEOUT_S[runtime]
         try:
             with self.stage("execute") as record:
                 ran = program.run(library, entry, scratch, runtime, timeout, program.file_limit(self.row))
-                record.update(runtime=runtime, **ran.to_dict())
-                self.result["set"]["program"] = ran.to_dict()
+                record["runtime"] = runtime
+                self.record_set_run(record, "program", ran.to_dict())
                 if ran.landlock_abi is None or ran.landlock_abi == 0:
                     record["confinement"] = "no Landlock on this kernel: file access was not confined"
                 try:
@@ -219,7 +238,7 @@ class SetEvaluation(Evaluation):
                                + ("" if done.race else f"\n{RACE_FIX}"), (done.program or {}).get("output", "")[-1500:])
 
     def record_order_run(self, record: dict[str, Any], done: orders.OrderRun) -> None:
-        record["thread_order"] = self.result["set"]["thread_order"] = done.to_dict()
+        self.record_set_facts(record, thread_order=done.to_dict())
 
     def knockout_run(self, record: dict[str, Any], library: Path, entry: str, rowdata: set_data.RowData,
                      runtime: str, timeout: float, scratch_root: Path,
@@ -231,7 +250,7 @@ class SetEvaluation(Evaluation):
         from ..execution.knockout import HOST_WORK, KNOCKOUT_TIMEOUT_S
 
         done: dict[str, Any] = {"verdict": "not-run", "message": None}
-        record["knockout"] = self.result["set"]["knockout"] = done
+        self.record_set_facts(record, knockout=done)
         if runtime != "cpu":
             try:
                 library, entry, _ = program.build(self.source or "", "cpu", self.settings.cache_path, self.arch)
@@ -260,6 +279,7 @@ class SetEvaluation(Evaluation):
         done.update(verdict="host-work", message="the outputs passed compare.py with every kernel launch a no-op")
         forward, forward_own = judged
         agree = None if forward_own["ok"] is None else forward_own["ok"] == forward.passed
+        # No judge stage follows this failure: CUDABench's verdict on the forward outputs is the set's alone.
         self.result["set"].update(compare=forward.to_dict(), own_check=forward_own, judges_agree=agree)
         raise StageFailure("execute", f"{HOST_WORK}: with every kernel launch turned into a no-op, its outputs still "
                            "passed compare.py (CUDABench's protocol, compare.py alone, passes this program: "
@@ -267,8 +287,7 @@ class SetEvaluation(Evaluation):
 
     def record_judges(self, record: dict[str, Any], verdict: judge.CompareVerdict, own: dict) -> None:
         agree = None if own["ok"] is None else own["ok"] == verdict.passed
-        self.result["set"].update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)
-        record.update(compare=verdict.to_dict(), own_check=own, judges_agree=agree)
+        self.record_set_facts(record, compare=verdict.to_dict(), own_check=own, judges_agree=agree)
         own_text = judge.own_check_text(own)
         if agree is False:
             record["disagreement"] = (f"compare.py {'accepted' if verdict.passed else 'rejected'} the outputs, our "

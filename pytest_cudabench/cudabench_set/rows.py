@@ -77,15 +77,16 @@ class Row:
 
 
 class RowTask:
-    """A row seen as the generation layer's task (`id`, `solution_source()`): the reference model answers with the
-    row's bench.cu and replay files key answers by `cudabench-set/<task>/scale<k>`."""
+    """A row as a benchmark task (tasks.bench_task.BenchTask): the record's identity, and the reference model's
+    answer (the row's bench.cu); replay files and caches key answers by `cudabench-set/<task>/scale<k>`."""
+
+    domain = "cudabench-set"
+    tier: str | None = None
 
     def __init__(self, row: Row):
         self.row = row
         self.id = row.key
-        self.title = row.task_name
-        self.domain = None
-        self.tier = None
+        self.title: str | None = row.task_name
 
     def solution_source(self) -> str:
         return self.row.bench_cu

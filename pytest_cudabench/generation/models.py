@@ -10,12 +10,12 @@ from typing import Protocol, cast
 
 from ..errors import ConfigError, NoAnswer
 from ..results import GenerationRecord
-from ..tasks.loader import Task
+from ..tasks.bench_task import BenchTask
 
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    task: Task
+    task: BenchTask
     level: int
     sample: int
     messages: list[dict[str, str]] = field(hash=False)

@@ -6,7 +6,9 @@ import hashlib
 import json
 
 from ..results import TEMPLATE_VERSION  # bump it there when any template text here changes
+from ..tasks.bench_task import BenchTask
 from ..tasks.loader import Task
+from .models import GenerationRequest
 
 _SYSTEM = """\
 You are an expert CUDA programmer. Write one complete CUDA C++ source file that solves the task.
@@ -69,3 +71,13 @@ def messages(task: Task, level: int) -> list[dict[str, str]]:
 def prompt_hash(msgs: list[dict[str, str]]) -> str:
     payload = json.dumps({"version": TEMPLATE_VERSION, "messages": msgs}, sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def request(task: BenchTask, level: int, sample: int, msgs: list[dict[str, str]]) -> GenerationRequest:
+    """A first-turn request of any task family, keyed by the hash of its messages."""
+    return GenerationRequest(task=task, level=level, sample=sample, messages=msgs, prompt_hash=prompt_hash(msgs))
+
+
+def first_request(task: Task, level: int, sample: int = 0) -> GenerationRequest:
+    """The first generation request of a task directory's item: the plugin's items, validate and doctor ask this."""
+    return request(task, level, sample, messages(task, level))

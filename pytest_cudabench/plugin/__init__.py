@@ -1,26 +1,22 @@
 """The pytest layer: the hooks, and what each hands to (options, items, controller, xdist, progress). Thin by
-design: all the work is in the domain modules (tasks, generation, pipeline, reporting)."""
+design: the work is in the domain, which it reaches through session/ (the option table, the task families and
+their evaluations, the items' outcomes, progress, workers) and reporting/."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..generation.kinds import create_model
-from ..generation.service import GenerationService
-from ..reporting import report as report_mod
-from ..source.compiler import check_arch
-from ..tasks.loader import is_task_dir
-from ..tasks.sets import TASK_SETS
-from ..timing.gpus import gpu_info
+from ..session.families import ItemSelection, is_task_dir, markers
+from ..session.options import open_run
+from ..session.workers import worker_machine
 from . import cudabench_set, resume
 from .compile_ahead import CompileAheadHooks
 from .controller import Controller
-from .items import CudabenchItem, ItemSelection, TaskDirectory, record_outcome
+from .items import CudabenchItem, TaskDirectory, record_outcome
 from .options import add_options, build_settings, model_requested
 from .progress import ProgressLine, wait_for_requests_in_flight
 from .shards import ShardFilter
@@ -62,30 +58,28 @@ def pytest_configure(config: pytest.Config) -> None:
             if not hasattr(config, "workerinput"):
                 config.pluginmanager.register(MissingModelHint(config), "cudabench-hint")
             return
-        if settings.arch and not hasattr(config, "workerinput"):  # once per run, in the controller
-            check_arch(settings.arch, settings.cache_path)
-        model = config.hook.pytest_cudabench_model(spec=settings.model, project=settings.project) \
-            or create_model(settings.model, settings.project)
+        service = open_run(settings, config.hook.pytest_cudabench_model(spec=settings.model, project=settings.project),
+                           controller=not hasattr(config, "workerinput"))
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     config.stash[SETTINGS_KEY] = settings
-    config.stash[GENERATOR_KEY] = GenerationService(model, settings)
+    config.stash[GENERATOR_KEY] = service
     try:
         cudabench_set.configure(config, settings)
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
     resume.configure(config, settings)
     install_sigterm_handler(config)  # SIGTERM (a scheduler's time limit) ends the run as Ctrl-C does
-    config.stash[_SELECTION_KEY] = ItemSelection(config, settings.levels, settings.samples)
+    try:
+        selection = ItemSelection(Path(config.invocation_params.dir), config.args, settings.levels, settings.samples)
+    except ConfigError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.args[:] = selection.args
+    config.stash[_SELECTION_KEY] = selection
     # A broken task is an error for that task only; the rest of the suite still runs.
     config.option.continue_on_collection_errors = True
-    config.addinivalue_line("markers", "cudabench: an item of the text-to-CUDA benchmark")
-    for level in (1, 2, 3):
-        config.addinivalue_line("markers", f"level{level}: prompt level {level}")
-    for tier in ("easy", "medium", "hard"):
-        config.addinivalue_line("markers", f"{tier}: task complexity tier {tier}")
-    for name, description in TASK_SETS.items():
-        config.addinivalue_line("markers", f"{name}: {description}")
+    for line in markers():
+        config.addinivalue_line("markers", line)
     if settings.shard:
         config.pluginmanager.register(ShardFilter(config, *settings.shard), "cudabench-shard")
     if config.pluginmanager.hasplugin("xdist"):
@@ -111,7 +105,10 @@ def pytest_collect_directory(path, parent: pytest.Collector) -> pytest.Collector
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     selection = config.stash.get(_SELECTION_KEY, None)
     if selection:
-        selection.filter(config, items)
+        kept = [selection.keeps(item.path, item.name) for item in items]
+        if not all(kept):
+            config.hook.pytest_deselected(items=[item for item, keep in zip(items, kept) if not keep])
+            items[:] = [item for item, keep in zip(items, kept) if keep]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -158,9 +155,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """An xdist worker tells the controller which machine and GPU its items ran on."""
     config = session.config
     if hasattr(config, "workeroutput") and SETTINGS_KEY in config.stash:
-        config.workeroutput[WORKER_MACHINE_KEY] = {
-            **report_mod.machine(), "gpu": gpu_info(),
-            "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
+        config.workeroutput[WORKER_MACHINE_KEY] = worker_machine()
 
 
 @pytest.hookimpl(trylast=True)

@@ -13,6 +13,7 @@ import pytest
 
 from ..compile_ahead import AheadItem, CompileAhead, default_depth
 from ..config import Settings
+from ..tasks.loader import Task
 from .items import CudabenchItem
 from .stash import GENERATOR_KEY
 
@@ -31,16 +32,18 @@ class CompileAheadHooks:
             self.pool = CompileAhead(self.settings, self.depth)
         generator = self.config.stash[GENERATOR_KEY]
 
-        def ahead(upcoming: CudabenchItem) -> AheadItem:
+        def ahead(upcoming: CudabenchItem, task: Task) -> AheadItem:
             request = upcoming.generation_request()
 
             def answer() -> str | None:
                 generation = generator.ready(request)
                 return generation.content if generation is not None else None
 
-            return AheadItem(upcoming.nodeid, upcoming.task, answer)
+            return AheadItem(upcoming.nodeid, task, answer)
 
-        self.pool.offer([ahead(i) for i in upcoming_items(item) if isinstance(i, CudabenchItem)])
+        # Kernels only: a CUDABench-Set answer is a whole program, built by its own compile stage.
+        self.pool.offer([ahead(i, task) for i in upcoming_items(item) if isinstance(i, CudabenchItem)
+                         and (task := i.family.kernel_task()) is not None])
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session):

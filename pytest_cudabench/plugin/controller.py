@@ -15,13 +15,15 @@ from ..reporting import report as report_mod
 from ..reporting.html import write_html
 from ..reporting.run_facts import run_record
 from ..results import CollectionError, ItemResult, Report, RunRecord, crashed_result
-from ..tasks.loader import find_suite_root
-from .items import CudabenchItem, generation_requests_of_nodeids, parse_item_nodeid
-from .progress import ItemProgress, wait_for_requests_in_flight
+from ..session.families import parse_item_nodeid, replay_refusal, replay_warnings, requests_of_nodeids
+from ..session.progress import ItemPace
+from ..session.workers import worker_spec
+from .items import CudabenchItem
+from .progress import wait_for_requests_in_flight, write_live_line
 from .resume import resumed_from
 from .stash import GENERATOR_KEY, SHARD_KEY, WORKER_MACHINE_KEY
 from .termination import interrupt_reason
-from .xdist import worker_count, worker_spec
+from .xdist import worker_count
 
 
 class Controller:
@@ -39,13 +41,13 @@ class Controller:
         self.collected: list[str] | None = None  # node ids of the items to run, once known
         self.stopped: str | None = None  # why the run ended early, when it did
         self.refused = False  # stopped at start (a usage error): nothing ran, no report
-        self.progress = ItemProgress(config, settings.progress_s) \
+        self.progress = ItemPace(settings.progress_s) \
             if settings.progress_s > 0 and config.get_verbosity() > -2 else None
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         items = [i for i in session.items if isinstance(i, CudabenchItem)]
         self._collected([i.nodeid for i in items])
-        self.warn_unknown_replay_tasks({find_suite_root(i.path) for i in items})
+        self.warn_unknown_replay_tasks([i.path for i in items])
         self.check_replay_answers_some([i.generation_request() for i in items])
 
     @pytest.hookimpl(optionalhook=True)
@@ -53,27 +55,23 @@ class Controller:
         if self.collected is None:  # every worker collects the same items: look once
             self._collected([nodeid for nodeid in ids if parse_item_nodeid(nodeid)])
             parsed = filter(None, map(parse_item_nodeid, ids))
-            self.warn_unknown_replay_tasks({find_suite_root(self.config.rootpath / path) for path, _l, _s in parsed})
+            self.warn_unknown_replay_tasks([self.config.rootpath / path for path, _l, _s in parsed])
             if isinstance(self.config.stash[GENERATOR_KEY].model, ReplayModel):
-                requests = generation_requests_of_nodeids(self.config.rootpath, ids)
+                requests = requests_of_nodeids(self.config.rootpath, ids)
                 if len(requests) == len(self.collected or []):  # CUDABench-Set items' ids are not known here
                     self.check_replay_answers_some(requests)
 
     def check_replay_answers_some(self, requests: list[GenerationRequest]) -> None:
         """A replay file that answers none of the items (mistyped task ids, the wrong file) stops the run at start:
         every item would be skipped and the run pass."""
-        model = self.config.stash[GENERATOR_KEY].model
-        message = model.answers_none_of(requests) if isinstance(model, ReplayModel) else None
+        message = replay_refusal(self.config.stash[GENERATOR_KEY].model, requests)
         if message:
             self.refused = True
             raise pytest.UsageError(f"pytest-cudabench: {message}")
 
-    def warn_unknown_replay_tasks(self, suite_roots: set[Path]) -> None:
-        model = self.config.stash[GENERATOR_KEY].model
-        if not isinstance(model, ReplayModel):
-            return
+    def warn_unknown_replay_tasks(self, paths: list[Path]) -> None:
         reporter = self.config.pluginmanager.get_plugin("terminalreporter")
-        for message in model.unknown_task_lines(suite_roots):
+        for message in replay_warnings(self.config.stash[GENERATOR_KEY].model, paths):
             if reporter is not None:
                 reporter.write_line(f"WARNING cudabench: {message}", yellow=True)
 
@@ -116,7 +114,9 @@ class Controller:
             self.items[report.nodeid]["worker"] = node.gateway.id
         if self.progress is not None and report.when == "teardown":
             outcomes = [i.get("outcome") for i in self.items.values()]
-            self.progress.update(len(self.items), outcomes.count("failed"), outcomes.count("error"))
+            line = self.progress.update(len(self.items), outcomes.count("failed"), outcomes.count("error"))
+            if line:
+                write_live_line(self.config, line)
 
     def run_metadata(self) -> RunRecord:
         return run_record(self.settings, started=self.started, finished=time.time(), items=list(self.items.values()),

@@ -8,13 +8,11 @@ from typing import Any
 
 import pytest
 
-from .. import __version__
 from ..config import Settings
 from ..errors import ReportFileError
-from ..generation.prompts import TEMPLATE_VERSION
-from ..reporting.resume import HARNESS_VERSION, ResumePlan, plan_resume
+from ..reporting.resume import ResumePlan, plan_resume
 from ..results import ResumedFrom
-from ..timing.gpus import gpu_arch
+from ..session.options import resume_facts
 
 RESUME_KEY = pytest.StashKey[ResumePlan]()
 WORKER_RESUME_KEY = "cudabench_resume"  # in xdist's workerinput
@@ -28,12 +26,8 @@ def configure(config: pytest.Config, settings: Settings) -> None:
         if data:
             config.stash[RESUME_KEY] = ResumePlan.from_dict(data)
         return
-    # This run's facts as run_metadata records them, to compare with the resumed run's.
-    current = {"seed": settings.seed, "runtime": settings.runtime, "arch": settings.arch or gpu_arch(),
-               "cases": settings.cases, "template_version": TEMPLATE_VERSION,
-               "versions": {HARNESS_VERSION: __version__}}
     try:
-        plan = plan_resume(settings.resume, current)
+        plan = plan_resume(settings.resume, resume_facts(settings))
     except ReportFileError as exc:
         raise pytest.UsageError(f"pytest-cudabench: --cudabench-resume: {exc}") from None
     config.stash[RESUME_KEY] = plan

@@ -18,8 +18,7 @@ WORKER_SHARD_KEY = "cudabench_shard"  # in xdist's workeroutput
 
 def shard_key(item: CudabenchItem) -> str:
     """The unit a shard holds whole: the task id (a CUDABench-Set task: all its scales)."""
-    row = getattr(item, "row", None)
-    return str(row.task) if row is not None else str(item.task.id)
+    return item.family.shard_key
 
 
 class ShardFilter:

@@ -3,24 +3,11 @@ scheduler that keeps a task's items on one worker."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
 from ..config import Settings
+from ..session.workers import assign_gpus, visible_gpus
 from .stash import WORKERINPUT_KEY
-
-
-def visible_gpus(settings: Settings) -> list[str]:
-    """The GPU ids workers are spread over: --cudabench-gpus, else an inherited CUDA_VISIBLE_DEVICES, else all."""
-    if settings.gpus:
-        return list(settings.gpus)
-    inherited = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if inherited is not None:
-        return [g.strip() for g in inherited.split(",") if g.strip() and g.strip() != "-1"]
-    from ..timing.gpus import detect_cuda_devices
-
-    return [str(i) for i in range(detect_cuda_devices())]
 
 
 def worker_count(config: pytest.Config) -> int | None:
@@ -30,21 +17,6 @@ def worker_count(config: pytest.Config) -> int | None:
     from xdist.workermanage import parse_tx_spec_config
 
     return len(parse_tx_spec_config(config))
-
-
-def worker_spec(spec) -> str:
-    """Where a worker ran, from its execnet spec: `popen`, `ssh=user@host` (the destination only: ssh options such
-    as a key file stay out of the report), `socket=host:port`."""
-    if getattr(spec, "ssh", None):
-        return f"ssh={spec.ssh.split()[-1]}"
-    if getattr(spec, "socket", None):
-        return f"socket={spec.socket}"
-    return "popen" if getattr(spec, "popen", False) else str(getattr(spec, "type", "") or spec)
-
-
-def assign_gpus(gpus: list[str], workers: int) -> list[str]:
-    """Round-robin GPU per worker spec index: a crashed worker's replacement reuses its spec, so its GPU."""
-    return [gpus[i % len(gpus)] for i in range(workers)] if gpus else []
 
 
 class XdistHooks:
