@@ -1,4 +1,4 @@
-"""A corpus of wrong and malicious answers (tests/corpus/*.cu): each must fail, or be skipped as unsupported, with the
+"""A corpus of wrong and malicious answers (tests/data/corpus/*.cu): each must fail, or be skipped as unsupported, with the
 reason a user needs, and the session must survive all of them in one run, with and without xdist.
 Entries whose header ends in `stage: time` need the time stage, which runs on a GPU only: test_time_cheats.py runs
 them through the host-clock timing seam on the CPU runtime instead."""
@@ -9,10 +9,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-
-CORPUS = Path(__file__).parent / "corpus"
-HEADER = re.compile(r"^// task: (?P<task>\S+)\s+expect: (?P<expect>.+?)(?:\s+stage: (?P<stage>[\w-]+))?\s*$")
-
+from helpers.corpus import corpus
 
 CANARY = "cudabench-canary-7d41e0"
 # What an answer must never get into a report, a prompt or a cached record: the environment's secret, and the
@@ -28,17 +25,6 @@ def leaked_into(*roots: Path) -> list[str]:
             if path.is_file() and any(text in path.read_bytes() for text in FORBIDDEN_TEXT):
                 hits.append(str(path))
     return hits
-
-
-def corpus(stage: str | None = None):
-    """(name, task, expect, source) of the entries whose header names `stage` (None: those that name none)."""
-    entries = []
-    for path in sorted(CORPUS.glob("*.cu")):
-        match = HEADER.match(path.read_text().splitlines()[0])
-        assert match, f"{path.name}: first line must be '// task: <id>   expect: <regex>[   stage: time]'"
-        if match["stage"] == stage:
-            entries.append((path.stem, match["task"], match["expect"].strip(), path.read_text()))
-    return entries
 
 
 @pytest.mark.parametrize("xdist", [[], ["-n", "2"]], ids=["no-xdist", "n2"])

@@ -7,15 +7,13 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-from report_factory import make_report
+from helpers.paths import REPO
+from helpers.report_factory import make_report
 
 from pytest_cudabench import __version__
 from pytest_cudabench.timing.gpus import detect_cuda_devices
-
-REPO = Path(__file__).resolve().parent.parent
 
 
 def cli(*args, cwd=REPO):

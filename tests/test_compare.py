@@ -1,14 +1,12 @@
 """How much of its tolerance a passing answer used (reported per case, and warned about by validate)."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.tasks.compare import compare_outputs, tolerance_used
 from pytest_cudabench.tasks.loader import load_task
-
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
 
 def test_tolerance_used_is_the_worst_element_relative_to_its_own_bound():

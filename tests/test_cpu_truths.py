@@ -5,6 +5,7 @@ small answers for reduction/sum run in the sandboxed child."""
 from pathlib import Path
 
 import pytest
+from helpers.paths import CORPUS, SUITE
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
@@ -12,9 +13,6 @@ from pytest_cudabench.execution.knockout import check_kernel_answer
 from pytest_cudabench.execution.runner import run_cases
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
-
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
-CORPUS = Path(__file__).resolve().parent / "corpus"
 
 # Block partials computed by a kernel, summed on the host: a legitimate mixed answer.
 MIXED_SUM = r"""

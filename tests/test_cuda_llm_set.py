@@ -2,12 +2,11 @@
 selects their items (a registered marker, so `--strict-markers` accepts it)."""
 
 import shutil
-from pathlib import Path
+
+from helpers.paths import SUITE
 
 from pytest_cudabench.tasks.loader import find_task_dirs, load_task
 from pytest_cudabench.tasks.sets import TASK_SETS, task_sets
-
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
 # kernel named in the paper -> the task that implements it
 CUDA_LLM_KERNELS = {

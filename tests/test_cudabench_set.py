@@ -8,12 +8,9 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from cudabench_set_rows import (  # noqa: E402
+from helpers.cudabench_set_rows import (  # noqa: E402
     affine_rows,
     always_f_row,
     exit_one_row,
@@ -28,6 +25,8 @@ from cudabench_set_rows import (  # noqa: E402
     write_rows,
     zero_accepting_row,
 )
+from helpers.cudabench_set_runs import items_by_task, report, run_set
+from helpers.paths import REPO
 
 from pytest_cudabench.cudabench_set import data as set_data  # noqa: E402
 from pytest_cudabench.cudabench_set import prompt  # noqa: E402
@@ -49,21 +48,6 @@ def _has(module: str) -> bool:
     except ImportError:
         return False
     return True
-
-
-def run_set(pytester, path: Path, *args: str):
-    return pytester.runpytest_subprocess(
-        str(path), "--cudabench-model=reference", "--cudabench-runtime=cpu", "--cudabench-levels=1",
-        f"--cudabench-cache-dir={pytester.path / 'cache'}", "-p", "no:cacheprovider", "-rA", *args)
-
-
-def report(pytester) -> dict:
-    (path,) = (pytester.path / "reports").glob("*.json")
-    return json.loads(path.read_text())
-
-
-def items_by_task(rep: dict) -> dict[str, dict]:
-    return {item["set"]["task"] + f"/scale{item['set']['scale']}": item for item in rep["items"]}
 
 
 # --- rows, prompt, data: no programs run ---
@@ -266,7 +250,7 @@ def test_our_check_reads_compare_tolerance_and_compares_integers_exactly():
 
 def test_the_readme_installs_pytorchs_cpu_build_before_the_extra():
     """gen.py and compare.py need only CPU torch; a plain install of the extra pulls the multi-GB CUDA build."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     section = readme.split("## Running CUDABench-Set", 1)[1].split("\n## ", 1)[0]
     commands = [line.split("#")[0].strip() for line in section.split("```")[1].splitlines() if line.strip()]
     assert commands[:2] == ["pip install torch --index-url https://download.pytorch.org/whl/cpu",

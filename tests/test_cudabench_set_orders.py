@@ -8,12 +8,9 @@ import json
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from cudabench_set_rows import (  # noqa: E402
+from helpers.cudabench_set_rows import (  # noqa: E402
     affine_rows,
     block_sum_row,
     global_chain_row,
@@ -21,7 +18,7 @@ from cudabench_set_rows import (  # noqa: E402
     write_rows,
     zero_accepting_row,
 )
-from test_cudabench_set import items_by_task, report, run_set  # noqa: E402
+from helpers.cudabench_set_runs import items_by_task, report, run_set  # noqa: E402
 
 from pytest_cudabench.cudabench_set import data as set_data  # noqa: E402
 from pytest_cudabench.cudabench_set import orders, program, validate  # noqa: E402

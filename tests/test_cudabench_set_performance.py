@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-from cudabench_set_rows import row, write_rows  # noqa: E402
-from test_scoring import _HEADER, _launch_rows  # noqa: E402
+from helpers.cudabench_set_rows import row, write_rows  # noqa: E402
+from helpers.ncu_logs import NCU_CSV_HEADER, ncu_launch_rows  # noqa: E402
 
 from pytest_cudabench.config import Settings  # noqa: E402
 from pytest_cudabench.cudabench_set import data as set_data  # noqa: E402
@@ -32,9 +29,9 @@ N = 2048
 
 
 def ncu_log(*launches: tuple[int, str, dict]) -> str:
-    lines = ["==PROF== Connected to process 4242 (python3)", _HEADER]
+    lines = ["==PROF== Connected to process 4242 (python3)", NCU_CSV_HEADER]
     for launch_id, kernel, values in launches:
-        lines += _launch_rows(launch_id, kernel, **{"dram_mb": "0.016", "dram_tbs": "1.2", "us": "10.0", "fadd": "0",
+        lines += ncu_launch_rows(launch_id, kernel, **{"dram_mb": "0.016", "dram_tbs": "1.2", "us": "10.0", "fadd": "0",
                                                    "ffma": "20", "fmul": "0", **values})
     return "\n".join(lines) + "\n"
 

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.paths import REPO
 
 from pytest_cudabench.cudabench_set import work
 from pytest_cudabench.cudabench_set.rows import Row, Tensor, load_rows
@@ -129,7 +130,7 @@ def test_every_task_evaluates_to_sensible_work_on_its_hand_count(task):
 
 
 def _local_set() -> Path | None:
-    root = Path(__file__).resolve().parents[1]
+    root = REPO
     candidates = [os.environ.get("CUDABENCH_SET_FILE", ""),
                   root / "shared/cudabench-set/CUDABench-Set.jsonl",
                   root.parent / "shared/cudabench-set/CUDABench-Set.jsonl"]

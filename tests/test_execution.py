@@ -4,6 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
@@ -12,7 +13,6 @@ from pytest_cudabench.execution.sandbox import seccomp_available
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 KERNEL = """
 __global__ void add(const float* a, const float* b, float* c, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;

@@ -11,6 +11,8 @@ import threading
 import time
 
 import pytest
+from helpers.fake_openai_server import FAKE_KEY
+from helpers.paths import SUITE
 
 from pytest_cudabench.config import Settings
 from pytest_cudabench.errors import ModelError
@@ -25,13 +27,6 @@ from pytest_cudabench.generation.service import (
     usage_totals,
 )
 from pytest_cudabench.tasks.loader import load_task
-
-try:
-    from fake_openai_server import FAKE_KEY, fake_openai  # noqa: F401 - fixture
-except ImportError:
-    from tests.fake_openai_server import FAKE_KEY, fake_openai  # type: ignore[no-redef]  # noqa: F401
-
-from conftest import SUITE
 
 
 @pytest.fixture(scope="module")

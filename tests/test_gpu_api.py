@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.errors import GpuApiError, StageSkip
 from pytest_cudabench.execution.runner import choose_runtime
@@ -206,7 +207,7 @@ def test_the_gpu_child_times_an_answer_under_its_sandbox(tmp_path):
     from pytest_cudabench.timing.gpus import default_arch
     from pytest_cudabench.timing.policy import DEFAULT_POLICY
 
-    suite = Path(__file__).resolve().parent.parent / "task_suite"
+    suite = SUITE
     task = load_task(suite / "basics" / "vector_add", suite)
     cases = inputs.make_cases(task, seed=5, count=2)
     for case in cases:

@@ -7,7 +7,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from test_scoring import SAMPLE_CSV
+from helpers.ncu_logs import SAMPLE_CSV
+from helpers.paths import SUITE
 
 from pytest_cudabench.errors import StageFailure, StageSkip
 from pytest_cudabench.execution import runner as execution
@@ -16,8 +17,6 @@ from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import gpu_tools
 from pytest_cudabench.timing import stage as timing
-
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
 MEMCHECK_LOG = """\
 ========= COMPUTE-SANITIZER

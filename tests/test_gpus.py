@@ -1,9 +1,9 @@
 import json
 import sys
 import types
-from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import gpus
@@ -165,7 +165,7 @@ def test_answers_compile_for_the_gpu_present_unless_told(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:{__import__('os').environ['PATH']}")
     gpus.gpu_arch.cache_clear()
     try:
-        suite = Path(__file__).resolve().parent.parent / "task_suite"
+        suite = SUITE
         task = load_task(suite / "basics" / "vector_add", suite)
         assert Evaluation(task, 1, 0, Settings(model="reference", runtime="cpu")).arch == "sm_90"
         assert Evaluation(task, 1, 0, Settings(model="reference", arch="sm_86", runtime="cpu")).arch == "sm_86"

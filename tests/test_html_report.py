@@ -6,19 +6,17 @@ import hashlib
 import os
 import re
 import shutil
-import struct
-import subprocess
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from report_factory import EVIL_MESSAGE, EVIL_SOURCE, EVIL_TASK, GOOD_SOURCE, make_item, make_report
+from helpers.chromium import png_size, run_chromium
+from helpers.paths import REPO
+from helpers.report_factory import EVIL_MESSAGE, EVIL_SOURCE, EVIL_TASK, GOOD_SOURCE, make_item, make_report
 
 from pytest_cudabench.reporting import html as html_report
 from pytest_cudabench.reporting.html import NOT_MEASURED_NOTE, highlight, render, write_html
 from pytest_cudabench.reporting.report import build_report
 
-REPO = Path(__file__).resolve().parent.parent
 SCREENSHOT = REPO / "docs" / "report.png"
 
 
@@ -209,28 +207,6 @@ def test_filter_options_and_counts_match_the_items():
 
 # --- headless Chromium ----------------------------------------------------------------------------------------
 
-def chromium() -> str:
-    for candidate in ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome"):
-        found = candidate if os.path.isfile(candidate) and os.access(candidate, os.X_OK) else shutil.which(candidate)
-        if found:
-            return found
-    pytest.skip("no Chromium binary (/usr/bin/chromium, chromium, chromium-browser or google-chrome on PATH); "
-                "install one (Debian: apt-get install chromium) to run the rendering test")
-
-
-def run_chromium(tmp_path: Path, url: str, *args: str) -> subprocess.CompletedProcess:
-    command = [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium-profile'}", *args, url]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
-    return struct.unpack(">II", data[16:24])
-
-
 def test_chromium_runs_the_filter_and_no_injected_script(tmp_path):
     report = make_report(evil=True)
     path = write_html(report, tmp_path / "report.html")
@@ -263,7 +239,7 @@ def test_chromium_screenshot_of_a_timed_report(tmp_path):
 
 
 def test_headline_shows_the_ncu_score_only_when_measured():
-    from report_factory import make_report
+    from helpers.report_factory import make_report
 
     from pytest_cudabench.reporting.html import headline
 

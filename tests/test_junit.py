@@ -13,8 +13,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from helpers.paths import DATA
 
-XSD = Path(__file__).parent / "data" / "junit.xsd"
+XSD = DATA / "junit.xsd"
 XS = "{http://www.w3.org/2001/XMLSchema}"
 XDIST_MODES = {"no-xdist": ["-p", "no:xdist"], "n2": ["-n", "2"]}
 CASE_PROPERTIES = ("cudabench.task", "cudabench.stage_reached", "cudabench.compiled", "cudabench.correct",

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_factory import EVIL_SOURCE, base_run, make_item, make_report, make_scales
+from helpers.paths import REPO
+from helpers.report_factory import EVIL_SOURCE, base_run, make_item, make_report, make_scales
 
 from pytest_cudabench.errors import MergeError, ReportFileError
 from pytest_cudabench.reporting import statistics as stats
@@ -23,7 +24,6 @@ from pytest_cudabench.reporting.report import build_report
 from pytest_cudabench.reporting.report_files import load_report
 from pytest_cudabench.reporting.runs import compare_lines, compare_reports, main_compare
 
-REPO = Path(__file__).resolve().parent.parent
 TASKS = ["basics/vector_add", "basics/saxpy", "linalg/sgemm", "signal/fir_filter", "ai/softmax"]
 
 
@@ -409,7 +409,7 @@ def test_leaderboard_of_three_replay_runs_end_to_end(three_runs, tmp_path):
 
 
 def test_the_leaderboard_page_in_headless_chromium(tmp_path):
-    from test_html_report import png_size, run_chromium
+    from helpers.chromium import png_size, run_chromium
 
     evil = make_report(evil=True, model="<script>document.title='PWNED'</script>", timed=False)
     reports = [("evil.json", evil), ("plain.json", make_report(model="plain", timed=False))]

@@ -9,13 +9,8 @@ import subprocess
 import sys
 
 import pytest
-
-try:
-    from fake_openai_server import FAKE_KEY, FakeOpenAIServer
-except ImportError:
-    from tests.fake_openai_server import FAKE_KEY, FakeOpenAIServer  # type: ignore[no-redef]
-
-from conftest import SUITE
+from helpers.fake_openai_server import FAKE_KEY, FakeOpenAIServer
+from helpers.paths import SUITE
 
 SOLUTION = (SUITE / "basics" / "vector_add" / "solution.cu").read_text()
 

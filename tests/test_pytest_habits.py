@@ -144,7 +144,7 @@ def test_reports_of_a_suite_outside_the_project_land_where_pytest_ran(pytester, 
                                                                     monkeypatch):
     import shutil
 
-    from conftest import SUITE
+    from helpers.paths import SUITE
 
     elsewhere = tmp_path_factory.mktemp("elsewhere") / "task_suite"
     shutil.copytree(SUITE / "basics/vector_add", elsewhere / "basics/vector_add")

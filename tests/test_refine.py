@@ -9,9 +9,10 @@ import re
 import sys
 
 import pytest
-from refine_kernels import WRONG, fenced, version
+from helpers.fake_openai_server import FAKE_KEY, FakeOpenAIServer
+from helpers.paths import SUITE
+from helpers.refine_kernels import WRONG, fenced, version
 
-from conftest import SUITE
 from pytest_cudabench.generation.models import Generation, GenerationRequest, ReferenceModel, ReplayModel
 from pytest_cudabench.generation.prompts import messages, prompt_hash
 from pytest_cudabench.generation.refine import refine_messages, refine_request
@@ -20,11 +21,6 @@ from pytest_cudabench.pipeline import HOST_CLOCK_SEAM, candidate_record, is_bett
 from pytest_cudabench.reporting.html import refinement_svg, render
 from pytest_cudabench.reporting.report import aggregates, refinement_stats, summary_lines
 from pytest_cudabench.tasks.loader import load_task
-
-try:
-    from fake_openai_server import FAKE_KEY, FakeOpenAIServer
-except ImportError:
-    from tests.fake_openai_server import FAKE_KEY, FakeOpenAIServer  # type: ignore[no-redef]
 
 SPEED = {"gpu": "NVIDIA H100 80GB HBM3", "clock": "events", "performance_score": 0.4213, "speedup": 0.8,
          "scales": [{"sizes": {"n": 1024}, "median_s": 2.5e-6, "bound_s": 1.0e-6, "bound_by": "memory", "score": 0.4,

@@ -5,19 +5,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from helpers.fake_openai_server import FAKE_KEY
+from helpers.paths import SUITE
 
 from pytest_cudabench.errors import ConfigError, ModelError
 from pytest_cudabench.generation.kinds import create_model
 from pytest_cudabench.generation.models import GenerationRequest
 from pytest_cudabench.generation.remote import RemoteModel, create_remote_model, resolve_model_config, scrub
 from pytest_cudabench.tasks.loader import load_task
-
-try:
-    from fake_openai_server import FAKE_KEY, fake_openai  # noqa: F401 - fixture
-except ImportError:  # tests/ as a package
-    from tests.fake_openai_server import FAKE_KEY, fake_openai  # type: ignore[no-redef]  # noqa: F401
-
-from conftest import SUITE
 
 
 @pytest.fixture(scope="module")

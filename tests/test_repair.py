@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from helpers.paths import SUITE
 
-from conftest import SUITE
 from pytest_cudabench.generation.models import GenerationRequest, ReferenceModel
 from pytest_cudabench.generation.prompts import messages, prompt_hash
 from pytest_cudabench.generation.repair import next_request, repair_messages, truncate_text

@@ -3,8 +3,8 @@
 import json
 
 import pytest
+from helpers.paths import SUITE
 
-from conftest import SUITE
 from pytest_cudabench.errors import ConfigError
 from pytest_cudabench.generation.models import ReplayModel
 

@@ -12,8 +12,9 @@ import time
 import xml.etree.ElementTree as ET
 
 import pytest
+from helpers.paths import SUITE
+from helpers.runtime import PINNED_RUNTIME
 
-from conftest import PINNED_RUNTIME, SUITE
 from pytest_cudabench.errors import ReportFileError
 from pytest_cudabench.reporting.report_files import item_key
 from pytest_cudabench.reporting.resume import ResumePlan, judged, plan_resume, run_mismatch
@@ -200,10 +201,7 @@ def test_only_judged_items_with_the_same_answer_are_carried():
 def test_sigterm_caches_the_answer_in_flight_as_ctrl_c_does(pytester, suite_copy, monkeypatch, xdist):
     """SIGTERM to the pytest process while a model request is in flight: no further request starts, the answer in
     flight is cached, and the report says why the run ended."""
-    try:
-        from fake_openai_server import FAKE_KEY, FakeOpenAIServer
-    except ImportError:
-        from tests.fake_openai_server import FAKE_KEY, FakeOpenAIServer  # type: ignore[no-redef]
+    from helpers.fake_openai_server import FAKE_KEY, FakeOpenAIServer
 
     suite_copy("basics/vector_add")
     monkeypatch.setenv("OPENAI_API_KEY", FAKE_KEY)

@@ -4,7 +4,7 @@ counts, the tokens and cost spent, tierless items, and a CUDABench-Set item's se
 
 import re
 
-from report_factory import make_item, make_report
+from helpers.report_factory import make_item, make_report
 
 from pytest_cudabench.cudabench_set.evaluation import ORDER_NOT_REACHED, SET_STAGES
 from pytest_cudabench.reporting.html import render

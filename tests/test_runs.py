@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from report_factory import base_run, make_item, make_report, make_scales
+from helpers.paths import SUITE
+from helpers.report_factory import base_run, make_item, make_report, make_scales
 
 from pytest_cudabench.reporting.report import aggregates, build_report, totals
 from pytest_cudabench.reporting.runs import (
@@ -155,7 +156,7 @@ def test_empty_and_interrupted_reports_are_refused(tmp_path, capsys):
 
 
 def test_a_run_stopped_by_x_says_so_and_compare_refuses_it(pytester, tmp_path, capsys):
-    shutil.copytree(Path(__file__).parent.parent / "task_suite" / "basics" / "vector_add",
+    shutil.copytree(SUITE / "basics" / "vector_add",
                     pytester.path / "task_suite" / "basics" / "vector_add")
     replay = pytester.path / "answers.jsonl"
     replay.write_text("\n".join(json.dumps({"task": "basics/vector_add", "level": level, "sample": 0,

@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.cudabench_set import program, program_child
 from pytest_cudabench.errors import HarnessError, StageFailure
@@ -25,7 +26,6 @@ from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing.policy import MeasurementPolicy
 
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 needs_seccomp = pytest.mark.skipif(not sandbox.seccomp_available(), reason="seccomp needs x86-64 Linux")
 needs_landlock = pytest.mark.skipif(landlock.abi_version() < 1, reason="this kernel has no Landlock")
 needs_ioctl_rules = pytest.mark.skipif(landlock.abi_version() < 5, reason="Landlock confines ioctls from ABI 5")

@@ -2,6 +2,7 @@
 [tool.cudabench] key), before any item runs or is charged to the model."""
 
 import pytest
+from helpers.paths import REPO
 
 pytest_plugins = ["pytester"]
 
@@ -49,11 +50,10 @@ def test_an_ini_value_is_named_as_an_ini_key(pytester):
 
 
 def test_every_option_is_in_the_readme_table_and_has_an_ini_key(pytester):
-    from pathlib import Path
 
     from pytest_cudabench.plugin.options import OPTIONS
 
-    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    readme = (REPO / "README.md").read_text()
     missing = [o.cli for o in OPTIONS if f"| `{o.cli}` |" not in readme]
     assert not missing, f"document these in the README's option table: {missing}"
     config = pytester.parseconfig()

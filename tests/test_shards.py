@@ -152,7 +152,7 @@ def test_a_bad_shard_is_a_usage_error_naming_the_option(pytester, suite_copy, sh
 
 
 def test_cudabench_set_tasks_keep_their_scales_in_one_shard(pytester):
-    from cudabench_set_rows import affine_rows, always_f_row, histogram_row, write_rows
+    from helpers.cudabench_set_rows import affine_rows, always_f_row, histogram_row, write_rows
 
     # Affine has two scales (rows), the others one: the split is by task, balanced by items (2 | 1 + 1).
     path = write_rows(pytester.path / "myset.jsonl", [*affine_rows(0), histogram_row(2), always_f_row(3)])

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers.paths import REPO
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import CpuBuildError, build_cpu_library
@@ -14,7 +15,6 @@ from pytest_cudabench.source.compiler import compile_library
 from pytest_cudabench.source.compiler_output import own_diagnostics
 from pytest_cudabench.source.static_check import check_source, header_allowed
 
-REPO = Path(__file__).resolve().parent.parent
 KERNEL = """
 __global__ void add(const float* a, const float* b, float* c, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;

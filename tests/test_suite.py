@@ -2,14 +2,13 @@
 its own solution.cu compiled with nvcc and passing on the CPU runtime)."""
 
 from collections import Counter
-from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.tasks.loader import find_task_dirs, load_task
 from pytest_cudabench.validate import validate_task
 
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 TASK_DIRS = find_task_dirs(SUITE)
 
 

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.__main__ import main as cli_main
 from pytest_cudabench.tasks.table import MARKER, format_bytes, main, render_table, replace_section
 
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 COPIED = ("basics/vector_add", "vision/rgb_to_gray")
 
 README = f"""# A suite

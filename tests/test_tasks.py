@@ -4,11 +4,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.errors import TaskError
 from pytest_cudabench.tasks.loader import find_task_dirs, load_task
-
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
 
 @pytest.fixture

@@ -1,18 +1,15 @@
 """The execute stage on the CPU runtime against races hidden by a fixed thread order and sizes hard-coded from a
 prompt example (cheats 17 and 18): real g++ builds of corpus answers run in the sandboxed child."""
 
-from pathlib import Path
 
 import pytest
+from helpers.paths import CORPUS, SUITE
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.execution.runner import asan_runtime, case_runs, order_positions, run_cases
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
-
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
-CORPUS = Path(__file__).resolve().parent / "corpus"
 
 
 def judged(task_id: str, count: int = 3, scales: bool = False):

@@ -1,4 +1,4 @@
-"""Corpus entries only the time stage can catch (tests/corpus/*.cu whose header ends in `stage: time`), judged on
+"""Corpus entries only the time stage can catch (tests/data/corpus/*.cu whose header ends in `stage: time`), judged on
 the CPU runtime through the host-clock timing seam, in the pipeline's order: static check, nvcc build and its symbol
 check, the execute stage on the correctness cases, then the time stage (the task's solution timed for reference,
 two input sets rotated through warm-up and timed calls, a secret sample of timed calls and one call per set
@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.paths import SUITE
 from test_cheats import corpus
 
 from pytest_cudabench.errors import StageFailure
@@ -20,7 +21,6 @@ from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import stage as timing
 from pytest_cudabench.timing.policy import MeasurementPolicy
 
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 SEED = 11
 SMALL_BENCH = {
     "basics/vector_add": "[{ n = 100 }, { n = 1000 }, { n = 3000 }, { n = 7000 }, { n = 10001 }]",

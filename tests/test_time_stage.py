@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution import runner as execution
@@ -15,7 +16,6 @@ from pytest_cudabench.timing import stage as timing
 from pytest_cudabench.timing.gpus import lookup_peaks
 from pytest_cudabench.timing.policy import MeasurementPolicy
 
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 SMALL_BENCH = "bench = [{ n = 100 }, { n = 1000 }, { n = 3000 }, { n = 7000 }, { n = 10001 }]"
 
 HOST_TIMER = MeasurementPolicy(timer="host", cap_s=0.05)  # the stage without a GPU, short loops
@@ -74,7 +74,7 @@ def test_ncu_profiling_runs_each_scale_under_the_profiler_and_checks_its_outputs
     import os
     import stat
 
-    from test_scoring import SAMPLE_CSV
+    from helpers.ncu_logs import SAMPLE_CSV
 
     from pytest_cudabench.timing import gpu_tools
 

@@ -1,15 +1,13 @@
 """The time stage's arithmetic on hand-computed cases (the measurement itself needs a GPU)."""
 
-from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing import stage as timing
 from pytest_cudabench.timing.gpus import lookup_peaks
-
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
 
 
 def timed(task, medians, iqr=0.0):

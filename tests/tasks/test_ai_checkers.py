@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from checker_support import call_check, case_for, load
+from helpers.checker_support import call_check, case_for, load
 
 from pytest_cudabench.tasks import inputs
 

@@ -1,14 +1,12 @@
 """Custom checkers of geometry tasks: valid alternatives pass, wrong answers are named."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
-
-SUITE = Path(__file__).resolve().parents[2] / "task_suite"
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,11 @@
 """Shared helpers of the checker tests: load a built-in task, make a case with its expected outputs, call check()."""
 
-from pathlib import Path
 
 import numpy as np
 
+from helpers.paths import SUITE
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
-
-SUITE = Path(__file__).resolve().parents[2] / "task_suite"
 
 
 def load(task_id):
