@@ -1,7 +1,7 @@
-"""A corpus of wrong and malicious answers (tests/data/corpus/*.cu): each must fail, or be skipped as unsupported, with the
-reason a user needs, and the session must survive all of them in one run, with and without xdist.
-Entries whose header ends in `stage: time` need the time stage, which runs on a GPU only: test_time_cheats.py runs
-them through the host-clock timing seam on the CPU runtime instead."""
+"""A corpus of wrong and malicious answers (tests/data/corpus/*.cu): each must fail, or be skipped as unsupported,
+with the reason a user needs, and the session must survive all of them in one run, with and without xdist.
+Entries whose header ends in `stage: time` need the time stage, which runs on a GPU only: timing/test_time_cheats.py
+runs them through the host-clock timing seam on the CPU runtime instead."""
 
 import json
 import re
