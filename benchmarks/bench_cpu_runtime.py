@@ -1,7 +1,7 @@
 """CPU runtime speed and per-item harness overhead.
 
 Kernels (built once with g++ against the shim, called in-process through ctypes on numpy buffers registered with
-the runtime, as tests/cpu_runtime/ do): a 16x16-tiled shared-memory SGEMM at 256 and 512, a 1M-element sum
+the runtime, as tests/execution/cpu_runtime/ do): a 16x16-tiled shared-memory SGEMM at 256 and 512, a 1M-element sum
 reduction (warp shuffles + one atomicAdd per block) and a histogram of 1M ints into 256 bins (shared-memory
 atomics). Harness overhead per item, without compile and kernel time: execution.run_cases on basics/vector_add
 (prebuilt library) minus the kernel seconds the child reports in its case records (child start, job files, judging),

@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO))
 
-from fake_openai_server import FAKE_KEY, FakeOpenAIServer  # noqa: E402
+from helpers.fake_openai_server import FAKE_KEY, FakeOpenAIServer  # noqa: E402
 
 from pytest_cudabench.config import Settings  # noqa: E402
 from pytest_cudabench.generation.models import GenerationRequest  # noqa: E402

@@ -4,7 +4,7 @@ costs over 15 items, without and with -n 2. Prints the numbers (no targets: the 
 
     python benchmarks/generation_counts.py [CHECKOUT]
 
-CHECKOUT (default: this repository) gives the task suite and tests/fake_openai_server.py; the pytest_cudabench that
+CHECKOUT (default: this repository) gives the task suite and tests/helpers/fake_openai_server.py; the pytest_cudabench that
 runs is the one Python imports (PYTHONPATH), so the same script measures another checkout.
 """
 
@@ -40,7 +40,8 @@ def run(root: Path, model: str, key: str, *args: str) -> tuple[str, dict]:
 
 def main() -> None:
     checkout = Path(sys.argv[1] if len(sys.argv) > 1 else Path(__file__).resolve().parent.parent)
-    sys.path.insert(0, str(checkout / "tests"))
+    # tests/helpers/ holds it; a checkout from before the tests tree had folders holds it in tests/.
+    sys.path[:0] = [str(checkout / "tests" / "helpers"), str(checkout / "tests")]
     from fake_openai_server import FAKE_KEY, FakeOpenAIServer
 
     print("== usage counts: 3 tasks x level 1, -n 2, fresh cache, then a rerun ==")

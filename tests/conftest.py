@@ -2,11 +2,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
+from helpers.runtime import pin_runtime
 
-pytest_plugins = ["pytester"]
-
-REPO = Path(__file__).resolve().parent.parent
-SUITE = REPO / "task_suite"
+# The fake chat-completions server module provides the `fake_openai` fixture.
+pytest_plugins = ["pytester", "helpers.fake_openai_server"]
 
 
 @pytest.fixture(scope="session")
@@ -29,19 +29,8 @@ def suite_copy(pytester):
 
 # ---------------------------------------------------------------- runtime pinning and the GPU marker
 #
-# On a GPU machine `--cudabench-runtime=auto` becomes `gpu`: sessions the tests start would then time answers at
-# GiB scales and meet GPU messages where the tests expect the CPU runtime's. They run the CPU runtime unless a test
-# names a runtime itself; GPU behaviour lives in tests marked `gpu`, skipped with the reason where there is none.
-
-PINNED_RUNTIME = "--cudabench-runtime=cpu"
-
-
-def pin_runtime(args) -> tuple:
-    """A session's arguments with the CPU runtime added, unless they name a runtime or leave the plugin out."""
-    texts = [str(a) for a in args]
-    if any(t.startswith("--cudabench-runtime") for t in texts) or "no:cudabench" in texts:
-        return tuple(args)
-    return (*args, PINNED_RUNTIME)
+# Sessions the tests start run the CPU runtime unless a test names a runtime itself (helpers/runtime.py says why);
+# GPU behaviour lives in tests marked `gpu`, skipped with the reason where there is none.
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import json
 import time
 
 import pytest
+from helpers.paths import SUITE
 
-from conftest import SUITE
 from pytest_cudabench.compile_ahead import AheadItem, CompileAhead
 from pytest_cudabench.config import Settings
 from pytest_cudabench.errors import StageFailure

@@ -2,14 +2,14 @@
 keys, so the run also proves every key is known)."""
 
 import shutil
-from pathlib import Path
 
 import pytest
+from helpers.paths import REPO
 
 from pytest_cudabench.config import read_project_table
 from pytest_cudabench.generation.remote import resolve_model_config
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "docs" / "cudabench.example.toml"
+EXAMPLE = REPO / "docs" / "cudabench.example.toml"
 
 
 def test_every_key_is_known_and_every_model_resolves(tmp_path):

@@ -3,13 +3,13 @@ and the summary last, and exits 0."""
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers.paths import REPO
 
 from pytest_cudabench.timing.gpus import detect_cuda_devices
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "gpu_acceptance.py"
+SCRIPT = REPO / "benchmarks" / "gpu_acceptance.py"
 
 
 @pytest.mark.skipif(detect_cuda_devices() > 0, reason="a GPU is here: the script runs every step (see its GPU run)")

@@ -5,8 +5,7 @@ import json
 import shutil
 
 import pytest
-
-from tests.conftest import SUITE
+from helpers.paths import SUITE
 
 BROKEN_REFERENCES = {
     "raises": 'def reference(a, b, n):\n    raise ValueError("boom in the reference")\n',

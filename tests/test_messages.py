@@ -2,10 +2,10 @@
 first differing element of a wrong result, a crash's signal and hint, a race with its kernel and source lines, and
 the same line in the terminal's top failures and the HTML report's message column."""
 
-from pathlib import Path
 
 import pytest
-from report_factory import base_run, make_item
+from helpers.paths import CORPUS, SUITE
+from helpers.report_factory import base_run, make_item
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
@@ -17,8 +17,6 @@ from pytest_cudabench.source import compiler
 from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 
-SUITE = Path(__file__).resolve().parent.parent / "task_suite"
-CORPUS = Path(__file__).resolve().parent / "corpus"
 KERNEL = """
 __global__ void add(const float* a, const float* b, float* c, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;

@@ -4,12 +4,13 @@ named there in backticks, and the Performance-Score definitions are quoted as th
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import is_typeddict
+
+from helpers.paths import REPO
 
 from pytest_cudabench import results
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "reports.md"
+DOC = REPO / "docs" / "reports.md"
 
 
 def documented_names(text: str) -> set[str]:

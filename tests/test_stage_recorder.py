@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers.paths import SUITE
 
 from pytest_cudabench.config import Settings
 from pytest_cudabench.cudabench_set.evaluation import SET_STAGES, SetEvaluation, SetOptions
@@ -25,7 +26,7 @@ from pytest_cudabench.pipeline import STAGES, Evaluation, StageRecorder
 from pytest_cudabench.session.families import KernelFamily, SetRowFamily, record_outcome
 from pytest_cudabench.tasks.loader import find_suite_root, load_task
 
-TASK_DIR = Path(__file__).resolve().parent.parent / "task_suite" / "basics" / "vector_add"
+TASK_DIR = SUITE / "basics" / "vector_add"
 SETTINGS = Settings(model="reference", seed=1, runtime="cpu")
 
 
