@@ -11,19 +11,19 @@ pytest reports through xdist).
 from __future__ import annotations
 
 import hashlib
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
+from .averages import geomean
 from .config import Settings
 from .errors import HarnessError, ModelError, StageFailure, StageSkip, TaskError, error_kind
 from .generation.models import Generation, GenerationRequest
 from .generation.refine import refine_messages, refine_request
 from .generation.repair import next_request, repair_messages
-from .results import STAGES, ItemResult, message_summary, new_result
+from .results import STAGES, AttemptRecord, ItemResult, RefinementRecord, message_summary, new_result
 from .source import compiler, static_check
 from .source.extract import extract_source
 from .tasks.bench_task import BenchTask
@@ -191,7 +191,7 @@ class StageRecorder(Generic[T]):
         rounds, candidates = self.settings.refine, self.settings.candidates
         refinement: dict[str, Any] = {"status": "done", "message": None, "rounds_requested": rounds,
                                       "candidates": candidates, "selection": REFINE_SELECTION, "rounds": []}
-        self.result["refinement"] = refinement
+        self.result["refinement"] = cast(RefinementRecord, refinement)  # filled in below, round by round
         best: StageRecorder[T] = self
         best_record = candidate_record(self.result, 0, 0, "passed")
         if best_record["time_s"] is None:
@@ -262,7 +262,7 @@ class StageRecorder(Generic[T]):
 
     def _keep_history(self, history: list[dict[str, Any]], attempts: int) -> None:
         if attempts > 1:
-            self.result["attempts"] = history
+            self.result["attempts"] = cast(list[AttemptRecord], history)
             self.result.setdefault("passed_at_attempt", None)
 
     def _reset_for_attempt(self) -> None:
@@ -378,11 +378,6 @@ def compile_settings(task: Task, settings: Settings) -> tuple[str, tuple[str, ..
 # ---------------------------------------------------------------------- refinement's plain-data helpers
 
 
-def _geomean(values: list[float]) -> float | None:
-    values = [v for v in values if v and v > 0]
-    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
-
-
 def candidate_record(result: Mapping[str, Any], round_: int, candidate: int, verdict: str) -> dict[str, Any]:
     """One refinement candidate as the report keeps it: its source, verdict and measured times."""
     time_stage = (result.get("stages") or {}).get("time") or {}
@@ -392,7 +387,7 @@ def candidate_record(result: Mapping[str, Any], round_: int, candidate: int, ver
             "message": result.get("message"), "source": result.get("source"),
             "source_sha256": result.get("source_sha256"), "prompt_hash": result.get("prompt_hash"),
             "generation": {k: v for k, v in (result.get("generation") or {}).items() if k != "content"},
-            "median_s": medians, "time_s": _geomean(medians) if scales else None,
+            "median_s": medians, "time_s": geomean(medians) if scales else None,
             "performance_score": result.get("performance_score"), "speedup": result.get("speedup"), "kept": False}
 
 

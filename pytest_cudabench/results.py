@@ -296,9 +296,8 @@ class ItemResult(TypedDict):
     stage_reached: str | None
     failed_stage: str | None  # a stage of STAGES or SET_STAGES, or "crash" (the worker died)
     message: str | None
-    # Per stage: its ItemStages record (status, duration_s, message, the stage's own facts). stages, attempts, set
-    # and refinement are typed loosely for their writers (pipeline.py, cudabench_set/evaluation.py build them as
-    # dict[str, Any]); they hold ItemStages, AttemptRecord, SetRecord and RefinementRecord.
+    # Per stage: its ItemStages record (status, duration_s, message, the stage's own facts). Keyed by a stage name
+    # the recorder holds in a variable, so typed by name only; ItemStages says what each stage's record holds.
     stages: dict[str, Any]
     compiled: bool
     correct: bool | None  # None: not judged
@@ -314,10 +313,10 @@ class ItemResult(TypedDict):
     source_sha256: str | None
     error_kind: NotRequired[str | None]  # with outcome error: model (API), api (key refused), task, config or harness
     pytest_outcome: NotRequired[str]  # how pytest counted it: a harness error during the run is a pytest failure
-    attempts: NotRequired[list[dict[str, Any]]]  # AttemptRecord  # with --cudabench-attempts > 1: every attempt
+    attempts: NotRequired[list[AttemptRecord]]  # with --cudabench-attempts > 1: every attempt
     passed_at_attempt: NotRequired[int | None]
-    set: NotRequired[dict[str, Any]]  # SetRecord: CUDABench-Set items: the row, both judges' verdicts, program and data facts
-    refinement: NotRequired[dict[str, Any]]  # RefinementRecord: with --cudabench-refine, after a pass: every round
+    set: NotRequired[SetRecord]  # CUDABench-Set items: the row, both judges' verdicts, program and data facts
+    refinement: NotRequired[RefinementRecord]  # with --cudabench-refine, after a pass: every round
     resumed_from: NotRequired[str]  # --cudabench-resume: the run that judged this item; its record, not run again
     worker: NotRequired[str]  # under xdist: the id of the worker that ran it (gw0, ...), a key of run.worker_machines
 

@@ -13,12 +13,12 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..config import Settings
 from ..errors import StageFailure, StageSkip
 from ..pipeline import StageRecorder
-from ..results import SET_STAGES, ItemResult  # noqa: F401  (SET_STAGES: re-exported)
+from ..results import SET_STAGES, ItemResult, SetRecord  # noqa: F401  (SET_STAGES: re-exported)
 from . import data as set_data
 from . import judge, orders, program
 from .prompt import SET_TEMPLATE_VERSION, load_template, template_hash
@@ -50,7 +50,7 @@ class SetOptions:
                    scales=settings.set_scales)
 
 
-def set_record(row: Row, options: SetOptions) -> dict[str, Any]:
+def set_record(row: Row, options: SetOptions) -> SetRecord:
     """result["set"] before any stage ran: the row's identity and the run's set options; the stages' facts are
     filled in by SetEvaluation.record_set_fact."""
     return {"row_id": row.id, "task_name": row.task_name, "task": row.task, "scale": row.scale, "file": row.path,
@@ -84,12 +84,16 @@ class SetEvaluation(StageRecorder[RowTask]):
     # the stage chips show the stage's, the set table reads `set`).
     def record_set_facts(self, record: dict[str, Any], **facts: Any) -> None:
         record.update(facts)
-        self.result["set"].update(facts)
+        self.set_facts().update(facts)
 
     def record_set_run(self, record: dict[str, Any], key: str, facts: dict[str, Any]) -> None:
         """A run's facts (data, program): the stage record holds their fields, result["set"][key] the whole."""
         record.update(facts)
-        self.result["set"][key] = facts
+        self.set_facts()[key] = facts
+
+    def set_facts(self) -> dict[str, Any]:
+        """result["set"] for the writers above, which take the stage's facts by name (SetRecord types them)."""
+        return cast(dict[str, Any], self.result["set"])
 
     def run(self, answer: str) -> ItemResult:
         from ..execution.runner import choose_runtime
@@ -280,7 +284,7 @@ class SetEvaluation(StageRecorder[RowTask]):
         forward, forward_own = judged
         agree = None if forward_own["ok"] is None else forward_own["ok"] == forward.passed
         # No judge stage follows this failure: CUDABench's verdict on the forward outputs is the set's alone.
-        self.result["set"].update(compare=forward.to_dict(), own_check=forward_own, judges_agree=agree)
+        self.set_facts().update(compare=forward.to_dict(), own_check=forward_own, judges_agree=agree)
         raise StageFailure("execute", f"{HOST_WORK}: with every kernel launch turned into a no-op, its outputs still "
                            "passed compare.py (CUDABench's protocol, compare.py alone, passes this program: "
                            "set.compare)")

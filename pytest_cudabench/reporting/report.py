@@ -375,7 +375,7 @@ def refinement_lines(report: Report) -> list[str]:
             lines.append(f"  refinement gain by {title}: {', '.join(gains)}")
     if overall["n_not_run"]:
         message = next((i["refinement"]["message"] for i in report["items"]
-                        if (i.get("refinement") or {}).get("status") == "not-run"), None)
+                        if "refinement" in i and i["refinement"]["status"] == "not-run"), None)
         lines.append(f"refinement: not run on {_items(overall['n_not_run'])}: {message}")
     return lines
 

@@ -13,7 +13,6 @@ with the host clock (Settings.host_clock_gpu, measurement_policy).
 
 from __future__ import annotations
 
-import math
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .. import protocol
+from ..averages import geomean
 from ..config import Settings
 from ..errors import StageFailure
 from ..protocol import Event, bench_key, parse_bench_key
@@ -306,8 +306,8 @@ def check_plausible(task: Task, scored: list[dict[str, Any]]) -> None:
 
 
 def speedup(answer: list[dict[str, Any]], reference: list[dict[str, Any]]) -> float | None:
-    ratios = [r["median_s"] / a["median_s"] for a, r in zip(answer, reference) if a["median_s"] and r["median_s"]]
-    return math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else None
+    """The answer's speedup over the reference: the geometric mean over the scales of the median-time ratios."""
+    return geomean(r["median_s"] / a["median_s"] for a, r in zip(answer, reference) if a["median_s"] and r["median_s"])
 
 
 def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_outputs: dict[str, np.ndarray],
