@@ -478,7 +478,8 @@ class Report(TypedDict):
 class ItemIdentity(Protocol):
     """What a new record takes from the task it is for (tasks.loader.Task, a CUDABench-Set row's task)."""
     @property
-    def id(self) -> str: ...
+    def id(self) -> str:
+        """Stable key: the item record's `task`, and the key of replay files and generation caches."""
     @property
     def title(self) -> str | None: ...
     @property
