@@ -27,6 +27,7 @@ from ..averages import geomean
 from ..config import Settings
 from ..errors import StageFailure
 from ..protocol import Event, bench_key, parse_bench_key
+from ..results import ROOFLINE_DEFINITION
 from ..source.toolkit import find_cuda_tool
 from ..tasks import compare
 from ..tasks.loader import Task
@@ -36,7 +37,6 @@ from .policy import DEFAULT_POLICY, MeasurementPolicy
 
 NOISE = 0.05  # a score above 1 + noise (+ the measured spread) is physically impossible
 NOT_MEASURED = "timing needs a GPU; performance not measured"
-ROOFLINE_DEFINITION = "analytic roofline (minimum FLOPs and DRAM bytes), cold L2"
 HOST_CLOCK_CAP_S = 0.1  # per scale, timing with the host clock: its numbers only need to tell redundant work apart
 # The parent's own clock around each scale's timing phase (see check_timing_phase).
 # Receipt times lag the child's writes by the parent's wake-up latency, tens of ms on a loaded machine (measured:
