@@ -23,13 +23,13 @@ H100 = "NVIDIA H100 80GB HBM3"
 
 def test_the_settings_choose_the_timer_and_the_environment_does_not(monkeypatch):
     monkeypatch.setenv("CUDABENCH_HOST_CLOCK_TIMING", H100)  # the old seam's variable: read by nothing now
-    plain = Settings(model="m")
+    plain = Settings(model="m", runtime="cpu")
     assert stage.measurement_policy(plain, "gpu") == DEFAULT_POLICY
     assert stage.measurement_policy(plain, "cpu") is None
     record: dict = {}
     assert stage.time_answer(None, plain, "cpu", None, "sm_80", record, run_timing) is None
     assert record == {"status_override": "not-run", "message": stage.NOT_MEASURED}
-    host = stage.measurement_policy(Settings(model="m", host_clock_gpu=H100), "cpu")
+    host = stage.measurement_policy(Settings(model="m", runtime="cpu", host_clock_gpu=H100), "cpu")
     assert host is not None and (host.timer, host.cap_s) == ("host", stage.HOST_CLOCK_CAP_S)
 
 
