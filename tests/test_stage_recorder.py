@@ -122,3 +122,36 @@ def test_the_facade_of_the_pytest_layer_knows_nothing_of_pytest():
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in ("pytest", "_pytest", "xdist")]
     assert not found
+
+
+def test_the_pytest_layer_imports_the_domain_through_session():
+    """plugin/ is glue: the domain comes through session/, besides the settings and the error types."""
+    import ast
+
+    import pytest_cudabench.plugin
+
+    allowed = {"session", "config", "errors", "plugin"}
+    found = set()
+    for path in Path(pytest_cudabench.plugin.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 2:
+                found.add((node.module or "").split(".")[0])
+    assert found <= allowed, sorted(found - allowed)
+
+
+def test_the_run_ledger_synthesizes_a_crashed_workers_item_and_says_why_the_run_stopped(tmp_path):
+    from pytest_cudabench.generation.service import GenerationService
+    from pytest_cudabench.session import RunLedger
+
+    settings = Settings(model="reference", seed=1, runtime="cpu", cache_dir=str(tmp_path))
+    ledger = RunLedger(settings, GenerationService(ReferenceModel(), settings), pace=False)
+    nodeid = "task_suite/basics/vector_add::level1[sample0]"
+    ledger.item_reported(nodeid, None, failed=True, failure="Traceback\nworker 'gw0' crashed while running it",
+                         worker="gw0", teardown=False)
+    item = ledger.items[nodeid]
+    assert (item["outcome"], item["failed_stage"], item["message"], item["worker"]) == (
+        "failed", "crash", "worker 'gw0' crashed while running it", "gw0")
+    ledger.item_reported("tests/test_x.py::test_y", None, failed=True, failure="boom", worker=None, teardown=False)
+    assert list(ledger.items) == [nodeid]  # not an item of the benchmark
+    ledger.stopped_early("stopping after 1 failures", interrupted=False)
+    assert ledger.stopped == "stopped early: stopping after 1 failures"

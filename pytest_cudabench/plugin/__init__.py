@@ -1,6 +1,7 @@
 """The pytest layer: the hooks, and what each hands to (options, items, controller, xdist, progress). Thin by
-design: the work is in the domain, which it reaches through session/ (the option table, the task families and
-their evaluations, the items' outcomes, progress, workers) and reporting/."""
+design: the work is in the domain, which it reaches through session/ alone (the option table, the task families and
+their evaluations, the items' runs and outcomes, the run's ledger and reports, compile-ahead, progress, workers),
+besides the settings (config) and the error types (errors)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,7 @@ import pytest
 
 from ..config import Settings
 from ..errors import ConfigError
-from ..session.families import ItemSelection, is_task_dir, markers
-from ..session.options import open_run
-from ..session.workers import worker_machine
+from ..session import ItemSelection, compile_ahead_here, is_task_dir, markers, open_run, task_dirs_named, worker_machine
 from . import cudabench_set, resume
 from .compile_ahead import CompileAheadHooks
 from .controller import Controller
@@ -47,24 +46,23 @@ def pytest_cmdline_main(config: pytest.Config) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    workerinput = getattr(config, "workerinput", None)  # an xdist worker's: the controller's settings come with it
+    worker = workerinput is not None
     try:
         settings: Settings | None
-        if hasattr(config, "workerinput"):
-            serialized = config.workerinput.get(WORKERINPUT_KEY)
+        if workerinput is not None:
+            serialized = workerinput.get(WORKERINPUT_KEY)
             settings = Settings.from_serialized(serialized) if serialized else None
         else:
             settings = build_settings(config)
         if settings is None:
-            if not hasattr(config, "workerinput"):
+            if not worker:
                 config.pluginmanager.register(MissingModelHint(config), "cudabench-hint")
             return
         service = open_run(settings, config.hook.pytest_cudabench_model(spec=settings.model, project=settings.project),
-                           controller=not hasattr(config, "workerinput"))
-    except ConfigError as exc:
-        raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
-    config.stash[SETTINGS_KEY] = settings
-    config.stash[GENERATOR_KEY] = service
-    try:
+                           controller=not worker)
+        config.stash[SETTINGS_KEY] = settings
+        config.stash[GENERATOR_KEY] = service
         cudabench_set.configure(config, settings)
     except ConfigError as exc:
         raise pytest.UsageError(f"pytest-cudabench: {exc}") from None
@@ -84,9 +82,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ShardFilter(config, *settings.shard), "cudabench-shard")
     if config.pluginmanager.hasplugin("xdist"):
         config.pluginmanager.register(XdistHooks(settings), "cudabench-xdist")
-    if settings.compile_ahead != 0 and (hasattr(config, "workerinput") or not worker_count(config)):
+    if compile_ahead_here(settings, worker=worker, workers=None if worker else worker_count(config)):
         config.pluginmanager.register(CompileAheadHooks(config, settings), "cudabench-compile-ahead")
-    if not hasattr(config, "workerinput"):
+    if not worker:
         config.pluginmanager.register(Controller(config, settings), "cudabench-controller")
         if config.stash[GENERATOR_KEY].cacheable and settings.progress_s > 0 and config.get_verbosity() > -2:
             config.pluginmanager.register(ProgressLine(config, settings.progress_s), "cudabench-progress")
@@ -107,8 +105,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if selection:
         kept = [selection.keeps(item.path, item.name) for item in items]
         if not all(kept):
-            config.hook.pytest_deselected(items=[item for item, keep in zip(items, kept) if not keep])
-            items[:] = [item for item, keep in zip(items, kept) if keep]
+            config.hook.pytest_deselected(items=[item for item, keep in zip(items, kept, strict=True) if not keep])
+            items[:] = [item for item, keep in zip(items, kept, strict=True) if keep]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -172,10 +170,7 @@ class MissingModelHint:
     """`pytest task_suite` without a model collects no benchmark items; say why instead of "no tests ran"."""
 
     def __init__(self, config: pytest.Config):
-        invocation = Path(config.invocation_params.dir)
-        paths = [(invocation / arg.partition("::")[0]).resolve() for arg in config.args]
-        self.task_paths = [p for p in paths if p.is_dir() and (is_task_dir(p) or p.name == "task_suite"
-                                                               or "task_suite" in p.parent.parts)]
+        self.task_paths = task_dirs_named(Path(config.invocation_params.dir), config.args)
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         if self.task_paths:

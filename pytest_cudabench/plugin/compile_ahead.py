@@ -11,54 +11,30 @@ from __future__ import annotations
 
 import pytest
 
-from ..compile_ahead import AheadItem, CompileAhead, default_depth
 from ..config import Settings
-from ..tasks.loader import Task
+from ..session import AheadPool
 from .items import CudabenchItem
 from .stash import GENERATOR_KEY
 
 
 class CompileAheadHooks:
     def __init__(self, config: pytest.Config, settings: Settings):
-        self.config = config
-        self.settings = settings
-        self.depth = default_depth() if settings.compile_ahead is None else settings.compile_ahead
-        self.pool: CompileAhead | None = None
+        self.pool = AheadPool(settings, config.stash[GENERATOR_KEY])
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
-        if not isinstance(item, CudabenchItem) or self.depth <= 0:
-            return
-        if self.pool is None:
-            self.pool = CompileAhead(self.settings, self.depth)
-        generator = self.config.stash[GENERATOR_KEY]
-
-        def ahead(upcoming: CudabenchItem, task: Task) -> AheadItem:
-            request = upcoming.generation_request()
-
-            def answer() -> str | None:
-                generation = generator.ready(request)
-                return generation.content if generation is not None else None
-
-            return AheadItem(upcoming.nodeid, task, answer)
-
-        # Kernels only: a CUDABench-Set answer is a whole program, built by its own compile stage.
-        self.pool.offer([ahead(i, task) for i in upcoming_items(item) if isinstance(i, CudabenchItem)
-                         and (task := i.family.kernel_task()) is not None])
+        if isinstance(item, CudabenchItem) and self.pool.active:
+            self.pool.offer([(i.nodeid, i.family, i.level, i.sample) for i in upcoming_items(item)
+                             if isinstance(i, CudabenchItem)])
 
     @pytest.hookimpl(wrapper=True)
     def pytest_runtestloop(self, session: pytest.Session):
         try:
             return (yield)
         finally:
-            self.close()
+            self.pool.close()
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
-        self.close()
-
-    def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
-            self.pool = None
+        self.pool.close()
 
 
 def upcoming_items(item: pytest.Item) -> list[pytest.Item]:

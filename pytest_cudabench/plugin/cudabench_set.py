@@ -10,32 +10,29 @@ import pytest
 
 from ..config import Settings
 from ..errors import ConfigError, TaskError
-from ..session.families import SetOptions, SetRowFamily, load_set_families, looks_like_set, set_marker
+from ..session import SetFiles, SetOptions, SetRowFamily, load_set_families, set_marker
 from .items import items_of
 from .stash import SETTINGS_KEY
 
 SET_OPTIONS_KEY = pytest.StashKey[SetOptions]()
-SET_FILES_KEY = pytest.StashKey[set]()
+SET_FILES_KEY = pytest.StashKey[SetFiles]()
 
 
 def configure(config: pytest.Config, settings: Settings) -> None:
     """Called from the plugin's pytest_configure once the run's settings exist."""
     options = SetOptions.from_settings(settings)  # every process: the settings travel to xdist workers
-    files = [Path(settings.rootdir, p) for p in settings.project.get("set_files", [])]
-    if files and config.args_source != pytest.Config.ArgsSource.ARGS and not hasattr(config, "workerinput"):
-        config.args.extend(str(p) for p in files if str(p) not in config.args)
+    files = SetFiles(settings)
+    if files.configured and config.args_source != pytest.Config.ArgsSource.ARGS and not hasattr(config, "workerinput"):
+        config.args.extend(str(p) for p in files.configured if str(p) not in config.args)
     config.stash[SET_OPTIONS_KEY] = options
-    # Set files are collected only where named: a replay file or other .jsonl in a test directory is left alone.
-    config.stash[SET_FILES_KEY] = {p.resolve() for p in files} | {
-        Path(config.invocation_params.dir, a.split("::")[0]).resolve() for a in config.args}
+    files.name(Path(config.invocation_params.dir), config.args)
+    config.stash[SET_FILES_KEY] = files
     config.addinivalue_line("markers", "cudabench_set: an item of CUDABench-Set")
 
 
 def collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    config = parent.config
-    if SET_OPTIONS_KEY not in config.stash or file_path.suffix != ".jsonl" or not looks_like_set(file_path):
-        return None
-    if file_path.resolve() not in config.stash[SET_FILES_KEY]:
+    files = parent.config.stash.get(SET_FILES_KEY, None)
+    if files is None or not files.collects(file_path):
         return None
     return SetFile.from_parent(parent, path=file_path)
 

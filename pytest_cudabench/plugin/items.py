@@ -3,19 +3,27 @@ family's evaluation (session/families.py). Item node ids are `<task dir>::level<
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any
 
 import pytest
 
 from ..config import Settings
 from ..errors import ConfigError, HarnessError, ModelError, NoAnswer, StageFailure, StageSkip, TaskError
-from ..generation.models import GenerationRequest
-from ..results import ItemResult
-from ..session.families import Family, item_name, junit_properties, load_kernel_family
-from ..session.families import record_outcome as record_item_outcome
-from .resume import carried_result
+from ..session import (
+    Family,
+    GenerationRequest,
+    carried_record,
+    failure_section,
+    failure_text,
+    generate,
+    item_name,
+    junit_properties,
+    load_kernel_family,
+    take_carried,
+)
+from ..session import record_outcome as record_item_outcome
+from .resume import RESUME_KEY
 from .stash import GENERATOR_KEY, SETTINGS_KEY
 
 
@@ -70,56 +78,35 @@ class CudabenchItem(pytest.Item):
         return self.family.request(self.level, self.sample)
 
     def setup(self) -> None:
-        generator = self.config.stash[GENERATOR_KEY]
         request = self.generation_request()
-        start = time.perf_counter()
         try:
-            generation = generator.get(request)
+            generation = generate(self.evaluation, self.config.stash[GENERATOR_KEY], request)
         except NoAnswer as exc:
-            self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start, skipped=True)
             pytest.skip(str(exc))
-        except ModelError as exc:
-            self.evaluation.record_generation_failure(str(exc), time.perf_counter() - start,
-                                                      request_stats=exc.request_stats)
-            raise
-        self.evaluation.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
         self.answer = generation.content
         self.request = request
-        self.carried = carried_result(self.config, f"{self.family.task.id}::{self.name}", dict(self.evaluation.result))
+        self.carried = carried_record(self.config.stash.get(RESUME_KEY, None), self.family, self.level, self.sample,
+                                      self.evaluation)
 
     def runtest(self) -> None:
         assert self.answer is not None and self.request is not None
-        settings = self.config.stash[SETTINGS_KEY]
         try:
             if self.carried is not None:  # judged in the resumed run: that verdict, not run again
-                self.evaluation.result = cast(ItemResult, self.carried)
-                if self.carried["outcome"] == "failed":
-                    raise StageFailure(self.carried.get("failed_stage") or "execute", self.carried.get("message") or "")
+                take_carried(self.evaluation, self.carried)
                 return
             self.evaluation.run_attempts(self.request, self.answer, self.config.stash[GENERATOR_KEY].get,
-                                         settings.attempts)
+                                         self.config.stash[SETTINGS_KEY].attempts)
         except StageSkip as exc:
             pytest.skip(f"{exc.stage}: {exc.reason}")
         except StageFailure as exc:
-            stage = self.evaluation.result["stages"].get(exc.stage, {})
-            for key in ("log", "details"):
-                text = stage.get(key) or (exc.details if key == "details" else "")
-                if text:
-                    self.add_report_section("call", f"{exc.stage} {key}", text)
-                    break
+            section = failure_section(self.evaluation.result, exc)
+            if section:
+                self.add_report_section("call", *section)
             raise
 
     def repr_failure(self, excinfo, style=None):
-        exc = excinfo.value
-        if isinstance(exc, StageFailure):
-            return f"stage '{exc.stage}' failed: {exc.message}"
-        if isinstance(exc, ModelError):
-            return f"stage 'generate' failed: {exc}"
-        if isinstance(exc, ConfigError):
-            return f"configuration: {exc}"
-        if isinstance(exc, (TaskError, HarnessError)):  # charged to the task or the harness, not the answer
-            return f"stage '{self.evaluation.result['failed_stage']}' could not judge the answer: {exc}"
-        return super().repr_failure(excinfo, style=style)
+        text = failure_text(excinfo.value, self.evaluation.result)
+        return text if text is not None else super().repr_failure(excinfo, style=style)
 
     def _repr_failure_py(self, excinfo, style=None):  # setup errors (the model call) come through here
         if isinstance(excinfo.value, (ModelError, ConfigError, TaskError, HarnessError)):

@@ -8,9 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from ..generation.service import GenerationService
-from ..session.families import requests_of_nodeids
-from ..session.progress import AnswerWatch, wait_for_requests
+from ..session import AnswerWatch, GenerationService, requests_of_nodeids, wait_for_requests
 from .items import CudabenchItem
 from .stash import GENERATOR_KEY
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from ..config import Settings
-from ..generation.service import GenerationService
+from ..session import GenerationService
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 GENERATOR_KEY = pytest.StashKey[GenerationService]()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ..config import Settings
-from ..session.workers import assign_gpus, visible_gpus
+from ..session import gpus_of_workers, visible_gpus
 from .stash import WORKERINPUT_KEY
 
 
@@ -42,16 +42,11 @@ class XdistHooks:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_setupnodes(self, config: pytest.Config, specs) -> None:
-        gpus = visible_gpus(self.settings)
-        if not gpus:
-            return
-        if len(specs) > len(gpus):
-            reporter = config.pluginmanager.get_plugin("terminalreporter")
-            message = (f"cudabench: {len(specs)} workers share {len(gpus)} GPU(s); timings will interfere "
-                       "(-n auto gives one worker per GPU)")
-            if reporter is not None:
-                reporter.write_line(f"WARNING {message}", yellow=True)
-        for spec, gpu in zip(specs, assign_gpus(gpus, len(specs))):
+        gpus, warning = gpus_of_workers(self.settings, len(specs))
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if warning and reporter is not None:
+            reporter.write_line(f"WARNING {warning}", yellow=True)
+        for spec, gpu in zip(specs, gpus, strict=False):  # no GPUs: none pinned
             # A spec that pins its own device, or runs on another machine, knows its GPUs better than we do.
             if "CUDA_VISIBLE_DEVICES" in spec.env or not getattr(spec, "popen", True):
                 continue

@@ -114,6 +114,21 @@ def load_kernel_family(directory: Path) -> KernelFamily:
     return KernelFamily(load_task(directory, find_suite_root(directory)))
 
 
+class SetFiles:
+    """The CUDABench-Set files a run collects: those of [tool.cudabench] set_files, and those named on the command
+    line (`name`); a replay file or other .jsonl in a test directory is left alone."""
+
+    def __init__(self, settings: Settings):
+        self.configured = [Path(settings.rootdir, p) for p in settings.project.get("set_files", [])]
+        self.named = {p.resolve() for p in self.configured}
+
+    def name(self, invocation_dir: Path, args: list[str]) -> None:
+        self.named |= {Path(invocation_dir, a.split("::")[0]).resolve() for a in args}
+
+    def collects(self, path: Path) -> bool:
+        return path.suffix == ".jsonl" and looks_like_set(path) and path.resolve() in self.named
+
+
 def load_set_families(path: Path, options: SetOptions) -> dict[str, list[SetRowFamily]]:
     """The rows of a set file by task, in file order: those of the scales the run asks for."""
     tasks: dict[str, list[SetRowFamily]] = {}
@@ -121,6 +136,13 @@ def load_set_families(path: Path, options: SetOptions) -> dict[str, list[SetRowF
         if options.scales is None or row.scale in options.scales:
             tasks.setdefault(row.task, []).append(SetRowFamily(row, options))
     return tasks
+
+
+def task_dirs_named(invocation_dir: Path, args: list[str]) -> list[Path]:
+    """The task directories (or suites of them) among pytest's arguments."""
+    paths = [(invocation_dir / arg.partition("::")[0]).resolve() for arg in args]
+    return [p for p in paths if p.is_dir() and (is_task_dir(p) or p.name == "task_suite"
+                                                or "task_suite" in p.parent.parts)]
 
 
 # ---------------------------------------------------------------------- item names and node ids

@@ -35,7 +35,7 @@ from ..errors import ConfigError, ReportFileError
 from ..generation.kinds import create_model
 from ..generation.prompts import TEMPLATE_VERSION
 from ..generation.service import GenerationService
-from ..reporting.resume import HARNESS_VERSION, prior_seed
+from ..reporting.resume import HARNESS_VERSION, ResumePlan, plan_resume, prior_seed
 from ..source.compiler import check_arch
 from ..tasks.shards import parse_shard
 from ..timing.gpus import gpu_arch
@@ -196,3 +196,9 @@ def resume_facts(settings: Settings) -> dict[str, Any]:
     (--cudabench-resume)."""
     return {"seed": settings.seed, "runtime": settings.runtime, "arch": settings.arch or gpu_arch(),
             "cases": settings.cases, "template_version": TEMPLATE_VERSION, "versions": {HARNESS_VERSION: __version__}}
+
+
+def resume_plan(settings: Settings) -> ResumePlan:
+    """--cudabench-resume: what the resumed run's report carries over to this run. Raises ReportFileError."""
+    assert settings.resume, "only under --cudabench-resume"
+    return plan_resume(settings.resume, resume_facts(settings))

@@ -36,6 +36,24 @@ def assign_gpus(gpus: list[str], workers: int) -> list[str]:
     return [gpus[i % len(gpus)] for i in range(workers)] if gpus else []
 
 
+def gpus_of_workers(settings: Settings, workers: int) -> tuple[list[str], str | None]:
+    """Each worker's GPU (none without GPUs), and a warning when workers must share them."""
+    gpus = visible_gpus(settings)
+    if not gpus:
+        return [], None
+    warning = None
+    if workers > len(gpus):
+        warning = (f"cudabench: {workers} workers share {len(gpus)} GPU(s); timings will interfere "
+                   "(-n auto gives one worker per GPU)")
+    return assign_gpus(gpus, workers), warning
+
+
+def compile_ahead_here(settings: Settings, *, worker: bool, workers: int | None) -> bool:
+    """Whether this process runs a compile-ahead pool: where items run (an xdist worker, or a run without workers),
+    unless --cudabench-compile-ahead=0."""
+    return settings.compile_ahead != 0 and (worker or not workers)
+
+
 def worker_machine() -> dict[str, Any]:
     """What an xdist worker tells the controller of the machine and GPU its items ran on (run.worker_machines)."""
     return {**machine(), "gpu": gpu_info(), "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}

@@ -8,6 +8,7 @@ one shard: its reference solution and compile cache are shared, and a merged rep
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,3 +53,22 @@ def split_tasks(item_counts: Mapping[str, int], count: int) -> list[list[str]]:
 def shard_tasks(item_counts: Mapping[str, int], index: int, count: int) -> list[str]:
     """The task ids of shard `index` (1-based) of `count`."""
     return split_tasks(item_counts, count)[index - 1]
+
+
+class Shard:
+    """Shard `index` (1-based) of `count` of a run: which tasks it keeps, and its record (run.shard in the report)."""
+
+    def __init__(self, index: int, count: int):
+        self.index, self.count = index, count
+
+    def kept(self, task_ids: list[str]) -> set[str]:
+        """Of the tasks of these items (a task id per item), those of this shard."""
+        return set(shard_tasks(Counter(task_ids), self.index, self.count))
+
+    def record(self, tasks: list[str] | None) -> dict[str, Any]:
+        """`tasks`: None until collection names them."""
+        return {"index": self.index, "count": self.count, "tasks": tasks}
+
+    def header_line(self) -> str:
+        return f"cudabench: shard {self.index}/{self.count} (the items of every task in this shard; merge the " \
+               "shards' reports with `python -m pytest_cudabench merge`)"

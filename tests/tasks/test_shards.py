@@ -163,3 +163,14 @@ def test_cudabench_set_tasks_keep_their_scales_in_one_shard(pytester):
                                                "-p", "no:cacheprovider")
         collected.append(sorted(line.split("::")[1] for line in result.stdout.lines if "::level1" in line))
     assert collected == [["Affine", "Affine"], ["Compare_Says_F", "Int_Histogram"]]
+
+
+def test_a_shard_keeps_its_tasks_and_records_them():
+    from pytest_cudabench.tasks.shards import Shard
+
+    items = ["a", "a", "b", "c", "c", "c"]  # a task id per item
+    kept = [Shard(k, 2).kept(items) for k in (1, 2)]
+    assert kept[0] | kept[1] == {"a", "b", "c"} and not kept[0] & kept[1]
+    assert kept == [set(shard_tasks({"a": 2, "b": 1, "c": 3}, k, 2)) for k in (1, 2)]
+    assert Shard(2, 2).record(None) == {"index": 2, "count": 2, "tasks": None}
+    assert Shard(2, 2).header_line().startswith("cudabench: shard 2/2 ")
