@@ -713,6 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.csv:
         print(f"CSV: {atomic_write(Path(args.csv), matrix_csv(board))}")
     if args.html:
+        # local import: leaderboard_html imports this module (a cycle at import time)
         from .leaderboard_html import render
 
         print(f"HTML: {atomic_write(Path(args.html), render(board, models))}")
