@@ -22,7 +22,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, BinaryIO
 
 from .. import protocol
 from ..errors import CudaError, GpuApiError
@@ -315,7 +315,15 @@ def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
     with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as inputs_file:
         blob = inputs_file.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
-    results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
+    # Opened now: no file can be opened once the sandbox is on.
+    with open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb") as results_file:
+        return run_calls(job, inputs, results_file, say, sandbox_on)
+
+
+def run_calls(job: dict[str, Any], inputs: dict[str, bytes], results_file: BinaryIO, say,
+              sandbox_on: list[bool]) -> int:
+    """Loads the answer, starts the sandbox, calls `solve` as the job's runs say (then times it, if asked) and
+    writes what it got to `results_file`; the exit code."""
     @contextmanager
     def loading() -> Iterator[None]:
         """Brackets the load of the answer's library: what fails inside (an initialiser, an unresolved symbol) is
@@ -387,7 +395,6 @@ def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
             error = backend.check_error()
             if error:
                 say(event=Event.ERROR, case=index, run=run, message=error)
-                results_file.close()
                 return 3
             overruns = []
             for name, buffer in buffers.items():
@@ -404,7 +411,7 @@ def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
         results_file.write(data)
         index_of[key] = [offset, len(data)]
         offset += len(data)
-    results_file.close()
+    results_file.flush()
     say(event=Event.FINISHED, results_index=index_of)
     return 0
 

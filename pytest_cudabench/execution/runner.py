@@ -225,7 +225,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
                 blob.write(data)
                 index[protocol.input_key(case.index, arg.name)] = [offset, len(data)]
                 offset += len(data)
-    for position, case in zip(order_positions(cases), cases):
+    for position, case in zip(order_positions(cases), cases, strict=True):
         job_cases.append({
             "index": case.index,
             "runs": [[sentinel, THREAD_ORDERS[order], case.index, racecheck] for sentinel, order, racecheck in

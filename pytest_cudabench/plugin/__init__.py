@@ -107,8 +107,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if selection:
         kept = [selection.keeps(item.path, item.name) for item in items]
         if not all(kept):
-            config.hook.pytest_deselected(items=[item for item, keep in zip(items, kept) if not keep])
-            items[:] = [item for item, keep in zip(items, kept) if keep]
+            config.hook.pytest_deselected(items=[item for item, keep in zip(items, kept, strict=True) if not keep])
+            items[:] = [item for item, keep in zip(items, kept, strict=True) if keep]
 
 
 @pytest.hookimpl(tryfirst=True)

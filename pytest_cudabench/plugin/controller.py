@@ -145,7 +145,7 @@ class Controller:
         try:
             self.html_path = write_html(self.report, self.report_path.with_suffix(".html"))
         except Exception as exc:  # a broken page must not fail the run; the JSON is written
-            warnings.warn(f"cudabench: HTML report not written: {type(exc).__name__}: {exc}")
+            warnings.warn(f"cudabench: HTML report not written: {type(exc).__name__}: {exc}", stacklevel=1)
 
     def add_junit_suite_properties(self) -> None:
         from _pytest.junitxml import xml_key

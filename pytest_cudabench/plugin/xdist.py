@@ -51,7 +51,7 @@ class XdistHooks:
                        "(-n auto gives one worker per GPU)")
             if reporter is not None:
                 reporter.write_line(f"WARNING {message}", yellow=True)
-        for spec, gpu in zip(specs, assign_gpus(gpus, len(specs))):
+        for spec, gpu in zip(specs, assign_gpus(gpus, len(specs)), strict=True):
             # A spec that pins its own device, or runs on another machine, knows its GPUs better than we do.
             if "CUDA_VISIBLE_DEVICES" in spec.env or not getattr(spec, "popen", True):
                 continue

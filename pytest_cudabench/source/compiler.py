@@ -57,7 +57,7 @@ class CompileResult:
         return asdict(self)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nvcc_version(nvcc: str) -> str:
     out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60)
     lines = [line for line in out.stdout.splitlines() if line.strip()]

@@ -307,7 +307,7 @@ def check_plausible(task: Task, scored: list[dict[str, Any]]) -> None:
 
 
 def speedup(answer: list[dict[str, Any]], reference: list[dict[str, Any]]) -> float | None:
-    ratios = [r["median_s"] / a["median_s"] for a, r in zip(answer, reference) if a["median_s"] and r["median_s"]]
+    ratios = [r["median_s"] / a["median_s"] for a, r in zip(answer, reference, strict=True) if a["median_s"] and r["median_s"]]
     return math.exp(sum(math.log(x) for x in ratios) / len(ratios)) if ratios else None
 
 
