@@ -17,6 +17,7 @@ Targets: 256x256 tiled SGEMM < 0.2 s; per-item overhead < 100 ms. Exits 1 if a t
 from __future__ import annotations
 
 import os
+from functools import partial
 
 os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before numpy: the numpy side-by-side numbers are single-threaded
 
@@ -156,7 +157,7 @@ def build_all(out: Path) -> dict[str, Path]:
     sources = {"sgemm": SGEMM, "reduce": REDUCE, "histogram": HISTOGRAM}
     with ThreadPoolExecutor(2) as pool:
         paths = pool.map(lambda kv: build_cpu_library(kv[1], out / f"{kv[0]}.so"), sources.items())
-        return dict(zip(sources, paths))
+        return dict(zip(sources, paths, strict=True))
 
 
 def kernel_benchmarks(libs: dict[str, Path], workers: int, reps: int) -> dict[str, list[float]]:
@@ -177,7 +178,7 @@ def kernel_benchmarks(libs: dict[str, Path], workers: int, reps: int) -> dict[st
     hist_args = (hist.dev(data), hist.dev(bins), data.size)
 
     # Warm-up and correctness (a benchmark of a wrong kernel measures nothing).
-    for n, (a, b, c, args) in mats.items():
+    for a, b, c, args in mats.values():
         sgemm.timed(*args)
         np.testing.assert_allclose(c, a @ b, rtol=1e-3, atol=1e-3)
     reduce.timed(*red_args)
@@ -191,7 +192,7 @@ def kernel_benchmarks(libs: dict[str, Path], workers: int, reps: int) -> dict[st
         for n in (256, 512):
             a, b, _c, args = mats[n]
             samples[f"sgemm{n}"].append(sgemm.timed(*args))
-            samples[f"np_sgemm{n}"].append(timed(lambda: a @ b))
+            samples[f"np_sgemm{n}"].append(timed(partial(np.matmul, a, b)))
         samples["reduce"].append(reduce.timed(*red_args))
         samples["np_reduce"].append(timed(lambda: x.sum()))
         samples["histogram"].append(hist.timed(*hist_args))
@@ -256,8 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         o = overhead_benchmark(out, args.items, args.cases, args.workers)
 
     med = {name: statistics.median(v) for name, v in {**k, **o}.items()}
-    ratio = lambda a, b: statistics.median(x / y for x, y in zip(k[a], k[b]))  # noqa: E731
-    per_item = statistics.median(h + d for h, d in zip(o["harness"], o["datagen"]))
+    ratio = lambda a, b: statistics.median(x / y for x, y in zip(k[a], k[b], strict=True))  # noqa: E731
+    per_item = statistics.median(h + d for h, d in zip(o["harness"], o["datagen"], strict=True))
 
     print(f"CPU runtime benchmark: {args.workers} worker(s), {os.cpu_count()} core(s), median of {args.reps} "
           f"repetitions (kernels) / {args.items} items of {args.cases} cases (overhead); "
@@ -284,9 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  overhead per item             {ms(per_item)}")
     print(f"  side by side: python -c 'import numpy'                   {ms(med['py_numpy'])}")
     print(f"                python -c 'import pytest_cudabench.execution.child'  {ms(med['py_child'])}")
-    harness_vs_child = statistics.median(h / c for h, c in zip(o["harness"], o["py_child"]))
+    harness_vs_child = statistics.median(h / c for h, c in zip(o["harness"], o["py_child"], strict=True))
     print(f"                harness / child-import start ratio         {harness_vs_child:9.2f}")
-    share = statistics.median(kk / w for kk, w in zip(o["kernel"], o["run_cases"]))
+    share = statistics.median(kk / w for kk, w in zip(o["kernel"], o["run_cases"], strict=True))
     print(f"  kernel share of run_cases     {share:.1%}")
 
     checks = [

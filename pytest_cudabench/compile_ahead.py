@@ -28,6 +28,7 @@ from pathlib import Path
 
 from .config import Settings
 from .errors import StageFailure
+from .execution import runner, supervisor
 from .pipeline import compile_settings
 from .source import build_handover, compiler, static_check
 from .source.extract import extract_source
@@ -135,8 +136,6 @@ class CompileAhead:
             self._build_for_cpu_runtime(source, Path(build.library), arch)
 
     def _build_for_cpu_runtime(self, source: str, library: Path, arch: str) -> None:
-        from .execution import runner, supervisor
-
         try:
             if runner.choose_runtime(self.settings.runtime, self.settings.gpu_api) == "cpu":
                 supervisor.build_for_runtime("cpu", source, library, self.settings.cache_path, self.settings.sanitize,

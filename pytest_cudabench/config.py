@@ -64,7 +64,7 @@ class Settings:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_serialized(cls, data: dict[str, Any]) -> "Settings":
+    def from_serialized(cls, data: dict[str, Any]) -> Settings:
         data = dict(data)
         data["levels"] = tuple(data["levels"])
         for name in ("gpus", "set_scales", "shard"):
@@ -187,7 +187,7 @@ def read_project_table(rootdir: Path) -> dict[str, Any]:
 
 
 def new_run_id(model: str) -> str:
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     safe_model = "".join(c if c.isalnum() or c in "-_." else "-" for c in model.split("/")[-1])[:40]
     return f"{stamp}-{safe_model}-{secrets.token_hex(3)}"
 

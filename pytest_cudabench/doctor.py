@@ -25,8 +25,26 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .config import GPU_APIS
+from .config import GPU_APIS, Settings
 from .errors import ConfigError, CudabenchError, StageSkip
+from .execution.runner import gpu_unusable_reason
+from .execution.sandbox import seccomp_available
+from .generation.models import ReferenceModel
+from .generation.prompts import first_request
+from .pipeline import Evaluation
+from .source.compiler import nvcc_version
+from .source.toolkit import find_cuda_include, find_cuda_tool, find_nvcc
+from .tasks.loader import load_task
+from .timing.gpu_api import (
+    INSTALL,
+    AnswerRuntime,
+    bindings_driver_mismatch,
+    cuda_version_text,
+    installed_gpu_apis,
+    open_gpu_api,
+    why_not,
+)
+from .timing.gpus import detect_cuda_devices, gpu_info
 
 SMOKE_TASK = "basics/vector_add"
 GPU_TASKS = ("basics/vector_add", "linalg/sgemm", "ai/softmax")
@@ -51,9 +69,6 @@ def _run(command: list[str], timeout: float = 30) -> str | None:
 
 
 def check_nvcc() -> list[Check]:
-    from .source.compiler import nvcc_version
-    from .source.toolkit import find_cuda_include, find_nvcc
-
     rows = []
     try:
         nvcc = find_nvcc()
@@ -79,8 +94,6 @@ def check_gxx() -> Check:
 
 def check_gpu() -> tuple[Check, bool]:
     """The driver and GPU, by NVML (pynvml), else nvidia-smi, else the driver's NVML library by ctypes."""
-    from .timing.gpus import detect_cuda_devices, gpu_info
-
     info = gpu_info()
     if info:
         count = detect_cuda_devices()
@@ -104,8 +117,6 @@ def check_gpu() -> tuple[Check, bool]:
 
 def check_gpu_api(gpu: bool) -> Check:
     """The GPU API the GPU runtime would use (and why not the other); with a GPU, started once on it."""
-    from .timing.gpu_api import INSTALL, bindings_driver_mismatch, installed_gpu_apis, open_gpu_api, why_not
-
     installed = installed_gpu_apis()
     if not installed:
         return Check("GPU API", "missing" if gpu else "skip",
@@ -139,8 +150,6 @@ def _distribution_version(name: str) -> str:
 def driver_cuda_version() -> tuple[int | None, str]:
     """The CUDA version the driver supports (12040 = 12.4) and where it was read: the driver's own report through
     the CUDA runtime (cudaDriverGetVersion, 0 without a driver), else nvidia-smi's header."""
-    from .timing.gpu_api import AnswerRuntime
-
     try:
         driver, _runtime = AnswerRuntime.load().versions()
         if driver:
@@ -156,9 +165,6 @@ def driver_cuda_version() -> tuple[int | None, str]:
 
 def toolkit_cuda_version() -> int | None:
     """nvcc's CUDA version (13000 = 13.0), or None without nvcc."""
-    from .source.compiler import nvcc_version
-    from .source.toolkit import find_nvcc
-
     try:
         text = nvcc_version(str(find_nvcc()))
     except (ConfigError, OSError, subprocess.SubprocessError):
@@ -170,8 +176,7 @@ def toolkit_cuda_version() -> int | None:
 def compare_driver_toolkit(driver: int | None, toolkit: int | None, source: str = "") -> Check:
     """Whether answers nvcc builds can start on this driver: a toolkit of a newer CUDA major version than the
     driver's cannot (cudaErrorInsufficientDriver); a newer minor one runs by minor-version compatibility."""
-    from .timing.gpu_api import cuda_version_text as v
-
+    v = cuda_version_text  # short, for the messages below
     name = "driver / toolkit"
     if toolkit is None:
         return Check(name, "skip", "no nvcc: nothing to compare with the driver")
@@ -232,8 +237,6 @@ def ncu_counter_access(admin_only: bool | None, cap_sys_admin: bool | None) -> t
 
 
 def check_cuda_tools(gpu: bool) -> list[Check]:
-    from .source.toolkit import find_cuda_tool
-
     rows = []
     ncu = find_cuda_tool("ncu")
     if ncu is None:
@@ -255,8 +258,6 @@ def check_cuda_tools(gpu: bool) -> list[Check]:
 
 
 def check_seccomp() -> Check:
-    from .execution.sandbox import seccomp_available
-
     if seccomp_available():
         return Check("seccomp", "ok", "the answer's child gets a syscall filter (no processes, files, sockets)")
     return Check("seccomp", "warn", f"not available on {platform.system()} {platform.machine()}: answers run under "
@@ -283,11 +284,6 @@ def check_landlock() -> Check:
 
 
 def _reference_evaluation(task, runtime: str, cache_dir: Path, seed: int):
-    from .config import Settings
-    from .generation.models import ReferenceModel
-    from .generation.prompts import first_request
-    from .pipeline import Evaluation
-
     settings = Settings(model="reference", seed=seed, cache_dir=str(cache_dir), runtime=runtime, rootdir=".",
                         cases=2)
     evaluation = Evaluation(task, 1, 0, settings)
@@ -303,8 +299,6 @@ def find_suite(explicit: str | None) -> Path | None:
 
 
 def check_cpu_smoke(suite: Path | None, cache_dir: Path) -> Check:
-    from .tasks.loader import load_task
-
     if suite is None:
         return Check("CPU-runtime run", "skip", f"no task suite with {SMOKE_TASK} here", "pass --suite PATH")
     start = time.perf_counter()
@@ -321,8 +315,6 @@ def check_cpu_smoke(suite: Path | None, cache_dir: Path) -> Check:
 def check_gpu_run(suite: Path | None, cache_dir: Path, gpu: bool) -> Check:
     if not gpu:
         return Check("GPU-runtime run", "skip", "no usable GPU: timing and Performance-Scores need one")
-    from .execution.runner import gpu_unusable_reason
-    from .tasks.loader import load_task
 
     reason = gpu_unusable_reason()
     if reason:

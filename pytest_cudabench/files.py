@@ -7,6 +7,7 @@ file system), flushed to disk, then renamed over the target.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -58,7 +59,5 @@ def publish_file(built: Path | str, path: Path | str) -> Path:
 
 
 def _remove(tmp: str) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.unlink(tmp)
-    except OSError:
-        pass

@@ -20,15 +20,21 @@ from typing import Any, Generic, TypeVar, cast
 from .averages import geomean
 from .config import Settings
 from .errors import HarnessError, ModelError, StageFailure, StageSkip, TaskError, error_kind
+from .execution import runner, supervisor
+from .execution.knockout import check_kernel_answer
+from .execution.runner import run_timing
 from .generation.models import Generation, GenerationRequest
 from .generation.refine import refine_messages, refine_request
 from .generation.repair import next_request, repair_messages
 from .results import STAGES, AttemptRecord, ItemResult, RefinementRecord, message_summary, new_result
 from .source import compiler, static_check
 from .source.extract import extract_source
+from .tasks import inputs
 from .tasks.bench_task import BenchTask
 from .tasks.loader import Task
+from .timing.gpu_api import resolve_gpu_api
 from .timing.gpus import gpu_arch
+from .timing.stage import Build, profile_answer, time_answer
 
 # Failures the model can act on when told about them; a model failure or a harness error is not repairable.
 REPAIRABLE_STAGES = ("extract", "static-check", "compile", "execute")
@@ -324,16 +330,10 @@ class Evaluation(StageRecorder[Task]):
         return [("execute", self.execute), ("time", self.time)]
 
     def execute(self, record: dict[str, Any]) -> None:
-        from .execution import runner as execution
-        from .execution import supervisor
-        from .tasks import inputs
-
-        runtime = execution.choose_runtime(self.settings.runtime, self.settings.gpu_api)
+        runtime = runner.choose_runtime(self.settings.runtime, self.settings.gpu_api)
         self.result["runtime"] = runtime
         record["runtime"] = runtime
         if runtime == "gpu":
-            from .timing.gpu_api import resolve_gpu_api
-
             record["gpu_api"] = resolve_gpu_api(self.settings.gpu_api)
         assert self.source is not None and self.library is not None
         library = supervisor.build_for_runtime(runtime, self.source, self.library, self.settings.cache_path,
@@ -344,11 +344,10 @@ class Evaluation(StageRecorder[Task]):
             cases += inputs.cpu_scale_cases(self.task, self.settings.seed, len(cases))
         for case in cases:
             inputs.expect(self.task, case)
-        outcome = execution.run_cases(self.task, library, runtime, cases,
+        outcome = runner.run_cases(self.task, library, runtime, cases,
                                       timeout_s=self.settings.timeout_s or self.task.timeout_s,
                                       sanitize=self.settings.sanitize, gpu_api=self.settings.gpu_api)
         record.update(outcome.to_dict())
-        from .execution.knockout import check_kernel_answer
 
         # Outputs that pass with every kernel launch a no-op were computed on the host: not a CUDA answer.
         check_kernel_answer(record, self.task, self.source, library, runtime, cases, self.settings.cache_path,
@@ -356,9 +355,6 @@ class Evaluation(StageRecorder[Task]):
         self.result["correct"] = True
 
     def time(self, record: dict[str, Any]) -> None:
-        from .execution.runner import run_timing
-        from .timing.stage import Build, profile_answer, time_answer
-
         assert self.library is not None and self.source is not None
         answer = Build(self.source, self.library, self.runtime_library)
         runtime = self.result["runtime"] or ""

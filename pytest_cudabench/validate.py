@@ -19,6 +19,8 @@ import numpy as np
 from .config import Settings
 from .errors import CudabenchError, StageFailure, StageSkip, TaskError
 from .generation.models import ReferenceModel
+from .generation.prompts import first_request
+from .pipeline import Evaluation
 from .tasks import compare, inputs
 from .tasks.loader import Task, find_suite_root, find_task_dirs, load_task
 from .tasks.table import bench_bytes, format_bytes
@@ -164,9 +166,6 @@ def _degenerate_answers(task: Task, case: inputs.Case) -> dict[str, dict[str, np
 
 
 def check_solution(task: Task, report: TaskReport, cache_dir: Path, seed: int) -> None:
-    from .generation.prompts import first_request
-    from .pipeline import Evaluation
-
     settings = Settings(model="reference", seed=seed, cache_dir=str(cache_dir), runtime="cpu", rootdir=".")
     evaluation = Evaluation(task, 1, 0, settings)
     answer = ReferenceModel().generate(first_request(task, 1)).content

@@ -53,9 +53,9 @@ def test_the_kernel_and_the_set_evaluations_are_peers_over_one_recorder(task):
 
 
 def test_a_stage_outside_the_familys_list_is_refused(task):
-    with pytest.raises(AssertionError, match="'judge' is not one of Evaluation.STAGES"):
-        with Evaluation(task, 1, 0, SETTINGS).stage("judge"):
-            pass
+    with (pytest.raises(AssertionError, match="'judge' is not one of Evaluation.STAGES"),
+          Evaluation(task, 1, 0, SETTINGS).stage("judge")):
+        pass
 
 
 def test_a_set_fact_is_written_once_into_its_stage_and_the_set_record():

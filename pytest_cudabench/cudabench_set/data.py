@@ -85,7 +85,7 @@ def bind_references(row: Row, written: list[str]) -> dict[str, str]:
         return bound
     named = [f"{m}.bin" for m in dict.fromkeys(_DATA_FILE.findall(row.gen_py)) if f"{m}.bin" in left]
     if len(named) == len(unbound) and len(left) == len(unbound):  # gen.py names the references in output order
-        return {**bound, **dict(zip(unbound, named))}
+        return {**bound, **dict(zip(unbound, named, strict=True))}
     for name in unbound:
         close = difflib.get_close_matches(f"{name}.bin", left, n=1, cutoff=0.3)
         if close:

@@ -17,10 +17,17 @@ from typing import Any, cast
 
 from ..config import Settings
 from ..errors import StageFailure, StageSkip
+from ..execution.knockout import HOST_WORK, KNOCKOUT_TIMEOUT_S
+from ..execution.runner import choose_runtime
+from ..execution.supervisor import RACE_FIX, child_environment
 from ..pipeline import StageRecorder
 from ..results import SET_STAGES, ItemResult, SetRecord  # noqa: F401  (SET_STAGES: re-exported)
+from ..source.toolkit import find_cuda_tool
+from ..timing import gpu_tools
+from ..timing.gpus import gpu_info, lookup_peaks
 from . import data as set_data
 from . import judge, orders, program
+from .performance import score_profile
 from .prompt import SET_TEMPLATE_VERSION, load_template, template_hash
 from .rows import Row, RowTask
 
@@ -96,9 +103,6 @@ class SetEvaluation(StageRecorder[RowTask]):
         return cast(dict[str, Any], self.result["set"])
 
     def run(self, answer: str) -> ItemResult:
-        from ..execution.runner import choose_runtime
-        from ..execution.supervisor import child_environment
-
         with self.stage("extract") as record:
             self.source = program.extract_program(answer)
             self.result["source"] = self.source
@@ -162,11 +166,6 @@ class SetEvaluation(StageRecorder[RowTask]):
         the same inputs, whose outputs are judged again. A profiler that cannot measure leaves the stage not-run
         with the reason; first it is tried with the program confined by Landlock, then, if ncu itself fails
         there, without (the record says so)."""
-        from ..source.toolkit import find_cuda_tool
-        from ..timing import gpu_tools
-        from ..timing.gpus import gpu_info, lookup_peaks
-        from .performance import score_profile
-
         tool = find_cuda_tool("ncu")
         if tool is None:
             record.update(status_override="not-run", message="CUDABench's Performance-Score is measured under "
@@ -218,8 +217,6 @@ class SetEvaluation(StageRecorder[RowTask]):
             record["message"] = scores["roofline"]["message"]
 
     def judges(self, rowdata: set_data.RowData, scratch: Path) -> tuple[judge.CompareVerdict, dict]:
-        from ..execution.supervisor import child_environment
-
         return (judge.run_compare(self.row, rowdata, scratch, env=child_environment(scratch.parent)),
                 judge.own_check(self.row, rowdata, scratch))
 
@@ -228,8 +225,6 @@ class SetEvaluation(StageRecorder[RowTask]):
                   scratch_root: Path) -> None:
         """The run in another thread order (orders.py); raises StageFailure('execute') when the result depends on
         it. Recorded as record["thread_order"] and result["set"]["thread_order"]."""
-        from ..execution.supervisor import RACE_FIX, child_environment
-
         skip = orders.not_affordable(forward, timeout) if runtime == "cpu" else None
         if skip:
             done = orders.OrderRun("forward", 0, "not-run", skip)
@@ -251,8 +246,6 @@ class SetEvaluation(StageRecorder[RowTask]):
         for it here on a GPU). Outputs that still pass compare.py (and our check) were computed on the host: raises
         StageFailure('execute'), with CUDABench's own verdict (compare.py alone, which passed) recorded beside it.
         Recorded as record["knockout"] and result["set"]["knockout"]."""
-        from ..execution.knockout import HOST_WORK, KNOCKOUT_TIMEOUT_S
-
         done: dict[str, Any] = {"verdict": "not-run", "message": None}
         self.record_set_facts(record, knockout=done)
         if runtime != "cpu":

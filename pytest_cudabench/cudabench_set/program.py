@@ -20,10 +20,15 @@ from pathlib import Path
 
 from ..errors import HarnessError, StageFailure, StageSkip
 from ..execution import supervisor
+from ..execution.cpu_runtime import CpuBuildError, CpuRuntimeUnsupported
+from ..execution.cpu_runtime.build import build_cpu_program
 from ..execution.cpu_runtime.progress import last_progress, progress_window_s
+from ..execution.cpu_runtime.rewrite import defines_main
 from ..execution.landlock import gpu_device_paths
 from ..protocol import ProgramEvent, ProgramJob, events_of, first_event
 from ..source import lexer, static_check
+from ..source.compiler import compile_library
+from ..source.extract import CODE_LANGUAGES, code_blocks
 from .rows import Row
 
 CPU_MAX_IO_BYTES = 128 << 20  # rows moving more than this skip on the CPU runtime
@@ -72,16 +77,12 @@ def build(source: str, runtime: str, cache_dir: Path, arch: str) -> tuple[Path, 
     """(library, entry symbol, record) for `runtime`. Raises StageFailure('compile'), StageSkip on the CPU runtime
     for a feature it cannot run."""
     if runtime == "gpu":
-        from ..source.compiler import compile_library
-
         result = compile_library(source, cache_dir=cache_dir, arch=arch, extra_flags=(f"-Dmain={GPU_MAIN}",))
         library = Path(result.library)
         entry = next((s for s in static_check.defined_symbols(library) if GPU_MAIN in s), None)
         if entry is None:
             raise StageFailure("compile", "the program defines no main(): a CUDABench program must be complete")
         return library, entry, {"cached": result.cached, "log": result.log, "command": " ".join(result.command[1:])}
-    from ..execution.cpu_runtime import CpuBuildError, CpuRuntimeUnsupported
-    from ..execution.cpu_runtime.build import build_cpu_program
 
     try:
         target, cached = supervisor.cached_cpu_build(
@@ -221,9 +222,6 @@ def output_bytes(row: Row, scratch: Path) -> dict[str, bytes]:
 
 def extract_program(answer: str) -> str:
     """The code block holding main() (the last one if several do). Raises StageFailure('extract')."""
-    from ..execution.cpu_runtime.rewrite import defines_main
-    from ..source.extract import CODE_LANGUAGES, code_blocks
-
     if not answer.strip():
         raise StageFailure("extract", "the answer is empty")
     candidates = [b for b in code_blocks(answer) if b.language in CODE_LANGUAGES]

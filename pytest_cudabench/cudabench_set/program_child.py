@@ -23,6 +23,8 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from .. import protocol
+from ..execution import landlock
+from ..execution.sandbox import install_seccomp, limit_resources, seccomp_available
 from ..protocol import ProgramEvent, ProgramJob
 
 Say = Callable[..., None]  # say(event, **fields): one status line
@@ -50,19 +52,22 @@ def preload_runtime(runtime: str, library: str) -> str | None:
     the runtime library the harness uses, loaded globally as the kernel child does: the program's `libcudart.so.N`
     dependency binds to it instead of depending on the loader's search path. Its path, or None where nothing was
     loaded (the CPU runtime, whose shim would otherwise be shadowed by the real runtime's symbols)."""
-    from ..source.static_check import needed_libraries
-
-    if runtime != "gpu" or not any(name.startswith("libcudart.so") for name in needed_libraries(library)):
+    if runtime != "gpu":
         return None
+    # local import: the GPU runtime's only; the GPU API loads numpy, which the CPU-runtime program child never needs
+    from ..source.static_check import needed_libraries
     from ..timing.gpu_api import load_cudart
+
+    if not any(name.startswith("libcudart.so") for name in needed_libraries(library)):
+        return None
 
     return str(getattr(load_cudart(), "_name", "libcudart"))
 
 
 def run_program(job: ProgramJob, say: Say, sandbox_on: list[bool], status: TextIO) -> int:
     # Everything imported now: once Landlock is on, the package's own files cannot be opened.
+    # local import: the cpu_runtime package loads its build chain and numpy, which the child's start does without
     from ..execution.cpu_runtime.progress import report_progress
-    from ..execution.sandbox import install_seccomp, limit_resources, seccomp_available
 
     libc = ctypes.CDLL(None)
     libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL: a harness that dies takes its program along
@@ -90,16 +95,14 @@ def run_program(job: ProgramJob, say: Say, sandbox_on: list[bool], status: TextI
     scratch = job["scratch"]
     os.chdir(scratch)
     sandbox_on[0] = job["landlock"] or job["seccomp"]
-    landlock = None
+    landlock_abi = None
     if job["landlock"]:
-        from ..execution import landlock as ll
-
         try:
-            landlock = ll.restrict([scratch], job["read_only"], job["devices"])
+            landlock_abi = landlock.restrict([scratch], job["read_only"], job["devices"])
         except OSError as exc:
             say(ProgramEvent.LANDLOCK, abi=0, message=str(exc))
-    if landlock:
-        say(ProgramEvent.LANDLOCK, abi=landlock)
+    if landlock_abi:
+        say(ProgramEvent.LANDLOCK, abi=landlock_abi)
     if cpu_runtime:
         # The runtime's worker threads run the kernels: started now, inside the Landlock domain (which binds the
         # threads a thread starts after it restricts itself), and before seccomp, which would allow them anyway.

@@ -22,10 +22,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import Any
+from typing import Any, BinaryIO
 
 from .. import protocol
+from ..errors import CudaError, GpuApiError
 from ..protocol import Event
+from . import sandbox
 
 PAGE = mmap.PAGESIZE
 ALIGN = 256  # cudaMalloc alignment
@@ -125,6 +127,7 @@ class CpuBackend:
         pass
 
     def timing_backend(self, timer: str):
+        # local import: timing loads numpy, which the kernel child imports only for a timed job (see run_job)
         from ..timing import measure
 
         return measure.HostClockBackend()  # only the host timer: the CPU runtime's times are never scored
@@ -157,6 +160,7 @@ class GpuBackend:
 
     def __init__(self, library: str, job: dict[str, Any],
                  loading: Callable[[], AbstractContextManager[None]] = nullcontext):
+        # local import: the GPU API loads numpy and the CUDA bindings, which the CPU runtime's child never needs
         from ..timing.gpu_api import AnswerRuntime, open_gpu_api
 
         self.api = open_gpu_api(job.get("gpu_api") or "auto")
@@ -202,8 +206,6 @@ class GpuBackend:
         self._deferring(self.api.copy_dtod_async, dst[0], src[0], min(dst[1], src[1]))
 
     def _deferring(self, call, *args) -> None:
-        from ..errors import CudaError
-
         try:
             call(*args)
         except CudaError as exc:
@@ -251,11 +253,10 @@ class GpuBackend:
             api.free(second)
         error = self.runtime.last_error()
         if error:
-            from ..errors import GpuApiError
-
             raise GpuApiError(f"the GPU failed the harness's warm-up before the answer ran: {error}")
 
     def timing_backend(self, timer: str):
+        # local import: timing loads numpy, which the kernel child imports only for a timed job (see run_job)
         from ..timing import measure
 
         return measure.HostClockBackend() if timer == "host" else measure.GpuEventBackend(self.api)
@@ -306,8 +307,6 @@ def main(argv: list[str]) -> int:
 
 
 def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
-    from . import sandbox
-
     job_dir = argv[0]
     if len(argv) >= 4:
         sandbox.limit_resources(int(argv[2]) or None, int(argv[3]) or None)
@@ -316,7 +315,15 @@ def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
     with open(os.path.join(job_dir, protocol.INPUTS_FILE), "rb") as inputs_file:
         blob = inputs_file.read()
     inputs = {key: blob[offset:offset + size] for key, (offset, size) in job["inputs_index"].items()}
-    results_file = open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb")
+    # Opened now: no file can be opened once the sandbox is on.
+    with open(os.path.join(job_dir, protocol.RESULTS_FILE), "wb") as results_file:
+        return run_calls(job, inputs, results_file, say, sandbox_on)
+
+
+def run_calls(job: dict[str, Any], inputs: dict[str, bytes], results_file: BinaryIO, say,
+              sandbox_on: list[bool]) -> int:
+    """Loads the answer, starts the sandbox, calls `solve` as the job's runs say (then times it, if asked) and
+    writes what it got to `results_file`; the exit code."""
     @contextmanager
     def loading() -> Iterator[None]:
         """Brackets the load of the answer's library: what fails inside (an initialiser, an unresolved symbol) is
@@ -336,6 +343,7 @@ def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
     timing_backend = bench_inputs = None
     if job.get("timing"):
         # Everything timing needs is loaded now: no file can be opened once the sandbox is on.
+        # local import: these load numpy, which a job without timing (most of them) starts without
         from ..tasks.inputs import bench_case
         from ..tasks.loader import load_task
         from ..timing import measure as gpu_timing
@@ -387,7 +395,6 @@ def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
             error = backend.check_error()
             if error:
                 say(event=Event.ERROR, case=index, run=run, message=error)
-                results_file.close()
                 return 3
             overruns = []
             for name, buffer in buffers.items():
@@ -404,7 +411,7 @@ def run_job(argv: list[str], say, sandbox_on: list[bool]) -> int:
         results_file.write(data)
         index_of[key] = [offset, len(data)]
         offset += len(data)
-    results_file.close()
+    results_file.flush()
     say(event=Event.FINISHED, results_index=index_of)
     return 0
 
@@ -491,6 +498,7 @@ def time_scales(job, backend, solve, results, say, timing_backend, bench_inputs)
     """Times `solve` at every benchmark scale (inputs on the device, cold L2), rotating through input sets, and
     keeps the outputs of a sample of timed calls and of one call per input set after the timing loop, which the
     parent checks against the task's own solution. The phase is bracketed by events the parent timestamps."""
+    # local import: loaded already by run_job for a timed job; numpy stays out of the child otherwise
     from ..timing.measure import time_callable
     from ..timing.policy import MeasurementPolicy
     from ..timing.stats import StoppingRule

@@ -19,6 +19,7 @@ from ..errors import StageFailure, StageSkip
 from ..results import message_summary
 from ..tasks import inputs
 from ..tasks.loader import Task
+from . import runner, supervisor
 
 HOST_WORK = "the outputs do not depend on any kernel: the work is done on the host"
 KNOCKOUT_TIMEOUT_S = 20.0  # without its kernels an answer may wait for a result that never comes
@@ -37,8 +38,6 @@ def check_kernel_answer(stage_record: dict[str, Any], task: Task, source: str, l
     that run as stage_record["knockout"]: verdict "kernels-needed" (the outputs failed without kernels: good),
     "not-run" (with the reason) or "host-work", for which it raises StageFailure('execute'). `library` is the one
     the cases ran; on a GPU, or for an AddressSanitizer build, the plain CPU-runtime build is used instead."""
-    from . import runner, supervisor
-
     case = knockout_case(cases)
     record: dict[str, Any] = {"case": case.index, "sizes": case.sizes}
     stage_record["knockout"] = record

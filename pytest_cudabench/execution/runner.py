@@ -35,7 +35,8 @@ from ..tasks import compare, inputs
 from ..tasks.loader import Task
 from ..timing import gpu_tools
 from ..timing import stage as time_stage
-from ..timing.gpus import throttled
+from ..timing.gpu_api import resolve_gpu_api
+from ..timing.gpus import detect_cuda_devices, throttled
 from ..timing.policy import DEFAULT_POLICY, MeasurementPolicy
 from . import landlock, sandbox
 from .supervisor import (
@@ -82,9 +83,6 @@ def gpu_usable(gpu_api: str = "auto") -> bool:
 
 def gpu_unusable_reason(gpu_api: str = "auto") -> str | None:
     """Why the GPU runtime cannot run here (no device, or the GPU API missing, with what to install), or None."""
-    from ..timing.gpu_api import resolve_gpu_api
-    from ..timing.gpus import detect_cuda_devices
-
     if detect_cuda_devices() <= 0:
         return "no usable CUDA device"
     try:
@@ -132,8 +130,6 @@ def run_cases(task: Task, library: Path, runtime: str, cases: list[inputs.Case],
     try:
         extra: dict[str, Any] = {"sanitize": sanitize, "knockout": knockout}
         if runtime == "gpu":
-            from ..timing.gpu_api import resolve_gpu_api
-
             extra["gpu_api"] = resolve_gpu_api(gpu_api)
         policy = _timing_policy(timing)
         if timing is not None:
@@ -229,7 +225,7 @@ def _write_job(task: Task, library: Path, runtime: str, cases: list[inputs.Case]
                 blob.write(data)
                 index[protocol.input_key(case.index, arg.name)] = [offset, len(data)]
                 offset += len(data)
-    for position, case in zip(order_positions(cases), cases):
+    for position, case in zip(order_positions(cases), cases, strict=True):
         job_cases.append({
             "index": case.index,
             "runs": [[sentinel, THREAD_ORDERS[order], case.index, racecheck] for sentinel, order, racecheck in

@@ -25,6 +25,8 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from . import landlock
+
 # x86-64 system call numbers
 _SYSCALLS_KILLED = {
     "open": 2, "creat": 85, "openat": 257, "openat2": 437, "open_by_handle_at": 304,
@@ -151,8 +153,6 @@ def confine(confinement: Confinement) -> str:
     if not confinement.seccomp:
         return confinement.describe()
     if confinement.landlock_devices is not None:
-        from . import landlock
-
         try:
             landlock.restrict([], DRIVER_READ_ONLY, confinement.landlock_devices)
         except OSError:

@@ -12,6 +12,7 @@ build_for_runtime). Nothing here judges an answer's results.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -145,14 +146,10 @@ def accept_status(listener: socket.socket, process: subprocess.Popen) -> socket.
         if ended is not None:
             os.close(ended)
     connection, _ = listener.accept()
-    try:
+    with contextlib.suppress(OSError):  # stamped on receipt instead (read_status_lines)
         connection.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-    except OSError:
-        pass  # stamped on receipt instead (read_status_lines)
-    try:
+    with contextlib.suppress(OSError):  # the child is gone: what it sent is still there to read
         connection.send(b"\1")
-    except OSError:
-        pass  # the child is gone: what it sent is still there to read
     return connection
 
 
@@ -250,10 +247,8 @@ def supervise(command: Callable[[str], list[str]], *, cwd: Path, env: dict[str, 
 
 def kill_group(process: subprocess.Popen) -> None:
     """Ends the child and everything it started (its own session, one process group)."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 HOST_ACCESS_MARK = "cudabench-cpu: host code accessed device memory"  # cuda_shim.h's kHostAccessMark
@@ -309,7 +304,7 @@ def source_lines(message: str, library: str) -> str:
                                  stdin=subprocess.DEVNULL).stdout.splitlines()
         except (OSError, subprocess.TimeoutExpired):
             out = []
-        for address, text in zip(addresses, out):
+        for address, text in zip(addresses, out, strict=False):
             found = re.search(r":(\d+)", text)
             if found and found[1] != "0":
                 lines[address] = f"line {found[1]}"

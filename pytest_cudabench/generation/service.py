@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures as cf
+import contextlib
 import hashlib
 import json
 import os
@@ -31,9 +32,10 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from ..config import Settings
 from ..errors import ApiAccessDenied, ModelError
@@ -445,10 +447,8 @@ class GenerationService:
         path = self.cache.claim_path(key)
         owner = _read_claim(path)
         if owner is not None and owner.get("owner") == self.token:
-            try:
+            with contextlib.suppress(OSError):
                 path.unlink()
-            except OSError:
-                pass
 
     def _start_heartbeat(self) -> None:
         if self._heartbeat is None or not self._heartbeat.is_alive():
@@ -463,10 +463,8 @@ class GenerationService:
             if not held and self._closed.is_set():
                 return
             for key in held:
-                try:
+                with contextlib.suppress(OSError):
                     os.utime(self.cache.claim_path(key))
-                except OSError:
-                    pass
 
     def _take_over_if_stale(self, path: Path) -> bool:
         """Removes `path` if its owner is gone; True if it did (the caller then claims again)."""
@@ -490,10 +488,9 @@ class GenerationService:
             return True
         moved = _read_claim(aside)
         if info is not None and moved is not None and moved.get("owner") != info.get("owner"):
-            try:  # we moved a fresh claim by mistake: put it back unless someone claimed meanwhile
+            # we moved a fresh claim by mistake: put it back unless someone claimed meanwhile
+            with contextlib.suppress(OSError):
                 os.link(aside, path)
-            except OSError:
-                pass
             os.unlink(aside)
             return False
         os.unlink(aside)
@@ -525,10 +522,8 @@ class GenerationService:
         if info.get("run_id") == self.run_id:  # the requests it took are counted once, on this item
             kind = ApiAccessDenied if info.get("denied") else ModelError
             raise kind(str(info.get("message", "model API failed")), info.get("request_stats"))
-        try:
+        with contextlib.suppress(OSError):
             path.unlink()  # a failure of an earlier run: try again
-        except OSError:
-            pass
 
 
 def _read_claim(path: Path) -> dict[str, Any] | None:

@@ -12,7 +12,7 @@ import pytest
 from ..config import Settings
 from ..errors import ConfigError
 from ..session import ItemSelection, compile_ahead_here, is_task_dir, markers, open_run, task_dirs_named, worker_machine
-from . import cudabench_set, resume
+from . import cudabench_set, hookspecs, resume
 from .compile_ahead import CompileAheadHooks
 from .controller import Controller
 from .items import CudabenchItem, TaskDirectory, record_outcome
@@ -31,8 +31,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
-    from . import hookspecs
-
     pluginmanager.add_hookspecs(hookspecs)
 
 

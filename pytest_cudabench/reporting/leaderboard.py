@@ -241,7 +241,7 @@ def caveats(models: Sequence[ModelRuns], common: set[str], between: str = "model
         found.append(f"the {between} were not all judged on the same items: {len(common)} of {len(union)} items "
                      "are common to all, and the rates and tests of the comparison use those")
     for runs in models:
-        for path, run in zip(runs.files, runs.runs):
+        for path, run in zip(runs.files, runs.runs, strict=True):
             if run.get("interrupted") or run.get("complete") is False or run.get("stopped"):
                 why = f" ({run['stopped']})" if run.get("stopped") else ""
                 found.append(f"{path}: run {run['id']} of {runs.name} ended early{why}: the items it did not run "
@@ -364,9 +364,9 @@ def paired_comparison(items_a: dict[str, ItemResult], items_b: dict[str, ItemRes
     a = [items_a[k] for k in common]
     b = [items_b[k] for k in common]
     correct_a, correct_b = sum(map(is_correct, a)), sum(map(is_correct, b))
-    only_a = sum(1 for x, y in zip(a, b) if is_correct(x) and not is_correct(y))
-    only_b = sum(1 for x, y in zip(a, b) if is_correct(y) and not is_correct(x))
-    pairs: list[dict[str, Any]] = [{"task": x["task"] or k, "pair": (x, y)} for k, x, y in zip(common, a, b)]
+    only_a = sum(1 for x, y in zip(a, b, strict=True) if is_correct(x) and not is_correct(y))
+    only_b = sum(1 for x, y in zip(a, b, strict=True) if is_correct(y) and not is_correct(x))
+    pairs: list[dict[str, Any]] = [{"task": x["task"] or k, "pair": (x, y)} for k, x, y in zip(common, a, b, strict=True)]
 
     def differences(value: Callable[[ItemResult], float]) -> list[list[float]]:
         return _by_task(pairs, lambda p: value(p["pair"][0]) - value(p["pair"][1]))
@@ -408,7 +408,7 @@ def pairs(models: Sequence[ModelRuns], order: Sequence[str], seed: int, resample
         found[index]["p_holm"] = adjusted
         found[index]["significant"] = adjusted <= stats.ALPHA
     scored = [p for p in found if p["score"] and p["score"]["p_value"] is not None]
-    for pair, adjusted in zip(scored, stats.holm([p["score"]["p_value"] for p in scored])):
+    for pair, adjusted in zip(scored, stats.holm([p["score"]["p_value"] for p in scored]), strict=True):
         pair["score"]["p_holm"] = adjusted
         pair["score"]["significant"] = adjusted <= stats.ALPHA
     return found
@@ -595,11 +595,11 @@ def pair_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
 
 
 def text_table(header: list[str], cells: list[list[str]], numeric_from: int = 2) -> list[str]:
-    widths = [max(len(str(c)) for c in column) for column in zip(header, *cells)]
+    widths = [max(len(str(c)) for c in column) for column in zip(header, *cells, strict=True)]
 
     def line(values: list[str]) -> str:
         return "  ".join(str(v).rjust(w) if i >= numeric_from else str(v).ljust(w)
-                         for i, (v, w) in enumerate(zip(values, widths))).rstrip()
+                         for i, (v, w) in enumerate(zip(values, widths, strict=True))).rstrip()
 
     return [line(header)] + [line(c) for c in cells]
 
@@ -713,6 +713,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.csv:
         print(f"CSV: {atomic_write(Path(args.csv), matrix_csv(board))}")
     if args.html:
+        # local import: leaderboard_html imports this module (a cycle at import time)
         from .leaderboard_html import render
 
         print(f"HTML: {atomic_write(Path(args.html), render(board, models))}")

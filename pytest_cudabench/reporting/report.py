@@ -50,6 +50,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..files import atomic_write
 from ..results import (
     OUTCOMES,
@@ -73,7 +74,6 @@ def versions(nvcc_version: str | None = None) -> dict[str, str]:
     import numpy
     import pytest
 
-    from .. import __version__
 
     found = {"pytest_cudabench": __version__, "python": platform.python_version(), "pytest": pytest.__version__,
              "numpy": numpy.__version__}

@@ -21,7 +21,7 @@ from .report import command_line, machine, run_peaks, versions
 
 
 def iso_time(timestamp: float) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat(timespec="seconds")
 
 
 def nvcc_version() -> str | None:

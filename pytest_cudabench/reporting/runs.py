@@ -25,8 +25,9 @@ from ..errors import MergeError
 from ..files import atomic_write
 from ..results import CollectionError, ItemResult, Report, ReportGroup, RunRecord
 from . import aggregates
+from .html import write_html
 from .leaderboard import ModelRuns, caveats, common_keys, paired_comparison
-from .report import build_report, groups_of, run_peaks
+from .report import build_report, groups_of, run_peaks, write_json
 from .report_files import item_key, load_report, verdict
 from .shards import check_shards, merged_shards
 from .statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, wilson_interval
@@ -423,15 +424,12 @@ def main_merge(argv: list[str] | None = None) -> int:
             return 2
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
-    from .report import write_json
 
     path = write_json(merged, Path(args.output))
     t = merged["totals"]
     print(f"merged {len(reports)} reports into {path}: {t['collected']} collected = {t['passed']} passed + "
           f"{t['failed']} failed + {t['skipped']} skipped + {t['error']} errors")
     if args.html:
-        from .html import write_html
-
         print(f"HTML report: {write_html(merged, Path(args.html))}")
     return 0
 

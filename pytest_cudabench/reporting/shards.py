@@ -14,7 +14,7 @@ def check_shards(reports: Sequence[Mapping[str, Any]],
     1-based shard indexes of N that no report holds (empty when the reports are not shards, or disagree on N).
     `names` (e.g. the file paths) name the reports in messages; else their run ids."""
     labels = list(names) if names is not None else [str((r.get("run") or {}).get("id")) for r in reports]
-    shards = [(label, (r.get("run") or {}).get("shard")) for label, r in zip(labels, reports)]
+    shards = [(label, (r.get("run") or {}).get("shard")) for label, r in zip(labels, reports, strict=True)]
     sharded = [(label, shard) for label, shard in shards if shard]
     if not sharded:
         return [], []

@@ -26,6 +26,7 @@ from ..errors import ConfigError, StageFailure
 from ..files import atomic_write
 from . import build_handover
 from .compiler_output import own_diagnostics
+from .static_check import reads_files_when_assembled
 from .toolkit import find_nvcc
 
 # Without a device: A100's sm_80 (bf16, cp.async), a common baseline that CUDA 12 and 13 both target and that runs
@@ -56,7 +57,7 @@ class CompileResult:
         return asdict(self)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def nvcc_version(nvcc: str) -> str:
     out = subprocess.run([nvcc, "--version"], capture_output=True, text=True, timeout=60)
     lines = [line for line in out.stdout.splitlines() if line.strip()]
@@ -189,8 +190,6 @@ def compile_library(source: str, *, cache_dir: Path, arch: str = DEFAULT_ARCH, e
 def _host_source_verdict(scratch: Path) -> tuple[bool, str]:
     """The static check's file-access rule applied to the host code after macro expansion (nvcc's kept
     preprocessed sources), which no lexical check of the answer can fully see (token pasting, stringizing)."""
-    from .static_check import reads_files_when_assembled
-
     kept = sorted(scratch.glob("*.ii"))
     if not kept:
         return False, ("nvcc kept no preprocessed host source (*.ii) to check; this toolkit's --keep output is "

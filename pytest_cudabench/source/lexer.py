@@ -149,10 +149,9 @@ def scan(src: str) -> Iterator[Token]:
             i += 1
             while i < n:
                 d = src[i]
-                if d in "+-" and src[i - 1] in "eEpP" and not src[start:i].lower().startswith("0x") or \
-                        d in "+-" and src[i - 1] in "pP":
-                    i += 1
-                elif _is_id_char(d) or d == ".":
+                exponent_sign = d in "+-" and (
+                    src[i - 1] in "pP" or src[i - 1] in "eE" and not src[start:i].lower().startswith("0x"))
+                if exponent_sign or _is_id_char(d) or d == ".":
                     i += 1
                 elif d == "'" and i + 1 < n and _is_id_char(src[i + 1]):
                     i += 2  # digit separator

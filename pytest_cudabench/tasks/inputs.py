@@ -259,7 +259,7 @@ def expect(task: Task, case: Case) -> dict[str, np.ndarray]:
         raise TaskError(task.path / "reference.py", f"reference() must return {len(outputs)} output(s) "
                         f"({', '.join(a.name for a in outputs)}): one array, a tuple in that order, or a dict",
                         "reference")
-    for arg, value in zip(outputs, values):
+    for arg, value in zip(outputs, values, strict=True):
         case.expected[arg.name] = _coerce(task, arg, value, arg.shape_for(case.sizes), "reference")
     return case.expected
 

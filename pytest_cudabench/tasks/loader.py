@@ -407,6 +407,17 @@ def _load_sizes(reader: _Reader, table: dict) -> Sizes:
     return Sizes(test_ranges=ranges, derived=derived, cases=cases, bench=bench)
 
 
+def _arg_formula(reader: _Reader, entry: dict, where: str, key: str, size_names: set[str]) -> Formula | None:
+    """The size expression `key` of an argument's table, or None where it has none."""
+    if key not in entry:
+        return None
+    f = reader.formula(entry[key], where, key)
+    unknown = f.names - size_names
+    if unknown:
+        raise reader.fail(where, f"'{key}' uses unknown size(s) {', '.join(sorted(unknown))}")
+    return f
+
+
 def _load_args(reader: _Reader, entries: list, size_names: set[str]) -> tuple[Arg, ...]:
     args: list[Arg] = []
     seen: set[str] = set()
@@ -429,15 +440,6 @@ def _load_args(reader: _Reader, entries: list, size_names: set[str]) -> tuple[Ar
         if role not in ROLES:
             raise reader.fail(where, f"role '{role}' is unknown; use one of {', '.join(ROLES)}")
 
-        def formula(key: str) -> Formula | None:
-            if key not in entry:
-                return None
-            f = reader.formula(entry[key], where, key)
-            unknown = f.names - size_names
-            if unknown:
-                raise reader.fail(where, f"'{key}' uses unknown size(s) {', '.join(sorted(unknown))}")
-            return f
-
         shape: tuple[Formula, ...] = ()
         if role == "scalar":
             if "shape" in entry:
@@ -459,8 +461,9 @@ def _load_args(reader: _Reader, entries: list, size_names: set[str]) -> tuple[Ar
                 if value < 0:
                     raise reader.fail(where, f"'{key}' must not be negative")
                 tolerances[key] = float(value)
-        args.append(Arg(name=name, dtype=DTYPES[dtype_name], role=role, shape=shape, value=formula("value"),
-                        low=formula("low"), high=formula("high"), **tolerances))
+        value, low, high = (_arg_formula(reader, entry, where, key, size_names) for key in ("value", "low", "high"))
+        args.append(Arg(name=name, dtype=DTYPES[dtype_name], role=role, shape=shape, value=value, low=low, high=high,
+                        **tolerances))
     if not any(a.is_written for a in args):
         raise reader.fail("args", "declares no output (role 'output' or 'inout')")
     return tuple(args)

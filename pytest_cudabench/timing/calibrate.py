@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from ..config import GPU_APIS
@@ -225,11 +226,11 @@ def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_
             # One launch first, unmeasured: the first launch of a kernel loads its module (lazy loading, the default
             # since CUDA 12.2) while E1 is already recorded, so its E1 -> E2 can pass 2 ms for a few-microsecond
             # kernel and stop the growth below at 256 iterations, where the launch gap dominates the FLOP rate.
-            _single_event_time(backend, lambda: lib.fma(precision, out, iters))
+            _single_event_time(backend, partial(lib.fma, precision, out, iters))
             # Grow the work until one launch takes >= 2 ms, so launch overhead and timer resolution are negligible.
-            while iters < (1 << 24) and _single_event_time(backend, lambda: lib.fma(precision, out, iters)) < 2e-3:
+            while iters < (1 << 24) and _single_event_time(backend, partial(lib.fma, precision, out, iters)) < 2e-3:
                 iters *= 2
-            res = measure.time_callable(lambda: lib.fma(precision, out, iters), flush_bytes=0, rule=rule(),
+            res = measure.time_callable(partial(lib.fma, precision, out, iters), flush_bytes=0, rule=rule(),
                                         backend=backend)
             flops[precision] = lib.fma_flops(iters) / _best_time(res["events"])
         l2 = backend.l2_bytes()
@@ -241,7 +242,7 @@ def calibrate(device_index: int = 0, *, build_dir: Path | None = None, max_time_
             shutil.rmtree(tmp, ignore_errors=True)
 
     sheet = lookup_peaks(ident["name"])
-    today = _dt.datetime.now(_dt.timezone.utc).date().isoformat()
+    today = _dt.datetime.now(_dt.UTC).date().isoformat()
     return Peaks(
         name=ident["name"],
         dram_bw=dram_bw,

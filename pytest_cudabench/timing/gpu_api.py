@@ -540,7 +540,7 @@ class AnswerRuntime:
         self.lib = lib
 
     @classmethod
-    def load(cls) -> "AnswerRuntime":
+    def load(cls) -> AnswerRuntime:
         return cls(load_cudart())
 
     def error_text(self, code: int) -> str:

@@ -58,13 +58,13 @@ class Peaks:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Peaks":
+    def from_dict(cls, d: dict) -> Peaks:
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in known}
         kwargs["measured"] = tuple(kwargs.get("measured", ()))
         return cls(**kwargs)
 
-    def with_source(self, source: str, **changes) -> "Peaks":
+    def with_source(self, source: str, **changes) -> Peaks:
         return replace(self, source=source, **changes)
 
 

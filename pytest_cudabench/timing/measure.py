@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from ..errors import CudaError  # noqa: F401  (its old import path; gpu_api raises it)
 from .gpu_api import ATTR_L2_CACHE_SIZE, GpuApi, open_gpu_api
+from .gpus import throttled
 from .policy import DEFAULT_POLICY, MeasurementPolicy
 from .stats import StoppingRule, relative_difference, summarize
 
@@ -152,8 +153,6 @@ def time_callable(
         )
     throttle = None
     if monitor:
-        from .gpus import throttled
-
         throttle = throttled(before, after)
         if throttle:
             reasons.append(f"throttled: {throttle}")

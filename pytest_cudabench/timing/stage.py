@@ -28,10 +28,13 @@ from ..config import Settings
 from ..errors import StageFailure
 from ..protocol import Event, bench_key, parse_bench_key
 from ..results import ROOFLINE_DEFINITION
+from ..source.compiler import compile_library
+from ..source.static_check import l2_persistence_imports
 from ..source.toolkit import find_cuda_tool
-from ..tasks import compare
+from ..tasks import compare, inputs
 from ..tasks.loader import Task
 from . import gpu_tools, scoring
+from .calibrate import calibrate_in_child, device_identity, load_or_calibrate
 from .gpus import Peaks, gpu_info, lookup_peaks
 from .policy import DEFAULT_POLICY, MeasurementPolicy
 
@@ -117,8 +120,6 @@ def time_answer(task: Task, settings: Settings, runtime: str, answer: Build, arc
     gpu = {"name": host_clock} if host_clock else (gpu_info() or {})
     peaks = lookup_peaks(gpu.get("name", ""))
     if settings.calibrate and not host_clock:
-        from .calibrate import calibrate_in_child, device_identity, load_or_calibrate
-
         try:
             gpu_api = settings.gpu_api
             peaks = load_or_calibrate(settings.cache_path / "peaks",
@@ -307,7 +308,8 @@ def check_plausible(task: Task, scored: list[dict[str, Any]]) -> None:
 
 def speedup(answer: list[dict[str, Any]], reference: list[dict[str, Any]]) -> float | None:
     """The answer's speedup over the reference: the geometric mean over the scales of the median-time ratios."""
-    return geomean(r["median_s"] / a["median_s"] for a, r in zip(answer, reference) if a["median_s"] and r["median_s"])
+    return geomean(r["median_s"] / a["median_s"]
+                   for a, r in zip(answer, reference, strict=True) if a["median_s"] and r["median_s"])
 
 
 def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_outputs: dict[str, np.ndarray],
@@ -319,7 +321,6 @@ def check_bench_outputs(task: Task, outputs: dict[str, np.ndarray], reference_ou
     (which such a task needs)."""
     if task.check is not None and seed is None:
         raise ValueError(f"{task.id} has a checker: check_bench_outputs needs the seed to rebuild its inputs")
-    from ..tasks import inputs
 
     def parsed(keys):
         return [b for b in map(parse_bench_key, keys) if b is not None and b.scale == scale_index]
@@ -360,8 +361,6 @@ def l2_persistence_record(library: Path, timed: list[dict[str, Any]]) -> dict[st
     """Whether the answer set an access-policy window or a persisting-L2 carve-out: the calls its library imports
     for that, and what the runtime showed after each scale's timing loop (persisting lines are reset before every
     sample regardless, so a window cannot carry data across the flush)."""
-    from ..source.static_check import l2_persistence_imports
-
     seen = [row.get("l2_persistence") for row in timed]
     window = any((s or {}).get("access_policy_window_bytes") or (s or {}).get("persisting_limit_bytes")
                  for s in seen)
@@ -376,8 +375,6 @@ def bench_works(task: Task, seed: int) -> list[tuple[float, float] | None] | Non
     """`work()` of a data-dependent task on each benchmark input, computed here, in the trusted process, on the
     inputs the child times (inputs.bench_case); None for formula-only tasks.
     Once per task and seed: the items of a task run on one worker in turn."""
-    from ..tasks import inputs
-
     if task.work is None:
         return None
     key = (task.id, seed)
@@ -401,8 +398,6 @@ def reference_timing(task: Task, seed: int, gpu_name: str, measure) -> Any:
 
 
 def reference_library(task: Task, cache_dir: Path, arch: str) -> Path:
-    from ..source.compiler import compile_library
-
     return Path(compile_library(task.solution_source(), cache_dir=cache_dir, arch=arch).library)
 
 

@@ -155,7 +155,7 @@ def test_every_row_of_the_published_set_is_covered_or_listed_and_evaluates():
         assert result.dram_bytes > 0 and (result.flops > 0 or result.precision == "none"), row.key
         if row.task in previous:
             before, before_work = previous[row.task]
-            pairs = zip((*before.inputs, *before.outputs), (*row.inputs, *row.outputs))
+            pairs = zip((*before.inputs, *before.outputs), (*row.inputs, *row.outputs), strict=True)
             # scales of the published set sometimes shrink a tensor; where none shrinks, work may not either
             if all(math.prod(a.shape) <= math.prod(b.shape) for a, b in pairs):
                 assert result.flops >= before_work.flops and result.dram_bytes >= before_work.dram_bytes, row.key

@@ -72,8 +72,8 @@ KbdInteractiveAuthentication no
 PermitRootLogin {"yes" if root else "no"}
 {"SetEnv " + env if env else ""}
 """)
-    log = open(home / "sshd.log", "w")
-    process = subprocess.Popen([sshd, "-D", "-e", "-f", str(home / "sshd_config")], stdout=log, stderr=log)
+    with open(home / "sshd.log", "w") as log:  # the child holds its own descriptor
+        process = subprocess.Popen([sshd, "-D", "-e", "-f", str(home / "sshd_config")], stdout=log, stderr=log)
     server = LocalSshd(home / "client_key", port, "root" if root else getpass.getuser())
     try:
         deadline = time.monotonic() + 15
@@ -89,7 +89,6 @@ PermitRootLogin {"yes" if root else "no"}
     finally:
         process.terminate()
         process.wait(timeout=10)
-        log.close()
 
 
 def run(pytester, shared_cache, out, *args):

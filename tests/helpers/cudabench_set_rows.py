@@ -189,10 +189,10 @@ def exit_one_row(row_id: int, n: int = 256) -> dict:
 def reads_outside_row(row_id: int, secret_path: str, n: int = 64) -> dict:
     """Copies the bytes of a file outside its directory into its output; exits 2 when it cannot open it."""
     bench = AFFINE_CU.replace('write_bin("data/y.bin", y);', (
-        'FILE* s = fopen("%s", "rb");\n'
+        'FILE* s = fopen("SECRET_PATH", "rb");\n'
         '    if (s) { fread(y.data(), 1, N * sizeof(float), s); fclose(s); printf("opened the secret\\n"); }\n'
         '    else { printf("secret not readable\\n"); return 2; }\n'
-        '    write_bin("data/y.bin", y);') % secret_path)
+        '    write_bin("data/y.bin", y);').replace("SECRET_PATH", secret_path))
     return row(row_id, "Reads_Outside", n, bench=bench)
 
 

@@ -154,8 +154,8 @@ def test_css_and_js_are_package_files():
     from importlib import resources
 
     static = resources.files("pytest_cudabench.reporting") / "static"
-    assert html_report.CSS == (static / "report.css").read_text() and "#items" in html_report.CSS
-    assert html_report.JS == (static / "report.js").read_text() and "'use strict'" in html_report.JS
+    assert (static / "report.css").read_text() == html_report.CSS and "#items" in html_report.CSS
+    assert (static / "report.js").read_text() == html_report.JS and "'use strict'" in html_report.JS
 
 
 def test_content_security_policy_allows_only_our_script():

@@ -267,9 +267,9 @@ def test_pytest_benchmark_format():
     assert {"machine_info", "commit_info", "datetime", "version", "benchmarks"} <= set(data)
     timed = [(i, s) for i in report["items"] for s in (i["stages"].get("time") or {}).get("scales") or []]
     assert len(data["benchmarks"]) == len(timed) > 0
-    for bench, (item, scale) in zip(data["benchmarks"], timed):
+    for bench, (item, scale) in zip(data["benchmarks"], timed, strict=True):
         assert {"name", "fullname", "group", "params", "stats"} <= set(bench)
-        assert STAT_KEYS <= set(bench["stats"])
+        assert set(bench["stats"]) >= STAT_KEYS
         stats = bench["stats"]
         assert stats["median"] == scale["median_s"] and stats["min"] == scale["min_s"]
         assert stats["rounds"] == scale["n"] and stats["iqr"] == scale["iqr_s"]

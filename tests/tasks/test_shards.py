@@ -130,7 +130,7 @@ def test_two_shards_partition_the_run_and_record_their_shard(pytester, suite_cop
     second = run_shard(pytester, shared_cache, "2/2", "two", *xdist)
     reports = [load_report(pytester, "one"), load_report(pytester, "two")]
     expected = split_tasks({task: 1 for task in TASKS}, 2)
-    for result, rep, tasks in zip((first, second), reports, expected):
+    for result, rep, tasks in zip((first, second), reports, expected, strict=True):
         result.assert_outcomes(passed=len(tasks))
         assert rep["run"]["shard"]["tasks"] == tasks
         assert sorted(item["task"] for item in rep["items"]) == tasks

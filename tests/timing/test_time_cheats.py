@@ -10,8 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers.corpus import corpus
 from helpers.paths import SUITE
-from test_cheats import corpus
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution import runner as execution

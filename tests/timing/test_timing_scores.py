@@ -12,7 +12,7 @@ from pytest_cudabench.timing.gpus import lookup_peaks
 
 def timed(task, medians, iqr=0.0):
     return [{"sizes": task.sizes.complete(s), "events": {"median_s": m, "iqr_s": iqr, "n": 10, "converged": True}}
-            for s, m in zip(task.sizes.bench, medians)]
+            for s, m in zip(task.sizes.bench, medians, strict=True)]
 
 
 def test_vector_add_is_bandwidth_bound_on_an_h100():

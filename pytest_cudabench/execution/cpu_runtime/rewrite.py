@@ -540,7 +540,7 @@ def _fresh_shared_edit(toks: list[Token], idx: int):
     for piece in pieces:
         name = None
         depth = 0
-        for m, t in enumerate(piece):
+        for t in piece:
             if depth == 0 and t.text == "[" and name is not None:  # NAME[...]: the array's extents follow
                 break
             if t.text in ("(", "["):

@@ -62,7 +62,7 @@ def built(tmp_path_factory):
             return exc
 
     with ThreadPoolExecutor(2) as pool:
-        return dict(zip(SAMPLES, pool.map(build, SAMPLES)))
+        return dict(zip(SAMPLES, pool.map(build, SAMPLES), strict=True))
 
 
 @pytest.fixture
