@@ -4,14 +4,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers.paths import SUITE
+from helpers.tasks import task_with_cases
 
 from pytest_cudabench.errors import StageFailure
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.execution.runner import run_cases
 from pytest_cudabench.execution.sandbox import seccomp_available
 from pytest_cudabench.tasks import inputs
-from pytest_cudabench.tasks.loader import load_task
 
 KERNEL = """
 __global__ void add(const float* a, const float* b, float* c, int n) {
@@ -23,11 +22,7 @@ __global__ void add(const float* a, const float* b, float* c, int n) {
 
 @pytest.fixture(scope="module")
 def vector_add():
-    task = load_task(SUITE / "basics" / "vector_add", SUITE)
-    cases = inputs.make_cases(task, seed=11, count=3)
-    for case in cases:
-        inputs.expect(task, case)
-    return task, cases
+    return task_with_cases("basics/vector_add", seed=11, count=3)
 
 
 def execute(tmp_path, vector_add, body: str, timeout_s: float = 20):

@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pytest
 from helpers.paths import SUITE
+from helpers.tasks import task_with_cases
 
 from pytest_cudabench.cudabench_set import program, program_child
 from pytest_cudabench.errors import HarnessError, StageFailure
 from pytest_cudabench.execution import landlock, sandbox
 from pytest_cudabench.execution.cpu_runtime import build_cpu_library
 from pytest_cudabench.execution.runner import run_cases
-from pytest_cudabench.tasks import inputs
 from pytest_cudabench.tasks.loader import load_task
 from pytest_cudabench.timing.policy import MeasurementPolicy
 
@@ -39,11 +39,7 @@ os.execv(sys.argv[1], sys.argv[1:])
 
 @pytest.fixture(scope="module")
 def vector_add():
-    task = load_task(SUITE / "basics" / "vector_add", SUITE)
-    cases = inputs.make_cases(task, seed=3, count=2)
-    for case in cases:
-        inputs.expect(task, case)
-    return task, cases
+    return task_with_cases("basics/vector_add", seed=3, count=2)
 
 
 @pytest.fixture(scope="module")
