@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, TypeVar
 
 from .averages import geomean
 from .config import Settings
@@ -26,7 +26,17 @@ from .execution.runner import run_timing
 from .generation.models import Generation, GenerationRequest
 from .generation.refine import refine_messages, refine_request
 from .generation.repair import next_request, repair_messages
-from .results import STAGES, AttemptRecord, ItemResult, RefinementRecord, message_summary, new_result
+from .results import (
+    STAGES,
+    AttemptRecord,
+    CandidateRecord,
+    ItemResult,
+    RefinementRecord,
+    RefinementRound,
+    generation_summary,
+    message_summary,
+    new_result,
+)
 from .source import compiler, static_check
 from .source.extract import extract_source
 from .tasks import inputs
@@ -156,7 +166,7 @@ class StageRecorder(Generic[T]):
         the next turn (compiler errors, mismatch summary), up to `attempts` answers. Every attempt is kept in
         result["attempts"]; result["passed_at_attempt"] says which one passed. `ask(request) -> Generation`."""
         first = request
-        history: list[dict[str, Any]] = []
+        history: list[AttemptRecord] = []
         for attempt in range(1, attempts + 1):
             try:
                 self.run(answer)
@@ -195,21 +205,22 @@ class StageRecorder(Generic[T]):
         fastest correct one (REFINE_SELECTION) becomes this item's result. Without measured times nothing is asked.
         Everything is recorded in result["refinement"] (schema in reporting/report.py)."""
         rounds, candidates = self.settings.refine, self.settings.candidates
-        refinement: dict[str, Any] = {"status": "done", "message": None, "rounds_requested": rounds,
-                                      "candidates": candidates, "selection": REFINE_SELECTION, "rounds": []}
-        self.result["refinement"] = cast(RefinementRecord, refinement)  # filled in below, round by round
+        refinement: RefinementRecord = {"status": "done", "message": None, "rounds_requested": rounds,
+                                        "candidates": candidates, "selection": REFINE_SELECTION, "rounds": []}
+        self.result["refinement"] = refinement
         best: StageRecorder[T] = self
         best_record = candidate_record(self.result, 0, 0, "passed")
         if best_record["time_s"] is None:
-            refinement.update(status="not-run", message=NO_SPEED, rounds=[], trajectory=[], kept_round=None,
-                              kept_candidate=None)
+            refinement.update({"status": "not-run", "message": NO_SPEED, "rounds": [], "trajectory": [],
+                               "kept_round": None, "kept_candidate": None})
             return
         best_record["kept"] = True
         refinement["rounds"].append({"round": 0, "candidates": [best_record], "kept_candidate": 0})
-        trajectory, times = [best_record["speedup"]], [best_record["time_s"]]
+        trajectory: list[float | None] = [best_record["speedup"]]
+        times: list[float | None] = [best_record["time_s"]]
         history: list[str] = []
         for round_ in range(1, rounds + 1):
-            entry: dict[str, Any] = {"round": round_, "candidates": [], "kept_candidate": None}
+            entry: RefinementRound = {"round": round_, "candidates": [], "kept_candidate": None}
             refinement["rounds"].append(entry)
             # Every candidate of a round refines the version kept when the round starts.
             assert best.source is not None
@@ -222,7 +233,7 @@ class StageRecorder(Generic[T]):
                     generation = ask(request)
                 except ModelError as exc:  # the model stopped answering: keep what was found so far
                     entry["candidates"].append({"candidate": index, "verdict": "model-error", "message": str(exc)})
-                    refinement.update(status="stopped", message=f"round {round_}: the model failed: {exc}")
+                    refinement.update({"status": "stopped", "message": f"round {round_}: the model failed: {exc}"})
                     break
                 candidate = self.candidate()
                 candidate.record_generation(generation, request.prompt_hash, time.perf_counter() - start)
@@ -250,25 +261,27 @@ class StageRecorder(Generic[T]):
                 self.result[key] = best.result[key]  # type: ignore[literal-required]
             self.keep_answer_of(best)
         initial = refinement["rounds"][0]["candidates"][0]
-        refinement.update(
-            trajectory=trajectory, time_trajectory=times, kept_round=best_record["round"],
-            kept_candidate=best_record["candidate"], initial_speedup=initial["speedup"],
-            final_speedup=best_record["speedup"], gain=initial["time_s"] / best_record["time_s"],
-            initial_performance_score=initial["performance_score"],
-            final_performance_score=best_record["performance_score"],
-            wrong_candidates=sum(1 for r in refinement["rounds"][1:] for c in r["candidates"]
-                                 if c["verdict"] == "failed"))
+        initial_s, final_s = initial.get("time_s"), best_record.get("time_s")
+        assert initial_s and final_s  # both timed: round 0 was (checked above), and only a timed candidate is kept
+        refinement.update({
+            "trajectory": trajectory, "time_trajectory": times, "kept_round": best_record["round"],
+            "kept_candidate": best_record["candidate"], "initial_speedup": initial["speedup"],
+            "final_speedup": best_record["speedup"], "gain": initial_s / final_s,
+            "initial_performance_score": initial["performance_score"],
+            "final_performance_score": best_record["performance_score"],
+            "wrong_candidates": sum(1 for r in refinement["rounds"][1:] for c in r["candidates"]
+                                    if c["verdict"] == "failed")})
 
-    def _attempt_record(self, attempt: int) -> dict[str, Any]:
+    def _attempt_record(self, attempt: int) -> AttemptRecord:
         r = self.result
         return {"attempt": attempt, "failed_stage": r["failed_stage"], "message": r["message"],
                 "stages": {k: v.get("status") for k, v in r["stages"].items()}, "source": r["source"],
                 "source_sha256": r["source_sha256"], "prompt_hash": r["prompt_hash"],
-                "generation": {k: v for k, v in (r["generation"] or {}).items() if k != "content"}}
+                "generation": generation_summary(r["generation"])}
 
-    def _keep_history(self, history: list[dict[str, Any]], attempts: int) -> None:
+    def _keep_history(self, history: list[AttemptRecord], attempts: int) -> None:
         if attempts > 1:
-            self.result["attempts"] = cast(list[AttemptRecord], history)
+            self.result["attempts"] = history
             self.result.setdefault("passed_at_attempt", None)
 
     def _reset_for_attempt(self) -> None:
@@ -374,31 +387,31 @@ def compile_settings(task: Task, settings: Settings) -> tuple[str, tuple[str, ..
 # ---------------------------------------------------------------------- refinement's plain-data helpers
 
 
-def candidate_record(result: Mapping[str, Any], round_: int, candidate: int, verdict: str) -> dict[str, Any]:
+def candidate_record(result: ItemResult, round_: int, candidate: int, verdict: str) -> CandidateRecord:
     """One refinement candidate as the report keeps it: its source, verdict and measured times."""
-    time_stage = (result.get("stages") or {}).get("time") or {}
+    time_stage = result["stages"].get("time") or {}
     scales = time_stage.get("scales") or [] if time_stage.get("status") == "passed" else []
     medians = [row.get("median_s") for row in scales]
-    return {"round": round_, "candidate": candidate, "verdict": verdict, "failed_stage": result.get("failed_stage"),
-            "message": result.get("message"), "source": result.get("source"),
-            "source_sha256": result.get("source_sha256"), "prompt_hash": result.get("prompt_hash"),
-            "generation": {k: v for k, v in (result.get("generation") or {}).items() if k != "content"},
+    return {"round": round_, "candidate": candidate, "verdict": verdict, "failed_stage": result["failed_stage"],
+            "message": result["message"], "source": result["source"], "source_sha256": result["source_sha256"],
+            "prompt_hash": result["prompt_hash"], "generation": generation_summary(result["generation"]),
             "median_s": medians, "time_s": geomean(medians) if scales else None,
-            "performance_score": result.get("performance_score"), "speedup": result.get("speedup"), "kept": False}
+            "performance_score": result["performance_score"], "speedup": result["speedup"], "kept": False}
 
 
-def is_better(candidate: dict[str, Any], kept: dict[str, Any]) -> bool:
+def is_better(candidate: CandidateRecord, kept: CandidateRecord) -> bool:
     """REFINE_SELECTION: is the (correct, timed) candidate to replace the kept version?"""
-    if candidate.get("time_s") is None:
+    new_s, old_s = candidate.get("time_s"), kept.get("time_s")
+    if new_s is None or old_s is None:  # the kept version is always timed
         return False
-    ratio = candidate["time_s"] / kept["time_s"]
+    ratio = new_s / old_s
     if ratio < 1 - REFINE_TIE:
         return True
     new_score, old_score = candidate.get("performance_score"), kept.get("performance_score")
     return ratio <= 1 + REFINE_TIE and new_score is not None and old_score is not None and new_score > old_score
 
 
-def speed_facts(result: Mapping[str, Any]) -> dict[str, Any]:
+def speed_facts(result: ItemResult) -> dict[str, Any]:
     """What the refine prompt tells the model about a version's speed, from its time stage record."""
     record = result["stages"]["time"]
     reference = record.get("reference_scales") or []
@@ -407,11 +420,11 @@ def speed_facts(result: Mapping[str, Any]) -> dict[str, Any]:
         scales.append({key: row.get(key) for key in ("sizes", "median_s", "bound_s", "bound_by", "score")}
                       | {"reference_median_s": reference[k].get("median_s") if k < len(reference) else None})
     return {"gpu": record.get("gpu"), "clock": record.get("clock", "events"), "scales": scales,
-            "performance_score": result.get("performance_score"), "speedup": result.get("speedup"),
+            "performance_score": result["performance_score"], "speedup": result["speedup"],
             "ncu": record.get("ncu")}
 
 
-def round_summary(entry: dict[str, Any]) -> str:
+def round_summary(entry: RefinementRound) -> str:
     """One line per round for the next rounds' prompts: what each candidate gave."""
     parts = []
     for c in entry["candidates"]:

@@ -13,7 +13,7 @@ TypedDict is total=False where every key is optional), and readers use `.get` on
 
 import re
 from pathlib import PurePosixPath
-from typing import Any, NotRequired, Protocol, TypedDict
+from typing import Any, NotRequired, Protocol, TypedDict, cast
 
 OUTCOMES = ("passed", "failed", "skipped", "error")
 # The stages of each pipeline, in order: the kernel tasks' (pipeline.Evaluation) and CUDABench-Set rows'
@@ -207,6 +207,13 @@ class GenerationSummary(RequestStats, total=False):
     finish_reason: str | None
 
 
+def generation_summary(generation: GenerationRecord | None) -> GenerationSummary:
+    """A generation record without its content (an attempt's or a refinement candidate's: the source is kept apart)."""
+    summary = dict(generation or {})
+    summary.pop("content", None)
+    return cast(GenerationSummary, summary)
+
+
 class AttemptRecord(TypedDict):
     """One answer of the repair loop (--cudabench-attempts > 1; pipeline.Evaluation._attempt_record)."""
     attempt: int
@@ -220,8 +227,9 @@ class AttemptRecord(TypedDict):
 
 
 class CandidateRecord(TypedDict):
-    """One refinement candidate (pipeline.candidate_record)."""
-    round: int
+    """One refinement candidate (pipeline.candidate_record); a model-error candidate has candidate, verdict and
+    message only."""
+    round: NotRequired[int]
     candidate: int
     verdict: str  # passed | failed | skipped | model-error
     failed_stage: NotRequired[str | None]
