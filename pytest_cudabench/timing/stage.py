@@ -27,7 +27,7 @@ from ..averages import geomean
 from ..config import Settings
 from ..errors import StageFailure
 from ..protocol import Event, bench_key, parse_bench_key
-from ..results import ROOFLINE_DEFINITION
+from ..results import ROOFLINE_DEFINITION, ScaleRecord
 from ..source.compiler import compile_library
 from ..source.static_check import l2_persistence_imports
 from ..source.toolkit import find_cuda_tool
@@ -260,16 +260,16 @@ def fp32_emulation_factor(task: Task, peaks: Peaks) -> float:
 
 
 def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None,
-                 works: list[tuple[float, float] | None] | None = None) -> list[dict[str, Any]]:
+                 works: list[tuple[float, float] | None] | None = None) -> list[ScaleRecord]:
     """Per scale: the task's minimum work (its formulas, or `works[k]` counted on that scale's very inputs), the
     roofline bound on these peaks and bound / median."""
-    scored = []
+    scored: list[ScaleRecord] = []
     for k, entry in enumerate(timed):
         sizes = entry["sizes"]
         counted = works[k] if works and k < len(works) else None
         flops, dram = counted or task.roofline.work(sizes)
         median = entry["events"]["median_s"]
-        row = {"sizes": sizes, "median_s": median, "iqr_s": entry["events"].get("iqr_s"),
+        row: ScaleRecord = {"sizes": sizes, "median_s": median, "iqr_s": entry["events"].get("iqr_s"),
                "min_s": entry["events"].get("min_s"), "n": entry["events"].get("n"),
                "converged": entry["events"].get("converged"), "flagged": entry.get("flagged"),
                "flag_reasons": entry.get("flag_reasons"), "throttle": entry.get("throttle"),
@@ -291,12 +291,12 @@ def score_scales(task: Task, timed: list[dict[str, Any]], peaks: Peaks | None,
     return scored
 
 
-def check_plausible(task: Task, scored: list[dict[str, Any]]) -> None:
+def check_plausible(task: Task, scored: list[ScaleRecord]) -> None:
     for row in scored:
-        if row["score"] is None:
+        limit = row["limit_s"] or row["bound_s"]
+        if row["score"] is None or limit is None:  # scored rows have both: no peaks, no score
             continue
         spread = (row["iqr_s"] or 0.0) / row["median_s"] if row["median_s"] else 0.0
-        limit = row.get("limit_s") or row["bound_s"]
         if scoring.is_suspicious(limit / row["median_s"], noise=NOISE, spread=spread):
             raise StageFailure("time", f"Performance-Score {row['score']:.2f} at scale {row['sizes']} is above the "
                                "hardware's roofline: the measurement or the answer cannot be trusted (work on "
@@ -306,7 +306,7 @@ def check_plausible(task: Task, scored: list[dict[str, Any]]) -> None:
                                f"{'; '.join(row.get('flag_reasons') or [])}")
 
 
-def speedup(answer: list[dict[str, Any]], reference: list[dict[str, Any]]) -> float | None:
+def speedup(answer: list[ScaleRecord], reference: list[ScaleRecord]) -> float | None:
     """The answer's speedup over the reference: the geometric mean over the scales of the median-time ratios."""
     return geomean(r["median_s"] / a["median_s"]
                    for a, r in zip(answer, reference, strict=True) if a["median_s"] and r["median_s"])
