@@ -65,13 +65,46 @@ class CompileStage(StageRecord):
     command: NotRequired[str]
 
 
+class CompareRecord(TypedDict):
+    """compare.py's verdict, CUDABench's judge of a set row (cudabench_set/judge.CompareVerdict.to_dict)."""
+    passed: bool
+    stdout: str  # its last 1,500 characters
+    returncode: int | None
+    message: str
+
+
+class OutputCheck(TypedDict):
+    """Our check of one output of a set row against its reference file."""
+    ok: bool | None  # None: not judged (no reference file bound, or one of another size)
+    message: str
+    mismatches: NotRequired[int]
+    max_abs_error: NotRequired[float]
+
+
+class OwnCheckRecord(TypedDict):
+    """Our judge of a set row's outputs (cudabench_set/judge.own_check)."""
+    ok: bool | None  # None when any output was not judged
+    atol: float
+    rtol: float
+    outputs: dict[str, OutputCheck]
+
+
+class RowDataRecord(TypedDict):
+    """The data stage's facts (cudabench_set/data.RowData.to_dict)."""
+    seed_mode: str
+    seed: int | None
+    seed_calls_replaced: int  # gen.py's seeding calls given the run's seed
+    generated: bool  # False: gen.py's files came from the cache
+    references: dict[str, str]  # output name -> its reference file in data/
+
+
 class KnockoutRecord(TypedDict, total=False):
     """The answer run once more with every kernel launch a no-op (execution/knockout.py)."""
     case: int
     sizes: dict[str, int]
     verdict: str  # kernels-needed | not-run | host-work (a failure: the outputs were computed on the host)
     message: str | None
-    compare: dict[str, Any]  # CUDABench-Set: compare.py's verdict on the knocked-out outputs
+    compare: CompareRecord  # CUDABench-Set: compare.py's verdict on the knocked-out outputs
 
 
 class ThreadOrderRecord(TypedDict):
@@ -169,8 +202,8 @@ class DataStage(StageRecord):
 class JudgeStage(StageRecord):
     """CUDABench-Set: CUDABench's compare.py and our own check of the program's outputs."""
     ran_during: NotRequired[str]  # the judges ran during execute; duration_s is their time there
-    compare: NotRequired[dict[str, Any]]
-    own_check: NotRequired[dict[str, Any]]
+    compare: NotRequired[CompareRecord]
+    own_check: NotRequired[OwnCheckRecord]
     judges_agree: NotRequired[bool | None]
     disagreement: NotRequired[str]
 
@@ -282,11 +315,11 @@ class SetRecord(TypedDict):
     io_bytes: int
     seed_mode: str  # run | paper
     template_hash: str
-    compare: dict[str, Any] | None  # compare.py's verdict (CUDABench's judge)
-    own_check: dict[str, Any] | None  # ours
+    compare: CompareRecord | None  # compare.py's verdict (CUDABench's judge)
+    own_check: OwnCheckRecord | None  # ours
     judges_agree: bool | None
     program: ProgramRunRecord | dict[str, Any] | None
-    data: dict[str, Any] | None
+    data: RowDataRecord | None
     thread_order: ThreadOrderRecord | dict[str, Any] | None
     knockout: KnockoutRecord | None
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import RowDataError, RowDataTimeout, StageSkip
+from ..results import RowDataRecord
 from .rows import Row
 
 SEED_MODES = ("run", "paper")
@@ -52,7 +53,7 @@ class RowData:
         name = self.references.get(output)
         return self.directory / "data" / name if name else None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> RowDataRecord:
         return {"seed_mode": self.seed_mode, "seed": self.seed, "seed_calls_replaced": self.seed_calls,
                 "generated": self.generated, "references": self.references}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -21,7 +22,7 @@ from ..execution.knockout import HOST_WORK, KNOCKOUT_TIMEOUT_S
 from ..execution.runner import choose_runtime
 from ..execution.supervisor import RACE_FIX, child_environment
 from ..pipeline import StageRecorder
-from ..results import SET_STAGES, ItemResult, SetRecord  # noqa: F401  (SET_STAGES: re-exported)
+from ..results import SET_STAGES, ItemResult, OwnCheckRecord, SetRecord  # noqa: F401  (SET_STAGES: re-exported)
 from ..source.toolkit import find_cuda_tool
 from ..timing import gpu_tools
 from ..timing.gpus import gpu_info, lookup_peaks
@@ -93,7 +94,7 @@ class SetEvaluation(StageRecorder[RowTask]):
         record.update(facts)
         self.set_facts().update(facts)
 
-    def record_set_run(self, record: dict[str, Any], key: str, facts: dict[str, Any]) -> None:
+    def record_set_run(self, record: dict[str, Any], key: str, facts: Mapping[str, Any]) -> None:
         """A run's facts (data, program): the stage record holds their fields, result["set"][key] the whole."""
         record.update(facts)
         self.set_facts()[key] = facts
@@ -216,7 +217,7 @@ class SetEvaluation(StageRecorder[RowTask]):
         if scores["roofline"]["score"] is None:
             record["message"] = scores["roofline"]["message"]
 
-    def judges(self, rowdata: set_data.RowData, scratch: Path) -> tuple[judge.CompareVerdict, dict]:
+    def judges(self, rowdata: set_data.RowData, scratch: Path) -> tuple[judge.CompareVerdict, OwnCheckRecord]:
         return (judge.run_compare(self.row, rowdata, scratch, env=child_environment(scratch.parent)),
                 judge.own_check(self.row, rowdata, scratch))
 
@@ -241,7 +242,7 @@ class SetEvaluation(StageRecorder[RowTask]):
 
     def knockout_run(self, record: dict[str, Any], library: Path, entry: str, rowdata: set_data.RowData,
                      runtime: str, timeout: float, scratch_root: Path,
-                     judged: tuple[judge.CompareVerdict, dict]) -> None:
+                     judged: tuple[judge.CompareVerdict, OwnCheckRecord]) -> None:
         """The program once more with every kernel launch a no-op (execution/knockout.py), on the CPU runtime (built
         for it here on a GPU). Outputs that still pass compare.py (and our check) were computed on the host: raises
         StageFailure('execute'), with CUDABench's own verdict (compare.py alone, which passed) recorded beside it.
@@ -282,7 +283,7 @@ class SetEvaluation(StageRecorder[RowTask]):
                            "passed compare.py (CUDABench's protocol, compare.py alone, passes this program: "
                            "set.compare)")
 
-    def record_judges(self, record: dict[str, Any], verdict: judge.CompareVerdict, own: dict) -> None:
+    def record_judges(self, record: dict[str, Any], verdict: judge.CompareVerdict, own: OwnCheckRecord) -> None:
         agree = None if own["ok"] is None else own["ok"] == verdict.passed
         self.record_set_facts(record, compare=verdict.to_dict(), own_check=own, judges_agree=agree)
         own_text = judge.own_check_text(own)

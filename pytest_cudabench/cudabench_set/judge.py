@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..results import CompareRecord, OutputCheck, OwnCheckRecord
 from .data import RowData
 from .rows import Row
 
@@ -37,7 +38,7 @@ class CompareVerdict:
     returncode: int | None
     message: str
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> CompareRecord:
         return {"passed": self.passed, "stdout": self.stdout[-1500:], "returncode": self.returncode,
                 "message": self.message}
 
@@ -81,11 +82,11 @@ def run_compare(row: Row, data: RowData, outputs_dir: Path, env: dict[str, str] 
     return CompareVerdict(False, stdout, done.returncode, f"compare.py printed neither T nor F ({error})")
 
 
-def own_check(row: Row, data: RowData, outputs_dir: Path, atol: float | None = None) -> dict:
+def own_check(row: Row, data: RowData, outputs_dir: Path, atol: float | None = None) -> OwnCheckRecord:
     """Per output: {"ok": bool | None (unjudged), "message": str, ...}; "ok" overall is None when any output
     could not be judged (no reference file bound, or one of another size)."""
     atol = compare_tolerance(row.compare_py) if atol is None else atol
-    results: dict[str, dict] = {}
+    results: dict[str, OutputCheck] = {}
     for t in row.outputs:
         produced = outputs_dir / "data" / f"{t.name}.bin"
         reference = data.reference_path(t.name)
@@ -108,7 +109,7 @@ def own_check(row: Row, data: RowData, outputs_dir: Path, atol: float | None = N
     return {"ok": overall, "atol": atol, "rtol": RTOL, "outputs": results}
 
 
-def compare_arrays(got: np.ndarray, want: np.ndarray, dtype: str, atol: float) -> dict:
+def compare_arrays(got: np.ndarray, want: np.ndarray, dtype: str, atol: float) -> OutputCheck:
     if not dtype.startswith("float"):
         wrong = np.flatnonzero(got != want)
         if wrong.size == 0:
@@ -131,6 +132,6 @@ def compare_arrays(got: np.ndarray, want: np.ndarray, dtype: str, atol: float) -
                        f"index {i}: got {got[i]!r}, expected {want[i]!r}"}
 
 
-def own_check_text(own: dict) -> str:
+def own_check_text(own: OwnCheckRecord) -> str:
     """Our check's verdict per output, in one line ("y: exact; z: max |diff| ..."), for messages and notes."""
     return "; ".join(f"{name}: {r['message']}" for name, r in own["outputs"].items())

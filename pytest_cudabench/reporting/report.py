@@ -279,10 +279,10 @@ def set_summary(items: Sequence[ItemResult]) -> dict[str, Any] | None:
     disagreements = []
     for item in rows:
         if item["set"]["judges_agree"] is False:
-            compare = item["set"]["compare"] or {}
+            accepted = bool(item["set"]["compare"] and item["set"]["compare"]["passed"])
             disagreements.append(f"{item['task']} level {item['level']}: compare.py "
-                                 f"{'accepted' if compare.get('passed') else 'rejected'} the outputs, ours "
-                                 f"{'rejected' if compare.get('passed') else 'accepted'} them")
+                                 f"{'accepted' if accepted else 'rejected'} the outputs, ours "
+                                 f"{'rejected' if accepted else 'accepted'} them")
     return {"items": len(rows), "seed_modes": dict(Counter(str(item["set"]["seed_mode"]) for item in rows)),
             "judged_by_both": sum(1 for a in agree if a is not None), "judges_agree": agree.count(True),
             "judges_disagree": agree.count(False), "disagreements": disagreements,
