@@ -65,6 +65,28 @@ class CompileStage(StageRecord):
     command: NotRequired[str]
 
 
+class PeaksRecord(TypedDict):
+    """The peak rates a score was computed on (timing.gpus.Peaks.to_dict)."""
+    name: str
+    dram_bw: float  # bytes/s
+    fp32: float | None  # FLOP/s, dense
+    fp64: float | None
+    fp16_tensor: float | None
+    bf16_tensor: float | None
+    int8_tensor: float | None  # op/s
+    l2_bytes: int | None
+    source: str  # datasheet:<name> | calibrated:<ISO date>
+    measured: list[str]  # the fields a calibration measured
+
+
+class MachineRecord(TypedDict):
+    """The host a run (or an xdist worker) ran on (reporting/report.machine)."""
+    hostname: str
+    platform: str
+    machine: str
+    cpu_count: int | None
+
+
 class CompareRecord(TypedDict):
     """compare.py's verdict, CUDABench's judge of a set row (cudabench_set/judge.CompareVerdict.to_dict)."""
     passed: bool
@@ -180,7 +202,7 @@ class TimeStage(StageRecord):
     reference_scales: NotRequired[list[ScaleRecord]]
     cold_cache: NotRequired[bool]
     gpu: NotRequired[str | None]
-    peaks: NotRequired[dict[str, Any] | None]  # timing.gpus.Peaks.to_dict: what the scores were computed on
+    peaks: NotRequired[PeaksRecord | None]  # what the scores were computed on
     definition: NotRequired[str]
     clock: NotRequired[str]  # host: the CPU runtime's host-clock test seam
     l2_persistence: NotRequired[dict[str, Any] | None]
@@ -477,9 +499,9 @@ class RunRecord(TypedDict):
     workers: int | None  # xdist workers; None without xdist
     shard: dict[str, Any] | None
     versions: dict[str, str]
-    machine: dict[str, Any]
+    machine: MachineRecord
     gpu: dict[str, Any] | None
-    peaks: dict[str, Any] | None
+    peaks: PeaksRecord | None
     performance_measured: bool
     gpu_api: NotRequired[str]
     peaks_by_item: NotRequired[bool]

@@ -241,9 +241,9 @@ def roofline_points(report: Report) -> tuple[list[dict[str, Any]], int]:
 FLOP_PREFIXES = ("fp", "bf", "tf")  # fp32, fp64, fp16_tensor, bf16_tensor, tf32...; int8_tensor counts ops
 
 
-def flop_peaks(peaks: dict[str, Any] | None) -> dict[str, float]:
+def flop_peaks(peaks: Mapping[str, Any] | None) -> dict[str, float]:
     """The compute roofs of run.peaks (gpus.Peaks.to_dict): the positive FLOP/s figures, keyed fp*/bf*/tf*."""
-    if not isinstance(peaks, dict):
+    if not peaks:
         return {}
     return {k: v for k, v in ((k, _number(v)) for k, v in peaks.items())
             if v and v > 0 and k.startswith(FLOP_PREFIXES)}
@@ -258,7 +258,7 @@ def peak_text(key: str, value: Any) -> str:
     return f"{key} {si(number, unit)}"
 
 
-def primary_flop_peak(peaks: dict[str, Any] | None) -> tuple[str, float] | None:
+def primary_flop_peak(peaks: Mapping[str, Any] | None) -> tuple[str, float] | None:
     roofs = flop_peaks(peaks)
     if not roofs:
         return None
@@ -345,9 +345,9 @@ def _ai_label(exponent: int) -> str:
 def roofline_svg(report: Report) -> str:
     """Log-log roofline: x = arithmetic intensity (FLOP/byte), y = achieved FLOP/s per item and scale, under
     min(peak FLOP/s, AI x peak bandwidth) from run.peaks."""
-    peaks = report["run"]["peaks"] or {}
+    peaks = report["run"]["peaks"]
     points, skipped = roofline_points(report)
-    bandwidth = _number(peaks.get("dram_bw"))
+    bandwidth = _number(peaks["dram_bw"]) if peaks else None
     primary = primary_flop_peak(peaks)
     roofs = flop_peaks(peaks)
 
@@ -375,7 +375,7 @@ def roofline_svg(report: Report) -> str:
 
     gpu = report["run"]["gpu"]
     subtitle = " · ".join(x for x in (esc(gpu.get("name")) if gpu else "",
-                                      f"peaks: {esc(peaks.get('source'))}" if peaks.get("source") else "") if x)
+                                      f"peaks: {esc(peaks['source'])}" if peaks and peaks["source"] else "") if x)
     parts = [f'<svg id="roofline" class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
              f'role="img" aria-label="roofline chart">',
              f'<text x="{left}" y="16" class="ctitle">Roofline{": " + subtitle if subtitle else ""}</text>',

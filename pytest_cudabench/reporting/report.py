@@ -58,7 +58,9 @@ from ..results import (
     Aggregates,
     CollectionError,
     ItemResult,
+    MachineRecord,
     ModelUsage,
+    PeaksRecord,
     Report,
     ReportGroup,
     RunRecord,
@@ -88,15 +90,15 @@ def versions(nvcc_version: str | None = None) -> dict[str, str]:
     return found
 
 
-def machine() -> dict[str, Any]:
+def machine() -> MachineRecord:
     return {"hostname": socket.gethostname(), "platform": platform.platform(), "machine": platform.machine(),
             "cpu_count": os.cpu_count()}
 
 
-def run_peaks(items: Sequence[ItemResult], datasheet: dict[str, Any] | None) -> tuple[dict[str, Any] | None, bool]:
+def run_peaks(items: Sequence[ItemResult], datasheet: PeaksRecord | None) -> tuple[PeaksRecord | None, bool]:
     """The peaks a run was scored against, and whether they differ between items. Items record the peaks they were
     scored on (calibrated or datasheet, on their worker's GPU); without timed items, the datasheet figures."""
-    used: list[dict[str, Any]] = []
+    used: list[PeaksRecord] = []
     for item in items:
         peaks = (item["stages"].get("time") or {}).get("peaks")
         if peaks and peaks not in used:

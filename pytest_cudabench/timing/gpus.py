@@ -12,8 +12,9 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 
+from ..results import PeaksRecord
 from ..source.compiler import DEFAULT_ARCH
 
 # Precision classes a task's work can be counted in. "int" has no datasheet figure: we use the FP32 rate as a proxy
@@ -52,10 +53,10 @@ class Peaks:
     def flops_by_class(self) -> dict[str, float | None]:
         return {p: self.flops(p) for p in PRECISION_CLASSES}
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["measured"] = list(self.measured)
-        return d
+    def to_dict(self) -> PeaksRecord:
+        return {"name": self.name, "dram_bw": self.dram_bw, "fp32": self.fp32, "fp64": self.fp64,
+                "fp16_tensor": self.fp16_tensor, "bf16_tensor": self.bf16_tensor, "int8_tensor": self.int8_tensor,
+                "l2_bytes": self.l2_bytes, "source": self.source, "measured": list(self.measured)}
 
     @classmethod
     def from_dict(cls, d: dict) -> Peaks:
