@@ -374,7 +374,7 @@ def left_out(models: Sequence[ModelRuns], common: set[str]) -> dict[str, LeftOut
     for model in models:
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
-        for key in union - common:
+        for key in sorted(union - common):  # key order breaks ties of reasons alike in every process
             item = model.items.get(key)
             state = status(item)
             counts[{"pass": "judged", "fail": "judged", None: "absent"}.get(state, state or "absent")] += 1
