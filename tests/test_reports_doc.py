@@ -1,14 +1,17 @@
-"""docs/reports.md describes every field of the record: each key of each TypedDict of the schema (results.py) is
-named there in backticks, and the Performance-Score definitions are quoted as the report writes them."""
+"""docs/reports.md describes every field of the record: each key of each TypedDict of the schema (results.py) and
+of the leaderboard document (reporting/leaderboard.py) is named there in backticks, and the Performance-Score
+definitions are quoted as the report writes them."""
 
 from __future__ import annotations
 
 import re
+from types import ModuleType
 from typing import is_typeddict
 
 from helpers.paths import REPO
 
 from pytest_cudabench import results
+from pytest_cudabench.reporting import leaderboard
 
 DOC = REPO / "docs" / "reports.md"
 
@@ -26,19 +29,26 @@ def documented_names(text: str) -> set[str]:
     return names
 
 
-def schema_keys() -> dict[str, set[str]]:
-    """Every TypedDict of results.py and its keys (inherited ones included)."""
+def schema_keys(module: ModuleType = results) -> dict[str, set[str]]:
+    """Every public TypedDict of `module` and its keys (inherited ones included)."""
     return {name: set(value.__required_keys__) | set(value.__optional_keys__)
-            for name, value in vars(results).items() if is_typeddict(value)}
+            for name, value in vars(module).items() if is_typeddict(value) and not name.startswith("_")}
 
 
-def undocumented(text: str) -> list[str]:
+def undocumented(text: str, module: ModuleType = results) -> list[str]:
     names = documented_names(text)
-    return sorted(f"{record}.{key}" for record, keys in schema_keys().items() for key in keys if key not in names)
+    return sorted(f"{record}.{key}" for record, keys in schema_keys(module).items() for key in keys
+                  if key not in names)
 
 
 def test_every_field_of_the_record_is_documented():
     missing = undocumented(DOC.read_text())
+    assert not missing, f"describe these fields in {DOC} (in backticks): {', '.join(missing)}"
+
+
+def test_every_field_of_the_leaderboard_is_documented():
+    assert schema_keys(leaderboard).get("Leaderboard"), "reporting.leaderboard.Leaderboard is missing"
+    missing = undocumented(DOC.read_text(), leaderboard)
     assert not missing, f"describe these fields in {DOC} (in backticks): {', '.join(missing)}"
 
 

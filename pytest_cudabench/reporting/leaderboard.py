@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NotRequired, TypedDict, TypeVar, overload
 
 from ..errors import MergeError
 from ..files import atomic_write
@@ -37,9 +37,204 @@ from . import aggregates
 from . import statistics as stats
 from .report_files import LEADERBOARD_SCHEMA, item_key, load_report
 
-GROUPS = ("level", "domain", "tier")
 VERDICT_FIELDS = ("outcome", "failed_stage", "compiled", "correct")
 _TIER_ORDER = {"easy": 0, "medium": 1, "hard": 2}
+
+
+# --- the document: schema LEADERBOARD_SCHEMA (docs/reports.md), in the JSON's key order -----------------------------
+
+CI95 = list[float]  # [low, high] of a 95 % interval, rounded to 6 places
+
+
+class Rates(TypedDict):
+    """Rates of judged items; the scores are None where performance was not measured (or no items)."""
+
+    n: int
+    n_tasks: int
+    compiled: int
+    correct: int
+    compile_rate: float | None
+    correct_rate: float | None
+    correct_ci95: CI95 | None
+    cudabench_score: float | None
+    cudabench_score_ci95: CI95 | None
+    mean_performance_score: float | None
+    mean_performance_score_ci95: CI95 | None
+
+
+class JudgedRates(TypedDict):
+    """A model row's `all_judged`: the rates over every item it was judged on, not only the common ones."""
+
+    n: int
+    compiled: int
+    correct: int
+    compile_rate: float | None
+    correct_rate: float | None
+    correct_ci95: CI95 | None
+
+
+class PassAtK(TypedDict):
+    """pass@k for k = 1 .. k_max, keyed by str(k), each with its bootstrap interval over tasks."""
+
+    k_max: int
+    n_problems: int
+    values: dict[str, float | None]
+    ci95: dict[str, CI95 | None]
+
+
+class Usage(TypedDict):
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+
+
+class ModelRow(TypedDict):
+    """One model: what was given, its rates over the common items (Rates' keys), pass@k, usage, groups, rank."""
+
+    model: str
+    files: list[str]
+    run_ids: list[str]
+    seeds: list[int | None]
+    items: int
+    judged: int
+    errors: int
+    skipped: int
+    performance_measured: bool
+    n: int
+    n_tasks: int
+    compiled: int
+    correct: int
+    compile_rate: float | None
+    correct_rate: float | None
+    correct_ci95: CI95 | None
+    cudabench_score: float | None
+    cudabench_score_ci95: CI95 | None
+    mean_performance_score: float | None
+    mean_performance_score_ci95: CI95 | None
+    pass_at_k: PassAtK | None
+    tokens_in: int
+    tokens_out: int
+    cost_usd: float | None
+    all_judged: JudgedRates
+    by_level: dict[str, Rates]
+    by_domain: dict[str, Rates]
+    by_tier: dict[str, Rates]
+    rank: int  # 1 = first
+    better_than: list[str]  # the models ranked below it that it beats significantly
+
+
+class ScoreComparison(TypedDict):
+    """CUDABench-Score of A against B (both measured): the paired bootstrap's interval and p-value."""
+
+    a: float | None
+    b: float | None
+    difference: float | None
+    difference_ci95: CI95 | None
+    p_value: float | None
+    p_holm: NotRequired[float]  # set by `pairs` where p_value is not None
+    significant: NotRequired[bool]
+
+
+class PairComparison(TypedDict):
+    """A against B over the items both were judged on; [A, B] in the two-element lists."""
+
+    common_items: int
+    common_tasks: int
+    correct: list[int]
+    correct_rate: list[float | None]
+    difference: float | None
+    difference_ci95: CI95 | None
+    discordant: list[int]  # [A only right, B only right]
+    p_value: float
+    score: ScoreComparison | None
+
+
+class Pair(PairComparison):
+    """A pair of the board (a ranked above b), Holm-adjusted over all pairs."""
+
+    a: str
+    b: str
+    p_holm: float
+    significant: bool
+
+
+class MatrixCell(TypedDict):
+    status: str  # pass, fail, skip, error
+    failed_stage: str | None
+    message: str
+    file: str  # the report the item came from
+
+
+class MatrixRow(TypedDict):
+    key: str
+    task: str
+    level: int
+    sample: int
+    domain: str | None
+    tier: str | None
+    common: bool
+    cells: dict[str, MatrixCell | None]  # per model; None where absent
+
+
+class Matrix(TypedDict):
+    models: list[str]
+    rows: list[MatrixRow]
+
+
+class LeftOut(TypedDict):
+    """Per model, the items outside the common ones by what they were for it, with the commonest reasons."""
+
+    judged: int
+    skipped: int
+    errors: int
+    absent: int
+    reasons: list[str]
+
+
+class Source(TypedDict):
+    file: str
+    run_id: str | None
+    model: str | None
+    seed: int | None
+    items: int
+
+
+class Bootstrap(TypedDict):
+    unit: str
+    resamples: int
+    seed: int
+    confidence: float
+    interval: str
+    used_for: str
+
+
+class Methods(TypedDict):
+    correct_ci95: str
+    bootstrap: Bootstrap
+    pairs: str
+    multiple_comparisons: str
+    alpha: float
+
+
+class Leaderboard(TypedDict):
+    schema: str
+    sources: list[Source]
+    caveats: list[str]
+    common_items: int
+    all_items: int
+    left_out: dict[str, LeftOut]
+    methods: Methods
+    models: list[ModelRow]
+    pairs: list[Pair]
+    matrix: Matrix
+
+
+@overload
+def status(item: ItemResult) -> str: ...
+
+
+@overload
+def status(item: ItemResult | None) -> str | None: ...
 
 
 def status(item: ItemResult | None) -> str | None:
@@ -65,6 +260,13 @@ def _sort_key(item: ItemResult) -> tuple[Any, ...]:
     return (str(item["task"]), item["level"] or 0, item["sample"] or 0)
 
 
+class _ItemPair(TypedDict):
+    """The items of A and B for one key, clustered by their task for the paired bootstrap."""
+
+    task: str
+    pair: tuple[ItemResult, ItemResult]
+
+
 Clustered = TypeVar("Clustered", bound=Mapping[str, Any])  # an item, or anything with its task
 
 
@@ -83,7 +285,7 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def _interval(value: tuple[float, float] | None) -> list[float] | None:
+def _interval(value: tuple[float, float] | None) -> CI95 | None:
     return None if value is None else [round(value[0], 6), round(value[1], 6)]
 
 
@@ -164,15 +366,15 @@ def common_keys(models: Sequence[ModelRuns]) -> set[str]:
     return set.intersection(*sets) if sets else set()
 
 
-def left_out(models: Sequence[ModelRuns], common: set[str]) -> dict[str, dict[str, Any]]:
+def left_out(models: Sequence[ModelRuns], common: set[str]) -> dict[str, LeftOut]:
     """Per model, how many items outside the common ones it has, by what they were for it (judged there but not by
     every model, skipped, error, absent), with the most frequent skip and error reasons."""
     union = set().union(*(m.items for m in models)) if models else set()
-    result = {}
+    result: dict[str, LeftOut] = {}
     for model in models:
         counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
-        for key in union - common:
+        for key in sorted(union - common):  # key order breaks ties of reasons alike in every process
             item = model.items.get(key)
             state = status(item)
             counts[{"pass": "judged", "fail": "judged", None: "absent"}.get(state, state or "absent")] += 1
@@ -263,14 +465,14 @@ def _performance(item: ItemResult) -> float | None:
     return float(score) if is_correct(item) and isinstance(score, (int, float)) else None
 
 
-def rates(items: Sequence[ItemResult], measured: bool, seed: int, resamples: int) -> dict[str, Any]:
+def rates(items: Sequence[ItemResult], measured: bool, seed: int, resamples: int) -> Rates:
     """Compile and correct rates of judged items with the correct rate's Wilson interval; where performance was
     measured, the CUDABench-Score and the mean Performance-Score (of correct, measured items) with bootstrap
     intervals over tasks; None ("not measured") otherwise."""
     n = len(items)
     compiled = sum(1 for i in items if i["compiled"])
     correct = sum(1 for i in items if is_correct(i))
-    out: dict[str, Any] = {
+    out: Rates = {
         "n": n, "n_tasks": len({_task(i) for i in items}), "compiled": compiled, "correct": correct,
         "compile_rate": _round(compiled / n) if n else None, "correct_rate": _round(correct / n) if n else None,
         "correct_ci95": _interval(stats.wilson_interval(correct, n)),
@@ -287,7 +489,7 @@ def rates(items: Sequence[ItemResult], measured: bool, seed: int, resamples: int
     return out
 
 
-def pass_at_k(items: Sequence[ItemResult], seed: int, resamples: int) -> dict[str, Any] | None:
+def pass_at_k(items: Sequence[ItemResult], seed: int, resamples: int) -> PassAtK | None:
     """Unbiased pass@k (aggregates.pass_at_k) per problem (task, level), averaged over problems, for k = 1 up to the
     fewest samples of any problem, each with a bootstrap interval over tasks. None without items."""
     problems: dict[tuple[str, Any], list[ItemResult]] = defaultdict(list)
@@ -296,7 +498,8 @@ def pass_at_k(items: Sequence[ItemResult], seed: int, resamples: int) -> dict[st
     if not problems:
         return None
     k_max = min(len(v) for v in problems.values())
-    values, intervals = {}, {}
+    values: dict[str, float | None] = {}
+    intervals: dict[str, CI95 | None] = {}
     for k in range(1, k_max + 1):
         clusters: dict[str, list[float]] = defaultdict(list)
         for (task, _level), samples in problems.items():
@@ -314,7 +517,7 @@ def _group_order(key: str) -> Callable[[str], Any]:
     return lambda name: name
 
 
-def usage(items: Iterable[ItemResult]) -> dict[str, Any]:
+def usage(items: Iterable[ItemResult]) -> Usage:
     """Tokens and cost of every answer of the model (not only the common items): what the run cost."""
     tokens_in = tokens_out = 0
     cost: float | None = None
@@ -327,13 +530,23 @@ def usage(items: Iterable[ItemResult]) -> dict[str, Any]:
     return {"tokens_in": tokens_in, "tokens_out": tokens_out, "cost_usd": _round(cost)}
 
 
-def model_row(model: ModelRuns, common: set[str], seed: int, resamples: int) -> dict[str, Any]:
+def _groups(compared: Sequence[ItemResult], key: str, measured: bool, seed: int, resamples: int) -> dict[str, Rates]:
+    """Rates per value of `key` (level, domain, tier), in that key's order."""
+    groups: dict[str, list[ItemResult]] = defaultdict(list)
+    for item in compared:
+        groups[str({"level": item["level"], "domain": item["domain"], "tier": item["tier"]}[key])].append(item)
+    return {name: rates(groups[name], measured, seed, resamples) for name in sorted(groups, key=_group_order(key))}
+
+
+def model_row(model: ModelRuns, common: set[str], seed: int, resamples: int) -> ModelRow:
+    """The row without its rank (0) and better_than ([]): build_leaderboard sets them once all rows are ranked."""
     items = list(model.items.values())
     outcomes = Counter(status(i) for i in items)
     judged_items = model.judged_items()
     compared = [judged_items[k] for k in sorted(common)]
     measured = model.performance_measured
-    row: dict[str, Any] = {
+    all_judged = rates(list(judged_items.values()), False, seed, resamples)
+    return {
         "model": model.name, "files": model.files, "run_ids": [r.get("id") for r in model.runs],
         "seeds": list(dict.fromkeys(r.get("seed") for r in model.runs)),
         "items": len(items), "judged": len(judged_items), "errors": outcomes["error"], "skipped": outcomes["skip"],
@@ -341,22 +554,20 @@ def model_row(model: ModelRuns, common: set[str], seed: int, resamples: int) -> 
         **rates(compared, measured, seed, resamples),
         "pass_at_k": pass_at_k(compared, seed, resamples),
         **usage(items),
-        "all_judged": {k: v for k, v in rates(list(judged_items.values()), False, seed, resamples).items()
-                       if k in ("n", "compiled", "correct", "compile_rate", "correct_rate", "correct_ci95")},
+        "all_judged": {"n": all_judged["n"], "compiled": all_judged["compiled"], "correct": all_judged["correct"],
+                       "compile_rate": all_judged["compile_rate"], "correct_rate": all_judged["correct_rate"],
+                       "correct_ci95": all_judged["correct_ci95"]},
+        "by_level": _groups(compared, "level", measured, seed, resamples),
+        "by_domain": _groups(compared, "domain", measured, seed, resamples),
+        "by_tier": _groups(compared, "tier", measured, seed, resamples),
+        "rank": 0, "better_than": [],
     }
-    for key in GROUPS:
-        groups: dict[str, list[ItemResult]] = defaultdict(list)
-        for item in compared:
-            groups[str(item.get(key))].append(item)
-        row[f"by_{key}"] = {name: rates(groups[name], measured, seed, resamples)
-                            for name in sorted(groups, key=_group_order(key))}
-    return row
 
 
 # --- pairs ----------------------------------------------------------------------------------------------------------
 
 def paired_comparison(items_a: dict[str, ItemResult], items_b: dict[str, ItemResult],
-                      seed: int = stats.BOOTSTRAP_SEED, resamples: int = stats.BOOTSTRAP_RESAMPLES) -> dict[str, Any]:
+                      seed: int = stats.BOOTSTRAP_SEED, resamples: int = stats.BOOTSTRAP_RESAMPLES) -> PairComparison:
     """A against B over the items both were judged on (by key): correct counts and rates, the difference A - B
     with a paired bootstrap interval over tasks, the discordant counts [A only, B only] and the exact McNemar
     p-value; where both have Performance-Scores, the same for the CUDABench-Score (`score`, bootstrap p-value)."""
@@ -366,13 +577,13 @@ def paired_comparison(items_a: dict[str, ItemResult], items_b: dict[str, ItemRes
     correct_a, correct_b = sum(map(is_correct, a)), sum(map(is_correct, b))
     only_a = sum(1 for x, y in zip(a, b, strict=True) if is_correct(x) and not is_correct(y))
     only_b = sum(1 for x, y in zip(a, b, strict=True) if is_correct(y) and not is_correct(x))
-    pairs: list[dict[str, Any]] = [{"task": x["task"] or k, "pair": (x, y)} for k, x, y in zip(common, a, b, strict=True)]
+    pairs = [_ItemPair(task=x["task"] or k, pair=(x, y)) for k, x, y in zip(common, a, b, strict=True)]
 
     def differences(value: Callable[[ItemResult], float]) -> list[list[float]]:
         return _by_task(pairs, lambda p: value(p["pair"][0]) - value(p["pair"][1]))
 
     n = len(common)
-    result: dict[str, Any] = {
+    result: PairComparison = {
         "common_items": n, "common_tasks": len({_task(x) for x in a}),
         "correct": [correct_a, correct_b],
         "correct_rate": [_round(correct_a / n) if n else None, _round(correct_b / n) if n else None],
@@ -395,43 +606,41 @@ def paired_comparison(items_a: dict[str, ItemResult], items_b: dict[str, ItemRes
     return result
 
 
-def pairs(models: Sequence[ModelRuns], order: Sequence[str], seed: int, resamples: int) -> list[dict[str, Any]]:
+def pairs(models: Sequence[ModelRuns], order: Sequence[str], seed: int, resamples: int) -> list[Pair]:
     """Every pair in leaderboard order (a ranked above b), Holm-adjusted over all pairs: correctness as one family,
     CUDABench-Score differences (where both were measured) as another."""
     by_name = {m.name: m for m in models}
-    found = []
-    for i, name_a in enumerate(order):
-        for name_b in order[i + 1:]:
-            comparison = paired_comparison(by_name[name_a].items, by_name[name_b].items, seed, resamples)
-            found.append({"a": name_a, "b": name_b, **comparison})
-    for index, adjusted in enumerate(stats.holm([p["p_value"] for p in found])):
-        found[index]["p_holm"] = adjusted
-        found[index]["significant"] = adjusted <= stats.ALPHA
-    scored = [p for p in found if p["score"] and p["score"]["p_value"] is not None]
-    for pair, adjusted in zip(scored, stats.holm([p["score"]["p_value"] for p in scored]), strict=True):
-        pair["score"]["p_holm"] = adjusted
-        pair["score"]["significant"] = adjusted <= stats.ALPHA
+    compared = [(name_a, name_b, paired_comparison(by_name[name_a].items, by_name[name_b].items, seed, resamples))
+                for i, name_a in enumerate(order) for name_b in order[i + 1:]]
+    found: list[Pair] = [{"a": name_a, "b": name_b, **comparison, "p_holm": adjusted,
+                          "significant": adjusted <= stats.ALPHA}
+                         for (name_a, name_b, comparison), adjusted
+                         in zip(compared, stats.holm([c["p_value"] for _, _, c in compared]), strict=True)]
+    scored = [(score, score["p_value"]) for p in found if (score := p["score"]) and score["p_value"] is not None]
+    for (score, _), adjusted in zip(scored, stats.holm([p_value for _, p_value in scored]), strict=True):
+        score["p_holm"] = adjusted
+        score["significant"] = adjusted <= stats.ALPHA
     return found
 
 
 # --- the item matrix ------------------------------------------------------------------------------------------------
 
-def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> dict[str, Any]:
+def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> Matrix:
     """Rows task x level x sample, a cell per model: status (pass, fail, skip, error; null where absent), the
     failed stage, the message's first line and the report file the item came from."""
     union: dict[str, ItemResult] = {}
     for model in models:
         for key, item in model.items.items():
             union.setdefault(key, item)
-    rows = []
+    rows: list[MatrixRow] = []
     for key in sorted(union, key=lambda k: _sort_key(union[k])):
         item = union[key]
-        cells: dict[str, Any] = {}
+        cells: dict[str, MatrixCell | None] = {}
         for model in models:
             own = model.items.get(key)
             cells[model.name] = None if own is None else {
-                "status": status(own), "failed_stage": own.get("failed_stage"),
-                "message": message_summary(own.get("message")), "file": model.origin[key]}
+                "status": status(own), "failed_stage": own["failed_stage"],
+                "message": message_summary(own["message"]), "file": model.origin[key]}
         rows.append({"key": key, "task": item["task"], "level": item["level"], "sample": item["sample"],
                      "domain": item["domain"], "tier": item["tier"], "common": key in common, "cells": cells})
     return {"models": [m.name for m in models], "rows": rows}
@@ -440,7 +649,7 @@ def item_matrix(models: Sequence[ModelRuns], common: set[str]) -> dict[str, Any]
 # --- the whole board ------------------------------------------------------------------------------------------------
 
 def build_leaderboard(reports: Sequence[tuple[str, Report]], seed: int = stats.BOOTSTRAP_SEED,
-                      resamples: int = stats.BOOTSTRAP_RESAMPLES) -> tuple[dict[str, Any], dict[str, ModelRuns]]:
+                      resamples: int = stats.BOOTSTRAP_RESAMPLES) -> tuple[Leaderboard, dict[str, ModelRuns]]:
     """The leaderboard document (schema LEADERBOARD_SCHEMA) of reports (path, report), and the models it was built
     from (their items carry the sources the HTML page shows)."""
     models = combine_by_model(reports)
@@ -456,7 +665,7 @@ def build_leaderboard(reports: Sequence[tuple[str, Report]], seed: int = stats.B
                               and p["discordant"][0] > p["discordant"][1]]
     ordered = [models[name] for name in order]
     union = set().union(*(m.items for m in runs)) if runs else set()
-    board = {
+    board: Leaderboard = {
         "schema": LEADERBOARD_SCHEMA,
         "sources": [{"file": path, "run_id": (report.get("run") or {}).get("id"),
                      "model": (report.get("run") or {}).get("model"), "seed": (report.get("run") or {}).get("seed"),
@@ -505,23 +714,24 @@ def p_text(value: float | None) -> str:
     return f"{value:.2g}" if value >= 0.001 else f"{value:.1e}"
 
 
-def _k_values(row: dict[str, Any]) -> tuple[str, str, str]:
-    pk = row.get("pass_at_k") or {}
-    values = pk.get("values") or {}
-    k_max = pk.get("k_max") or 0
-    at_k = f"{pct(values.get(str(k_max)))} {pct_interval((pk.get('ci95') or {}).get(str(k_max)))}" if k_max > 1 \
-        else "-"
-    return pct(values.get("1")), at_k, f"pass@{k_max}" if k_max > 1 else "pass@k"
+def _k_values(row: ModelRow) -> tuple[str, str, str]:
+    """pass@1, pass@k_max with its interval, and the column's label; "-" and "pass@k" with one sample."""
+    pk = row["pass_at_k"]
+    if pk is None:
+        return pct(None), "-", "pass@k"
+    k_max = pk["k_max"]
+    at_k = f"{pct(pk['values'][str(k_max)])} {pct_interval(pk['ci95'][str(k_max)])}" if k_max > 1 else "-"
+    return pct(pk["values"]["1"]), at_k, f"pass@{k_max}" if k_max > 1 else "pass@k"
 
 
-def _cost(row: dict[str, Any]) -> str:
-    return "-" if row.get("cost_usd") is None else f"${row['cost_usd']:.4f}"
+def _cost(row: ModelRow) -> str:
+    return "-" if row["cost_usd"] is None else f"${row['cost_usd']:.4f}"
 
 
-def table_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def table_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     """The leaderboard table as header and cells (for the terminal and markdown)."""
     ranks = {r["model"]: r["rank"] for r in board["models"]}
-    k_label = next((_k_values(r)[2] for r in board["models"] if (r.get("pass_at_k") or {}).get("k_max", 0) > 1),
+    k_label = next((_k_values(r)[2] for r in board["models"] if r["pass_at_k"] and r["pass_at_k"]["k_max"] > 1),
                    "pass@k")
     several = k_label != "pass@k"  # with one sample per item pass@1 is the correct rate: no columns for it
     header = ["#", "model", "judged", "errors", "skips", "compiled", "correct [95% CI]",
@@ -540,7 +750,7 @@ def table_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, cells
 
 
-def paper_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def paper_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     """The CUDABench paper's shape: models x levels, each cell compiled / correct / CUDABench-Score."""
     levels = sorted({lv for r in board["models"] for lv in r["by_level"]}, key=lambda v: (len(v), v))
     header = ["model"] + [f"level {lv}: compiled / correct / score" for lv in levels]
@@ -555,25 +765,30 @@ def paper_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     return header, cells
 
 
-def group_rows(board: dict[str, Any], key: str) -> tuple[list[str], list[list[str]]]:
+def by_group(row: ModelRow, key: str) -> dict[str, Rates]:
+    """The row's rates by `key`: level, domain or tier."""
+    return {"level": row["by_level"], "domain": row["by_domain"], "tier": row["by_tier"]}[key]
+
+
+def group_rows(board: Leaderboard, key: str) -> tuple[list[str], list[list[str]]]:
     """Correct rate with its interval per group (rows) and model (columns), n per cell."""
     names: list[str] = []
     for row in board["models"]:
-        names += [n for n in row[f"by_{key}"] if n not in names]
+        names += [n for n in by_group(row, key) if n not in names]
     names.sort(key=_group_order(key))
     header = [key] + [r["model"] for r in board["models"]]
     cells = []
     for name in names:
         line = [f"level {name}" if key == "level" else name]
         for row in board["models"]:
-            g = row[f"by_{key}"].get(name)
+            g = by_group(row, key).get(name)
             line.append("-" if g is None else f"{pct(g['correct_rate'])} {pct_interval(g['correct_ci95'])} "
                                               f"n={g['n']}")
         cells.append(line)
     return header, cells
 
 
-def pair_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+def pair_rows(board: Leaderboard) -> tuple[list[str], list[list[str]]]:
     header = ["A", "B", "common", "A only", "B only", "correct A-B [95% CI]", "McNemar p", "p (Holm)", "",
               "score A-B [95% CI]", "p (Holm)"]
     cells = []
@@ -588,7 +803,7 @@ def pair_rows(board: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
             "not measured" if not score else f"{score['difference']:+.3f}" + (
                 f" [{score['difference_ci95'][0]:+.3f}, {score['difference_ci95'][1]:+.3f}]"
                 if score["difference_ci95"] else ""),
-            "-" if not score or score.get("p_holm") is None else
+            "-" if not score or "p_holm" not in score else
             p_text(score["p_holm"]) + (" *" if score.get("significant") else ""),
         ])
     return header, cells
@@ -604,26 +819,26 @@ def text_table(header: list[str], cells: list[list[str]], numeric_from: int = 2)
     return [line(header)] + [line(c) for c in cells]
 
 
-def left_out_lines(board: dict[str, Any]) -> list[str]:
+def left_out_lines(board: Leaderboard) -> list[str]:
     lines = [f"compared over {board['common_items']} common items (judged for every model) of {board['all_items']}"]
     for model, counts in board["left_out"].items():
-        parts = [f"{counts[k]} {label}" for k, label in (("judged", "judged here but not by every model"),
-                                                          ("skipped", "skipped"), ("errors", "errors"),
-                                                          ("absent", "absent")) if counts[k]]
+        parts = [f"{count} {label}" for count, label in ((counts["judged"], "judged here but not by every model"),
+                                                         (counts["skipped"], "skipped"), (counts["errors"], "errors"),
+                                                         (counts["absent"], "absent")) if count]
         if parts:
             reasons = f" (e.g. {'; '.join(counts['reasons'])})" if counts["reasons"] else ""
             lines.append(f"  left out for {model}: {', '.join(parts)}{reasons}")
     return lines
 
 
-def methods_line(board: dict[str, Any]) -> str:
+def methods_line(board: Leaderboard) -> str:
     b = board["methods"]["bootstrap"]
     return (f"intervals 95 %: correct rate Wilson over items; pass@k, scores and differences bootstrap over tasks "
             f"({b['resamples']} resamples, seed {b['seed']}); pairs: exact McNemar, Holm-adjusted; * = significant "
             f"at {board['methods']['alpha']}")
 
 
-def leaderboard_lines(board: dict[str, Any]) -> list[str]:
+def leaderboard_lines(board: Leaderboard) -> list[str]:
     """What `leaderboard` prints: caveats first, then the table, the paper's view, by domain and tier, the pairs."""
     lines = [f"leaderboard of {len(board['models'])} model(s) from {len(board['sources'])} report(s)"]
     if board["caveats"]:
@@ -640,7 +855,7 @@ def leaderboard_lines(board: dict[str, Any]) -> list[str]:
     return lines
 
 
-def markdown(board: dict[str, Any]) -> str:
+def markdown(board: Leaderboard) -> str:
     def table(header: list[str], cells: list[list[str]]) -> list[str]:
         def row(values: list[str]) -> str:
             return "| " + " | ".join(str(v).replace("|", "\\|") for v in values) + " |"
@@ -660,15 +875,15 @@ def markdown(board: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def cell_text(cell: dict[str, Any] | None) -> str:
+def cell_text(cell: MatrixCell | None) -> str:
     """A matrix cell as one word: pass, fail:<stage>, skip, error:<stage>; empty where absent."""
     if cell is None:
         return ""
-    stage = cell.get("failed_stage")
-    return f"{cell['status']}:{stage}" if stage and cell["status"] in ("fail", "error") else str(cell["status"])
+    stage = cell["failed_stage"]
+    return f"{cell['status']}:{stage}" if stage and cell["status"] in ("fail", "error") else cell["status"]
 
 
-def matrix_csv(board: dict[str, Any]) -> str:
+def matrix_csv(board: Leaderboard) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     models = board["matrix"]["models"]

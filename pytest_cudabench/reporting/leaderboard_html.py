@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any
 
 from .html import CSS as RUN_PAGE_CSS
 from .html import HtmlTemplate, Markup, content_security_policy, esc, highlight, join_html
 from .leaderboard import (
+    Leaderboard,
     ModelRuns,
     cell_text,
     group_rows,
@@ -71,19 +71,19 @@ _ROW = HtmlTemplate(
 _PASS_CELLS = HtmlTemplate("<td class=num>$value <span class=ci>$ci</span></td><td>$whisker</td>")
 
 
-def models_table(board: dict[str, Any]) -> Markup:
+def models_table(board: Leaderboard) -> Markup:
     rows = board["models"]
     ranks = {r["model"]: r["rank"] for r in rows}
-    k_max = max(((r.get("pass_at_k") or {}).get("k_max") or 1 for r in rows), default=1)
+    k_max = max((pk["k_max"] for r in rows if (pk := r["pass_at_k"])), default=1)
     score_top = max([1.0] + [r["cudabench_score_ci95"][1] for r in rows if r["cudabench_score_ci95"]])
     head = ["#", "model", "judged / items", "errors", "skips", "compiled", "correct [95% CI, Wilson]", ""]
     head += [f"pass@{k_max} [95% CI, bootstrap]", ""] if k_max > 1 else []
     head += ["CUDABench-Score [95% CI]", "", "mean Performance-Score", "tokens", "cost", "beats (Holm, 0.05)"]
     body = []
     for row in rows:
-        pk = row.get("pass_at_k") or {}
-        value = (pk.get("values") or {}).get(str(k_max))
-        interval = (pk.get("ci95") or {}).get(str(k_max))
+        pk = row["pass_at_k"]
+        value = pk["values"].get(str(k_max)) if pk else None  # a model with fewer samples has no pass@k_max
+        interval = pk["ci95"].get(str(k_max)) if pk else None
         pass_cells = _PASS_CELLS(value=pct(value), ci=pct_interval(interval), whisker=whisker(value, interval)) \
             if k_max > 1 else ""
         body.append(_ROW(
@@ -110,7 +110,7 @@ def simple_table(header: list[str], cells: list[list[str]], css: str = "board") 
                   + "</tbody></table>")
 
 
-def pairs_matrix(board: dict[str, Any]) -> Markup:
+def pairs_matrix(board: Leaderboard) -> Markup:
     """m x m: the cell of two models holds the Holm-adjusted p (raw below), green where significant."""
     names = [r["model"] for r in board["models"]]
     ranks = {r["model"]: r["rank"] for r in board["models"]}
@@ -140,7 +140,7 @@ def pairs_matrix(board: dict[str, Any]) -> Markup:
     return Markup("".join(out))
 
 
-def heatmap(board: dict[str, Any]) -> Markup:
+def heatmap(board: Leaderboard) -> Markup:
     """Domains x models, each cell coloured by its correct rate (red 0 % to green 100 %), with n and the interval."""
     header, _ = group_rows(board, "domain")
     names: list[str] = []
@@ -177,7 +177,7 @@ def _cell_id(row: int, column: int) -> str:
     return f"i-{row}-{column}"
 
 
-def item_matrix(board: dict[str, Any]) -> Markup:
+def item_matrix(board: Leaderboard) -> Markup:
     models = board["matrix"]["models"]
     head = "".join(f"<th>{esc(h)}</th>" for h in ("task", "level", "sample", "domain")) + \
         "".join(f"<th>{esc(m)}</th>" for m in models)
@@ -195,9 +195,9 @@ def item_matrix(board: dict[str, Any]) -> Markup:
             if cell is None:
                 cells.append(f'<td data-sort="{STATUS_ORDER[None]}"><span class="st-absent">absent</span></td>')
                 continue
-            search += [cell_text(cell), cell.get("message") or ""]
-            cells.append(f'<td data-sort="{STATUS_ORDER[state]}:{esc(cell.get("failed_stage") or "")}">'
-                         f'<a class="st st-{esc(state)}" href="#{_cell_id(r, c)}" title="{esc(cell.get("message"))}">'
+            search += [cell_text(cell), cell["message"]]
+            cells.append(f'<td data-sort="{STATUS_ORDER[state]}:{esc(cell["failed_stage"] or "")}">'
+                         f'<a class="st st-{esc(state)}" href="#{_cell_id(r, c)}" title="{esc(cell["message"])}">'
                          f'{esc(cell_text(cell).replace(":", " · "))}</a></td>')
         differ = "1" if len({s for s in statuses}) > 1 else "0"
         body.append(f'<tr class="{"common" if row["common"] else "uncommon"}" data-search="{esc(" ".join(search).lower())}"'
@@ -212,7 +212,7 @@ _DETAIL = HtmlTemplate(
     '<a href="#matrix">back to the matrix</a><div class="where">from $file</div>$message$source</div>')
 
 
-def details(board: dict[str, Any], models: dict[str, ModelRuns]) -> Markup:
+def details(board: Leaderboard, models: dict[str, ModelRuns]) -> Markup:
     """One hidden block per cell (shown when its link is followed): the full message and the answer's source."""
     names = board["matrix"]["models"]
     out = []
@@ -238,7 +238,7 @@ def details(board: dict[str, Any], models: dict[str, ModelRuns]) -> Markup:
     return Markup("".join(out))
 
 
-def caveats_box(board: dict[str, Any]) -> Markup:
+def caveats_box(board: Leaderboard) -> Markup:
     left = [line.strip() for line in left_out_lines(board)]  # the terminal's lines, without their indent
     box = ""
     if board["caveats"]:
@@ -247,7 +247,7 @@ def caveats_box(board: dict[str, Any]) -> Markup:
     return Markup(box + "".join(f'<p class="leftout">{esc(line)}</p>' for line in left))
 
 
-def render(board: dict[str, Any], models: dict[str, ModelRuns]) -> str:
+def render(board: Leaderboard, models: dict[str, ModelRuns]) -> str:
     sources = board["sources"]
     return PAGE(
         csp=content_security_policy(JS), title=f"CUDABench leaderboard: {', '.join(r['model'] for r in board['models'])}",

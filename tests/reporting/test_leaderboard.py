@@ -146,6 +146,15 @@ def test_rates_are_compared_over_the_common_items_and_the_rest_is_listed():
     assert (pair["common_items"], pair["discordant"], pair["correct"]) == (7, [1, 0], [7, 6])
 
 
+def test_the_left_out_reasons_do_not_depend_on_the_process():
+    """Tied reasons come in item-key order, not a set's order (which changes with PYTHONHASHSEED): the same
+    reports give the same board in every process."""
+    skipped = [make_item(task, 1, 0, "skipped", model="b", message=f"no answer for {task}") for task in TASKS]
+    b = build_report(base_run(model="b", run_id="run-b"), skipped, [])
+    board = board_of(report("a", grid(levels=(1,))), b)
+    assert board["left_out"]["b"]["reasons"] == [f"no answer for {task}" for task in sorted(TASKS)[:3]]
+
+
 def test_the_common_item_caveat_says_what_differs():
     skipped_by_both = grid()
     skipped_by_both[("ai/softmax", 1)] = "skip"
