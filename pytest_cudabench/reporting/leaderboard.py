@@ -88,7 +88,7 @@ class Usage(TypedDict):
     cost_usd: float | None
 
 
-class ModelRow(TypedDict):
+class ModelRow(Rates, Usage):
     """One model: what was given, its rates over the common items (Rates' keys), pass@k, usage, groups, rank."""
 
     model: str
@@ -100,21 +100,7 @@ class ModelRow(TypedDict):
     errors: int
     skipped: int
     performance_measured: bool
-    n: int
-    n_tasks: int
-    compiled: int
-    correct: int
-    compile_rate: float | None
-    correct_rate: float | None
-    correct_ci95: CI95 | None
-    cudabench_score: float | None
-    cudabench_score_ci95: CI95 | None
-    mean_performance_score: float | None
-    mean_performance_score_ci95: CI95 | None
     pass_at_k: PassAtK | None
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float | None
     all_judged: JudgedRates
     by_level: dict[str, Rates]
     by_domain: dict[str, Rates]
