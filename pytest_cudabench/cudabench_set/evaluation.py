@@ -24,8 +24,10 @@ from ..execution.supervisor import RACE_FIX, child_environment
 from ..pipeline import StageRecorder
 from ..results import SET_STAGES, ItemResult, OwnCheckRecord, SetRecord  # noqa: F401  (SET_STAGES: re-exported)
 from ..source.toolkit import find_cuda_tool
-from ..timing import gpu_tools
-from ..timing.gpus import gpu_info, lookup_peaks
+from ..timing import (
+    gpu_tools,
+    gpus,  # the module: a test stands a GPU in for gpus.gpu_info
+)
 from . import data as set_data
 from . import judge, orders, program
 from .performance import score_profile
@@ -172,8 +174,8 @@ class SetEvaluation(StageRecorder[RowTask]):
             record.update(status_override="not-run", message="CUDABench's Performance-Score is measured under "
                           "Nsight Compute: ncu was not found (set CUDA_HOME or put it on PATH)")
             return
-        gpu = gpu_info() or {}
-        peaks = lookup_peaks(gpu.get("name", ""))
+        gpu = gpus.gpu_info() or {}
+        peaks = gpus.lookup_peaks(gpu.get("name", ""))
         record.update(gpu=gpu.get("name"), peaks=peaks.to_dict() if peaks else None)
         limit = 3 * timeout + 60  # ncu replays every kernel once per group of counters
         for confined in (True, False):

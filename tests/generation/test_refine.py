@@ -84,8 +84,9 @@ def test_refine_turns_are_cached_by_round_candidate_and_source_not_by_the_number
 
 
 def timed(time_s, score=None, verdict="passed"):
-    result = {"stages": {"time": {"status": "passed", "scales": [{"median_s": time_s}, {"median_s": time_s}]}},
-              "performance_score": score, "speedup": 1.0 / time_s, "source": "s", "source_sha256": "h"}
+    result = make_item("basics/x", 1)
+    result.update(stages={"time": {"status": "passed", "scales": [{"median_s": time_s}, {"median_s": time_s}]}},
+                  performance_score=score, speedup=1.0 / time_s, source="s", source_sha256="h")
     return candidate_record(result, 1, 0, verdict)
 
 
@@ -96,7 +97,7 @@ def test_the_fastest_correct_version_is_kept_and_the_score_breaks_ties():
     assert not is_better(timed(1.1, score=0.9), kept)  # slower loses whatever the score
     assert is_better(timed(1.005, score=0.6), kept) and not is_better(timed(0.995, score=0.4), kept)  # a tie
     assert not is_better(timed(0.995, score=None), kept)
-    not_timed = candidate_record({"stages": {"time": {"status": "not-run"}}}, 1, 0, "passed")
+    not_timed = candidate_record({**make_item("basics/x", 1), "stages": {"time": {"status": "not-run"}}}, 1, 0, "passed")
     assert not_timed["time_s"] is None and not is_better(not_timed, kept)
 
 
