@@ -12,7 +12,8 @@ import os
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import cast
 
 from ..results import PeaksRecord
 from ..source.compiler import DEFAULT_ARCH
@@ -54,9 +55,8 @@ class Peaks:
         return {p: self.flops(p) for p in PRECISION_CLASSES}
 
     def to_dict(self) -> PeaksRecord:
-        return {"name": self.name, "dram_bw": self.dram_bw, "fp32": self.fp32, "fp64": self.fp64,
-                "fp16_tensor": self.fp16_tensor, "bf16_tensor": self.bf16_tensor, "int8_tensor": self.int8_tensor,
-                "l2_bytes": self.l2_bytes, "source": self.source, "measured": list(self.measured)}
+        # From the fields themselves, so a new field reaches the report (PeaksRecord documents them)
+        return cast(PeaksRecord, {**asdict(self), "measured": list(self.measured)})
 
     @classmethod
     def from_dict(cls, d: dict) -> Peaks:
